@@ -1,0 +1,1 @@
+// `Datasets`: see README.md for what this module holds.

@@ -1,0 +1,137 @@
+/// One value of a configuration key.
+public enum ConfigurationValue: Hashable, Sendable, Codable, Comparable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral
+{
+    case int(Int)
+    case double(Double)
+    case string(String)
+
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    /// Parses a command-line value: an integer, else a floating-point number, else a string.
+    public init(parsing text: String) {
+        if let i = Int(text) { self = .int(i) } else if let d = Double(text) { self = .double(d) } else { self = .string(text) }
+    }
+
+    public var description: String {
+        switch self {
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .string(let s): return s
+        }
+    }
+
+    /// The value as a number, when it is one (integers widen).
+    public var numericValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string: return nil
+        }
+    }
+
+    public static func < (lhs: ConfigurationValue, rhs: ConfigurationValue) -> Bool {
+        switch (lhs.numericValue, rhs.numericValue) {
+        case let (a?, b?): return a < b
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return lhs.description < rhs.description
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let i = try? container.decode(Int.self) { self = .int(i) } else if let d = try? container.decode(Double.self) {
+            self = .double(d)
+        } else { self = .string(try container.decode(String.self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .int(let i): try container.encode(i)
+        case .double(let d): try container.encode(d)
+        case .string(let s): try container.encode(s)
+        }
+    }
+}
+
+/// One point of a suite's grid: named values such as `["m": 20]` or `["init": "copy_node", "D": 6]`.
+///
+/// Its ``name`` (keys sorted, `key=value` joined by commas: `"D=6,init=copy_node"`) is stable and
+/// is used for HDF5 group names, random keys and file names.
+public struct Configuration: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByDictionaryLiteral {
+    public private(set) var values: [String: ConfigurationValue]
+
+    public init(_ values: [String: ConfigurationValue]) { self.values = values }
+    public init(dictionaryLiteral elements: (String, ConfigurationValue)...) {
+        self.values = Dictionary(elements, uniquingKeysWith: { _, last in last })
+    }
+
+    /// The keys in sorted order.
+    public var keys: [String] { values.keys.sorted() }
+
+    public var name: String { keys.map { "\($0)=\(values[$0]!)" }.joined(separator: ",") }
+    public var description: String { name }
+
+    public subscript(key: String) -> ConfigurationValue? {
+        get { values[key] }
+        set { values[key] = newValue }
+    }
+
+    /// Whether every entry of `subset` is present here with the same value (a numeric value
+    /// matches across int/double).
+    public func matches(_ subset: Configuration) -> Bool {
+        subset.values.allSatisfy { key, value in
+            guard let mine = values[key] else { return false }
+            if let a = mine.numericValue, let b = value.numericValue { return a == b }
+            return mine == value
+        }
+    }
+
+    /// The integer value of `key`. - Precondition: present and integral.
+    public func int(_ key: String) -> Int {
+        switch values[key] {
+        case .int(let i)?: return i
+        case .double(let d)? where d == d.rounded(): return Int(d)
+        default: preconditionFailure("configuration \(name) has no integer '\(key)'")
+        }
+    }
+
+    /// The numeric value of `key`. - Precondition: present and numeric.
+    public func double(_ key: String) -> Double {
+        guard let value = values[key]?.numericValue else {
+            preconditionFailure("configuration \(name) has no number '\(key)'")
+        }
+        return value
+    }
+
+    /// The string value of `key`. - Precondition: present.
+    public func string(_ key: String) -> String {
+        guard let value = values[key] else { preconditionFailure("configuration \(name) has no '\(key)'") }
+        return value.description
+    }
+
+    /// The Cartesian product of the given axes, as configurations.
+    public static func grid(_ axes: [(String, [ConfigurationValue])]) -> [Configuration] {
+        axes.reduce([Configuration([:])]) { partial, axis in
+            partial.flatMap { base in
+                axis.1.map { value in
+                    var next = base
+                    next.values[axis.0] = value
+                    return next
+                }
+            }
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        values = try decoder.singleValueContainer().decode([String: ConfigurationValue].self)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
+}

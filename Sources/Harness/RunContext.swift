@@ -1,0 +1,179 @@
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Everything one job (suite × configuration × seed) gets from the harness: its identity and
+/// settings, its random streams, and a recorder for what it measures.
+///
+/// A context belongs to one job on one thread. What is recorded here is what the harness
+/// stores in the job's HDF5 record: final scalars (``record(_:_:)``), curves per epoch or sweep
+/// (``append(_:x:y:)``), arrays such as spectra or trained cores (``record(array:shape:values:attributes:)``),
+/// floating-point work (``addFlops(_:)``) and named timers (``measure(_:_:)``).
+public final class RunContext {
+    public let suite: String
+    public let tier: Tier
+    public let configuration: Configuration
+    public let seed: Int
+    /// The tier's settings (``TierPlan/settings``).
+    public let settings: [String: ConfigurationValue]
+    /// Where provisioned data sets live (see `tnbench data`).
+    public let dataDirectory: String
+
+    /// The recorded results, in the order they were recorded.
+    public private(set) var record: RunRecord
+
+    private let progressHandler: (@Sendable (Double, String) -> Void)?
+    private let isCancelled: (@Sendable () -> Bool)?
+
+    public init(
+        suite: String, tier: Tier, configuration: Configuration, seed: Int,
+        settings: [String: ConfigurationValue] = [:], dataDirectory: String,
+        progress: (@Sendable (Double, String) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) {
+        self.suite = suite
+        self.tier = tier
+        self.configuration = configuration
+        self.seed = seed
+        self.settings = settings
+        self.dataDirectory = dataDirectory
+        self.progressHandler = progress
+        self.isCancelled = isCancelled
+        self.record = RunRecord()
+    }
+
+    // MARK: Randomness
+
+    /// The job's key: a pure function of (suite, configuration name, seed). The tier is not part
+    /// of it, so a configuration draws the same initial state at every tier.
+    public var randomKey: UInt64 { RandomKey.derive(suite, configuration.name, seed) }
+
+    /// An independent random stream of this job, named for its use ("init", "shuffle", "data").
+    public func rng(_ stream: String) -> Philox {
+        Philox(seed: randomKey, stream: RandomKey.derive(stream))
+    }
+
+    // MARK: Recording
+
+    /// Records a final scalar (a metric of ``Suite/metrics`` or any other named value).
+    public func record(_ name: String, _ value: Double) { record.scalars[name] = value }
+
+    /// Appends a point (x = epoch, sweep, half-sweep…) to a named curve.
+    public func append(_ curve: String, x: Double, y: Double) {
+        record.curves[curve, default: Curve()].append(x: x, y: y)
+    }
+
+    /// Records an array (a spectrum along the chain, a trained core, a decision field…).
+    public func record(
+        array name: String, shape: [Int], values: [Double], attributes: [String: ConfigurationValue] = [:]
+    ) {
+        precondition(shape.reduce(1, *) == values.count, "array \(name): shape \(shape) does not hold \(values.count) values")
+        record.arrays[name] = RecordedArray(shape: shape, data: .float64(values), attributes: attributes)
+    }
+
+    /// Records a single-precision array without widening it.
+    public func record(
+        array name: String, shape: [Int], values: [Float], attributes: [String: ConfigurationValue] = [:]
+    ) {
+        precondition(shape.reduce(1, *) == values.count, "array \(name): shape \(shape) does not hold \(values.count) values")
+        record.arrays[name] = RecordedArray(shape: shape, data: .float32(values), attributes: attributes)
+    }
+
+    /// Records a tensor as an array.
+    public func record<Scalar: BLASScalar>(
+        tensor name: String, _ tensor: Tensor<Scalar>, attributes: [String: ConfigurationValue] = [:]
+    ) {
+        if let floats = tensor.scalars as? [Float] {
+            record(array: name, shape: tensor.shape, values: floats, attributes: attributes)
+        } else {
+            record(array: name, shape: tensor.shape, values: tensor.scalars.map { Double($0) }, attributes: attributes)
+        }
+    }
+
+    /// Sets a run-level attribute (a fact about the run that is not a metric: "label_site", "feature_map").
+    public func setAttribute(_ name: String, _ value: ConfigurationValue) { record.attributes[name] = value }
+
+    /// Adds floating-point operations to the job's count.
+    public func addFlops(_ count: Double) { record.flops += count }
+
+    /// Runs `body`, adding its wall-clock seconds to the named timer, and returns its result.
+    @discardableResult
+    public func measure<T>(_ timer: String, _ body: () throws -> T) rethrows -> T {
+        let start = monotonicSeconds()
+        defer { record.timers[timer, default: 0] += monotonicSeconds() - start }
+        return try body()
+    }
+
+    /// Seconds on a monotonic clock, for suites that time pieces themselves.
+    public func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    // MARK: Progress and cancellation
+
+    /// Reports progress through the job, `fraction` in [0, 1], with a short message ("sweep 2/3").
+    public func progress(_ fraction: Double, _ message: String) {
+        progressHandler?(Swift.min(Swift.max(fraction, 0), 1), message)
+    }
+
+    /// Throws `CancellationError` when the user interrupted the run; call between epochs or sweeps.
+    public func checkCancellation() throws {
+        if isCancelled?() == true { throw CancellationError() }
+    }
+}
+
+/// What one job recorded.
+public struct RunRecord: Sendable {
+    public var scalars: [String: Double] = [:]
+    public var curves: [String: Curve] = [:]
+    public var arrays: [String: RecordedArray] = [:]
+    public var attributes: [String: ConfigurationValue] = [:]
+    public var timers: [String: Double] = [:]
+    public var flops: Double = 0
+    public init() {}
+}
+
+/// A curve: y against x (epoch, sweep, half-sweep).
+public struct Curve: Sendable, Equatable {
+    public var x: [Double] = []
+    public var y: [Double] = []
+    public init(x: [Double] = [], y: [Double] = []) {
+        self.x = x
+        self.y = y
+    }
+    public mutating func append(x: Double, y: Double) {
+        self.x.append(x)
+        self.y.append(y)
+    }
+}
+
+/// An array recorded by a run, in single or double precision.
+public struct RecordedArray: Sendable, Equatable {
+    public enum Storage: Sendable, Equatable {
+        case float32([Float])
+        case float64([Double])
+    }
+    public var shape: [Int]
+    public var data: Storage
+    public var attributes: [String: ConfigurationValue]
+
+    public init(shape: [Int], data: Storage, attributes: [String: ConfigurationValue] = [:]) {
+        self.shape = shape
+        self.data = data
+        self.attributes = attributes
+    }
+
+    /// The values widened to `Double`.
+    public var doubles: [Double] {
+        switch data {
+        case .float32(let values): return values.map(Double.init)
+        case .float64(let values): return values
+        }
+    }
+}

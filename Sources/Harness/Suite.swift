@@ -1,0 +1,184 @@
+import TensorCore
+
+/// A published result that TNBench reproduces: what it runs at each tier, what it records, how it
+/// is judged and which figures it draws.
+///
+/// A suite is one readable file that maps a paper to code. It knows nothing about processes,
+/// HDF5 or gnuplot: the harness expands its ``plan(for:)`` into (configuration, seed) jobs, calls
+/// ``run(_:)`` once per job with a fresh ``RunContext``, stores what the run recorded, aggregates
+/// over seeds, compares with `Baselines/<name>.json` and the reference runs, and renders
+/// ``figures``.
+///
+/// `run(_:)` must be deterministic in (suite, tier, configuration, seed, BLAS thread count): all
+/// randomness comes from ``RunContext/rng(_:)``.
+public protocol Suite: Sendable {
+    /// The suite's name, which is also its target's and its baseline file's: `"StoudenmireMPS"`.
+    var name: String { get }
+    /// One line saying what the suite reproduces.
+    var summary: String { get }
+    /// The paper whose result this is.
+    var paper: PaperReference { get }
+    /// Every metric the suite records as a final scalar, with its polarity and margins.
+    var metrics: [MetricSpec] { get }
+    /// The figures the harness draws from the records.
+    var figures: [FigureSpec] { get }
+
+    /// The configurations, seeds and settings of a tier.
+    func plan(for tier: Tier) -> TierPlan
+
+    /// Runs one job: trains and evaluates one configuration under one seed, recording through
+    /// `context`. Throwing records the job as failed (``Divergence`` as diverged) with the
+    /// error's description; the other jobs go on.
+    func run(_ context: RunContext) throws
+
+    /// Cross-configuration statements the paper makes (for example "copy-node trains where Glorot
+    /// plateaus"), checked on the aggregated results. The default has none.
+    func findings(_ results: [MetricSummary]) -> [Finding]
+}
+
+extension Suite {
+    public func findings(_ results: [MetricSummary]) -> [Finding] { [] }
+
+    /// The spec of a metric by name.
+    public func metric(named name: String) -> MetricSpec? { metrics.first { $0.name == name } }
+}
+
+/// How much of a paper's protocol to run.
+public enum Tier: String, CaseIterable, Codable, Sendable {
+    /// Seconds: tiny data, used by the tests.
+    case smoke
+    /// Minutes: meaningful statistics on reduced data; what CI runs and regressions are checked against.
+    case ci
+    /// The paper's own protocol: hours, for a big machine or a cluster.
+    case paper
+}
+
+/// Thrown by a suite when training diverges (a non-finite loss, say): the job is recorded as
+/// *diverged* with this message and whatever it recorded before.
+public struct Divergence: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The bibliographic anchor of a suite.
+public struct PaperReference: Codable, Sendable, Hashable {
+    public var title: String
+    public var authors: String
+    public var year: Int
+    /// The arXiv identifier, when there is one: `"1605.05775"`.
+    public var arxiv: String?
+    /// The id of the result in `shared/paper-baselines.json`.
+    public var baselineID: String
+
+    public init(title: String, authors: String, year: Int, arxiv: String? = nil, baselineID: String) {
+        self.title = title
+        self.authors = authors
+        self.year = year
+        self.arxiv = arxiv
+        self.baselineID = baselineID
+    }
+}
+
+/// What a tier of a suite runs.
+public struct TierPlan: Sendable {
+    /// The configurations (the grid) of this tier.
+    public var configurations: [Configuration]
+    /// The default number of seeds (seeds are 0..<seeds unless the user says otherwise).
+    public var seeds: Int
+    /// A line for `tnbench list` and reports: "10,000 training images, 3 sweeps, m ∈ {10, 20}".
+    public var summary: String
+    /// Tier-wide settings (data sizes, epochs, learning rate…), stored with every record.
+    public var settings: [String: ConfigurationValue]
+
+    public init(
+        configurations: [Configuration], seeds: Int, summary: String,
+        settings: [String: ConfigurationValue] = [:]
+    ) {
+        precondition(!configurations.isEmpty && seeds >= 1, "a tier plan needs configurations and seeds")
+        self.configurations = configurations
+        self.seeds = seeds
+        self.summary = summary
+        self.settings = settings
+    }
+}
+
+/// Which way a metric improves.
+public enum Polarity: String, Codable, Sendable {
+    case smallerIsBetter = "smaller_is_better"
+    case largerIsBetter = "larger_is_better"
+}
+
+/// What a metric measures, which decides how regressions are tested.
+public enum MetricKind: String, Codable, Sendable {
+    /// Accuracy-like: regressed when one-sided Welch p < 0.01 and the change exceeds the margin.
+    case quality
+    /// Time-like: regressed when the ratio exceeds 1.10 and Mann–Whitney p < 0.01.
+    case speed
+    /// Recorded and reported, never a regression (parameter counts, GFLOP/s, spectra summaries).
+    case informational
+}
+
+/// A final scalar a suite records once per run.
+public struct MetricSpec: Codable, Sendable, Hashable {
+    /// snake_case; errors and accuracies as fractions; times in seconds with a `_seconds` suffix.
+    public var name: String
+    public var polarity: Polarity
+    public var kind: MetricKind
+    /// "fraction", "seconds", "GFLOP/s", "parameters", "nats"…
+    public var unit: String
+    /// The smallest change that matters in practice (absolute, in `unit`) for quality metrics.
+    public var practicalMargin: Double
+    public var description: String
+
+    public init(
+        _ name: String, _ polarity: Polarity, kind: MetricKind, unit: String,
+        practicalMargin: Double = 0, description: String
+    ) {
+        self.name = name
+        self.polarity = polarity
+        self.kind = kind
+        self.unit = unit
+        self.practicalMargin = practicalMargin
+        self.description = description
+    }
+}
+
+/// The aggregated values of one metric of one configuration, over seeds (finite values only).
+public struct MetricSummary: Sendable {
+    public var configuration: Configuration
+    public var metric: String
+    /// One value per seed that completed.
+    public var values: [Double]
+
+    public init(configuration: Configuration, metric: String, values: [Double]) {
+        self.configuration = configuration
+        self.metric = metric
+        self.values = values
+    }
+
+    public var n: Int { values.count }
+    public var mean: Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
+    /// The sample standard deviation (n − 1); NaN for fewer than two values.
+    public var standardDeviation: Double {
+        guard values.count > 1 else { return .nan }
+        let m = mean
+        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
+    }
+}
+
+/// A cross-configuration statement of the paper checked on our results.
+public struct Finding: Codable, Sendable {
+    /// The paper's statement: "Glorot/He/LeCun plateau while copy-node trains at every D".
+    public var statement: String
+    /// Whether our results support it; `nil` when they cannot tell (too few seeds, missing runs).
+    public var holds: Bool?
+    /// The numbers behind the verdict.
+    public var detail: String
+
+    public init(statement: String, holds: Bool?, detail: String) {
+        self.statement = statement
+        self.holds = holds
+        self.detail = detail
+    }
+}

@@ -1,0 +1,1 @@
+// `NeuralLayers`: see README.md for what this module holds.

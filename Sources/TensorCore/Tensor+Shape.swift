@@ -1,0 +1,125 @@
+extension Tensor {
+    /// The same elements viewed with another shape of equal element count; O(1), no copy.
+    ///
+    /// One extent may be `-1`, meaning "whatever makes the count match".
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var result = self
+        result.reshape(newShape)
+        return result
+    }
+
+    /// Changes the shape in place without touching the elements (see ``reshaped(_:)``).
+    public mutating func reshape(_ newShape: [Int]) {
+        var resolved = newShape
+        if let inferred = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != inferred }.map(\.element).reduce(1, *)
+            precondition(known > 0 && count % known == 0, "cannot reshape \(shape) to \(newShape)")
+            resolved[inferred] = count / known
+        }
+        precondition(
+            Self.elementCount(resolved) == count,
+            "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        shape = resolved
+    }
+
+    /// The axes reordered: axis `i` of the result is axis `axes[i]` of `self`. Copies.
+    ///
+    /// Complexity: O(count), with a contiguous inner loop when the last axis stays last.
+    public func permuted(_ axes: [Int]) -> Tensor {
+        precondition(
+            axes.count == rank && Set(axes) == Set(0..<rank),
+            "permutation \(axes) is not a permutation of the axes of shape \(shape)")
+        if axes == Array(0..<rank) { return self }
+        let newShape = axes.map { shape[$0] }
+        let sourceStrides = strides
+        let permutedStrides = axes.map { sourceStrides[$0] }
+        return Tensor(shape: newShape) { destination in
+            withUnsafeBufferPointer { source in
+                stridedCopy(
+                    from: source.baseAddress!, strides: permutedStrides, shape: newShape,
+                    to: destination.baseAddress!)
+            }
+        }
+    }
+
+    /// The transpose of a matrix. Copies.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
+        return permuted([1, 0])
+    }
+
+    /// The sub-tensor at `index` along the first axis (rank drops by one). Copies.
+    public subscript(index: Int) -> Tensor {
+        precondition(rank >= 1 && index >= 0 && index < shape[0], "index \(index) out of range for shape \(shape)")
+        return slice(index..<(index + 1)).reshaped(Array(shape.dropFirst()))
+    }
+
+    /// The elements whose first index lies in `range` (rank unchanged). Copies.
+    public func slice(_ range: Range<Int>) -> Tensor {
+        precondition(
+            rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+            "slice \(range) out of range for shape \(shape)")
+        let rowSize = shape.dropFirst().reduce(1, *)
+        var newShape = shape
+        newShape[0] = range.count
+        return Tensor(shape: newShape) { destination in
+            destination.baseAddress!.initialize(
+                from: storage.base + range.lowerBound * rowSize, count: range.count * rowSize)
+        }
+    }
+
+    /// The tensors stacked along a new first axis.
+    /// - Precondition: all parts share one shape.
+    public static func stacked(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty, "stacked(_:) needs at least one tensor")
+        let partShape = parts[0].shape
+        precondition(parts.allSatisfy { $0.shape == partShape }, "stacked(_:) needs equal shapes")
+        let partCount = parts[0].count
+        return Tensor(shape: [parts.count] + partShape) { destination in
+            for (i, part) in parts.enumerated() {
+                part.withUnsafeBufferPointer {
+                    (destination.baseAddress! + i * partCount).initialize(from: $0.baseAddress!, count: partCount)
+                }
+            }
+        }
+    }
+}
+
+/// Copies a strided view of `source` (extents `shape`, element strides `strides`) into a
+/// contiguous row-major destination.
+func stridedCopy<Scalar>(
+    from source: UnsafePointer<Scalar>, strides: [Int], shape: [Int],
+    to destination: UnsafeMutablePointer<Scalar>
+) {
+    let total = shape.reduce(1, *)
+    guard total > 0 else { return }
+    guard let innerExtent = shape.last else {
+        destination.initialize(to: source.pointee)
+        return
+    }
+    let innerStride = strides.last!
+    let outerRank = shape.count - 1
+    var index = [Int](repeating: 0, count: outerRank)
+    var sourceOffset = 0
+    var written = 0
+    while written < total {
+        let from = source + sourceOffset
+        let to = destination + written
+        if innerStride == 1 {
+            to.initialize(from: from, count: innerExtent)
+        } else {
+            for i in 0..<innerExtent { (to + i).initialize(to: from[i * innerStride]) }
+        }
+        written += innerExtent
+        // Advance the odometer over the outer axes.
+        var axis = outerRank - 1
+        while axis >= 0 {
+            index[axis] += 1
+            sourceOffset += strides[axis]
+            if index[axis] < shape[axis] { break }
+            sourceOffset -= strides[axis] * shape[axis]
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+}

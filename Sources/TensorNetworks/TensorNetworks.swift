@@ -1,0 +1,1 @@
+// `TensorNetworks`: see README.md for what this module holds.

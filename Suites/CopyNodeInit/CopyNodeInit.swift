@@ -1,0 +1,1 @@
+// Suite `CopyNodeInit`: not yet implemented.

@@ -1,0 +1,1 @@
+// Suite `RankRegularization`: not yet implemented.

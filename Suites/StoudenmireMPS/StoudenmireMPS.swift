@@ -1,0 +1,1 @@
+// Suite `StoudenmireMPS`: not yet implemented.

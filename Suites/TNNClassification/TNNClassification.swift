@@ -1,0 +1,1 @@
+// Suite `TNNClassification`: not yet implemented.

@@ -1,0 +1,1 @@
+// Suite `TNNRegression`: not yet implemented.
