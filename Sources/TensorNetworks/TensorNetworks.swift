@@ -1,1 +1,0 @@
-// `TensorNetworks`: see README.md for what this module holds.
