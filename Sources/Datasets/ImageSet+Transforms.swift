@@ -1,0 +1,81 @@
+import TensorCore
+
+/// The order in which a 2-D image's pixels become the sites of a 1-D chain (an MPS).
+public enum SiteOrder: String, CaseIterable, Sendable, Codable {
+    /// Row by row, left to right: site `r·columns + c` is pixel `(r, c)`.
+    case rowMajor = "row-major"
+    /// Column by column, top to bottom: site `c·rows + r` is pixel `(r, c)`.
+    case columnMajor = "column-major"
+    /// Boustrophedon: row by row, even rows left to right and odd rows right to left, so that
+    /// consecutive sites are always neighbouring pixels.
+    case snake
+
+    /// For each site, the row-major pixel index it reads, for an image of `rows × columns`.
+    public func pixelIndices(rows: Int, columns: Int) -> [Int] {
+        var order: [Int] = []
+        order.reserveCapacity(rows * columns)
+        switch self {
+        case .rowMajor:
+            order = Array(0..<(rows * columns))
+        case .columnMajor:
+            for c in 0..<columns { for r in 0..<rows { order.append(r * columns + c) } }
+        case .snake:
+            for r in 0..<rows {
+                for k in 0..<columns { order.append(r * columns + (r.isMultiple(of: 2) ? k : columns - 1 - k)) }
+            }
+        }
+        return order
+    }
+}
+
+extension ImageSet {
+    /// Mean pooling over non-overlapping `factor × factor` blocks, as Stoudenmire & Schwab do to
+    /// shrink MNIST from 28×28 to 14×14 (`factor` 2).
+    ///
+    /// Output pixel `(i, j)` is the mean of input pixels `(factor·i + a, factor·j + b)`,
+    /// `0 ≤ a, b < factor`, so values stay in [0, 1].
+    /// - Precondition: `factor ≥ 1` divides both `rows` and `columns`.
+    /// - Complexity: O(count · rows · columns).
+    public func averagePooled(_ factor: Int) -> ImageSet {
+        precondition(factor >= 1 && rows % factor == 0 && columns % factor == 0,
+                     "averagePooled(\(factor)) needs a factor dividing \(rows)×\(columns)")
+        let (outRows, outColumns) = (rows / factor, columns / factor)
+        let (rows, columns, count) = (self.rows, self.columns, self.count)
+        let scale = 1 / Float(factor * factor)
+        let pooled = Tensor<Float>(shape: [count, outRows, outColumns], unsafeUninitializedCapacity: { out in
+            pixels.withUnsafeBufferPointer { source in
+                for n in 0..<count {
+                    let image = n * rows * columns
+                    for i in 0..<outRows {
+                        for j in 0..<outColumns {
+                            var sum: Float = 0
+                            for a in 0..<factor {
+                                let row = image + (factor * i + a) * columns + factor * j
+                                for b in 0..<factor { sum += source[row + b] }
+                            }
+                            out[(n * outRows + i) * outColumns + j] = sum * scale
+                        }
+                    }
+                }
+            }
+        })
+        return ImageSet(pixels: pooled, labels: labels, classCount: classCount)
+    }
+
+    /// The images as rows of sites, `[count, rows·columns]`, with site `s` of image `n` the
+    /// pixel that ``SiteOrder/pixelIndices(rows:columns:)`` names.
+    public func flattened(order: SiteOrder) -> Tensor<Float> {
+        let map = order.pixelIndices(rows: rows, columns: columns)
+        let size = rows * columns
+        let count = self.count
+        return Tensor<Float>(shape: [count, size], unsafeUninitializedCapacity: { out in
+            pixels.withUnsafeBufferPointer { source in
+                map.withUnsafeBufferPointer { map in
+                    for n in 0..<count {
+                        for s in 0..<size { out[n * size + s] = source[n * size + map[s]] }
+                    }
+                }
+            }
+        })
+    }
+}
