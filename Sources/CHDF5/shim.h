@@ -19,4 +19,13 @@ static inline hid_t tnb_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
 static inline hid_t tnb_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t tnb_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 
+static inline hid_t tnb_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
+static inline hid_t tnb_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
+static inline hid_t tnb_H5P_OBJECT_COPY(void) { return H5P_OBJECT_COPY; }
+static inline size_t tnb_H5T_VARIABLE(void) { return H5T_VARIABLE; }
+static inline hid_t tnb_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+
+/// Turns off HDF5's automatic printing of its error stack (the harness reports errors itself).
+static inline void tnb_H5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
 #endif

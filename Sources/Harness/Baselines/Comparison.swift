@@ -1,0 +1,171 @@
+import Foundation
+
+/// A run judged against the paper baselines and the reference runs: one row per (suite,
+/// configuration, metric), the suites' findings, the failed jobs, and the exit status.
+public struct Comparison: Sendable {
+    public var results: ResultSet
+    /// The tier whose reference runs were used.
+    public var referenceTier: Tier
+    public var rows: [ComparisonRow]
+    public var findings: [String: [Finding]]
+    /// Failed or diverged jobs.
+    public var unsuccessful: [JobRecord]
+    /// Suites with no reference file for ``referenceTier``.
+    public var missingReference: [String]
+
+    /// Judges `results`.
+    ///
+    /// - Parameters:
+    ///   - suites: the registry (for metric specs and findings); suites of the results that are
+    ///     not registered are judged with their scalars as informational metrics.
+    ///   - baselines: the `Baselines/` directory.
+    ///   - referenceTier: defaults to the run's tier.
+    /// - Throws: ``HarnessError`` `.malformedBaseline` for a bad baseline file.
+    public init(results: ResultSet, suites: [any Suite], baselines: String, referenceTier: Tier? = nil) throws {
+        self.results = results
+        self.referenceTier = referenceTier ?? results.tier
+        rows = []
+        findings = [:]
+        unsuccessful = results.records.filter { $0.status != .completed }
+        missingReference = []
+        for suiteName in results.suites {
+            let suite = suites.first { $0.name == suiteName }
+            let records = results.records.filter { $0.job.suite == suiteName }
+            let completed = records.filter { $0.status == .completed }
+            let specs = suite?.metrics ?? Set(completed.flatMap(\.record.scalars.keys)).sorted().map {
+                MetricSpec($0, .smallerIsBetter, kind: .informational, unit: "", description: "not declared by a registered suite")
+            }
+            let paper = try PaperBaselines.load(suite: suiteName, from: baselines, metrics: suite?.metrics.map(\.name))
+            let reference = try ReferenceBaselines.load(suite: suiteName, tier: self.referenceTier, from: baselines)
+            if reference == nil { missingReference.append(suiteName) }
+            let configurations = Array(Set(records.map(\.job.configuration))).sorted { $0.name < $1.name }
+            var summaries: [MetricSummary] = []
+            for configuration in configurations {
+                let mine = completed.filter { $0.job.configuration == configuration }.sorted { $0.job.seed < $1.job.seed }
+                for metric in Set(mine.flatMap(\.record.scalars.keys)).sorted() {
+                    summaries.append(MetricSummary(
+                        configuration: configuration, metric: metric,
+                        values: mine.compactMap { $0.record.scalars[metric] }.filter(\.isFinite)))
+                }
+                for spec in specs {
+                    let values = mine.compactMap { $0.record.scalars[spec.name] }.filter(\.isFinite)
+                    let point = paper?.point(for: spec.name, configuration)
+                    var row = ComparisonRow(
+                        suite: suiteName, configuration: configuration, metric: spec, values: values, paperPoint: point,
+                        paperVerdict: nil, paperReason: point == nil ? "no paper point" : "", referenceValues: nil,
+                        referenceVerdict: nil, referenceReason: reference == nil ? "no reference for tier \(self.referenceTier.rawValue)" : "")
+                    if values.isEmpty && point == nil { continue }
+                    if let point { (row.paperVerdict, row.paperReason) = Verdicts.paper(values, point: point, metric: spec) }
+                    if let reference {
+                        if let old = reference.values(for: spec.name, configuration) {
+                            row.referenceValues = old
+                            (row.referenceVerdict, row.referenceReason) = Verdicts.reference(values, reference: old, metric: spec)
+                        } else {
+                            row.referenceReason = "no reference values for this configuration"
+                        }
+                    }
+                    rows.append(row)
+                }
+            }
+            findings[suiteName] = suite?.findings(summaries) ?? []
+        }
+    }
+
+    public var regressions: [ComparisonRow] { rows.filter { $0.referenceVerdict == .regressed } }
+
+    /// 1 when anything regressed, else 3 when a job failed or diverged, else 4 when a suite has
+    /// no reference run for the tier, else 0.
+    public var exitStatus: ExitStatus {
+        if !regressions.isEmpty { return .regression }
+        if !unsuccessful.isEmpty { return .jobFailed }
+        if !missingReference.isEmpty { return .missingBaseline }
+        return .ok
+    }
+
+    // MARK: Output
+
+    /// The `compare --json` contract: one array, one object per row, keys in a fixed order.
+    public func json() -> String {
+        func number(_ x: Double?) -> String {
+            guard let x, x.isFinite else { return "null" }
+            return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
+        }
+        func string(_ s: String?) -> String {
+            guard let s else { return "null" }
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        func configuration(_ c: Configuration) -> String {
+            "{" + c.keys.map { key -> String in
+                let value: String
+                switch c[key]! {
+                case .int(let i): value = String(i)
+                case .double(let d): value = number(d)
+                case .string(let s): value = string(s)
+                }
+                return "\(string(key)): \(value)"
+            }.joined(separator: ", ") + "}"
+        }
+        let objects = rows.map { row -> String in
+            let ci = row.interval
+            let fields = [
+                "\"suite\": \(string(row.suite))",
+                "\"configuration\": \(configuration(row.configuration))",
+                "\"metric\": \(string(row.metric.name))",
+                "\"n\": \(row.n)",
+                "\"mean\": \(number(row.n > 0 ? row.mean : nil))",
+                "\"std\": \(number(row.n > 1 ? row.standardDeviation : nil))",
+                "\"ci_low\": \(number(ci?.low))",
+                "\"ci_high\": \(number(ci?.high))",
+                "\"paper_value\": \(number(row.paperPoint?.value))",
+                "\"paper_confidence\": \(string(row.paperPoint?.confidence.rawValue))",
+                "\"paper_verdict\": \(string(row.paperVerdict?.rawValue))",
+                "\"reference_verdict\": \(string(row.referenceVerdict?.rawValue))",
+            ]
+            return "  {" + fields.joined(separator: ", ") + "}"
+        }
+        return objects.isEmpty ? "[]" : "[\n" + objects.joined(separator: ",\n") + "\n]"
+    }
+
+    /// A human-readable account: per suite the rows, then why anything regressed, the findings,
+    /// the failed jobs and the missing references.
+    public func text() -> String {
+        var lines: [String] = ["run \(results.name) (tier \(results.tier.rawValue)), reference tier \(referenceTier.rawValue)"]
+        for suite in results.suites {
+            lines.append("")
+            lines.append("\(suite)")
+            for row in rows where row.suite == suite {
+                let stats = row.n == 0 ? "no values" : "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation)) (n=\(row.n))"
+                let paper = row.paperPoint.map { "paper \(formatNumber($0.value)) [\($0.confidence.rawValue)]: \(row.paperVerdict?.rawValue ?? "-")" } ?? "paper -"
+                let reference = "reference: \(row.referenceVerdict?.rawValue ?? "-")"
+                lines.append("  \(row.configuration.name)  \(row.metric.name) = \(stats)  \(paper)  \(reference)")
+                if row.referenceVerdict == .regressed || row.referenceVerdict == .improved {
+                    lines.append("      \(row.referenceVerdict!.rawValue.uppercased()): \(row.referenceReason)")
+                }
+            }
+            for finding in findings[suite] ?? [] {
+                let verdict = finding.holds.map { $0 ? "holds" : "does not hold" } ?? "undecided"
+                lines.append("  finding (\(verdict)): \(finding.statement) — \(finding.detail)")
+            }
+        }
+        for record in unsuccessful {
+            lines.append("\(record.status.rawValue.uppercased()): \(record.job): \(record.message)")
+        }
+        if !missingReference.isEmpty {
+            lines.append("no reference results at tier \(referenceTier.rawValue) for \(missingReference.joined(separator: ", ")); create them with `tnbench baseline update <run dir>`")
+        }
+        let regressed = regressions.count
+        lines.append(regressed == 0 ? "no regressions" : "\(regressed) metric\(regressed == 1 ? "" : "s") regressed")
+        return lines.joined(separator: "\n")
+    }
+}

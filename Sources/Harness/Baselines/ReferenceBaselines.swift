@@ -1,0 +1,130 @@
+import Foundation
+
+/// `Baselines/reference/<tier>/<suite>.json`: our own earlier results of one suite at one tier,
+/// the raw per-seed values of every metric of every configuration, with where they were
+/// produced. Written only by `tnbench baseline update RUN_DIR`.
+public struct ReferenceBaselines: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var configuration: Configuration
+        public var metric: String
+        /// One value per completed seed.
+        public var values: [Double]
+        public var seeds: [Int]
+
+        public init(configuration: Configuration, metric: String, values: [Double], seeds: [Int]) {
+            self.configuration = configuration
+            self.metric = metric
+            self.values = values
+            self.seeds = seeds
+        }
+    }
+
+    public var schemaVersion: Int
+    public var suite: String
+    public var tier: Tier
+    /// When `baseline update` wrote the file (ISO 8601 UTC) and the run it came from.
+    public var created: String
+    public var run: String
+    public var hostName: String
+    public var cpuModel: String
+    public var gitCommit: String
+    public var blasConfiguration: String
+    public var entries: [Entry]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", suite, tier, created, run
+        case hostName = "host_name", cpuModel = "cpu_model", gitCommit = "git_commit"
+        case blasConfiguration = "blas_configuration", entries
+    }
+
+    public init(
+        suite: String, tier: Tier, created: String, run: String, hostName: String, cpuModel: String,
+        gitCommit: String, blasConfiguration: String, entries: [Entry]
+    ) {
+        self.schemaVersion = 1
+        self.suite = suite
+        self.tier = tier
+        self.created = created
+        self.run = run
+        self.hostName = hostName
+        self.cpuModel = cpuModel
+        self.gitCommit = gitCommit
+        self.blasConfiguration = blasConfiguration
+        self.entries = entries
+    }
+
+    public static func path(suite: String, tier: Tier, in baselines: String) -> String {
+        "\(baselines)/reference/\(tier.rawValue)/\(suite).json"
+    }
+
+    /// Loads a reference file; nil when there is none.
+    ///
+    /// - Throws: ``HarnessError`` `.malformedBaseline` naming the file and the decoding problem.
+    public static func load(suite: String, tier: Tier, from baselines: String) throws -> ReferenceBaselines? {
+        let file = path(suite: suite, tier: tier, in: baselines)
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        do {
+            let reference = try JSONDecoder().decode(ReferenceBaselines.self, from: data)
+            guard reference.suite == suite else {
+                throw HarnessError(.malformedBaseline, "\(file): suite: is '\(reference.suite)' but the file belongs to '\(suite)'")
+            }
+            return reference
+        } catch let error as HarnessError {
+            throw error
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath + [key])): missing")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): null not allowed")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): \(context.debugDescription)")
+        } catch {
+            throw HarnessError(.malformedBaseline, "\(file): \(error)")
+        }
+    }
+
+    private static func fieldPath(_ path: [any CodingKey]) -> String {
+        path.isEmpty ? "(root)" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+    }
+
+    /// The reference values of a configuration's metric.
+    public func values(for metric: String, _ configuration: Configuration) -> [Double]? {
+        entries.first { $0.metric == metric && $0.configuration == configuration }?.values
+    }
+
+    /// Builds the reference of one suite from a run's completed jobs.
+    public static func make(from results: ResultSet, suite: String) -> ReferenceBaselines {
+        let records = results.records.filter { $0.job.suite == suite && $0.status == .completed }
+        var entries: [Entry] = []
+        let configurations = Array(Set(records.map(\.job.configuration))).sorted { $0.name < $1.name }
+        for configuration in configurations {
+            let mine = records.filter { $0.job.configuration == configuration }.sorted { $0.job.seed < $1.job.seed }
+            let metrics = Set(mine.flatMap(\.record.scalars.keys)).sorted()
+            for metric in metrics {
+                let pairs = mine.compactMap { r in r.record.scalars[metric].map { (r.job.seed, $0) } }
+                entries.append(Entry(configuration: configuration, metric: metric, values: pairs.map(\.1), seeds: pairs.map(\.0)))
+            }
+        }
+        let provenance = records.first?.provenance ?? results.provenance
+        return ReferenceBaselines(
+            suite: suite, tier: results.tier, created: Timestamp.now(), run: results.name, hostName: provenance.hostName,
+            cpuModel: provenance.cpuModel, gitCommit: provenance.gitCommit, blasConfiguration: provenance.blasConfiguration,
+            entries: entries)
+    }
+
+    /// Writes the file atomically (creating `reference/<tier>/`).
+    public func write(to baselines: String) throws {
+        let file = Self.path(suite: suite, tier: tier, in: baselines)
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let data = try JSONEncoder.pretty.encode(self)
+            try atomicWrite(file) { try data.write(to: URL(fileURLWithPath: $0)) }
+        } catch let error as HarnessError {
+            throw error
+        } catch {
+            throw HarnessError(.unwritableOutput, "cannot write reference baseline '\(file)': \(error.localizedDescription)")
+        }
+    }
+}

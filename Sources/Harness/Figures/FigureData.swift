@@ -1,0 +1,117 @@
+/// The numbers behind one figure, ready to be written as gnuplot data blocks.
+struct FigureData {
+    /// A line of our results: points (x, mean, σ, n) with an optional reference (mean, σ) per x.
+    struct Series {
+        var title: String
+        var points: [(x: Double, mean: Double, std: Double, n: Int, referenceMean: Double?, referenceStd: Double?)]
+    }
+    var series: [Series] = []
+    /// Paper points per confidence: (x, value, σ or 0).
+    var paper: [BaselineConfidence: [(x: Double, value: Double, sigma: Double)]] = [:]
+    /// Scatter panels (samples/field), one per configuration.
+    var panels: [Panel] = []
+
+    struct Panel {
+        var title: String
+        /// Points (x, y, class).
+        var points: [(Double, Double, Double)]
+        var lines: [(name: String, xy: [(Double, Double)])]
+        /// A field grid [ny][nx] with its extent.
+        var grid: (values: [[Double]], xMin: Double, xMax: Double, yMin: Double, yMax: Double)?
+    }
+
+    var hasData: Bool { series.contains { !$0.points.isEmpty } || panels.contains { !$0.points.isEmpty || $0.grid != nil } }
+
+    /// Builds the data of `spec` from a run's completed records, its reference and paper points.
+    static func make(
+        _ spec: FigureSpec, suite: String, records: [JobRecord], reference: ReferenceBaselines?, paper: PaperBaselines?
+    ) -> FigureData {
+        var data = FigureData()
+        let completed = records.filter { $0.job.suite == suite && $0.status == .completed && $0.job.configuration.matches(spec.filter) }
+        let configurations = Array(Set(completed.map(\.job.configuration))).sorted { $0.name < $1.name }
+        func seeds(_ c: Configuration) -> [JobRecord] {
+            completed.filter { $0.job.configuration == c }.sorted { $0.job.seed < $1.job.seed }
+        }
+        func seriesKey(_ c: Configuration, _ series: String?) -> String {
+            guard let series else { return "" }
+            return "\(series)=\(c[series]?.description ?? "?")"
+        }
+        switch spec.kind {
+        case .metricVersus(let metric, let x, let series):
+            let groups = Dictionary(grouping: configurations.filter { $0[x]?.numericValue != nil }) { seriesKey($0, series) }
+            for key in groups.keys.sorted() {
+                var line = Series(title: key.isEmpty ? metric : key, points: [])
+                var n = 0
+                for configuration in groups[key]!.sorted(by: { $0.double(x) < $1.double(x) }) {
+                    let values = seeds(configuration).compactMap { $0.record.scalars[metric] }.filter(\.isFinite)
+                    guard !values.isEmpty else { continue }
+                    n = max(n, values.count)
+                    let old = reference?.values(for: metric, configuration)
+                    line.points.append((
+                        configuration.double(x), Statistics.mean(values), values.count > 1 ? Statistics.standardDeviation(values) : 0,
+                        values.count, old.map(Statistics.mean), old.map { $0.count > 1 ? Statistics.standardDeviation($0) : 0 }))
+                }
+                line.title += " (n=\(n))"
+                data.series.append(line)
+            }
+            for point in paper?.points ?? [] where point.metric == metric {
+                guard let xValue = point.configuration[x]?.numericValue, point.configuration.matches(spec.filter) || spec.filter.values.isEmpty
+                else { continue }
+                data.paper[point.confidence, default: []].append((xValue, point.value, point.sigma ?? 0))
+            }
+        case .curve(let name, let series), .arrayProfile(let name, let series):
+            var isCurve = false
+            if case .curve = spec.kind { isCurve = true }
+            let groups = Dictionary(grouping: configurations) { series == nil ? $0.name : seriesKey($0, series) }
+            for key in groups.keys.sorted() {
+                let runs = groups[key]!.flatMap(seeds)
+                let profiles: [(x: [Double], y: [Double])] = runs.compactMap { run in
+                    if isCurve { return run.record.curves[name].map { ($0.x, $0.y) } }
+                    return run.record.arrays[name].map { array in (array.doubles.indices.map(Double.init), array.doubles) }
+                }
+                guard let first = profiles.first else { continue }
+                let length = profiles.map { $0.y.count }.min() ?? 0
+                var line = Series(title: "\(key.isEmpty ? name : key) (n=\(profiles.count))", points: [])
+                for i in 0..<length {
+                    let ys = profiles.map { $0.y[i] }.filter(\.isFinite)
+                    guard !ys.isEmpty else { continue }
+                    line.points.append((first.x[i], Statistics.mean(ys), ys.count > 1 ? Statistics.standardDeviation(ys) : 0, ys.count, nil, nil))
+                }
+                data.series.append(line)
+            }
+        case .samples(let points, let lines):
+            for configuration in configurations {
+                guard let run = seeds(configuration).first else { continue }
+                var panel = Panel(title: configuration.name, points: rows(run.record.arrays[points]), lines: [], grid: nil)
+                for name in lines {
+                    panel.lines.append((name, rows(run.record.arrays[name]).map { ($0.0, $0.1) }))
+                }
+                data.panels.append(panel)
+            }
+        case .field(let gridName, let points):
+            for configuration in configurations {
+                guard let run = seeds(configuration).first else { continue }
+                var panel = Panel(title: configuration.name, points: rows(run.record.arrays[points]), lines: [], grid: nil)
+                if let grid = run.record.arrays[gridName], grid.shape.count == 2 {
+                    let (ny, nx) = (grid.shape[0], grid.shape[1])
+                    let values = grid.doubles
+                    let attribute = { (key: String, fallback: Double) in grid.attributes[key]?.numericValue ?? fallback }
+                    panel.grid = (
+                        (0..<ny).map { r in Array(values[(r * nx)..<((r + 1) * nx)]) },
+                        attribute("x_min", 0), attribute("x_max", Double(nx - 1)), attribute("y_min", 0), attribute("y_max", Double(ny - 1)))
+                }
+                data.panels.append(panel)
+            }
+        }
+        return data
+    }
+
+    /// The rows of an [n, 2] or [n, 3] array as (x, y, class).
+    private static func rows(_ array: RecordedArray?) -> [(Double, Double, Double)] {
+        guard let array, array.shape.count == 2, array.shape[1] >= 2 else { return [] }
+        let values = array.doubles, width = array.shape[1]
+        return (0..<array.shape[0]).map { r in
+            (values[r * width], values[r * width + 1], width > 2 ? values[r * width + 2] : 0)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// The Markdown report of one benchmark run: per suite the verdict table, the findings, the
+/// figures (relative links), time and achieved GFLOP/s per configuration; failed jobs; provenance.
+public enum Report {
+    /// Writes `<directory>/REPORT.md` (figures are expected under `<directory>/figures/`).
+    /// Returns the report's path.
+    @discardableResult
+    public static func write(_ comparison: Comparison, figures: [RenderedFigure], to directory: String) throws -> String {
+        let path = "\(directory)/REPORT.md"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try markdown(comparison, figures: figures, relativeTo: directory).write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw HarnessError(.unwritableOutput, "cannot write report '\(path)': choose a writable --out")
+        }
+        return path
+    }
+
+    static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+
+    /// The report's text.
+    public static func markdown(_ comparison: Comparison, figures: [RenderedFigure], relativeTo directory: String) -> String {
+        let results = comparison.results
+        var md = "# TNBench report: \(results.name)\n\n"
+        let records = results.records
+        let wall = records.reduce(0) { $0 + $1.wallSeconds }
+        let starts = records.map(\.startTime).filter { !$0.isEmpty }.sorted()
+        let ends = records.map(\.endTime).filter { !$0.isEmpty }.sorted()
+        md += "- tier: **\(results.tier.rawValue)**, reference tier: \(comparison.referenceTier.rawValue)\n"
+        md += "- jobs: \(records.count) (\(records.filter { $0.status == .completed }.count) completed, "
+        md += "\(records.filter { $0.status == .failed }.count) failed, \(records.filter { $0.status == .diverged }.count) diverged)\n"
+        md += "- total job time: \(ProgressDisplay.format(wall)) (sum over jobs); first start \(starts.first ?? "-"), last end \(ends.last ?? "-")\n"
+        md += "- regressions: \(comparison.regressions.count); exit status of `tnbench compare`: \(comparison.exitStatus.rawValue) (\(comparison.exitStatus))\n\n"
+
+        for suite in results.suites {
+            md += "## \(suite)\n\n"
+            md += "| configuration | metric | mean ± σ | n | 95% CI | paper (confidence) | paper verdict | reference verdict |\n"
+            md += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+            for row in comparison.rows where row.suite == suite {
+                let stats = row.n == 0 ? "—" : (row.n > 1 ? "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation))" : formatNumber(row.mean))
+                let ci = row.interval.map { "[\(formatNumber($0.low)), \(formatNumber($0.high))]" } ?? "—"
+                let paper = row.paperPoint.map { "\(formatNumber($0.value)) (\($0.confidence.rawValue))" } ?? "—"
+                let pv = row.paperVerdict.map { "\($0.rawValue)" } ?? "—"
+                let rv = row.referenceVerdict.map { $0 == .regressed ? "**regressed**" : $0.rawValue } ?? "—"
+                md += "| \(cell(row.configuration.name)) | \(row.metric.name) | \(stats) | \(row.n) | \(ci) | \(paper) | \(pv) | \(rv) |\n"
+            }
+            let regressed = comparison.rows.filter { $0.suite == suite && ($0.referenceVerdict == .regressed || $0.referenceVerdict == .improved) }
+            if !regressed.isEmpty {
+                md += "\n"
+                for row in regressed {
+                    md += "- **\(row.referenceVerdict!.rawValue)** \(row.configuration.name) \(row.metric.name): \(row.referenceReason)\n"
+                }
+            }
+            if let findings = comparison.findings[suite], !findings.isEmpty {
+                md += "\n### Findings\n\n"
+                for finding in findings {
+                    let verdict = finding.holds.map { $0 ? "✅ holds" : "❌ does not hold" } ?? "❔ undecided"
+                    md += "- \(verdict): \(finding.statement) — \(finding.detail)\n"
+                }
+            }
+            md += "\n### Time and work\n\n| configuration | jobs | mean time per job | timed seconds | GFLOP | achieved GFLOP/s |\n| --- | --- | --- | --- | --- | --- |\n"
+            let mine = records.filter { $0.job.suite == suite && $0.status == .completed }
+            for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: { $0.name < $1.name }) {
+                let jobs = mine.filter { $0.job.configuration == configuration }
+                let timed = jobs.reduce(0) { $0 + $1.timedSeconds }
+                let flops = jobs.reduce(0) { $0 + $1.record.flops }
+                let perJob = jobs.reduce(0) { $0 + $1.wallSeconds } / Double(max(jobs.count, 1))
+                let rate = timed > 0 && flops > 0 ? formatNumber(flops / timed / 1e9) : "—"
+                md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(rate) |\n"
+            }
+            let suiteFigures = figures.filter { $0.suite == suite }
+            if !suiteFigures.isEmpty {
+                md += "\n### Figures\n\n"
+                for figure in suiteFigures {
+                    let relative = relativePath(figure.directory, from: directory)
+                    if figure.rendered {
+                        md += "![\(figure.title)](\(relative)/\(figure.id).png)\n\n"
+                    } else {
+                        md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
+                    }
+                    md += "_\(figure.title)_ — [SVG](\(relative)/\(figure.id).svg) · [PDF](\(relative)/\(figure.id).pdf) · [data](\(relative)/\(figure.id).dat) · [script](\(relative)/\(figure.id).gp)\n\n"
+                }
+            }
+            md += "\n"
+        }
+        if !comparison.unsuccessful.isEmpty {
+            md += "## Failed and diverged jobs\n\n"
+            for record in comparison.unsuccessful {
+                md += "- \(record.status.rawValue): \(record.job): \(record.message)\n"
+            }
+            md += "\n"
+        }
+        if !comparison.missingReference.isEmpty {
+            md += "No reference results at tier \(comparison.referenceTier.rawValue) for: \(comparison.missingReference.joined(separator: ", ")) (create them with `tnbench baseline update <run dir>`).\n\n"
+        }
+        let p = records.first?.provenance ?? results.provenance
+        md += "## Provenance\n\n"
+        md += "| | |\n| --- | --- |\n"
+        md += "| git commit | \(p.gitCommit)\(p.gitDirty == true ? " (dirty)" : "") |\n"
+        md += "| compiler | \(p.swiftVersion), \(p.buildConfiguration) build |\n"
+        md += "| BLAS | \(cell(p.blasConfiguration)), \(p.blasThreads) thread(s) per job |\n"
+        md += "| CPU | \(p.cpuModel) |\n| host | \(p.hostName) |\n"
+        md += "| run created | \(results.created) |\n"
+        md += "\nGenerated by `tnbench report`; the raw records are in `results.h5` of the run directory (schema: docs/RESULTS-SCHEMA.md).\n"
+        return md
+    }
+
+    /// `target` relative to `base` (both made absolute).
+    static func relativePath(_ target: String, from base: String) -> String {
+        func parts(_ p: String) -> [String] {
+            let absolute = p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+            return (absolute as NSString).standardizingPath.split(separator: "/").map(String.init)
+        }
+        let t = parts(target), b = parts(base)
+        var common = 0
+        while common < min(t.count, b.count) && t[common] == b[common] { common += 1 }
+        let up = Array(repeating: "..", count: b.count - common)
+        let path = (up + t[common...]).joined(separator: "/")
+        return path.isEmpty ? "." : path
+    }
+}

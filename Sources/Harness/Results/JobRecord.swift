@@ -1,0 +1,160 @@
+import Foundation
+
+/// One (suite, configuration, seed) job of a benchmark run.
+public struct Job: Hashable, Sendable, CustomStringConvertible {
+    public var suite: String
+    public var configuration: Configuration
+    public var seed: Int
+
+    public init(suite: String, configuration: Configuration, seed: Int) {
+        self.suite = suite
+        self.configuration = configuration
+        self.seed = seed
+    }
+
+    public var description: String { "\(suite) [\(configuration.name)] seed \(seed)" }
+}
+
+/// How a job ended.
+public enum JobStatus: String, Codable, Sendable, CaseIterable {
+    /// Ran to the end and every recorded scalar is finite.
+    case completed
+    /// Threw an error (recorded in the message).
+    case failed
+    /// Threw ``Divergence`` or recorded a non-finite scalar.
+    case diverged
+}
+
+/// Everything stored about one job: its identity, status, what it recorded and where it ran.
+public struct JobRecord: Sendable {
+    public var job: Job
+    public var tier: Tier
+    public var status: JobStatus
+    /// The error's description for failed or diverged jobs; empty otherwise.
+    public var message: String
+    public var record: RunRecord
+    public var settings: [String: ConfigurationValue]
+    public var provenance: Provenance
+    /// ISO 8601 UTC.
+    public var startTime: String
+    public var endTime: String
+    public var wallSeconds: Double
+
+    public init(
+        job: Job, tier: Tier, status: JobStatus, message: String, record: RunRecord,
+        settings: [String: ConfigurationValue], provenance: Provenance, startTime: String,
+        endTime: String, wallSeconds: Double
+    ) {
+        self.job = job
+        self.tier = tier
+        self.status = status
+        self.message = message
+        self.record = record
+        self.settings = settings
+        self.provenance = provenance
+        self.startTime = startTime
+        self.endTime = endTime
+        self.wallSeconds = wallSeconds
+    }
+
+    /// The seconds of timed work: the sum of the suite's timers, or the wall time when it has none.
+    public var timedSeconds: Double {
+        let timers = record.timers.values.reduce(0, +)
+        return timers > 0 ? timers : wallSeconds
+    }
+}
+
+/// The HDF5 encoding of a job record (see docs/RESULTS-SCHEMA.md).
+enum JobRecordCodec {
+    /// The group path of a job inside a result file: `/<suite>/<configuration>/seed_<n>`.
+    static func groupPath(_ job: Job) -> String {
+        "/\(escape(job.suite))/\(escape(job.configuration.name.isEmpty ? "default" : job.configuration.name))/seed_\(job.seed)"
+    }
+
+    /// Group names may not contain `/`; `%` and `/` are percent-encoded.
+    static func escape(_ name: String) -> String {
+        name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
+
+    static func write(_ record: JobRecord, into group: HDF5Group) throws {
+        var attributes = record.provenance.attributes
+        attributes["suite"] = .string(record.job.suite)
+        attributes["tier"] = .string(record.tier.rawValue)
+        attributes["seed"] = .int(Int64(record.job.seed))
+        attributes["configuration"] = .string(record.job.configuration.name)
+        attributes["status"] = .string(record.status.rawValue)
+        attributes["message"] = .string(record.message)
+        attributes["start_time"] = .string(record.startTime)
+        attributes["end_time"] = .string(record.endTime)
+        attributes["wall_seconds"] = .double(record.wallSeconds)
+        attributes["flops"] = .double(record.record.flops)
+        try group.setAttributes(attributes)
+
+        try group.createGroup("configuration").setAttributes(record.job.configuration.values.mapValues(HDF5AttributeValue.init))
+        try group.createGroup("settings").setAttributes(record.settings.mapValues(HDF5AttributeValue.init))
+        try group.createGroup("scalars").setAttributes(record.record.scalars.mapValues { .double($0) })
+        try group.createGroup("timers").setAttributes(record.record.timers.mapValues { .double($0) })
+        try group.createGroup("attributes").setAttributes(record.record.attributes.mapValues(HDF5AttributeValue.init))
+        let curves = try group.createGroup("curves")
+        for name in record.record.curves.keys.sorted() {
+            let curve = record.record.curves[name]!
+            let g = try curves.createGroup(escape(name))
+            try g.writeDataset("x", shape: [curve.x.count], data: .float64(curve.x))
+            try g.writeDataset("y", shape: [curve.y.count], data: .float64(curve.y))
+        }
+        let arrays = try group.createGroup("arrays")
+        for name in record.record.arrays.keys.sorted() {
+            let array = record.record.arrays[name]!
+            try arrays.writeDataset(escape(name), shape: array.shape, data: array.data)
+            try arrays.setDatasetAttributes(escape(name), array.attributes.mapValues(HDF5AttributeValue.init))
+        }
+    }
+
+    static func read(from group: HDF5Group) throws -> JobRecord {
+        let a = try group.attributes()
+        func string(_ key: String) throws -> String {
+            guard let value = a[key]?.stringValue else { throw HDF5Error("\(group.path): missing attribute '\(key)'") }
+            return value
+        }
+        guard let tier = Tier(rawValue: try string("tier")) else { throw HDF5Error("\(group.path): bad tier") }
+        guard let status = JobStatus(rawValue: try string("status")) else { throw HDF5Error("\(group.path): bad status") }
+        func typed(_ child: String) throws -> [String: ConfigurationValue] {
+            guard group.exists(child) else { return [:] }
+            return try group.group(child).attributes().mapValues(\.configurationValue)
+        }
+        func numbers(_ child: String) throws -> [String: Double] {
+            guard group.exists(child) else { return [:] }
+            return try group.group(child).attributes().compactMapValues(\.doubleValue)
+        }
+        var run = RunRecord()
+        run.scalars = try numbers("scalars")
+        run.timers = try numbers("timers")
+        run.attributes = try typed("attributes")
+        run.flops = a["flops"]?.doubleValue ?? 0
+        if group.exists("curves") {
+            let curves = try group.group("curves")
+            for child in curves.children() where child.isGroup {
+                let g = try curves.group(child.name)
+                run.curves[unescape(child.name)] = Curve(x: try g.readDataset("x").doubles, y: try g.readDataset("y").doubles)
+            }
+        }
+        if group.exists("arrays") {
+            let arrays = try group.group("arrays")
+            for child in arrays.children() where !child.isGroup {
+                run.arrays[unescape(child.name)] = try arrays.readDataset(child.name)
+            }
+        }
+        let job = Job(
+            suite: try string("suite"), configuration: Configuration(try typed("configuration")),
+            seed: Int(a["seed"]?.doubleValue ?? -1))
+        return JobRecord(
+            job: job, tier: tier, status: status, message: a["message"]?.stringValue ?? "", record: run,
+            settings: try typed("settings"), provenance: Provenance(attributes: a),
+            startTime: a["start_time"]?.stringValue ?? "", endTime: a["end_time"]?.stringValue ?? "",
+            wallSeconds: a["wall_seconds"]?.doubleValue ?? 0)
+    }
+
+    static func unescape(_ name: String) -> String {
+        name.replacingOccurrences(of: "%2F", with: "/").replacingOccurrences(of: "%25", with: "%")
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// How one job ended, from the point of view of the runner.
+public enum JobOutcome: Sendable {
+    /// The job ended (completed, failed or diverged) and this is its record.
+    case finished(JobRecord)
+    /// The user interrupted it: no record is written and a re-run will redo it.
+    case cancelled
+}
+
+/// Runs a single job in this process: the unit both the in-process runner and a worker process use.
+public enum JobExecution {
+    /// Runs `suite` on one job with a fresh ``RunContext`` and turns what happened into a record:
+    /// a normal return is *completed* unless a recorded scalar is not finite (*diverged*);
+    /// ``Divergence`` is *diverged*; `CancellationError` is ``JobOutcome/cancelled``; any other
+    /// error is *failed* with the error's description. Never throws.
+    public static func run(
+        _ planned: PlannedJob, tier: Tier, dataDirectory: String,
+        progress: (@Sendable (Double, String) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) -> JobOutcome {
+        let context = RunContext(
+            suite: planned.job.suite, tier: tier, configuration: planned.job.configuration, seed: planned.job.seed,
+            settings: planned.settings, dataDirectory: dataDirectory, progress: progress, isCancelled: isCancelled)
+        let startDate = Date()
+        let start = context.monotonicSeconds()
+        var status = JobStatus.completed
+        var message = ""
+        do {
+            try planned.suite.run(context)
+            if let bad = context.record.scalars.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite }) {
+                status = .diverged
+                message = "recorded a non-finite scalar: \(bad.key) = \(bad.value)"
+            }
+        } catch let divergence as Divergence {
+            status = .diverged
+            message = divergence.message
+        } catch is CancellationError {
+            return .cancelled
+        } catch {
+            status = .failed
+            message = String(describing: error)
+        }
+        let wall = context.monotonicSeconds() - start
+        return .finished(JobRecord(
+            job: planned.job, tier: tier, status: status, message: message, record: context.record,
+            settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(startDate),
+            endTime: Timestamp.now(), wallSeconds: wall))
+    }
+
+    /// A record for a job whose worker process died without writing one (a crash, an abort, a kill).
+    static func crashRecord(_ planned: PlannedJob, tier: Tier, reason: String, started: Date, wallSeconds: Double) -> JobRecord {
+        JobRecord(
+            job: planned.job, tier: tier, status: .failed, message: reason, record: RunRecord(),
+            settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(started),
+            endTime: Timestamp.now(), wallSeconds: wallSeconds)
+    }
+}

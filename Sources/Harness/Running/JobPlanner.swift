@@ -1,0 +1,121 @@
+/// A job ready to run: the suite that runs it and the tier's settings.
+public struct PlannedJob: Sendable {
+    public var suite: any Suite
+    public var job: Job
+    public var settings: [String: ConfigurationValue]
+
+    public init(suite: any Suite, job: Job, settings: [String: ConfigurationValue]) {
+        self.suite = suite
+        self.job = job
+        self.settings = settings
+    }
+}
+
+/// Configuration selections from the command line: `--config key=value`, repeatable; several
+/// values of one key select any of them.
+public struct ConfigurationFilter: Sendable, Equatable {
+    public var values: [String: [ConfigurationValue]]
+
+    public init(_ values: [String: [ConfigurationValue]] = [:]) { self.values = values }
+
+    /// Parses `key=value` arguments.
+    ///
+    /// - Throws: ``HarnessError`` `.invalidArgument` for an argument without `=`.
+    public init(parsing arguments: [String]) throws {
+        var values: [String: [ConfigurationValue]] = [:]
+        for argument in arguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                throw HarnessError(.invalidArgument, "--config '\(argument)' is not key=value (for example --config m=20)")
+            }
+            let key = String(argument[..<equals])
+            let value = ConfigurationValue(parsing: String(argument[argument.index(after: equals)...]))
+            if !(values[key]?.contains(value) ?? false) { values[key, default: []].append(value) }
+        }
+        self.values = values
+    }
+
+    public var isEmpty: Bool { values.isEmpty }
+}
+
+/// Expands suites × configurations × seeds into jobs.
+public enum JobPlanner {
+    /// The jobs of a benchmark run, in suite, configuration and seed order.
+    ///
+    /// A filter key keeps the configurations whose value is one of the requested ones; when no
+    /// configuration of the tier has such a value, the requested values are substituted into every
+    /// configuration (so `--config m=40` runs m = 40 at a tier whose grid does not have it).
+    /// Suites whose grid lacks a filter key are left out.
+    ///
+    /// - Throws: ``HarnessError`` `.unknownConfigurationKey` when no selected suite has a key
+    ///   (naming the valid keys), `.invalidArgument` for seeds < 1.
+    public static func plan(
+        suites: [any Suite], tier: Tier, seeds: Int? = nil, filter: ConfigurationFilter = ConfigurationFilter()
+    ) throws -> [PlannedJob] {
+        if let seeds, seeds < 1 { throw HarnessError(.invalidArgument, "--seeds must be at least 1, got \(seeds)") }
+        let allKeys = Set(suites.flatMap { suite in suite.plan(for: tier).configurations.flatMap(\.keys) })
+        for key in filter.values.keys.sorted() where !allKeys.contains(key) {
+            throw HarnessError(
+                .unknownConfigurationKey,
+                "unknown configuration key '\(key)' for \(suites.map(\.name).joined(separator: ", ")) at tier \(tier.rawValue); valid keys: \(allKeys.sorted().joined(separator: ", "))")
+        }
+        var jobs: [PlannedJob] = []
+        for suite in suites {
+            let plan = suite.plan(for: tier)
+            let keys = Set(plan.configurations.flatMap(\.keys))
+            guard filter.values.keys.allSatisfy(keys.contains) else { continue }
+            var configurations = plan.configurations
+            for key in filter.values.keys.sorted() {
+                let wanted = filter.values[key]!
+                let kept = configurations.filter { configuration in
+                    wanted.contains { configuration.matches(Configuration([key: $0])) }
+                }
+                if !kept.isEmpty {
+                    configurations = kept
+                } else {
+                    var substituted: [Configuration] = []
+                    for configuration in configurations {
+                        for value in wanted {
+                            var next = configuration
+                            next[key] = value
+                            if !substituted.contains(next) { substituted.append(next) }
+                        }
+                    }
+                    configurations = substituted
+                }
+            }
+            for configuration in configurations {
+                for seed in 0..<(seeds ?? plan.seeds) {
+                    jobs.append(PlannedJob(
+                        suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: seed),
+                        settings: plan.settings))
+                }
+            }
+        }
+        return jobs
+    }
+
+    /// The suites named on the command line (`all` selects every one), in registry order.
+    ///
+    /// - Throws: ``HarnessError`` `.unknownSuite` naming the valid suites.
+    public static func select(_ names: [String], from registry: [any Suite]) throws -> [any Suite] {
+        if names.isEmpty || names.contains(where: { $0.lowercased() == "all" }) { return registry }
+        var selected: [any Suite] = []
+        for name in names {
+            guard let suite = registry.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw HarnessError(
+                    .unknownSuite,
+                    "unknown suite '\(name)'; valid suites: \((registry.map(\.name) + ["all"]).joined(separator: ", "))")
+            }
+            if !selected.contains(where: { $0.name == suite.name }) { selected.append(suite) }
+        }
+        return selected
+    }
+
+    /// Parses a tier name. - Throws: ``HarnessError`` `.unknownTier` naming the valid tiers.
+    public static func tier(_ name: String) throws -> Tier {
+        guard let tier = Tier(rawValue: name.lowercased()) else {
+            throw HarnessError(.unknownTier, "unknown tier '\(name)'; valid tiers: \(Tier.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return tier
+    }
+}

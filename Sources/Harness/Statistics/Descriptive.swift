@@ -1,0 +1,106 @@
+import TensorCore
+
+/// A two-sided confidence interval.
+public struct ConfidenceInterval: Sendable, Equatable, Codable {
+    public var low: Double
+    public var high: Double
+    /// The nominal coverage, 0.95 for a 95% interval.
+    public var level: Double
+
+    public init(low: Double, high: Double, level: Double) {
+        self.low = low
+        self.high = high
+        self.level = level
+    }
+
+    public func contains(_ value: Double) -> Bool { low <= value && value <= high }
+}
+
+/// Descriptive statistics and confidence intervals over a sample of seeds.
+public enum Statistics {
+    /// The arithmetic mean; NaN for an empty sample.
+    public static func mean(_ values: [Double]) -> Double {
+        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The sample variance with Bessel's correction, Σ(x − x̄)²/(n − 1); NaN for n < 2.
+    public static func variance(_ values: [Double]) -> Double {
+        guard values.count > 1 else { return .nan }
+        let m = mean(values)
+        return values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
+    }
+
+    /// The sample standard deviation (n − 1); NaN for n < 2.
+    public static func standardDeviation(_ values: [Double]) -> Double { variance(values).squareRoot() }
+
+    /// The median (the mean of the two middle values for even n); NaN for an empty sample.
+    public static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The Student-t confidence interval for the mean, x̄ ± t_{1−α/2, n−1}·s/√n; nil for n < 2.
+    ///
+    /// Exact for normal data; the harness's default interval for metrics over seeds.
+    public static func studentTInterval(_ values: [Double], level: Double = 0.95) -> ConfidenceInterval? {
+        guard values.count > 1 else { return nil }
+        let n = Double(values.count)
+        let t = SpecialFunctions.studentTQuantile(1 - (1 - level) / 2, degreesOfFreedom: n - 1)
+        let half = t * standardDeviation(values) / n.squareRoot()
+        let m = mean(values)
+        return ConfidenceInterval(low: m - half, high: m + half, level: level)
+    }
+
+    /// The percentile bootstrap confidence interval for the mean: `resamples` resamples with
+    /// replacement drawn from a Philox stream keyed by `seed`, their means sorted, and the
+    /// α/2 and 1 − α/2 quantiles taken with linear interpolation (numpy's default). Deterministic
+    /// for a given (values, seed, resamples); nil for n < 2.
+    ///
+    /// Complexity: O(resamples · n + resamples · log resamples).
+    public static func bootstrapInterval(
+        _ values: [Double], level: Double = 0.95, resamples: Int = 10_000, seed: UInt64 = 0x5EED
+    ) -> ConfidenceInterval? {
+        guard values.count > 1, resamples > 1 else { return nil }
+        var rng = Philox(seed: seed, stream: RandomKey.derive("bootstrap"))
+        var means = [Double](repeating: 0, count: resamples)
+        for r in 0..<resamples {
+            var sum = 0.0
+            for _ in 0..<values.count { sum += values[rng.nextInt(below: values.count)] }
+            means[r] = sum / Double(values.count)
+        }
+        means.sort()
+        let alpha = 1 - level
+        return ConfidenceInterval(
+            low: quantile(sorted: means, alpha / 2), high: quantile(sorted: means, 1 - alpha / 2), level: level)
+    }
+
+    /// The q-quantile of sorted values with linear interpolation between order statistics.
+    public static func quantile(sorted: [Double], _ q: Double) -> Double {
+        precondition(!sorted.isEmpty && q >= 0 && q <= 1, "quantile needs values and q in [0, 1]")
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
+    }
+
+    /// Mid-ranks (1-based) of the values, ties sharing the average of their ranks, and the
+    /// tie-correction term Σ(t³ − t) over groups of t tied values.
+    static func ranks(_ values: [Double]) -> (ranks: [Double], tieTerm: Double) {
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var ranks = [Double](repeating: 0, count: values.count)
+        var tieTerm = 0.0
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && values[order[j + 1]] == values[order[i]] { j += 1 }
+            let rank = Double(i + j) / 2 + 1
+            for k in i...j { ranks[order[k]] = rank }
+            let t = Double(j - i + 1)
+            tieTerm += t * t * t - t
+            i = j + 1
+        }
+        return (ranks, tieTerm)
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Harness
+
+/// `tnbench baseline`: manage the reference runs.
+struct BaselineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline", abstract: "Manage reference results (Baselines/reference/<tier>/).",
+        subcommands: [Update.self])
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a run the reference of its tier: writes Baselines/reference/<tier>/<suite>.json.",
+            discussion: """
+                Stores the raw per-seed values of every metric of every configuration, with host, CPU \
+                and commit. Only completed jobs count. This is the only command that writes reference \
+                results; commit the files it writes.
+                """)
+        @Argument(help: "A run directory (the --out of `tnbench run`).") var directory: String
+        @Option(help: "Only these suites (default: every suite in the run).") var suite: [String] = []
+        @OptionGroup var baselines: BaselineOptions
+
+        func run() throws {
+            let results = try ResultDirectory(directory).loadResults()
+            let names = suite.isEmpty ? results.suites : suite
+            for name in names {
+                guard results.suites.contains(name) else {
+                    throw HarnessError(.unknownSuite, "suite '\(name)' is not in \(directory); suites there: \(results.suites.joined(separator: ", "))")
+                }
+                let reference = ReferenceBaselines.make(from: results, suite: name)
+                try reference.write(to: baselines.directory)
+                let failed = results.records.filter { $0.job.suite == name && $0.status != .completed }.count
+                print("\(ReferenceBaselines.path(suite: name, tier: results.tier, in: baselines.directory)): \(reference.entries.count) entries"
+                    + (failed > 0 ? " (\(failed) failed/diverged job(s) left out)" : ""))
+            }
+        }
+    }
+}

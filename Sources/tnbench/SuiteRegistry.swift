@@ -1,0 +1,17 @@
+import CopyNodeInit
+import Harness
+import RankRegularization
+import TNNClassification
+import TNNRegression
+
+/// Every suite `tnbench` knows, in the order `list` shows them and `run all` runs them.
+///
+/// This is the one place suites are registered. To add one: make its target a dependency of
+/// `tnbench` (Package.swift's `suiteNames` does that), `import` it here and append
+/// `<Name>Suite()` below.
+let registeredSuites: [any Suite] = [
+    CopyNodeInitSuite(),
+    RankRegularizationSuite(),
+    TNNClassificationSuite(),
+    TNNRegressionSuite(),
+]

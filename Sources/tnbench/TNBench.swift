@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// `tnbench`: run, judge and draw the benchmark.
+struct TNBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tnbench",
+        abstract: "A reproducible benchmark of machine learning with tensor networks.",
+        discussion: """
+            Each suite reproduces one published result. A run expands suites × configurations × \
+            seeds into jobs, writes one HDF5 record per job (so an interrupted run resumes where \
+            it stopped), and merges them into <run dir>/results.h5.
+
+            Typical session:
+              tnbench list                                   what can run, per tier
+              tnbench data fetch                             provision the data sets
+              tnbench run all --tier ci --out results/ci     run (re-run the same command to resume)
+              tnbench compare results/ci                     verdicts vs paper and reference
+              tnbench report results/ci                      reports/ci/REPORT.md with figures
+              tnbench baseline update results/ci             make this run the new reference
+
+            Exit status: 0 ok · 1 a metric regressed · 2 usage or input error · 3 a job failed \
+            or diverged · 4 no reference results for the tier · 130 interrupted (resume by \
+            re-running). See docs/RESULTS-SCHEMA.md.
+            """,
+        subcommands: [
+            ListCommand.self, RunCommand.self, CompareCommand.self, FiguresCommand.self, ReportCommand.self,
+            BaselineCommand.self, DataCommand.self, KernelsCommand.self, JobCommand.self,
+        ])
+}
+
+/// Options every judging command shares.
+struct BaselineOptions: ParsableArguments {
+    @Option(name: .customLong("baselines"), help: "The baselines directory (paper points and reference runs).")
+    var directory = "Baselines"
+}
+
+/// Ends the tool with a typed status (see ``ExitStatus``).
+func exitStatus(_ status: ExitStatus) -> ExitCode { ExitCode(status.rawValue) }
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("tnbench: error: \(message)\n".utf8))
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try TNBench.parseAsRoot()
+            try command.run()
+        } catch let error as HarnessError {
+            printError(error.message)
+            exit(error.exitStatus.rawValue)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            switch TNBench.exitCode(for: error) {
+            case .success:
+                TNBench.exit(withError: error)  // --help, --version
+            case .validationFailure:
+                // Usage errors from the parser exit 2 (not sysexits' 64), like every input error.
+                FileHandle.standardError.write(Data((TNBench.fullMessage(for: error) + "\n").utf8))
+                exit(ExitStatus.usage.rawValue)
+            default:
+                // Any other error reaching the tool is an input problem (a data file, a path).
+                printError(String(describing: error))
+                exit(ExitStatus.usage.rawValue)
+            }
+        }
+    }
+}

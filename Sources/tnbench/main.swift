@@ -1,1 +1,0 @@
-print("tnbench: under construction")

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import Harness
+
+/// Bad user input gives typed errors with one line naming the culprit and the valid choices.
+@Suite struct BadInputTests {
+    let registry: [any Suite] = [SyntheticSuite()]
+
+    func kind(_ body: () throws -> Void) -> (HarnessError.Kind, String)? {
+        do {
+            try body()
+            return nil
+        } catch let error as HarnessError {
+            return (error.kind, error.message)
+        } catch {
+            return nil
+        }
+    }
+
+    @Test func unknownSuiteTierAndKey() throws {
+        let suite = kind { _ = try JobPlanner.select(["Nope"], from: registry) }
+        #expect(suite?.0 == .unknownSuite)
+        #expect(suite?.1 == "unknown suite 'Nope'; valid suites: Synthetic, all")
+        #expect(kind { _ = try JobPlanner.tier("smok") }?.1 == "unknown tier 'smok'; valid tiers: smoke, ci, paper")
+        let key = kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, filter: ConfigurationFilter(["bond": [3]])) }
+        #expect(key?.0 == .unknownConfigurationKey)
+        #expect(key?.1.contains("valid keys: m") == true)
+        #expect(kind { _ = try ConfigurationFilter(parsing: ["m"]) }?.0 == .invalidArgument)
+        #expect(kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, seeds: 0) }?.0 == .invalidArgument)
+        #expect(try JobPlanner.select(["all"], from: registry).count == 1)
+        #expect(try JobPlanner.select(["synthetic"], from: registry).first?.name == "Synthetic")
+    }
+
+    @Test func configurationSelectionAndSubstitution() throws {
+        let kept = try JobPlanner.plan(suites: registry, tier: .ci, filter: try ConfigurationFilter(parsing: ["m=10"]))
+        #expect(Set(kept.map(\.job.configuration)) == [["m": 10]])
+        #expect(kept.count == 5)
+        // m = 40 is not in the grid: substituted, so the tier runs m = 40.
+        let substituted = try JobPlanner.plan(suites: registry, tier: .ci, seeds: 2, filter: try ConfigurationFilter(parsing: ["m=40"]))
+        #expect(substituted.map(\.job.configuration) == [["m": 40], ["m": 40]])
+        #expect(substituted.map(\.job.seed) == [0, 1])
+    }
+
+    @Test(arguments: [
+        (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": 0.1, "confidence": "guess", "margin": 0.1, "source": "s"}]}"#,
+         "points[0].confidence: 'guess' is not one of table, figure-approx, claim"),
+        (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": 0.1, "confidence": "claim", "source": "s"}]}"#,
+         "points[0].margin: required for a 'claim' point"),
+        (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "accuracy", "configuration": {}, "value": 0.1, "confidence": "table", "source": "s"}]}"#,
+         "points[0].metric: 'accuracy' is not a metric of Synthetic; valid metrics: test_error, epoch_seconds, param_count"),
+        (#"{"suite": "Other", "paper_id": "x", "points": []}"#, "suite: is 'Other' but the file belongs to suite 'Synthetic'"),
+        (#"{"suite": "Synthetic", "points": []}"#, "paper_id: missing or not a string"),
+        (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": "0.1", "confidence": "table", "source": "s"}]}"#,
+         "points[0].value: missing or not a finite number"),
+        (#"{"suite": "Synthetic", "#, "(file): not valid JSON"),
+    ])
+    func malformedPaperBaselines(json: String, expected: String) {
+        let root = temporaryDirectory()
+        try? json.write(toFile: root + "/Synthetic.json", atomically: true, encoding: .utf8)
+        let error = kind { _ = try PaperBaselines.load(suite: "Synthetic", from: root, metrics: SyntheticSuite().metrics.map(\.name)) }
+        #expect(error?.0 == .malformedBaseline)
+        #expect(error?.1 == "\(root)/Synthetic.json: \(expected)")
+    }
+
+    @Test func malformedReferenceBaseline() throws {
+        let root = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: root + "/reference/smoke", withIntermediateDirectories: true)
+        try #"{"suite": "Synthetic", "tier": "smoke"}"#.write(toFile: root + "/reference/smoke/Synthetic.json", atomically: true, encoding: .utf8)
+        let error = kind { _ = try ReferenceBaselines.load(suite: "Synthetic", tier: .smoke, from: root) }
+        #expect(error?.0 == .malformedBaseline)
+        #expect(error?.1.hasPrefix("\(root)/reference/smoke/Synthetic.json: ") == true)
+        #expect(try ReferenceBaselines.load(suite: "Synthetic", tier: .ci, from: root) == nil)
+    }
+
+    @Test func unusableDirectories() throws {
+        let unwritable = kind { try runSynthetic(into: "/proc/tnbench-cannot-exist/run") }
+        #expect(unwritable?.0 == .unwritableOutput)
+        #expect(unwritable?.1.contains("/proc/tnbench-cannot-exist/run") == true)
+
+        let root = temporaryDirectory()
+        try runSynthetic(into: root + "/run", seeds: 1)
+        let other = kind {
+            _ = try Runner(directory: ResultDirectory(root + "/run"), tier: .ci, dataDirectory: "").run([])
+        }
+        #expect(other?.0 == .invalidArgument)
+        #expect(other?.1.contains("holds a smoke-tier run") == true)
+
+        #expect(kind { _ = try ResultDirectory(root + "/missing").loadResults() }?.0 == .invalidResults)
+        #expect(ExitStatus.usage.rawValue == 2 && HarnessError(.missingBaseline, "").exitStatus == .missingBaseline)
+    }
+}
