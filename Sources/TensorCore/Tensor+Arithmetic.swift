@@ -28,20 +28,20 @@ extension Tensor {
         }
     }
 
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { elementwise(lhs, rhs, +) }
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { elementwise(lhs, rhs, -) }
+    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { elementwise(lhs, rhs, +) }
+    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { elementwise(lhs, rhs, -) }
     /// The elementwise (Hadamard) product.
-    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { elementwise(lhs, rhs, *) }
-    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.map { lhs * $0 } }
-    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.map { $0 * rhs } }
+    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { elementwise(lhs, rhs, *) }
+    @inlinable public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.map { lhs * $0 } }
+    @inlinable public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs.map { $0 * rhs } }
     public static prefix func - (operand: Tensor) -> Tensor { operand.map { -$0 } }
 
-    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.add(rhs, scaledBy: 1) }
-    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.add(rhs, scaledBy: -1) }
-    public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.mapInPlace { $0 * rhs } }
+    @inlinable public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.add(rhs, scaledBy: 1) }
+    @inlinable public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.add(rhs, scaledBy: -1) }
+    @inlinable public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.mapInPlace { $0 * rhs } }
 
     /// `self ← self + α·other` (BLAS `axpy`).
-    public mutating func add(_ other: Tensor, scaledBy alpha: Scalar) {
+    @inlinable public mutating func add(_ other: Tensor, scaledBy alpha: Scalar) {
         precondition(shape == other.shape, "add(_:scaledBy:) on shapes \(shape) and \(other.shape)")
         let n = count
         withUnsafeMutableBufferPointer { y in
@@ -52,7 +52,7 @@ extension Tensor {
     }
 
     /// The sum of all elements, accumulated in `Double`.
-    public func sum() -> Scalar {
+    @inlinable public func sum() -> Scalar {
         withUnsafeBufferPointer { buffer in
             var total = 0.0
             for x in buffer { total += Double(x) }
@@ -61,7 +61,7 @@ extension Tensor {
     }
 
     /// The sum of squares of all elements (the squared Frobenius norm), accumulated in `Double`.
-    public func squaredNorm() -> Scalar {
+    @inlinable public func squaredNorm() -> Scalar {
         withUnsafeBufferPointer { buffer in
             var total = 0.0
             for x in buffer { total += Double(x) * Double(x) }
@@ -70,15 +70,15 @@ extension Tensor {
     }
 
     /// The Frobenius norm.
-    public func norm() -> Scalar { squaredNorm().squareRoot() }
+    @inlinable public func norm() -> Scalar { squaredNorm().squareRoot() }
 
     /// The largest absolute value (0 for an empty tensor).
-    public func maxAbs() -> Scalar {
+    @inlinable public func maxAbs() -> Scalar {
         withUnsafeBufferPointer { $0.reduce(0) { Swift.max($0, Swift.abs($1)) } }
     }
 
     /// The Frobenius inner product `Σ aᵢ bᵢ` (BLAS `dot`).
-    public func dot(_ other: Tensor) -> Scalar {
+    @inlinable public func dot(_ other: Tensor) -> Scalar {
         precondition(count == other.count, "dot of tensors with \(count) and \(other.count) elements")
         return withUnsafeBufferPointer { x in
             other.withUnsafeBufferPointer { y in Scalar.dot(n: x.count, x: x.baseAddress!, y: y.baseAddress!) }
@@ -86,10 +86,10 @@ extension Tensor {
     }
 
     /// Whether every element is finite.
-    public var isFinite: Bool { withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }
+    @inlinable public var isFinite: Bool { withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }
 
     /// The same values in another precision.
-    public func converted<Other: BLASScalar>(to _: Other.Type = Other.self) -> Tensor<Other> {
+    @inlinable public func converted<Other: BLASScalar>(to _: Other.Type = Other.self) -> Tensor<Other> {
         Tensor<Other>(shape: shape) { destination in
             withUnsafeBufferPointer { source in
                 for i in 0..<source.count { destination[i] = Other(source[i]) }

@@ -19,7 +19,7 @@ extension Tensor {
         precondition(
             Self.elementCount(resolved) == count,
             "cannot reshape \(shape) (\(count) elements) to \(newShape)")
-        shape = resolved
+        _shape = resolved
     }
 
     /// The axes reordered: axis `i` of the result is axis `axes[i]` of `self`. Copies.

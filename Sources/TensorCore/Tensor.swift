@@ -13,12 +13,13 @@
 public struct Tensor<Scalar: BLASScalar>: Sendable {
     @usableFromInline var storage: TensorStorage<Scalar>
     /// The extent of each axis.
-    public internal(set) var shape: [Int]
+    @inlinable public var shape: [Int] { _shape }
+    @usableFromInline var _shape: [Int]
 
     /// Creates a tensor of the given shape with every element equal to `value`.
-    public init(shape: [Int], repeating value: Scalar) {
+    @inlinable public init(shape: [Int], repeating value: Scalar) {
         let count = Self.elementCount(shape)
-        self.shape = shape
+        self._shape = shape
         self.storage = TensorStorage(count: count)
         storage.base.initialize(repeating: value, count: count)
     }
@@ -33,18 +34,18 @@ public struct Tensor<Scalar: BLASScalar>: Sendable {
         precondition(
             scalars.count == count,
             "Tensor(shape: \(shape)) needs \(count) scalars, got \(scalars.count)")
-        self.shape = shape
+        self._shape = shape
         self.storage = TensorStorage(count: count)
         _ = UnsafeMutableBufferPointer(start: storage.base, count: count).initialize(from: scalars)
     }
 
     /// Creates a tensor of the given shape whose buffer is filled by `body`, which must
     /// initialize every one of the `count` scalars.
-    public init(
+    @inlinable public init(
         shape: [Int], unsafeUninitializedCapacity body: (UnsafeMutableBufferPointer<Scalar>) throws -> Void
     ) rethrows {
         let count = Self.elementCount(shape)
-        self.shape = shape
+        self._shape = shape
         self.storage = TensorStorage(count: count)
         try body(UnsafeMutableBufferPointer(start: storage.base, count: count))
     }
@@ -62,7 +63,7 @@ public struct Tensor<Scalar: BLASScalar>: Sendable {
     /// The number of elements: the product of the shape.
     @inlinable public var count: Int { storage.count }
     /// The elements in row-major order, as a new array.
-    public var scalars: [Scalar] { withUnsafeBufferPointer { Array($0) } }
+    @inlinable public var scalars: [Scalar] { withUnsafeBufferPointer { Array($0) } }
     /// The single element of a tensor with one element.
     public var scalar: Scalar {
         precondition(count == 1, "scalar of a tensor of shape \(shape)")

@@ -29,6 +29,8 @@ public enum FeatureMap: String, Codable, Sendable, CaseIterable {
 
     /// The features of a batch in site-major layout: `pixels` is [count, sites] with values in
     /// [0, 1]; the result is [sites, count, d], so that one site's features are contiguous.
+    @_specialize(exported: true, where Input == Float, Scalar == Float)
+    @_specialize(exported: true, where Input == Double, Scalar == Double)
     public func siteFeatures<Input: BLASScalar, Scalar: BLASScalar>(
         _ pixels: Tensor<Input>, as _: Scalar.Type = Scalar.self
     ) -> Tensor<Scalar> {

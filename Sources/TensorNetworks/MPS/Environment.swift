@@ -28,6 +28,8 @@ public enum Environment {
     }
 
     /// `V'[i, r] = Σ_{l,s} V[i, l]·φ_s(x_i at site)·A[l, s, r]` for a [D_l, d, D_r] core.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func absorbLeft<Scalar: BLASScalar>(
         _ v: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows: Range<Int>
     ) -> Tensor<Scalar> {
@@ -62,6 +64,8 @@ public enum Environment {
     }
 
     /// `W'[i, l] = Σ_{s,r} A[l, s, r]·φ_s(x_i at site)·W[i, r]` for a [D_l, d, D_r] core.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func absorbRight<Scalar: BLASScalar>(
         _ w: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows: Range<Int>
     ) -> Tensor<Scalar> {
@@ -93,6 +97,8 @@ public enum Environment {
     }
 
     /// `f[i, ℓ] = Σ_{l,s,r} V[i, l]·φ_s·A[l, s, ℓ, r]·W[i, r]` for the [D_l, d, C, D_r] label core.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func labelOutputs<Scalar: BLASScalar>(
         left v: Tensor<Scalar>, core: Tensor<Scalar>, right w: Tensor<Scalar>,
         features: Tensor<Scalar>, site: Int, rows: Range<Int>

@@ -54,6 +54,8 @@ public struct MPSClassifier<Scalar: BLASScalar>: Sendable {
     ///
     /// Contracts left and right environments toward the label site, one GEMM per site
     /// (``Environment``), in chunks of `chunkSize` inputs so memory stays bounded.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func evaluate(features: Tensor<Scalar>, chunkSize: Int = 4096) -> Tensor<Scalar> {
         precondition(features.rank == 3 && features.shape[0] == siteCount && features.shape[2] == physicalDimension,
                      "features must be [\(siteCount), count, \(physicalDimension)], got \(features.shape)")
@@ -78,6 +80,8 @@ public struct MPSClassifier<Scalar: BLASScalar>: Sendable {
     }
 
     /// The predicted class (arg max over ℓ of f^ℓ) of each input.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func predict(features: Tensor<Scalar>) -> [Int] {
         let outputs = evaluate(features: features)
         let c = labelCount

@@ -1,0 +1,195 @@
+import Dispatch
+import TensorCore
+
+/// The local least-squares problem of one bond: f^ℓ(xₙ) = aₙᵀ B^ℓ bₙ with aₙ = Lₙ ⊗ φ(xₙⱼ) and
+/// bₙ = φ(xₙ,ⱼ₊₁) ⊗ Rₙ, cost ½ Σₙ ‖f(xₙ) − yₙ‖² / N.
+///
+/// The linear map F: B ↦ [f^ℓ(xₙ)] and its adjoint F*: E ↦ Σₙ aₙ ⊗ Eₙ ⊗ bₙ are applied chunk by
+/// chunk: for a chunk of n inputs, one GEMM T = A·B ([n, Dₗd]·[Dₗd, C·dDᵣ]), a weighted sum
+/// f = Σ_q T[·, ℓ, q]·b[·, q], then Z = E ⊗ b and one GEMM G += Aᵀ·Z. The workspace is allocated
+/// once per problem and reused by every pass.
+///
+/// With `workers > 1` the inputs are split into that many contiguous ranges processed
+/// concurrently, each with its own workspace and accumulator (BLAS should then run one thread
+/// per call); the partial results are added in worker order, so a pass is deterministic for a
+/// given worker count.
+final class BondProblem<Scalar: BLASScalar> {
+    let features: Tensor<Scalar>, targets: Tensor<Scalar>
+    let left: Tensor<Scalar>, right: Tensor<Scalar>
+    let site: Int
+    let dl: Int, d: Int, c: Int, dr: Int
+    let chunkSize: Int
+    let workers: Int
+    /// Flops of all passes so far, and of the most recent one.
+    private(set) var flops: Double = 0
+    private(set) var lastPassFlops: Double = 0
+
+    /// Per worker: aₙ rows, bₙ rows and T (then Z) rows for one chunk, and (for workers after
+    /// the first) a private accumulator of the adjoint.
+    private let workspaces: [Workspace]
+
+    private struct Workspace {
+        let a: UnsafeMutablePointer<Scalar>, b: UnsafeMutablePointer<Scalar>, t: UnsafeMutablePointer<Scalar>
+        let accumulator: UnsafeMutablePointer<Scalar>
+    }
+
+    init(features: Tensor<Scalar>, targets: Tensor<Scalar>, left: Tensor<Scalar>, right: Tensor<Scalar>,
+         site: Int, shape: (Int, Int, Int, Int), chunkSize: Int, workers: Int = 1) {
+        self.features = features
+        self.targets = targets
+        self.left = left
+        self.right = right
+        self.site = site
+        (dl, d, c, dr) = shape
+        let n = features.shape[1]
+        precondition(left.shape == [n, dl] && right.shape == [n, dr],
+                     "environments \(left.shape), \(right.shape) do not fit bond \(shape) over \(n) inputs")
+        self.chunkSize = Swift.min(chunkSize, Swift.max(n, 1))
+        self.workers = Swift.max(1, Swift.min(workers, n / 64))
+        let (chunk, (dl, d, c, dr)) = (self.chunkSize, shape)
+        workspaces = (0..<self.workers).map { _ in
+            Workspace(
+                a: .allocate(capacity: chunk * dl * d), b: .allocate(capacity: chunk * d * dr),
+                t: .allocate(capacity: chunk * c * d * dr), accumulator: .allocate(capacity: dl * d * c * d * dr))
+        }
+    }
+
+    deinit {
+        for w in workspaces {
+            w.a.deallocate()
+            w.b.deallocate()
+            w.t.deallocate()
+            w.accumulator.deallocate()
+        }
+    }
+
+    var sampleCount: Int { features.shape[1] }
+
+    /// F*(Y − F·B) (minus the cost's gradient) and the cost at B.
+    func residual(of bond: Tensor<Scalar>) -> (Tensor<Scalar>, Double) {
+        var gradient = Tensor<Scalar>(zeros: bond.shape)
+        let cost = pass(bond, mode: .residual, into: &gradient)
+        return (gradient, cost)
+    }
+
+    /// F*F·P (the Gauss–Newton operator, exact for this quadratic cost).
+    func applyNormalOperator(_ direction: Tensor<Scalar>) -> Tensor<Scalar> {
+        var product = Tensor<Scalar>(zeros: direction.shape)
+        _ = pass(direction, mode: .normal, into: &product)
+        return product
+    }
+
+    /// The cost at B (forward only).
+    func cost(of bond: Tensor<Scalar>) -> Double {
+        var unused = Tensor<Scalar>(zeros: [0])
+        return pass(bond, mode: .costOnly, into: &unused)
+    }
+
+    private enum Mode { case residual, normal, costOnly }
+
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    private func pass(_ bond: Tensor<Scalar>, mode: Mode, into output: inout Tensor<Scalar>) -> Double {
+        let n = sampleCount
+        let bondSize = bond.count
+        var costs = [Double](repeating: 0, count: workers)
+        var passFlops = [Double](repeating: 0, count: workers)
+        let accumulate = mode != .costOnly
+        bond.withUnsafeBufferPointer { bondBuffer in
+        features.withUnsafeBufferPointer { featureBuffer in
+        left.withUnsafeBufferPointer { leftBuffer in
+        right.withUnsafeBufferPointer { rightBuffer in
+        targets.withUnsafeBufferPointer { targetBuffer in
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+        costs.withUnsafeMutableBufferPointer { costBuffer in
+        passFlops.withUnsafeMutableBufferPointer { flopBuffer in
+            let inputs = PassInputs(
+                bond: bondBuffer.baseAddress!, features: featureBuffer.baseAddress!, left: leftBuffer.baseAddress!,
+                right: rightBuffer.baseAddress!, targets: targetBuffer.baseAddress!)
+            let output = outputBuffer.baseAddress!, costs = costBuffer.baseAddress!, flops = flopBuffer.baseAddress!
+            let perWorker = (n + workers - 1) / workers
+            let run = { (w: Int) in
+                let range = Swift.min(n, w * perWorker)..<Swift.min(n, (w + 1) * perWorker)
+                let target = w == 0 ? output : self.workspaces[w].accumulator
+                if w > 0 && accumulate { target.initialize(repeating: 0, count: bondSize) }
+                (costs[w], flops[w]) = self.pass(
+                    inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: accumulate ? target : nil)
+            }
+            if workers == 1 {
+                run(0)
+            } else {
+                let shared = UncheckedSendable(run)
+                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+                if accumulate {
+                    for w in 1..<workers {
+                        Scalar.axpy(n: bondSize, alpha: 1, x: workspaces[w].accumulator, y: output)
+                    }
+                }
+            }
+        }}}}}}}}
+        let total = passFlops.reduce(0, +) + (accumulate ? Double((workers - 1) * bondSize) : 0)
+        flops += total
+        lastPassFlops = total
+        return costs.reduce(0, +) / Double(Swift.max(n, 1))
+    }
+
+    private struct PassInputs {
+        let bond: UnsafePointer<Scalar>, features: UnsafePointer<Scalar>
+        let left: UnsafePointer<Scalar>, right: UnsafePointer<Scalar>, targets: UnsafePointer<Scalar>
+    }
+
+    /// One worker's share of a pass over `rows`; returns its cost sum and flops.
+    private func pass(
+        _ inputs: PassInputs, mode: Mode, rows range: Range<Int>, workspace: Workspace,
+        into gradient: UnsafeMutablePointer<Scalar>?
+    ) -> (Double, Double) {
+        let n = sampleCount, rowA = dl * d, rowB = d * dr, rowT = c * rowB
+        let featureBase = site * n
+        let (a, b, t) = (workspace.a, workspace.b, workspace.t)
+        let (pB, phi, pL, pR, pY) = (inputs.bond, inputs.features, inputs.left, inputs.right, inputs.targets)
+        var cost = 0.0, passFlops = 0.0
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let rows = Swift.min(chunkSize, range.upperBound - start)
+            // aₙ = Lₙ ⊗ φⱼ(xₙ), bₙ = φⱼ₊₁(xₙ) ⊗ Rₙ
+            for i in 0..<rows {
+                let sample = start + i
+                let f1 = phi + (featureBase + sample) * d, f2 = phi + (featureBase + n + sample) * d
+                let li = pL + sample * dl, ri = pR + sample * dr
+                let ai = a + i * rowA, bi = b + i * rowB
+                for l in 0..<dl { for s in 0..<d { ai[l * d + s] = li[l] * f1[s] } }
+                for s in 0..<d { for r in 0..<dr { bi[s * dr + r] = f2[s] * ri[r] } }
+            }
+            gemm(transposeA: false, transposeB: false, m: rows, n: rowT, k: rowA, alpha: 1,
+                 a: a, lda: rowA, b: pB, ldb: rowT, beta: 0, c: t, ldc: rowT)
+            // fₙ^ℓ = Σ_q T[n, ℓ, q]·bₙ[q]; the weight E depends on the mode; Z = E ⊗ b overwrites T.
+            for i in 0..<rows {
+                let bi = b + i * rowB, ti = t + i * rowT, yi = pY + (start + i) * c
+                for l in 0..<c {
+                    let tl = ti + l * rowB
+                    var f: Scalar = 0
+                    for q in 0..<rowB { f += tl[q] * bi[q] }
+                    let residual = yi[l] - f
+                    cost += 0.5 * Double(residual) * Double(residual)
+                    let weight = mode == .normal ? f : residual
+                    if gradient != nil { for q in 0..<rowB { tl[q] = weight * bi[q] } }
+                }
+            }
+            passFlops += 2 * Double(rows) * Double(rowA) * Double(rowT)
+                + Double(rows) * Double(rowA + rowB) + 2 * Double(rows) * Double(rowT)
+            if let gradient {
+                gemm(transposeA: true, transposeB: false, m: rowA, n: rowT, k: rows, alpha: 1,
+                     a: a, lda: rowA, b: t, ldb: rowT, beta: 1, c: gradient, ldc: rowT)
+                passFlops += 2 * Double(rows) * Double(rowA) * Double(rowT) + Double(rows) * Double(rowT)
+            }
+            start += rows
+        }
+        return (cost, passFlops)
+    }
+}
+
+/// Wraps a value whose concurrent use the caller has made safe (disjoint writes).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

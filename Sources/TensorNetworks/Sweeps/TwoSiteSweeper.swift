@@ -1,0 +1,266 @@
+import TensorCore
+
+/// Trains an ``MPSClassifier`` by two-site sweeps with the quadratic cost
+/// C = ½ Σₙ Σ_ℓ (f^ℓ(xₙ) − yₙ^ℓ)² (Stoudenmire & Schwab 2016, sec. 4).
+///
+/// At bond (j, j+1) the neighbours and the label leg are contracted into a bond tensor
+/// B[l, s, ℓ, t, r]; with the cached environments the decision function is bilinear in B:
+/// f^ℓ(xₙ) = aₙᵀ B^ℓ bₙ with aₙ = Lₙ ⊗ φ(xₙⱼ) and bₙ = φ(xₙ,ⱼ₊₁) ⊗ Rₙ. The local problem is
+/// linear least squares in B; it is improved by conjugate gradients on its normal equations
+/// (``SweepOptions/conjugateGradientSteps`` iterations from the current B), then B is split by an
+/// SVD, truncated, and the label leg moves on with the singular values in the sweep's direction
+/// (as the paper describes). One sweep is a half-sweep right (label 0 → L−1) then left.
+///
+/// **Environments.** The left environments Lⱼ ([N, Dⱼ]) of every training input are cached for
+/// the sites left of the bond and the right ones for the sites right of it; a bond update extends
+/// one of them by one site (one GEMM) and never recontracts the chain. The forward and adjoint
+/// passes of one CG step cost 4·N·(Dₗ·d)·(C·d·Dᵣ) flops in two GEMMs per chunk of inputs.
+///
+/// **Gauge.** Cores left of the label are left-isometries and cores right of it right-isometries,
+/// each rescaled by a positive factor so that the root-mean-square norm of its environment
+/// vectors over the training set is 1 (the factor moves into the label core). Without that,
+/// products over 196 sites of 1/√2-contractions reach 2⁻⁹⁸, and squared gradients underflow in
+/// single precision. The rescaling is a gauge: f is unchanged and truncation stays optimal.
+public final class TwoSiteSweeper<Scalar: BLASScalar> {
+    public private(set) var mps: MPSClassifier<Scalar>
+    public let options: SweepOptions
+    /// [L, N, d] site-major features of the training inputs.
+    let features: Tensor<Scalar>
+    /// One-hot targets [N, C].
+    let targets: Tensor<Scalar>
+    var left: [Tensor<Scalar>?]
+    var right: [Tensor<Scalar>?]
+    /// Floating-point operations spent so far.
+    public private(set) var flops: Double = 0
+
+    public var sampleCount: Int { features.shape[1] }
+
+    /// Prepares sweeps of `mps` (label on site 0) over the training inputs.
+    ///
+    /// Brings sites 1…L−1 to (rescaled) right-canonical form by LQ factorizations from the right
+    /// and caches every right environment; f is unchanged unless `rescaleOutputs` is set, which
+    /// multiplies it by one positive constant so that its outputs have the targets' scale (for a
+    /// freshly initialized MPS; argmax predictions are unaffected).
+    /// - Throws: ``LinearAlgebraError`` if a factorization fails.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public init(
+        mps: MPSClassifier<Scalar>, features: Tensor<Scalar>, labels: [Int], options: SweepOptions,
+        rescaleOutputs: Bool = false
+    ) throws {
+        precondition(mps.labelSite == 0, "sweeps start with the label on site 0, got \(mps.labelSite)")
+        precondition(features.rank == 3 && features.shape[0] == mps.siteCount && features.shape[1] == labels.count,
+                     "features \(features.shape) do not fit \(mps.siteCount) sites and \(labels.count) labels")
+        self.mps = mps
+        self.options = options
+        self.features = features
+        let c = mps.labelCount
+        self.targets = Tensor(shape: [labels.count, c]) { t in
+            t.initialize(repeating: 0)
+            for (n, label) in labels.enumerated() {
+                precondition(label >= 0 && label < c, "label \(label) outside 0..<\(c)")
+                t[n * c + label] = 1
+            }
+        }
+        let sites = mps.siteCount
+        left = Array(repeating: nil, count: sites + 1)
+        right = Array(repeating: nil, count: sites + 1)
+        left[0] = Tensor(shape: [sampleCount, 1], repeating: 1)
+        right[sites] = Tensor(shape: [sampleCount, 1], repeating: 1)
+        for j in stride(from: sites - 1, through: 1, by: -1) {
+            let core = self.mps.cores[j]
+            let (dl, d, dr) = (core.shape[0], core.shape[1], core.shape[2])
+            let (l, q) = try core.reshaped([dl, d * dr]).lq()
+            self.mps.cores[j] = q.reshaped([q.shape[0], d, dr])
+            absorbIntoLeftNeighbour(l, site: j - 1)
+            // The gauge factor moves left with the next LQ and ends in the label core.
+            self.mps.cores[j - 1] *= extendRightEnvironment(site: j)
+        }
+        if rescaleOutputs { normalizeOutputs() }
+    }
+
+    /// Rescales the label core so that the outputs' root-mean-square over the training set
+    /// equals the one-hot targets' (1/√C). A fresh MPS's outputs can be off by many orders of
+    /// magnitude (a product over 196 sites), which a few CG steps on the first bond cannot undo.
+    private func normalizeOutputs() {
+        let outputs = Environment.labelOutputs(
+            left: left[0]!, core: mps.cores[0], right: right[1]!, features: features, site: 0, rows: 0..<sampleCount)
+        let rms = (Double(outputs.squaredNorm()) / Double(Swift.max(outputs.count, 1))).squareRoot()
+        guard rms > 0 && rms.isFinite else { return }
+        mps.cores[0] *= Scalar(1 / (Double(mps.labelCount).squareRoot() * rms))
+    }
+
+    /// Multiplies the last axis of core `site` by the matrix `m` ([D, k]).
+    private func absorbIntoLeftNeighbour(_ m: Tensor<Scalar>, site: Int) {
+        let core = mps.cores[site]
+        let leading = Array(core.shape.dropLast())
+        let merged = core.reshaped([leading.reduce(1, *), core.shape.last!]).matmul(m)
+        mps.cores[site] = merged.reshaped(leading + [m.shape[1]])
+    }
+
+    /// Computes Rⱼ from Rⱼ₊₁ and core j, rescaling both so that Rⱼ has RMS norm 1; returns the
+    /// factor removed (the caller moves it into the label core to keep f unchanged).
+    @discardableResult
+    private func extendRightEnvironment(site j: Int) -> Scalar {
+        var r = Environment.absorbRight(right[j + 1]!, core: mps.cores[j], features: features, site: j, rows: 0..<sampleCount)
+        countEnvironmentFlops(core: mps.cores[j])
+        let scale = normalize(&r, core: j)
+        right[j] = r
+        return scale
+    }
+
+    /// Computes Lⱼ₊₁ from Lⱼ and core j, rescaling both so that Lⱼ₊₁ has RMS norm 1; returns the
+    /// factor removed (the caller moves it into the label core to keep f unchanged).
+    private func extendLeftEnvironment(site j: Int) -> Scalar {
+        var l = Environment.absorbLeft(left[j]!, core: mps.cores[j], features: features, site: j, rows: 0..<sampleCount)
+        countEnvironmentFlops(core: mps.cores[j])
+        let scale = normalize(&l, core: j)
+        left[j + 1] = l
+        return scale
+    }
+
+    private func countEnvironmentFlops(core: Tensor<Scalar>) {
+        flops += 2 * Double(sampleCount * core.count) + 2 * Double(sampleCount * core.shape[1] * core.shape.last!)
+    }
+
+    /// Divides an environment and its core by the environment's RMS norm over inputs; returns it.
+    private func normalize(_ environment: inout Tensor<Scalar>, core j: Int) -> Scalar {
+        let scale = rootMeanSquareNorm(environment)
+        guard scale > 0 && scale.isFinite else { return 1 }
+        environment *= 1 / scale
+        mps.cores[j] *= 1 / scale
+        return scale
+    }
+
+    private func rootMeanSquareNorm(_ environment: Tensor<Scalar>) -> Scalar {
+        Scalar((Double(environment.squaredNorm()) / Double(Swift.max(environment.shape[0], 1))).squareRoot())
+    }
+
+    /// Sweeps the label from site 0 to site L−1, updating bonds (0,1), (1,2), …
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func sweepRight(observer: (BondUpdate) throws -> Void = { _ in }) throws {
+        precondition(mps.labelSite == 0, "a right half-sweep starts with the label on site 0")
+        let restore = pinBLASThreads()
+        defer { restore() }
+        for j in 0..<(mps.siteCount - 1) {
+            try observer(try updateBond(site: j, direction: .right))
+        }
+    }
+
+    /// Sweeps the label from site L−1 back to site 0, updating bonds (L−2,L−1), …, (0,1).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func sweepLeft(observer: (BondUpdate) throws -> Void = { _ in }) throws {
+        precondition(mps.labelSite == mps.siteCount - 1, "a left half-sweep starts with the label on site L−1")
+        let restore = pinBLASThreads()
+        defer { restore() }
+        for j in stride(from: mps.siteCount - 2, through: 0, by: -1) {
+            try observer(try updateBond(site: j, direction: .left))
+        }
+    }
+
+    /// With several workers, BLAS runs one thread per call; returns what restores the setting.
+    private func pinBLASThreads() -> () -> Void {
+        guard options.workers > 1 else { return {} }
+        let previous = BLASRuntime.threadCount
+        BLASRuntime.setThreadCount(1)
+        return { BLASRuntime.setThreadCount(previous) }
+    }
+
+    /// The bond tensor of sites (j, j+1) in the layout [Dₗ, d, C, d, Dᵣ].
+    func bondTensor(site j: Int) -> Tensor<Scalar> {
+        let a = mps.cores[j], b = mps.cores[j + 1]
+        if mps.labelSite == j {
+            // [Dl, d, C, Dm] · [Dm, d, Dr] → [Dl, d, C, d, Dr]
+            let (dl, d, c, dm) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
+            return a.reshaped([dl * d * c, dm]).matmul(b.reshaped([dm, -1])).reshaped([dl, d, c, d, b.shape[2]])
+        } else {
+            precondition(mps.labelSite == j + 1, "the label must sit on bond (\(j), \(j + 1))")
+            // [Dl, d, Dm] · [Dm, d, C, Dr] → [Dl, d, d, C, Dr] → [Dl, d, C, d, Dr]
+            let (dl, d, dm) = (a.shape[0], a.shape[1], a.shape[2])
+            let (c, dr) = (b.shape[2], b.shape[3])
+            return a.reshaped([dl * d, dm]).matmul(b.reshaped([dm, -1])).reshaped([dl, d, d, c, dr]).permuted([0, 1, 3, 2, 4])
+        }
+    }
+
+    /// Optimizes, splits and truncates the bond (j, j+1), moving the label in `direction`.
+    func updateBond(site j: Int, direction: SweepDirection) throws -> BondUpdate {
+        let startFlops = flops
+        let (bond, costBefore, costAfter) = try optimizeBond(site: j)
+        let (bondDimension, truncationError) = try split(bond, site: j, direction: direction)
+        return BondUpdate(
+            site: j, direction: direction, costBefore: costBefore, costAfter: costAfter,
+            truncationError: truncationError, bondDimension: bondDimension, flops: flops - startFlops)
+    }
+
+    /// The bond tensor of (j, j+1) improved by conjugate gradients on the normal equations
+    /// F*F·B = F*·Y from the current B, with the cost before and after.
+    func optimizeBond(site j: Int) throws -> (bond: Tensor<Scalar>, costBefore: Double, costAfter: Double) {
+        var bond = bondTensor(site: j)
+        let shape = bond.shape
+        let problem = BondProblem(
+            features: features, targets: targets, left: left[j]!, right: right[j + 2]!,
+            site: j, shape: (shape[0], shape[1], shape[2], shape[4]), chunkSize: options.chunkSize,
+            workers: options.workers)
+        var (residual, costBefore) = problem.residual(of: bond)
+        var search = residual
+        var rr = Double(residual.squaredNorm())
+        for step in 0...options.conjugateGradientSteps {
+            guard rr > 0 && rr.isFinite else { break }
+            let q = problem.applyNormalOperator(search)
+            let pq = Double(search.dot(q))
+            guard pq > 0 && pq.isFinite else { break }
+            let alpha = rr / pq
+            bond.add(search, scaledBy: Scalar(alpha))
+            if step == options.conjugateGradientSteps { break }
+            residual.add(q, scaledBy: Scalar(-alpha))
+            let rrNext = Double(residual.squaredNorm())
+            search *= Scalar(rrNext / rr)
+            search += residual
+            rr = rrNext
+        }
+        let costAfter = problem.cost(of: bond)
+        flops += problem.flops
+        guard bond.isFinite, costBefore.isFinite else {
+            throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites \(j), \(j + 1)")
+        }
+        return (bond, costBefore, costAfter)
+    }
+
+    /// Splits a [Dₗ, d, C, d, Dᵣ] bond tensor by a truncated SVD into cores j and j+1, the label
+    /// leg going with the singular values in `direction`, and extends the environment on the side
+    /// the bond leaves behind. Returns the new bond dimension and the relative discarded weight.
+    func split(_ bond: Tensor<Scalar>, site j: Int, direction: SweepDirection) throws -> (Int, Double) {
+        let (dl, d, c, dr) = (bond.shape[0], bond.shape[1], bond.shape[2], bond.shape[4])
+        let rows = direction == .right ? dl * d : dl * d * c
+        let columns = bond.count / rows
+        let svd = try bond.reshaped([rows, columns]).svd(truncation: options.truncation)
+        let k = svd.rank
+        let smaller = Double(Swift.min(rows, columns))
+        flops += 4 * Double(rows) * Double(columns) * smaller + 8 * smaller * smaller * smaller  // SVD estimate
+        var u = svd.u  // [rows, k]
+        var vt = svd.vt  // [k, columns]
+        if direction == .right {
+            vt.withUnsafeMutableBufferPointer { p in
+                for i in 0..<k { for q in 0..<columns { p[i * columns + q] *= svd.s[i] } }
+            }
+            mps.cores[j] = u.reshaped([dl, d, k])
+            mps.cores[j + 1] = vt.reshaped([k, c, d, dr]).permuted([0, 2, 1, 3])  // → [k, d, C, Dr]
+            mps.labelSite = j + 1
+            mps.cores[j + 1] *= extendLeftEnvironment(site: j)
+            right[j + 1] = nil
+        } else {
+            u.withUnsafeMutableBufferPointer { p in
+                for row in 0..<rows { for i in 0..<k { p[row * k + i] *= svd.s[i] } }
+            }
+            mps.cores[j] = u.reshaped([dl, d, c, k])
+            mps.cores[j + 1] = vt.reshaped([k, d, dr])
+            mps.labelSite = j
+            mps.cores[j] *= extendRightEnvironment(site: j + 1)
+            left[j + 1] = nil
+        }
+        let total = Double(bond.squaredNorm())
+        return (k, total > 0 ? Double(svd.discardedWeight) / total : 0)
+    }
+}

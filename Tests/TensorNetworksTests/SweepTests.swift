@@ -1,0 +1,171 @@
+import Testing
+import TensorCore
+@testable import TensorNetworks
+import _TestSupport
+
+/// Reference computations by explicit loops, independent of `Environment`, the gauge and GEMM.
+enum NaiveChain {
+    /// The left vector of sites 0..<site for input n (ones before any site): Σ over the chain.
+    static func leftVector(_ cores: [Tensor<Double>], upTo site: Int, x: [Double], map: FeatureMap) -> [Double] {
+        var v = [1.0]
+        for j in 0..<site {
+            let core = cores[j], (dl, dr) = (core.shape[0], core.shape[2])
+            let (p0, p1) = map(x[j])
+            var next = [Double](repeating: 0, count: dr)
+            for l in 0..<dl { for r in 0..<dr { next[r] += v[l] * (p0 * core[l, 0, r] + p1 * core[l, 1, r]) } }
+            v = next
+        }
+        return v
+    }
+
+    static func rightVector(_ cores: [Tensor<Double>], downTo site: Int, x: [Double], map: FeatureMap) -> [Double] {
+        var w = [1.0]
+        for j in stride(from: cores.count - 1, through: site, by: -1) {
+            let core = cores[j], (dl, dr) = (core.shape[0], core.shape[2])
+            let (p0, p1) = map(x[j])
+            var next = [Double](repeating: 0, count: dl)
+            for l in 0..<dl { for r in 0..<dr { next[l] += (p0 * core[l, 0, r] + p1 * core[l, 1, r]) * w[r] } }
+            w = next
+        }
+        return w
+    }
+
+    /// f^ℓ with the bond tensor B [Dl, d, C, d, Dr] standing for sites (j, j+1).
+    static func outputs(bond: Tensor<Double>, site j: Int, cores: [Tensor<Double>], x: [Double], map: FeatureMap) -> [Double] {
+        let v = leftVector(cores, upTo: j, x: x, map: map)
+        let w = rightVector(cores, downTo: j + 2, x: x, map: map)
+        let (a0, a1) = map(x[j]), (b0, b1) = map(x[j + 1])
+        let phiA = [a0, a1], phiB = [b0, b1]
+        let (dl, c, dr) = (bond.shape[0], bond.shape[2], bond.shape[4])
+        return (0..<c).map { label in
+            var f = 0.0
+            for l in 0..<dl { for s in 0..<2 { for t in 0..<2 { for r in 0..<dr {
+                f += v[l] * phiA[s] * bond[l, s, label, t, r] * phiB[t] * w[r]
+            } } } }
+            return f
+        }
+    }
+
+    static func cost(bond: Tensor<Double>, site j: Int, cores: [Tensor<Double>], inputs: [[Double]], labels: [Int], map: FeatureMap) -> Double {
+        var total = 0.0
+        for (x, label) in zip(inputs, labels) {
+            for (l, f) in outputs(bond: bond, site: j, cores: cores, x: x, map: map).enumerated() {
+                let y = l == label ? 1.0 : 0.0
+                total += 0.5 * (f - y) * (f - y)
+            }
+        }
+        return total / Double(inputs.count)
+    }
+}
+
+@Suite struct SweepTests {
+    let sites = 6, labelCount = 3, bond = 3, count = 12
+    let map = FeatureMap.trigonometric
+
+    func fixture(seed: UInt64) -> (MPSClassifier<Double>, [[Double]], [Int], Tensor<Double>) {
+        var rng = Philox(seed: seed)
+        let dims: [Int] = (0...sites).map { (j: Int) -> Int in min(bond, 1 << min(j, sites - j)) }
+        var cores: [Tensor<Double>] = []
+        for j in 0..<sites {
+            let shape: [Int] = j == 0 ? [dims[j], 2, labelCount, dims[j + 1]] : [dims[j], 2, dims[j + 1]]
+            cores.append(Tensor<Double>.randomNormal(shape: shape, standardDeviation: 0.7, using: &rng))
+        }
+        let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: labelCount, featureMap: map)
+        let inputs = (0..<count).map { _ in (0..<sites).map { _ in rng.nextUniform() } }
+        let labels = (0..<count).map { _ in rng.nextInt(below: labelCount) }
+        let pixels = Tensor<Double>(shape: [count, sites], scalars: inputs.flatMap { $0 })
+        return (mps, inputs, labels, map.siteFeatures(pixels, as: Double.self))
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func canonicalizationLeavesTheFunctionUnchanged(seed: UInt64) throws {
+        let (mps, _, labels, features) = fixture(seed: seed)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: SweepOptions(truncation: .none))
+        expectClose(sweeper.mps.evaluate(features: features), mps.evaluate(features: features),
+                    relativeTolerance: 1e-10, absoluteTolerance: 1e-12)
+        // Cores right of the label are right-isometries up to a positive factor: A·Aᵀ = c·I.
+        for j in 1..<sites {
+            let core = sweeper.mps.cores[j]
+            let a = core.reshaped([core.shape[0], -1])
+            let gram = a.matmul(a, transposeOther: true)
+            let scale = gram[0, 0]
+            #expect(scale > 0)
+            for p in 0..<gram.shape[0] { for q in 0..<gram.shape[1] {
+                #expect(abs(gram[p, q] - (p == q ? scale : 0)) < 1e-10 * scale)
+            } }
+        }
+    }
+
+    /// The environment-cached bond problem gives the from-scratch cost, and its residual is
+    /// −N·∇C, checked against central finite differences — at the first bond and, after two
+    /// right moves (so with extended, rescaled left environments), at the third.
+    @Test(arguments: [0, 2])
+    func bondGradientMatchesFromScratchContractionAndFiniteDifferences(bondSite: Int) throws {
+        let (mps, inputs, labels, features) = fixture(seed: 7)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: SweepOptions(truncation: .none, conjugateGradientSteps: 1))
+        for j in 0..<bondSite { _ = try sweeper.updateBond(site: j, direction: .right) }
+        let bondTensor = sweeper.bondTensor(site: bondSite)
+        let shape = bondTensor.shape
+        let problem = BondProblem(
+            features: features, targets: sweeper.targets, left: sweeper.left[bondSite]!, right: sweeper.right[bondSite + 2]!,
+            site: bondSite, shape: (shape[0], shape[1], shape[2], shape[4]), chunkSize: 5)
+        let (residual, cost) = problem.residual(of: bondTensor)
+        let cores = sweeper.mps.cores
+        let reference = NaiveChain.cost(bond: bondTensor, site: bondSite, cores: cores, inputs: inputs, labels: labels, map: map)
+        expectClose(cost, reference, relativeTolerance: 1e-10)
+        let h = 1e-5
+        for flat in stride(from: 0, to: bondTensor.count, by: max(1, bondTensor.count / 17)) {
+            var plus = bondTensor, minus = bondTensor
+            plus.withUnsafeMutableBufferPointer { $0[flat] += h }
+            minus.withUnsafeMutableBufferPointer { $0[flat] -= h }
+            let derivative = (NaiveChain.cost(bond: plus, site: bondSite, cores: cores, inputs: inputs, labels: labels, map: map)
+                - NaiveChain.cost(bond: minus, site: bondSite, cores: cores, inputs: inputs, labels: labels, map: map)) / (2 * h)
+            expectClose(-residual.scalars[flat] / Double(count), derivative, relativeTolerance: 1e-6, absoluteTolerance: 1e-9)
+        }
+    }
+
+    @Test func conjugateGradientsLowerTheLocalCost() throws {
+        let (mps, _, labels, features) = fixture(seed: 11)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: SweepOptions(truncation: .none, conjugateGradientSteps: 3))
+        let (_, before, after) = try sweeper.optimizeBond(site: 0)
+        #expect(after < before)
+    }
+
+    /// The split moves the label and changes the bond tensor by exactly the discarded weight:
+    /// ‖B − B'‖² / ‖B‖² equals the reported truncation error (0 without truncation).
+    @Test(arguments: [nil, 2, 1] as [Int?], [SweepDirection.right, .left])
+    func splitChangesTheBondByTheDiscardedWeight(maxBond: Int?, direction: SweepDirection) throws {
+        let (mps, _, labels, features) = fixture(seed: 5)
+        let truncation = maxBond.map { Truncation(maxBondDimension: $0) } ?? .none
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: SweepOptions(truncation: truncation))
+        var site = 0
+        if direction == .left {
+            try sweeper.sweepRight()
+            site = sites - 2
+        }
+        let (bond, _, _) = try sweeper.optimizeBond(site: site)
+        let (k, error) = try sweeper.split(bond, site: site, direction: direction)
+        #expect(sweeper.mps.labelSite == (direction == .right ? site + 1 : site))
+        let after = sweeper.bondTensor(site: site)
+        let relative = Double((bond - after).squaredNorm() / bond.squaredNorm())
+        expectClose(relative, error, relativeTolerance: 1e-8, absoluteTolerance: 1e-13)
+        if maxBond == nil { #expect(error < 1e-13) } else { #expect(k <= maxBond!) }
+    }
+
+    /// Same seed, same numbers: a sweep is a pure function of its inputs.
+    @Test func sweepsAreDeterministicAndReduceTheCost() throws {
+        func train() throws -> (Tensor<Double>, [Double]) {
+            let (mps, _, labels, features) = fixture(seed: 13)
+            let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                             options: SweepOptions(truncation: Truncation(maxBondDimension: 3), conjugateGradientSteps: 2, chunkSize: 5))
+            var costs: [Double] = []
+            try sweeper.sweepRight { costs.append($0.costAfter) }
+            try sweeper.sweepLeft { costs.append($0.costAfter) }
+            return (sweeper.mps.evaluate(features: features), costs)
+        }
+        let (first, costs) = try train()
+        let (second, _) = try train()
+        #expect(first.scalars == second.scalars)
+        #expect(costs.last! < costs.first!)
+    }
+}
