@@ -1,0 +1,87 @@
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An elementwise (or, for softmax, row-wise) activation applied to a batch `[batch, units]`.
+public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `max(0, z)`; the derivative at 0 is taken as 0.
+    case relu
+    /// `1 / (1 + e^{−z})`.
+    case sigmoid
+    /// `e^{z_j} / Σ_k e^{z_k}` over each row (shifted by the row maximum for stability).
+    case softmax
+    /// The identity ("Activation: None" in the paper's tables).
+    case linear
+
+    /// The activation of a batch of pre-activations `z` (`[batch, units]`).
+    public func callAsFunction(_ z: Tensor<Double>) -> Tensor<Double> {
+        switch self {
+        case .linear: return z
+        case .relu: return z.map { Swift.max($0, 0) }
+        case .sigmoid: return z.map { 1 / (1 + exp(-$0)) }
+        case .softmax:
+            precondition(z.rank == 2, "softmax needs [batch, units], got \(z.shape)")
+            var y = z
+            let units = z.shape[1]
+            y.withUnsafeMutableBufferPointer { buffer in
+                for row in 0..<z.shape[0] {
+                    let base = row * units
+                    var top = -Double.infinity
+                    for j in 0..<units { top = Swift.max(top, buffer[base + j]) }
+                    var total = 0.0
+                    for j in 0..<units {
+                        let e = exp(buffer[base + j] - top)
+                        buffer[base + j] = e
+                        total += e
+                    }
+                    for j in 0..<units { buffer[base + j] /= total }
+                }
+            }
+            return y
+        }
+    }
+
+    /// The gradient with respect to the pre-activation `z`, given the gradient with respect to
+    /// the output and the cached `z` and `y = σ(z)`.
+    ///
+    /// relu: `g·[z > 0]`; sigmoid: `g·y(1 − y)`; softmax: `y ⊙ (g − ⟨g, y⟩_row)`; linear: `g`.
+    public func backward(
+        _ outputGradient: Tensor<Double>, preActivation z: Tensor<Double>, output y: Tensor<Double>
+    ) -> Tensor<Double> {
+        precondition(outputGradient.shape == z.shape && z.shape == y.shape,
+                     "activation backward: shapes \(outputGradient.shape), \(z.shape), \(y.shape) differ")
+        switch self {
+        case .linear: return outputGradient
+        case .relu:
+            var g = outputGradient
+            g.withUnsafeMutableBufferPointer { gb in
+                z.withUnsafeBufferPointer { zb in for i in 0..<gb.count where !(zb[i] > 0) { gb[i] = 0 } }
+            }
+            return g
+        case .sigmoid:
+            var g = outputGradient
+            g.withUnsafeMutableBufferPointer { gb in
+                y.withUnsafeBufferPointer { yb in for i in 0..<gb.count { gb[i] *= yb[i] * (1 - yb[i]) } }
+            }
+            return g
+        case .softmax:
+            var g = outputGradient
+            let units = z.shape[1]
+            g.withUnsafeMutableBufferPointer { gb in
+                y.withUnsafeBufferPointer { yb in
+                    for row in 0..<z.shape[0] {
+                        let base = row * units
+                        var inner = 0.0
+                        for j in 0..<units { inner += gb[base + j] * yb[base + j] }
+                        for j in 0..<units { gb[base + j] = yb[base + j] * (gb[base + j] - inner) }
+                    }
+                }
+            }
+            return g
+        }
+    }
+}

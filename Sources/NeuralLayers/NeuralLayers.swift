@@ -1,1 +1,0 @@
-// `NeuralLayers`: see README.md for what this module holds.

@@ -1,0 +1,70 @@
+import TensorCore
+import TensorNetworks
+
+/// A dense layer whose weight matrix is held as an MPO (Jahromi & Orús's `TNLayer`):
+/// `y = σ(x·W + b)` with `W = MPO(A¹ … A^N)` of shape `[Π dIn, Π dOut]`.
+///
+/// The activation is applied after contracting the whole MPO with the input (Eq. 4), so the
+/// forward pass contracts the cores to the dense `W` (cheap for the paper's 64×64 weights) and
+/// multiplies the batch by it. The backward pass returns `∂L/∂W`; a trainer turns it into the
+/// gradient of a bond tensor with ``MPO/bondGradient(matrixGradient:at:)`` — the exact gradient
+/// of the loss through the whole nonlinear network.
+///
+/// ```swift
+/// var rng = Philox(seed: 7)
+/// let layer = try TNLayer(siteCount: 6, physicalDimension: 2, maxBondDimension: 4,
+///                         activation: .relu, using: &rng)        // 64 → 64 units
+/// let (y, cache) = layer.forward(x)                               // x: [batch, 64]
+/// ```
+public struct TNLayer: Sendable {
+    public var mpo: MPO<Double>
+    public var bias: Tensor<Double>
+    public var activation: Activation
+    /// D: the bond dimension every SVD split truncates to.
+    public var maxBondDimension: Int
+
+    /// - Precondition: `bias` has one entry per output unit.
+    public init(mpo: MPO<Double>, bias: Tensor<Double>, activation: Activation, maxBondDimension: Int) {
+        precondition(bias.shape == [mpo.outputSize], "TNLayer: bias \(bias.shape) does not fit \(mpo.outputSize) units")
+        precondition(maxBondDimension >= 1, "TNLayer: maxBondDimension must be at least 1")
+        self.mpo = mpo
+        self.bias = bias
+        self.activation = activation
+        self.maxBondDimension = maxBondDimension
+    }
+
+    /// A layer of `d^siteCount` units whose MPO is the TT-SVD of a Glorot-uniform
+    /// `d^N × d^N` matrix truncated to `maxBondDimension`, with zero bias.
+    ///
+    /// - Throws: ``LinearAlgebraError`` if an SVD fails.
+    public init(
+        siteCount: Int, physicalDimension d: Int, maxBondDimension: Int, activation: Activation,
+        using rng: inout Philox
+    ) throws {
+        let dims = [Int](repeating: d, count: siteCount)
+        let size = dims.reduce(1, *)
+        let matrix = Initializer.glorotUniform(fanIn: size, fanOut: size, using: &rng)
+        let mpo = try MPO(matrix: matrix, inputDimensions: dims, outputDimensions: dims,
+                          truncation: Truncation(maxBondDimension: maxBondDimension))
+        self.init(mpo: mpo, bias: Tensor(zeros: [size]), activation: activation, maxBondDimension: maxBondDimension)
+    }
+
+    /// Truncation to at most D singular values, as every split of this layer uses.
+    public var truncation: Truncation { Truncation(maxBondDimension: maxBondDimension) }
+    public var inputSize: Int { mpo.inputSize }
+    public var units: Int { mpo.outputSize }
+    public var parameterCount: Int { mpo.parameterCount + bias.count }
+
+    /// The forward pass: contracts the MPO, then `σ(x·W + b)`.
+    public func forward(_ x: Tensor<Double>) -> (output: Tensor<Double>, cache: LayerCache) {
+        affineForward(x, weight: mpo.denseMatrix(), bias: bias, activation: activation)
+    }
+
+    /// The backward pass: `∂L/∂x` (when asked), `∂L/∂W` for the contracted MPO and `∂L/∂b`.
+    public func backward(
+        _ outputGradient: Tensor<Double>, cache: LayerCache, needsInputGradient: Bool = true
+    ) -> (input: Tensor<Double>?, gradient: LayerGradient) {
+        affineBackward(outputGradient, cache: cache, activation: activation,
+                       needsParameterGradient: true, needsInputGradient: needsInputGradient)
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+import TensorCore
+import _TestSupport
+@testable import NeuralLayers
+
+/// Central finite differences of `f` at every element of `x`.
+func finiteDifferences(_ x: Tensor<Double>, step: Double = 1e-6, _ f: (Tensor<Double>) -> Double) -> Tensor<Double> {
+    var gradient = Tensor<Double>(zeros: x.shape)
+    let values = x.scalars
+    for i in values.indices {
+        var plus = values, minus = values
+        plus[i] += step
+        minus[i] -= step
+        let g = (f(Tensor(shape: x.shape, scalars: plus)) - f(Tensor(shape: x.shape, scalars: minus))) / (2 * step)
+        gradient.withUnsafeMutableBufferPointer { $0[i] = g }
+    }
+    return gradient
+}
+
+@Suite struct LayerGradientTests {
+    @Test(arguments: Activation.allCases, [Loss.meanSquaredError, .binaryCrossEntropy, .categoricalCrossEntropy])
+    func denseGradientsMatchFiniteDifferences(activation: Activation, loss: Loss) {
+        // Cross-entropies need probabilities: pair them with sigmoid/softmax outputs.
+        if loss != .meanSquaredError && !(activation == .sigmoid || activation == .softmax) { return }
+        var rng = Philox(seed: 11, stream: 1)
+        let layer = Dense(weight: .randomNormal(shape: [4, 3], standardDeviation: 0.7, using: &rng),
+                          bias: .randomNormal(shape: [3], standardDeviation: 0.3, using: &rng), activation: activation)
+        let x = Tensor<Double>.randomNormal(shape: [5, 4], using: &rng)
+        var target = Tensor<Double>.randomUniform(shape: [5, 3], in: 0..<1, using: &rng)
+        if loss == .categoricalCrossEntropy {
+            target = Tensor(shape: [5, 3], scalars: (0..<15).map { $0 % 3 == ($0 / 3) % 3 ? 1.0 : 0.0 })
+        }
+        let (y, cache) = layer.forward(x)
+        let (dx, gradient) = layer.backward(loss.gradient(y, target), cache: cache)
+
+        let numericW = finiteDifferences(layer.weight) { w in
+            var l = layer; l.weight = w; return loss(l.forward(x).output, target)
+        }
+        let numericB = finiteDifferences(layer.bias) { b in
+            var l = layer; l.bias = b; return loss(l.forward(x).output, target)
+        }
+        let numericX = finiteDifferences(x) { loss(layer.forward($0).output, target) }
+        expectClose(gradient.weight!, numericW, relativeTolerance: 1e-5, absoluteTolerance: 1e-8)
+        expectClose(gradient.bias!, numericB, relativeTolerance: 1e-5, absoluteTolerance: 1e-8)
+        expectClose(dx!, numericX, relativeTolerance: 1e-5, absoluteTolerance: 1e-8)
+    }
+
+    @Test func frozenDenseHasNoParameterGradient() {
+        var rng = Philox(seed: 2)
+        let layer = Dense(inputSize: 3, units: 2, trainable: false, using: &rng)
+        let x = Tensor<Double>.randomNormal(shape: [4, 3], using: &rng)
+        let (y, cache) = layer.forward(x)
+        let result = layer.backward(y, cache: cache, needsInputGradient: false)
+        #expect(result.gradient.weight == nil && result.gradient.bias == nil && result.input == nil)
+    }
+
+    @Test func activationsHaveTheirDefiningValues() {
+        let z = Tensor<Double>(shape: [2, 3], scalars: [-1, 0, 2, 3, 3, 3])
+        #expect(Activation.relu(z).scalars == [0, 0, 2, 3, 3, 3])
+        #expect(Activation.linear(z).scalars == z.scalars)
+        expectClose(Activation.sigmoid(z)[[0, 1]], 0.5)
+        let s = Activation.softmax(z)
+        expectClose(s[[1, 0]], 1.0 / 3, relativeTolerance: 1e-12)
+        expectClose(s[[0, 0]] + s[[0, 1]] + s[[0, 2]], 1, relativeTolerance: 1e-12)
+    }
+
+    @Test func binaryAndCategoricalCrossEntropyAgreeForTwoClasses() {
+        // With a two-class softmax, BCE over the one-hot targets equals CCE (the blobs model).
+        let p = Activation.softmax(Tensor<Double>(shape: [3, 2], scalars: [0.3, -1, 2, 0.5, -0.2, -0.1]))
+        let t = Tensor<Double>(shape: [3, 2], scalars: [1, 0, 0, 1, 1, 0])
+        expectClose(Loss.binaryCrossEntropy(p, t), Loss.categoricalCrossEntropy(p, t), relativeTolerance: 1e-12)
+    }
+}

@@ -1,0 +1,116 @@
+import Testing
+import TensorCore
+import TensorNetworks
+import _TestSupport
+@testable import NeuralLayers
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The MPO with cores `bond`, `bond+1` replaced by an exact representation of `bondTensor`:
+/// the left core is `B` itself (its right index is the fused `(dIn_b, dOut_b, Dr)`), the right
+/// core an identity that routes that fused index. `W` is then exactly the function of `B`.
+func mpo(_ mpo: MPO<Double>, withBondTensor bondTensor: Tensor<Double>, at bond: Int) -> MPO<Double> {
+    let s = bondTensor.shape
+    let fused = s[3] * s[4] * s[5]
+    var cores = mpo.cores
+    cores[bond] = bondTensor.reshaped([s[0], s[1], s[2], fused])
+    cores[bond + 1] = Tensor(shape: [fused, s[3], s[4], s[5]]) { buffer in
+        for i in 0..<buffer.count { buffer[i] = 0 }
+        for f in 0..<fused { buffer[f * fused + f] = 1 }
+    }
+    return MPO(cores: cores)
+}
+
+/// A small hybrid network: frozen Dense(2 → 16) → TNLayer(16 → 16, 4 cores of d = 2) → Dense(16 → classes).
+func smallHybrid(activation: Activation, output: Activation, loss: Loss, classes: Int, bondDimension: Int = 3, seed: UInt64 = 5) throws -> Network {
+    var rng = Philox(seed: seed)
+    var tn = try TNLayer(siteCount: 4, physicalDimension: 2, maxBondDimension: bondDimension, activation: activation, using: &rng)
+    tn.bias = .randomNormal(shape: [16], standardDeviation: 0.1, using: &rng)
+    return Network(layers: [
+        .dense(Dense(inputSize: 2, units: 16, trainable: false, using: &rng)),
+        .tensorNetwork(tn),
+        .dense(Dense(inputSize: 16, units: classes, activation: output, using: &rng)),
+    ], loss: loss)
+}
+
+@Suite struct TNLayerTests {
+    @Test(arguments: [Activation.sigmoid, .relu, .linear], [0, 1, 2])
+    func bondGradientMatchesFiniteDifferencesThroughHybridNetwork(activation: Activation, bond: Int) throws {
+        // TNLayer + Dense (softmax, categorical cross-entropy), behind a frozen input layer.
+        let network = try smallHybrid(activation: activation, output: .softmax, loss: .categoricalCrossEntropy, classes: 3)
+        var rng = Philox(seed: 9)
+        let x = Tensor<Double>.randomNormal(shape: [7, 2], using: &rng)
+        let labels = (0..<7).map { $0 % 3 }
+        let y = Tensor<Double>(shape: [7, 3], scalars: labels.flatMap { l in (0..<3).map { $0 == l ? 1.0 : 0.0 } })
+        guard case .tensorNetwork(let tn) = network.layers[1] else { Issue.record("layer 1 is not a TNLayer"); return }
+
+        let analytic = TNNTrainer.bondGradient(network, layer: 1, bond: bond, inputs: x, targets: y)
+        let numeric = finiteDifferences(tn.mpo.bondTensor(at: bond), step: 1e-6) { b in
+            var perturbed = network
+            var layer = tn
+            layer.mpo = mpo(tn.mpo, withBondTensor: b, at: bond)
+            perturbed.layers[1] = .tensorNetwork(layer)
+            return perturbed.loss(perturbed(x), y)
+        }
+        #expect(analytic.shape == tn.mpo.bondTensor(at: bond).shape)
+        expectClose(analytic, numeric, relativeTolerance: 1e-5, absoluteTolerance: 1e-9)
+    }
+
+    @Test func bondGradientMatchesFiniteDifferencesInDeepStack() throws {
+        // Two TN layers and MSE: the gradient of the first layer's bond passes through the second.
+        var rng = Philox(seed: 21)
+        let network = Network(layers: [
+            .dense(Dense(inputSize: 1, units: 16, trainable: false, using: &rng)),
+            .tensorNetwork(try TNLayer(siteCount: 4, physicalDimension: 2, maxBondDimension: 2, activation: .linear, using: &rng)),
+            .tensorNetwork(try TNLayer(siteCount: 4, physicalDimension: 2, maxBondDimension: 2, activation: .sigmoid, using: &rng)),
+            .dense(Dense(inputSize: 16, units: 1, activation: .linear, using: &rng)),
+        ], loss: .meanSquaredError)
+        let x = Tensor<Double>.randomUniform(shape: [6, 1], in: 0..<6, using: &rng)
+        let y = x.map { sin($0) }
+        guard case .tensorNetwork(let tn) = network.layers[1] else { return }
+        let analytic = TNNTrainer.bondGradient(network, layer: 1, bond: 1, inputs: x, targets: y)
+        let numeric = finiteDifferences(tn.mpo.bondTensor(at: 1)) { b in
+            var perturbed = network, layer = tn
+            layer.mpo = mpo(tn.mpo, withBondTensor: b, at: 1)
+            perturbed.layers[1] = .tensorNetwork(layer)
+            return perturbed.loss(perturbed(x), y)
+        }
+        expectClose(analytic, numeric, relativeTolerance: 1e-5, absoluteTolerance: 1e-9)
+    }
+
+    @Test(arguments: [0, 1, 2])
+    func untruncatedSplitLeavesOutputsUnchanged(bond: Int) throws {
+        var network = try smallHybrid(activation: .relu, output: .softmax, loss: .binaryCrossEntropy, classes: 2)
+        var rng = Philox(seed: 4)
+        let x = Tensor<Double>.randomNormal(shape: [9, 2], using: &rng)
+        let before = network(x)
+        guard case .tensorNetwork(var tn) = network.layers[1] else { return }
+        let split = try tn.mpo.split(bondTensor: tn.mpo.bondTensor(at: bond), at: bond, truncation: .none)
+        #expect(split.discardedWeight == 0)
+        network.layers[1] = .tensorNetwork(tn)
+        expectClose(network(x), before, relativeTolerance: 1e-10, absoluteTolerance: 1e-12)
+    }
+
+    @Test func layerGradientsMatchFiniteDifferences() throws {
+        // ∂L/∂W of the contracted MPO and ∂L/∂b, through the output layer.
+        let network = try smallHybrid(activation: .sigmoid, output: .linear, loss: .meanSquaredError, classes: 2)
+        var rng = Philox(seed: 8)
+        let x = Tensor<Double>.randomNormal(shape: [5, 2], using: &rng)
+        let y = Tensor<Double>.randomNormal(shape: [5, 2], using: &rng)
+        guard case .tensorNetwork(let tn) = network.layers[1] else { return }
+        let gradients = network.lossAndGradients(inputs: x, targets: y).gradients
+        let numericBias = finiteDifferences(tn.bias) { b in
+            var perturbed = network, layer = tn
+            layer.bias = b
+            perturbed.layers[1] = .tensorNetwork(layer)
+            return perturbed.loss(perturbed(x), y)
+        }
+        expectClose(gradients[1].bias!, numericBias, relativeTolerance: 1e-5, absoluteTolerance: 1e-10)
+        #expect(gradients[0].weight == nil)
+        #expect(gradients[2].weight!.shape == [16, 2])
+    }
+}
