@@ -1,1 +1,273 @@
-// Suite `RankRegularization`: not yet implemented.
+import Datasets
+import Harness
+import TensorCore
+import TensorNetworks
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Barratt, Dborin & Wright (2021), Sec. 5 and Fig. 4: rank regularization. A diagonal regularizer
+/// sits on every internal bond of a copy-node-initialized MPS; its entries are shifted sigmoids
+/// σ((s_i − k + 1/2)/τ) of a learnable soft bond dimension s_i; the loss adds the soft parameter
+/// count; at evaluation each bond is truncated to round(s_i) and the regularizers are absorbed into
+/// their neighbours. Paper: with D_max = 10 it matches the D = 10 MPS with ≈22% fewer parameters,
+/// and the bond dimensions fall toward the end of the chain opposite the output leg (Fig. 4b).
+///
+/// ## Protocol
+/// As the CopyNodeInit suite (MNIST 14×14, row-major, φ = [cos, sin](πx/2), output leg on the
+/// first core, Adam lr 1e-3 batch 32, 80:20 split, copy-node initialization with v = (1, 1) and
+/// 8 dense nodes — see that suite for why), `numerics = plain` (float32).
+///
+/// ## Choices the paper leaves open (value taken)
+/// - Sigmoid width τ = 0.5 (`sharpness`); s_i initialized at D_max; s_i kept in [1, D_max] after
+///   every step; D_i = clamp(round(s_i), 1, D_max) at evaluation; the soft dimensions get their own
+///   Adam with the cores' hyperparameters.
+/// - Penalty: λ·P(s)/P(D_max), P the soft parameter count (s on every bond, ×C on the label core);
+///   λ = 0.1 (the baselines file suggests sweeping {1e-3, 1e-2, 1e-1}; not swept here).
+/// - Evaluation (validation per epoch, test at the end) always uses the truncated, absorbed model,
+///   so `val_error`/`test_error`/`param_count` are those of the deployable model.
+///
+/// ## Configurations
+/// `model` = `mps` (copy-node MPS at D = D_max, no regularizer) or `rank_regularized` (D_max with
+/// regularizers); key `D_max`.
+/// - smoke: rank_regularized D_max = 4 and mps D_max = 4, 600 images, 1 epoch, 1 seed.
+/// - ci: mps at D_max ∈ {6, 10} and rank_regularized at 10; 12,000/3,000 images, 10 epochs, 3 seeds.
+/// - paper: mps at D_max = 2…10 and rank_regularized at 10; 48,000/12,000, 100 epochs, 10 seeds.
+///
+/// ## Records
+/// As CopyNodeInit, plus the arrays `bond_dimensions` (the rounded D_i along the chain, [L − 1])
+/// and `soft_bond_dimensions` for rank-regularized runs.
+public struct RankRegularizationSuite: Suite {
+    public init() {}
+
+    public var name: String { "RankRegularization" }
+    public var summary: String {
+        "MPS on MNIST 14×14 with learnable soft bond dimensions: D = 10 accuracy with fewer parameters"
+    }
+    public var paper: PaperReference {
+        PaperReference(
+            title: "Improvements to Gradient Descent Methods for Quantum Tensor Network Machine Learning",
+            authors: "F. Barratt, J. Dborin, L. Wright", year: 2021, arxiv: "2203.03366",
+            baselineID: "barratt-rank-regularization-mps-mnist")
+    }
+
+    public var metrics: [MetricSpec] {
+        [
+            MetricSpec("val_error", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01,
+                       description: "validation error of the truncated, absorbed model after the last epoch"),
+            MetricSpec("test_error", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01,
+                       description: "test error of the truncated, absorbed model"),
+            MetricSpec("param_count", .smallerIsBetter, kind: .informational, unit: "parameters",
+                       description: "parameters of the truncated model (388D² + 22D without regularizers)"),
+            MetricSpec("train_loss", .smallerIsBetter, kind: .informational, unit: "nats",
+                       description: "mean cross-entropy of the last epoch"),
+            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
+                       description: "wall-clock seconds per training epoch, median"),
+            MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
+                       description: "training flops per second"),
+            MetricSpec("nonfinite_batches", .smallerIsBetter, kind: .informational, unit: "batches",
+                       description: "batches skipped for a non-finite loss or gradient"),
+            MetricSpec("init_log10_output", .largerIsBetter, kind: .informational, unit: "log10",
+                       description: "log₁₀ of the median |f| at initialization"),
+            MetricSpec("train_images", .largerIsBetter, kind: .informational, unit: "images", description: "training images"),
+            MetricSpec("epochs", .largerIsBetter, kind: .informational, unit: "epochs", description: "epochs trained"),
+        ]
+    }
+
+    public var figures: [FigureSpec] {
+        [
+            FigureSpec(id: "val_error_vs_epoch", title: "Fig. 3b: validation error, MPS and rank-regularized",
+                       kind: .curve(name: "val_error", series: nil), xLabel: "epoch", yLabel: "validation error"),
+            FigureSpec(id: "test_error_vs_D", title: "Fig. 4a: test error against D (rank-regularized at D_max)",
+                       kind: .metricVersus(metric: "test_error", x: "D_max", series: "model"), xLabel: "D", yLabel: "test error"),
+            FigureSpec(id: "param_count_vs_D", title: "Fig. 4a: parameters against D",
+                       kind: .metricVersus(metric: "param_count", x: "D_max", series: "model"), xLabel: "D", yLabel: "parameters"),
+            FigureSpec(id: "bond_spectrum", title: "Fig. 4b: bond dimensions along the chain",
+                       kind: .arrayProfile(name: "bond_dimensions", series: nil), xLabel: "bond", yLabel: "D_i",
+                       filter: ["model": "rank_regularized"]),
+        ]
+    }
+
+    public func plan(for tier: Tier) -> TierPlan {
+        func configs(_ mps: [Int], _ regularized: [Int]) -> [Configuration] {
+            mps.map { ["model": "mps", "D_max": .int($0)] } + regularized.map { ["model": "rank_regularized", "D_max": .int($0)] }
+        }
+        switch tier {
+        case .smoke:
+            return TierPlan(configurations: configs([4], [4]), seeds: 1, summary: "600 images, 1 epoch, D_max = 4",
+                            settings: settings(trainPool: 600, testImages: 200, epochs: 1))
+        case .ci:
+            return TierPlan(configurations: configs([6, 10], [10]), seeds: 3,
+                            summary: "15,000 images (12,000/3,000), 10,000 test, 10 epochs; MPS D ∈ {6, 10}, RR D_max = 10",
+                            settings: settings(trainPool: 15_000, testImages: 10_000, epochs: 10))
+        case .paper:
+            return TierPlan(configurations: configs(Array(2...10), [10]), seeds: 10,
+                            summary: "60,000 images (48,000/12,000), 10,000 test, 100 epochs; MPS D = 2…10, RR D_max = 10",
+                            settings: settings(trainPool: 60_000, testImages: 10_000, epochs: 100))
+        }
+    }
+
+    private func settings(trainPool: Int, testImages: Int, epochs: Int) -> [String: ConfigurationValue] {
+        [
+            "train_pool": .int(trainPool), "validation_fraction": 0.2, "test_images": .int(testImages),
+            "epochs": .int(epochs), "batch_size": 32, "learning_rate": 1e-3, "adam_epsilon": 1e-7,
+            "dense_nodes": 8, "copy_vector": "(1,1)", "sharpness": 0.5, "penalty_weight": 0.1,
+            "pooling": 2, "site_order": "row-major", "scalar": "float32", "numerics": "plain",
+        ]
+    }
+
+    public func run(_ context: RunContext) throws {
+        let bond = context.configuration.int("D_max")
+        let regularized = context.configuration.string("model") == "rank_regularized"
+        let data = try MNISTTask.load(context)
+        var rng = context.rng("init")
+        let dense = CopyNodeInitialization.randomDenseSites(
+            count: context.settings["dense_nodes"]?.numericValue.map { Int($0) } ?? 8, siteCount: data.sites, using: &rng)
+        let model: MPSClassifier<Float> = CopyNodeInitialization(denseSites: dense, vector: .balanced)
+            .mps(siteCount: data.sites, bondDimension: bond, labelCount: 10, featureMap: .trigonometric, using: &rng)
+        context.record(array: "dense_sites", shape: [dense.count], values: dense.map(Double.init))
+        let regularizer = regularized
+            ? RankRegularizer(bondCount: data.sites - 1, maxBondDimension: bond,
+                              sharpness: context.settings["sharpness"]?.numericValue ?? 0.5,
+                              penaltyWeight: context.settings["penalty_weight"]?.numericValue ?? 0.1)
+            : nil
+        try MNISTTask.train(model: model, regularizer: regularizer, numerics: .plain, data: data, context: context)
+    }
+
+    public func findings(_ results: [MetricSummary]) -> [Finding] {
+        func one(_ metric: String, _ c: Configuration) -> MetricSummary? {
+            results.first { $0.metric == metric && $0.configuration.matches(c) && $0.n > 0 }
+        }
+        guard let rrTest = one("test_error", ["model": "rank_regularized", "D_max": 10]),
+              let mpsTest = one("test_error", ["model": "mps", "D_max": 10]),
+              let rrParams = one("param_count", ["model": "rank_regularized", "D_max": 10]),
+              let mpsParams = one("param_count", ["model": "mps", "D_max": 10])
+        else {
+            return [Finding(statement: "Rank-regularized (D_max = 10) matches D = 10 accuracy with ≈22% fewer parameters",
+                            holds: nil, detail: "needs both the rank_regularized and the mps run at D_max = 10")]
+        }
+        let sigma = Swift.max(rrTest.standardDeviation.isNaN ? 0 : rrTest.standardDeviation,
+                              mpsTest.standardDeviation.isNaN ? 0 : mpsTest.standardDeviation)
+        let matches = abs(rrTest.mean - mpsTest.mean) <= Swift.max(sigma, 0.005)
+        let reduction = 1 - rrParams.mean / mpsParams.mean
+        let detail = String(format: "test error RR %.4f ± %.4f vs D=10 %.4f ± %.4f (n=%d, %d); parameters %.0f vs %.0f (%.1f%% fewer; paper ≈22%%)",
+                            rrTest.mean, rrTest.standardDeviation, mpsTest.mean, mpsTest.standardDeviation, rrTest.n, mpsTest.n,
+                            rrParams.mean, mpsParams.mean, 100 * reduction)
+        return [
+            Finding(statement: "Rank-regularized (D_max = 10) matches D = 10 test accuracy within σ",
+                    holds: rrTest.n > 1 && mpsTest.n > 1 ? matches : nil, detail: detail),
+            Finding(statement: "…with markedly fewer parameters (paper: ≈22% fewer)",
+                    holds: reduction >= 0.1, detail: detail),
+        ]
+    }
+}
+
+// MARK: - Data and training loop (the same as the CopyNodeInit suite's: suites cannot import each other)
+
+/// MNIST 14×14 as site-major features, split per the tier's settings.
+struct MNISTTask {
+    var sites: Int
+    var trainFeatures: Tensor<Float>, trainLabels: [Int]
+    var validationFeatures: Tensor<Float>, validationLabels: [Int]
+    var testFeatures: Tensor<Float>, testLabels: [Int]
+
+    static func load(_ context: RunContext) throws -> MNISTTask {
+        let pool = context.settings["train_pool"].flatMap { $0.numericValue }.map { Int($0) } ?? 60_000
+        let testCount = context.settings["test_images"].flatMap { $0.numericValue }.map { Int($0) } ?? 10_000
+        let fraction = context.settings["validation_fraction"]?.numericValue ?? 0.2
+        let train = try ImageSet.load(.mnist, split: .train, dataDirectory: context.dataDirectory).prefix(pool).averagePooled(2)
+        let test = try ImageSet.load(.mnist, split: .test, dataDirectory: context.dataDirectory).prefix(testCount).averagePooled(2)
+        var splitRNG = context.rng("split")
+        let split = Splits.stratified(labels: train.labels, validationFraction: fraction, rng: &splitRNG)
+        func features(_ set: ImageSet) -> Tensor<Float> {
+            FeatureMap.trigonometric.siteFeatures(set.flattened(order: .rowMajor), as: Float.self)
+        }
+        let trainSet = train.subset(split.train), validationSet = train.subset(split.validation)
+        return MNISTTask(
+            sites: train.rows * train.columns,
+            trainFeatures: features(trainSet), trainLabels: trainSet.labels,
+            validationFeatures: features(validationSet), validationLabels: validationSet.labels,
+            testFeatures: features(test), testLabels: test.labels)
+    }
+
+    /// Trains for the tier's epochs, recording curves and finals (see the suite's doc comment).
+    static func train(
+        model: MPSClassifier<Float>, regularizer: RankRegularizer?, numerics: ContractionNumerics,
+        data: MNISTTask, context: RunContext
+    ) throws {
+        let epochs = context.settings["epochs"].flatMap { $0.numericValue }.map { Int($0) } ?? 1
+        let batchSize = context.settings["batch_size"].flatMap { $0.numericValue }.map { Int($0) } ?? 32
+        let optimizer = AdamOptimizer(
+            learningRate: context.settings["learning_rate"]?.numericValue ?? 1e-3,
+            epsilon: context.settings["adam_epsilon"]?.numericValue ?? 1e-7)
+        let trainer = MPSGradientTrainer(model: model, regularizer: regularizer, numerics: numerics,
+                                         batchSize: batchSize, optimizer: optimizer)
+        let validation = Array(0..<data.validationLabels.count)
+        context.setAttribute("label_site", 0)
+        context.setAttribute("feature_map", "trigonometric")
+        context.setAttribute("numerics", .string(numerics.rawValue))
+
+        // The initial output scale, exactly (log-scaled Double logits of up to 256 validation images).
+        let probe = Array(validation.prefix(256))
+        let exact = MPSGradientEngine<Float>(
+            bondDimensions: model.bondDimensions, physicalDimension: model.physicalDimension, labelCount: model.labelCount,
+            batchCapacity: 256, numerics: .logscaled)
+            .logits(cores: trainer.inferenceModel.cores, features: data.validationFeatures, samples: probe)
+        let magnitudes = stride(from: 0, to: exact.count, by: 10).map { i in exact[i..<(i + 10)].map { abs($0) }.max()! }.sorted()
+        let median = magnitudes[magnitudes.count / 2]
+        context.record("init_log10_output", median > 0 ? log10(median) : -400)
+
+        let schedule = BatchSchedule(count: data.trainLabels.count, batchSize: batchSize)
+        let shuffle = context.rng("shuffle")
+        var epochSeconds = [Double](), flops = 0.0, nonFinite = 0, lastLoss: Double?
+        var valError = 1.0
+        var frozen = false
+        for epoch in 0..<epochs {
+            try context.checkCancellation()
+            if !frozen {
+                let batches = schedule.batches(epoch: epoch, rng: shuffle)
+                let start = context.monotonicSeconds()
+                let report = context.measure("epoch") {
+                    trainer.trainEpoch(features: data.trainFeatures, labels: data.trainLabels, batches: batches)
+                }
+                epochSeconds.append(context.monotonicSeconds() - start)
+                flops += report.flops
+                context.addFlops(report.flops)
+                if report.nonFiniteBatches > 0 && nonFinite == 0 { context.record("diverged_epoch", Double(epoch + 1)) }
+                nonFinite += report.nonFiniteBatches
+                if let loss = report.meanCrossEntropy { context.append("train_loss", x: Double(epoch + 1), y: loss); lastLoss = loss }
+                // No finite batch: the parameters did not move, so every later epoch is this one.
+                if report.nonFiniteBatches == report.batches { frozen = true }
+                let v = context.measure("evaluate") {
+                    trainer.evaluate(features: data.validationFeatures, labels: data.validationLabels, samples: validation)
+                }
+                context.addFlops(trainer.evaluationFlops(validation.count))
+                valError = 1 - Double(v.correct) / Double(Swift.max(v.count, 1))
+            }
+            context.append("val_error", x: Double(epoch + 1), y: valError)
+            context.progress(Double(epoch + 1) / Double(epochs), "epoch \(epoch + 1)/\(epochs)")
+        }
+        let test = trainer.evaluate(features: data.testFeatures, labels: data.testLabels, samples: Array(0..<data.testLabels.count))
+        context.addFlops(trainer.evaluationFlops(data.testLabels.count))
+        context.record("val_error", valError)
+        context.record("test_error", 1 - Double(test.correct) / Double(Swift.max(test.count, 1)))
+        if let lastLoss { context.record("train_loss", lastLoss) }
+        context.record("param_count", Double(trainer.inferenceModel.parameterCount))
+        context.record("nonfinite_batches", Double(nonFinite))
+        context.record("train_images", Double(data.trainLabels.count))
+        context.record("epochs", Double(epochs))
+        if !epochSeconds.isEmpty {
+            let sorted = epochSeconds.sorted()
+            context.record("epoch_seconds", sorted[sorted.count / 2])
+            context.record("gflops", flops / epochSeconds.reduce(0, +) / 1e9)
+        }
+        if let reg = trainer.regularizer {
+            let dims = reg.hardDimensions()
+            context.record(array: "bond_dimensions", shape: [dims.count], values: dims.map(Double.init))
+            context.record(array: "soft_bond_dimensions", shape: [dims.count], values: reg.softDimensions.scalars)
+        }
+    }
+}

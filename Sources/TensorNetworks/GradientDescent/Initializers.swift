@@ -1,0 +1,93 @@
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The variance a deep-learning initializer gives a weight matrix with `fanIn` inputs and
+/// `fanOut` outputs (the normal variants).
+public enum VarianceTarget: String, Codable, Sendable, CaseIterable {
+    /// Glorot & Bengio (2010): σ² = 2/(fan_in + fan_out).
+    case glorot
+    /// He et al. (2015): σ² = 2/fan_in.
+    case he
+    /// LeCun et al. (1998/2012): σ² = 1/fan_in.
+    case lecun
+
+    /// log σ² for fan_in = e^logFanIn (kept in log space: an MPS over 196 pixels with d = 2 has
+    /// fan_in = 2^196).
+    public func logVariance(logFanIn: Double, fanOut: Int) -> Double {
+        switch self {
+        case .glorot:
+            let a = logFanIn, b = log(Double(fanOut))
+            let logSum = Swift.max(a, b) + log1p(exp(-abs(a - b)))
+            return log(2.0) - logSum
+        case .he: return log(2.0) - logFanIn
+        case .lecun: return -logFanIn
+        }
+    }
+}
+
+/// Probabilistic initialization of a tensor network matched on its contracted matrix
+/// (Barratt et al., Sec. 2, eq. 9).
+///
+/// If every element of the V cores is drawn i.i.d. with mean 0 and variance σ², an element of the
+/// contracted matrix W is a sum of D^E products of V such elements, so Var(W) = D^E·σ^{2V}. To give
+/// W the variance σ²_target of a deep-learning initializer:
+///
+///     Var(A) = (σ²_target / D^E)^{1/V},   log Var(A) = (log σ²_target − E·log D) / V.
+///
+/// For an MPS classifier over L sites (open boundaries, output leg on one core), the matrix W maps
+/// the d^L-dimensional product feature space to C classes, so:
+/// - **V = L** (every core is a node),
+/// - **E = L − 1** (the internal bonds; the boundary bonds have dimension 1 and sum nothing; the
+///   physical and label legs are open indices of W, not summed),
+/// - **fan_in = d^L** (the dimension of the feature space), **fan_out = C**.
+///
+/// Feature vectors φ(x) of the trigonometric map have unit norm, so the product state has unit
+/// norm too and f = W·Φ has variance σ²_target ≈ 2^{−L}: these initializers give outputs of order
+/// 2^{−L/2} by construction (≈ 1e-30 for L = 196) — the scale at which the paper sees a plateau.
+public enum MatchedInitializer {
+    /// log Var(A) = (log σ²_target − E·log D)/V.
+    public static func logCoreVariance(logTargetVariance: Double, bondDimension: Int, nodes: Int, edges: Int) -> Double {
+        precondition(nodes >= 1 && edges >= 0 && bondDimension >= 1, "need V ≥ 1, E ≥ 0, D ≥ 1")
+        return (logTargetVariance - Double(edges) * log(Double(bondDimension))) / Double(nodes)
+    }
+
+    /// An MPS classifier (label on site 0, uniform bond dimension D) whose cores are drawn
+    /// N(0, Var(A)) with Var(A) matched to `target` on the whole contracted W (V = L, E = L − 1,
+    /// fan_in = d^L, fan_out = C).
+    public static func mps<Scalar: BLASScalar>(
+        _: Scalar.Type = Scalar.self, target: VarianceTarget, siteCount: Int, bondDimension: Int,
+        labelCount: Int, featureMap: FeatureMap, using rng: inout Philox
+    ) -> MPSClassifier<Scalar> {
+        let d = featureMap.dimension
+        let logTarget = target.logVariance(logFanIn: Double(siteCount) * log(Double(d)), fanOut: labelCount)
+        let logVar = logCoreVariance(logTargetVariance: logTarget, bondDimension: bondDimension,
+                                     nodes: siteCount, edges: siteCount - 1)
+        let std = Scalar(exp(logVar / 2))
+        let cores = uniformShapes(siteCount: siteCount, bondDimension: bondDimension, physical: d, labelCount: labelCount)
+            .map { Tensor<Scalar>.randomNormal(shape: $0, mean: 0, standardDeviation: std, using: &rng) }
+        return MPSClassifier(cores: cores, labelSite: 0, labelCount: labelCount, featureMap: featureMap)
+    }
+
+    /// Core shapes of a uniform-D MPS with the label leg on site 0: [1, d, C, D], [D, d, D]…, [D, d, 1].
+    public static func uniformShapes(siteCount: Int, bondDimension: Int, physical d: Int, labelCount: Int) -> [[Int]] {
+        precondition(siteCount >= 2, "an MPS classifier needs at least two sites")
+        return (0..<siteCount).map { j in
+            let dl = j == 0 ? 1 : bondDimension
+            let dr = j == siteCount - 1 ? 1 : bondDimension
+            return j == 0 ? [dl, d, labelCount, dr] : [dl, d, dr]
+        }
+    }
+}
+
+extension MPSClassifier {
+    /// The closed-form parameter count of a uniform-D MPS with the label leg on an end core:
+    /// C·d·D + (L − 2)·d·D² + d·D; for L = 196, d = 2, C = 10 that is 388D² + 22D.
+    public static func uniformParameterCount(siteCount l: Int, bondDimension D: Int, physical d: Int, labelCount c: Int) -> Int {
+        c * d * D + (l - 2) * d * D * D + d * D
+    }
+}

@@ -1,0 +1,489 @@
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How the products along a chain of cores are represented in floating point.
+///
+/// Both modes compute the same function and the same gradient in exact arithmetic; they differ in
+/// what happens when the product of 196 cores leaves the exponent range of the scalar type.
+public enum ContractionNumerics: String, Codable, Sendable, CaseIterable {
+    /// Ordinary contraction in the scalar type (what a quimb + Keras model does in float32):
+    /// environments may underflow to zero or overflow to infinity.
+    case plain
+    /// Per-sample log-scale tracking: after every absorbed site each sample's environment row is
+    /// divided by the power of two of its largest entry (exact: only exponents change) and the
+    /// exponent is accumulated in an integer, so products over any number of sites neither
+    /// underflow nor overflow. Logits are formed in `Double` as f̂·2^ρ; each core's gradient is
+    /// formed as Ĝ·2^M with a per-core common exponent M and rounded once into the scalar type.
+    case logscaled
+}
+
+/// What one batch (or an evaluation pass) measured.
+public struct BatchEvaluation: Sendable, Equatable {
+    /// Mean softmax cross-entropy over the batch (nats); meaningful only when ``isFinite``.
+    public var loss: Double
+    /// Samples whose arg-max logit is the label (a non-finite logit never counts as correct).
+    public var correct: Int
+    public var count: Int
+    /// False when a logit (hence the loss) or a gradient was not finite; no gradient is valid then.
+    public var isFinite: Bool
+    public init(loss: Double, correct: Int, count: Int, isFinite: Bool) {
+        self.loss = loss
+        self.correct = correct
+        self.count = count
+        self.isFinite = isFinite
+    }
+}
+
+/// Direct gradient descent through a whole MPS classifier: batched forward and backward passes
+/// over all cores at once, with softmax cross-entropy on the outputs f^ℓ.
+///
+/// The label leg must sit on the first core (``MPSClassifier/labelSite`` = 0, the layout of
+/// Barratt et al., W = A₀^ℓ A₁ … A_{L−1}).
+///
+/// **Forward.** Right environments R_L = 1, R_j[b, l] = Σ_{s,r} A_j[l, s, r]·φ_s(x_bj)·R_{j+1}[b, r]:
+/// per site one product Z_j = φ_j ⊙ R_{j+1} ([B, d·D_{j+1}]) and one GEMM R_j = Z_j·A_jᵀ. All Z_j are
+/// kept for the backward pass. Logits f[b, ℓ] = Σ_{s,r} Z₀[b, s, r]·A₀[0, s, ℓ, r] (d GEMMs).
+///
+/// **Backward.** With g = ∂loss/∂f = (softmax(f) − onehot)/B, U[b, s, ℓ] = φ_s(x_b0)·g[b, ℓ]:
+/// ∂A₀ = Uᵀ·R₁ (one GEMM) and the adjoint X₁ = U·A₀; then for j = 1…L−1, ∂A_j = X_jᵀ·Z_j
+/// (one GEMM [D_j, B]·[B, d·D_{j+1}]) and X_{j+1}[b, r] = Σ_s φ_s·(X_j·A_j)[b, s, r] (one GEMM).
+/// This works because f is linear in every core: contracting g into the output leg first turns
+/// the backward pass into a second left-to-right sweep.
+///
+/// Work per batch: 6·B·(parameter count) flops (2 forward, 4 backward) — ``flopsPerTrainingBatch(_:)``.
+/// All buffers are allocated once, at initialization, for up to `batchCapacity` samples.
+///
+/// The engine is a reference type holding scratch memory; use one per thread.
+public final class MPSGradientEngine<Scalar: BLASScalar> {
+    public let bondDimensions: [Int]
+    public let physicalDimension: Int
+    public let labelCount: Int
+    public let batchCapacity: Int
+    public let numerics: ContractionNumerics
+    public var siteCount: Int { bondDimensions.count - 1 }
+
+    // Scratch memory (raw, allocated once).
+    private let phi: UnsafeMutablePointer<Scalar>          // [L, cap, d]
+    private let z: UnsafeMutablePointer<Scalar>            // per site j: [cap, d·D_{j+1}]
+    private let zOffsets: [Int]
+    private let right: UnsafeMutablePointer<Scalar>        // per bond j = 1…L: [cap, D_j]
+    private let rightOffsets: [Int]
+    private let rightExponents: UnsafeMutablePointer<Int>  // [(L + 1), cap]: R_j = R̂_j·2^ρ
+    private let logits: UnsafeMutablePointer<Scalar>       // [cap, C]
+    private let outputGradient: UnsafeMutablePointer<Scalar> // U: [cap, d·C]
+    private let adjoint: UnsafeMutablePointer<Scalar>      // X: [cap, Dmax]
+    private let adjointNext: UnsafeMutablePointer<Scalar>  // [cap, Dmax]
+    private let adjointExponents: UnsafeMutablePointer<Int> // [cap]
+    private let scaled: UnsafeMutablePointer<Scalar>       // [cap, Dmax]
+    private let product: UnsafeMutablePointer<Scalar>      // [cap, d·Dmax]
+    private let probabilities: UnsafeMutablePointer<Double> // [cap, C]
+    private let lastLabels: UnsafeMutablePointer<Int>      // [cap]: labels of the last forward pass
+    private let maxBond: Int
+    private let allocations: [(UnsafeMutableRawPointer)]
+
+    /// - Parameters:
+    ///   - bondDimensions: D₀ … D_L of the model (D₀ = D_L = 1).
+    ///   - batchCapacity: the largest batch that will be passed.
+    public init(
+        bondDimensions: [Int], physicalDimension: Int, labelCount: Int, batchCapacity: Int,
+        numerics: ContractionNumerics
+    ) {
+        precondition(bondDimensions.count >= 2 && bondDimensions.first == 1 && bondDimensions.last == 1,
+                     "bond dimensions must run D₀ = 1 … D_L = 1, got \(bondDimensions)")
+        precondition(batchCapacity >= 1, "batch capacity must be positive")
+        self.bondDimensions = bondDimensions
+        self.physicalDimension = physicalDimension
+        self.labelCount = labelCount
+        self.batchCapacity = batchCapacity
+        self.numerics = numerics
+        let l = bondDimensions.count - 1, d = physicalDimension, cap = batchCapacity
+        let dmax = bondDimensions.max()!
+        maxBond = dmax
+        var zo = [Int](), total = 0
+        for j in 0..<l { zo.append(total); total += cap * d * bondDimensions[j + 1] }
+        zOffsets = zo
+        var raw = [UnsafeMutableRawPointer]()
+        func alloc<T>(_ n: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
+            raw.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        z = alloc(total, Scalar.self)
+        var ro = [Int](repeating: 0, count: l + 1)
+        total = 0
+        for j in 0...l { ro[j] = total; total += cap * bondDimensions[j] }
+        rightOffsets = ro
+        right = alloc(total, Scalar.self)
+        phi = alloc(l * cap * d, Scalar.self)
+        rightExponents = alloc((l + 1) * cap, Int.self)
+        logits = alloc(cap * labelCount, Scalar.self)
+        outputGradient = alloc(cap * d * labelCount, Scalar.self)
+        adjoint = alloc(cap * dmax, Scalar.self)
+        adjointNext = alloc(cap * dmax, Scalar.self)
+        adjointExponents = alloc(cap, Int.self)
+        scaled = alloc(cap * dmax, Scalar.self)
+        product = alloc(cap * d * dmax, Scalar.self)
+        probabilities = alloc(cap * labelCount, Double.self)
+        lastLabels = alloc(cap, Int.self)
+        allocations = raw
+    }
+
+    deinit { for p in allocations { p.deallocate() } }
+
+    /// Floating-point operations of one training step (forward and backward) on `batch` samples.
+    public func flopsPerTrainingBatch(_ batch: Int) -> Double { 6 * Double(batch) * Double(parameterCount) }
+    /// Floating-point operations of one forward pass on `count` samples.
+    public func flopsPerForward(_ count: Int) -> Double { 2 * Double(count) * Double(parameterCount) }
+
+    private var parameterCount: Int {
+        var total = 0
+        for j in 0..<siteCount {
+            total += bondDimensions[j] * physicalDimension * bondDimensions[j + 1] * (j == 0 ? labelCount : 1)
+        }
+        return total
+    }
+
+    // MARK: Public entry points
+
+    /// Mean cross-entropy, accuracy and (unless `gradients` is nil) the gradient of the mean loss
+    /// with respect to every core, for the samples `batch` (indices into the feature tensor).
+    ///
+    /// - Parameters:
+    ///   - cores: the cores (label core first, [1, d, C, D₁]; then [D_j, d, D_{j+1}]).
+    ///   - features: [L, N, d] site-major features (``FeatureMap/siteFeatures(_:as:)``).
+    ///   - labels: the label of every one of the N samples.
+    ///   - gradients: overwritten with ∂(mean loss)/∂core, same shapes as `cores`.
+    /// - Returns: the batch's loss and accuracy; when `isFinite` is false the gradients are invalid.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @discardableResult
+    public func lossAndGradient(
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], batch: [Int],
+        gradients: inout [Tensor<Scalar>]
+    ) -> BatchEvaluation {
+        let evaluation = forward(cores: cores, features: features, labels: labels, batch: batch, wantGradient: true)
+        guard evaluation.isFinite else { return evaluation }
+        let ok = backward(cores: cores, count: batch.count, gradients: &gradients)
+        var result = evaluation
+        result.isFinite = ok
+        return result
+    }
+
+    /// Loss and accuracy only (no backward pass), over any number of samples, in chunks of the
+    /// engine's capacity.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func evaluate(
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], samples: [Int]
+    ) -> BatchEvaluation {
+        var lossSum = 0.0, correct = 0, finite = true
+        var start = 0
+        while start < samples.count {
+            let end = Swift.min(start + batchCapacity, samples.count)
+            let chunk = Array(samples[start..<end])
+            let e = forward(cores: cores, features: features, labels: labels, batch: chunk, wantGradient: false)
+            correct += e.correct
+            if e.isFinite { lossSum += e.loss * Double(chunk.count) } else { finite = false }
+            start = end
+        }
+        return BatchEvaluation(
+            loss: finite ? lossSum / Double(Swift.max(samples.count, 1)) : .infinity, correct: correct,
+            count: samples.count, isFinite: finite)
+    }
+
+    /// The logits f^ℓ of `samples` as exact `Double`s (log-scaled mode: f̂·2^ρ), [count, C].
+    public func logits(cores: [Tensor<Scalar>], features: Tensor<Scalar>, samples: [Int]) -> [Double] {
+        var out = [Double]()
+        out.reserveCapacity(samples.count * labelCount)
+        var start = 0
+        let dummyLabels = [Int](repeating: 0, count: features.shape[1])
+        while start < samples.count {
+            let end = Swift.min(start + batchCapacity, samples.count)
+            let chunk = Array(samples[start..<end])
+            _ = forward(cores: cores, features: features, labels: dummyLabels, batch: chunk, wantGradient: false)
+            for b in 0..<chunk.count {
+                for c in 0..<labelCount {
+                    out.append(Self.scaled(Double(logits[b * labelCount + c]), rightExponents[rightOffsetsExponent(1) + b]))
+                }
+            }
+            start = end
+        }
+        return out
+    }
+
+    // MARK: Forward
+
+    @inline(__always) private func rightOffsetsExponent(_ bond: Int) -> Int { bond * batchCapacity }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func forward(
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], batch: [Int], wantGradient: Bool
+    ) -> BatchEvaluation {
+        let l = siteCount, d = physicalDimension, c = labelCount, n = batch.count, cap = batchCapacity
+        precondition(n >= 1 && n <= cap, "batch of \(n) exceeds the engine's capacity \(cap)")
+        precondition(cores.count == l, "engine built for \(l) sites, model has \(cores.count)")
+        precondition(features.rank == 3 && features.shape[0] == l && features.shape[2] == d,
+                     "features must be [\(l), N, \(d)], got \(features.shape)")
+        precondition(cores[0].shape == [1, d, c, bondDimensions[1]],
+                     "label core must be [1, \(d), \(c), \(bondDimensions[1])] on site 0, got \(cores[0].shape)")
+        let logScaled = numerics == .logscaled
+
+        // Gather the batch's features: phi[j, b, s].
+        features.withUnsafeBufferPointer { f in
+            let total = features.shape[1]
+            for j in 0..<l {
+                let src = f.baseAddress! + j * total * d
+                let dst = phi + j * cap * d
+                for b in 0..<n {
+                    let i = batch[b]
+                    for s in 0..<d { dst[b * d + s] = src[i * d + s] }
+                }
+            }
+        }
+
+        // R_L = 1 with exponent 0.
+        let rl = right + rightOffsets[l]
+        for b in 0..<n { rl[b] = 1; rightExponents[l * cap + b] = 0 }
+
+        for j in stride(from: l - 1, through: 0, by: -1) {
+            let dr = bondDimensions[j + 1]
+            let rNext = right + rightOffsets[j + 1]
+            let zj = z + zOffsets[j]
+            let pj = phi + j * cap * d
+            // Z_j[b, s, r] = φ_s·R_{j+1}[b, r]
+            for b in 0..<n {
+                let row = rNext + b * dr
+                let out = zj + b * d * dr
+                for s in 0..<d {
+                    let f = pj[b * d + s]
+                    let o = out + s * dr
+                    for r in 0..<dr { o[r] = f * row[r] }
+                }
+            }
+            if j == 0 { break }
+            let dl = bondDimensions[j]
+            let rj = right + rightOffsets[j]
+            cores[j].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
+                     a: zj, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: rj, ldc: dl)
+            }
+            let eIn = rightExponents + (j + 1) * cap, eOut = rightExponents + j * cap
+            if logScaled {
+                for b in 0..<n { eOut[b] = eIn[b] + Self.normalize(rj + b * dl, dl) }
+            } else {
+                for b in 0..<n { eOut[b] = 0 }
+            }
+        }
+
+        // Logits f̂[b, ℓ] = Σ_s Σ_r Z₀[b, s, r]·A₀[s, ℓ, r].
+        let d1 = bondDimensions[1]
+        cores[0].withUnsafeBufferPointer { a in
+            for s in 0..<d {
+                gemm(transposeA: false, transposeB: true, m: n, n: c, k: d1, alpha: 1,
+                     a: z + zOffsets[0] + s * d1, lda: d * d1, b: a.baseAddress! + s * c * d1, ldb: d1,
+                     beta: s == 0 ? 0 : 1, c: logits, ldc: c)
+            }
+        }
+
+        // Softmax cross-entropy in Double on the exact logits.
+        var lossSum = 0.0, correct = 0, finite = true
+        let e1 = rightExponents + cap
+        for b in 0..<n {
+            var maxLogit = -Double.infinity, best = -1
+            for k in 0..<c {
+                let v = Self.scaled(Double(logits[b * c + k]), e1[b])
+                probabilities[b * c + k] = v
+                if !v.isFinite { finite = false }
+                if v > maxLogit { maxLogit = v; best = k }
+            }
+            let y = labels[batch[b]]
+            lastLabels[b] = y
+            if finite && best == y { correct += 1 }
+            guard finite else { continue }
+            // loss = log Σ_k e^{f_k − max} − (f_y − max): finite whenever the logits are.
+            let shiftedTarget = probabilities[b * c + y] - maxLogit
+            var total = 0.0
+            for k in 0..<c {
+                let e = exp(probabilities[b * c + k] - maxLogit)
+                probabilities[b * c + k] = e
+                total += e
+            }
+            lossSum += log(total) - shiftedTarget
+            for k in 0..<c { probabilities[b * c + k] /= total }
+        }
+        if !finite { return BatchEvaluation(loss: .infinity, correct: correct, count: n, isFinite: false) }
+        let loss = lossSum / Double(n)
+        return BatchEvaluation(loss: loss, correct: correct, count: n, isFinite: loss.isFinite)
+    }
+
+    // MARK: Backward
+
+    /// Needs the state left by a `forward(…, wantGradient: true)` on `count` samples; the labels
+    /// were folded into `probabilities` (p − onehot is formed here).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func backward(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
+        let l = siteCount, d = physicalDimension, c = labelCount, cap = batchCapacity
+        let logScaled = numerics == .logscaled
+        if gradients.count != l || zip(gradients, cores).contains(where: { $0.shape != $1.shape }) {
+            gradients = cores.map { Tensor<Scalar>(zeros: $0.shape) }
+        }
+        // U[b, s, ℓ] = φ₀,s·(p − onehot)/n.
+        let inv = 1 / Double(n)
+        for b in 0..<n {
+            let y = lastLabels[b]
+            for s in 0..<d {
+                let f = Double(phi[b * d + s])
+                for k in 0..<c {
+                    let g = probabilities[b * c + k] - (k == y ? 1 : 0)
+                    outputGradient[(b * d + s) * c + k] = Scalar(f * g * inv)
+                }
+            }
+        }
+        var finite = true
+        let d1 = bondDimensions[1]
+        // ∂A₀ as [d·C, D₁] = Uᵀ·R₁ with per-sample exponent ρ₁.
+        let r1 = right + rightOffsets[1]
+        let e1 = rightExponents + cap
+        let common0 = logScaled ? Self.commonExponent(e1, nil, n) : 0
+        let rScaled: UnsafeMutablePointer<Scalar>
+        if logScaled {
+            for b in 0..<n { Self.copyScaled(r1 + b * d1, scaled + b * d1, d1, e1[b] - common0) }
+            rScaled = scaled
+        } else {
+            rScaled = r1
+        }
+        gradients[0].withUnsafeMutableBufferPointer { g in
+            gemm(transposeA: true, transposeB: false, m: d * c, n: d1, k: n, alpha: 1,
+                 a: outputGradient, lda: d * c, b: rScaled, ldb: d1, beta: 0, c: g.baseAddress!, ldc: d1)
+            if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common0) && finite }
+        }
+        // X₁ = U·A₀ ([n, d·C]·[d·C, D₁]), exponent 0.
+        cores[0].withUnsafeBufferPointer { a in
+            gemm(transposeA: false, transposeB: false, m: n, n: d1, k: d * c, alpha: 1,
+                 a: outputGradient, lda: d * c, b: a.baseAddress!, ldb: d1, beta: 0, c: adjoint, ldc: d1)
+        }
+        for b in 0..<n { adjointExponents[b] = 0 }
+        if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(adjoint + b * d1, d1) } }
+
+        var x = adjoint, xNext = adjointNext
+        for j in 1..<l {
+            let dl = bondDimensions[j], dr = bondDimensions[j + 1]
+            let zj = z + zOffsets[j]
+            // ∂A_j = X_jᵀ·Z_j, with per-sample exponent ξ_j + ρ_{j+1}.
+            let eR = rightExponents + (j + 1) * cap
+            let common = logScaled ? Self.commonExponent(adjointExponents, eR, n) : 0
+            let xs: UnsafeMutablePointer<Scalar>
+            if logScaled {
+                for b in 0..<n { Self.copyScaled(x + b * dl, scaled + b * dl, dl, adjointExponents[b] + eR[b] - common) }
+                xs = scaled
+            } else {
+                xs = x
+            }
+            gradients[j].withUnsafeMutableBufferPointer { g in
+                gemm(transposeA: true, transposeB: false, m: dl, n: d * dr, k: n, alpha: 1,
+                     a: xs, lda: dl, b: zj, ldb: d * dr, beta: 0, c: g.baseAddress!, ldc: d * dr)
+                if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) && finite }
+            }
+            if j == l - 1 { break }
+            // X_{j+1}[b, r] = Σ_s φ_s·(X_j·A_j)[b, s, r]
+            cores[j].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: false, m: n, n: d * dr, k: dl, alpha: 1,
+                     a: x, lda: dl, b: a.baseAddress!, ldb: d * dr, beta: 0, c: product, ldc: d * dr)
+            }
+            let pj = phi + j * cap * d
+            for b in 0..<n {
+                let t = product + b * d * dr
+                let out = xNext + b * dr
+                let f0 = pj[b * d]
+                for r in 0..<dr { out[r] = f0 * t[r] }
+                for s in 1..<d {
+                    let f = pj[b * d + s]
+                    let ts = t + s * dr
+                    for r in 0..<dr { out[r] += f * ts[r] }
+                }
+            }
+            if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(xNext + b * dr, dr) } }
+            swap(&x, &xNext)
+        }
+        if !logScaled {
+            for g in gradients where !g.withUnsafeBufferPointer({ $0.allSatisfy { $0.isFinite } }) { return false }
+        }
+        return finite
+    }
+
+    // MARK: Exponent arithmetic
+
+    /// Divides `row` by 2^e where 2^e ≤ max|row| < 2^(e+1) (exact) and returns e; 0 for a zero
+    /// or non-finite row (left as is).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inline(__always) static func normalize(_ row: UnsafeMutablePointer<Scalar>, _ count: Int) -> Int {
+        var m: Scalar = 0
+        for i in 0..<count { m = Swift.max(m, abs(row[i])) }
+        guard m > 0, m.isFinite else { return 0 }
+        let e = Int(m.exponent)
+        // Rows within 2^±16 are left alone (the tracking stays exact; this saves the scaling pass).
+        if e > -16 && e < 16 { return 0 }
+        let (f1, f2) = factors(-e)
+        for i in 0..<count { row[i] = row[i] * f1 * f2 }
+        return e
+    }
+
+    /// 2^k as two factors each in range, so that x·f1·f2 = x·2^k without intermediate overflow.
+    @inline(__always) static func factors(_ k: Int) -> (Scalar, Scalar) {
+        let k1 = k / 2, k2 = k - k1
+        return (Scalar(sign: .plus, exponent: Scalar.Exponent(k1), significand: 1),
+                Scalar(sign: .plus, exponent: Scalar.Exponent(k2), significand: 1))
+    }
+
+    /// x·2^k in Double, without intermediate overflow for |k| ≤ 2000.
+    @inline(__always) static func scaled(_ x: Double, _ k: Int) -> Double {
+        if k == 0 || x == 0 { return x }
+        let kk = Swift.max(-2200, Swift.min(2200, k))
+        let k1 = kk / 2, k2 = kk - k1
+        return x * Double(sign: .plus, exponent: k1, significand: 1) * Double(sign: .plus, exponent: k2, significand: 1)
+    }
+
+    @inline(__always) static func commonExponent(_ a: UnsafeMutablePointer<Int>, _ b: UnsafeMutablePointer<Int>?, _ n: Int) -> Int {
+        var m = Int.min
+        for i in 0..<n { m = Swift.max(m, a[i] + (b?[i] ?? 0)) }
+        return m
+    }
+
+    /// dst = src·2^k (k ≤ 0 in use; very small results flush to zero).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inline(__always) static func copyScaled(_ src: UnsafeMutablePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>, _ count: Int, _ k: Int) {
+        if k < -2 * Int(Scalar.greatestFiniteMagnitude.exponent) - 64 {
+            for i in 0..<count { dst[i] = 0 }
+            return
+        }
+        let (f1, f2) = factors(k)
+        for i in 0..<count { dst[i] = src[i] * f1 * f2 }
+    }
+
+    /// x ← x·2^k for a whole gradient, in steps that never overflow an intermediate; returns false
+    /// when the result is not finite.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func scaleInPlace(_ p: UnsafeMutablePointer<Scalar>, _ count: Int, _ k: Int) -> Bool {
+        if k == 0 { return (0..<count).allSatisfy { p[$0].isFinite } }
+        var remaining = k
+        let step = Int(Scalar.greatestFiniteMagnitude.exponent) - 1
+        while remaining != 0 {
+            let part = Swift.max(-step, Swift.min(step, remaining))
+            let f = Scalar(sign: .plus, exponent: Scalar.Exponent(part), significand: 1)
+            for i in 0..<count { p[i] *= f }
+            remaining -= part
+            if k < 0 && (0..<count).allSatisfy({ p[$0] == 0 }) { break }
+        }
+        return (0..<count).allSatisfy { p[$0].isFinite }
+    }
+}

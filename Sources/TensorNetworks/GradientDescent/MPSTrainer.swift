@@ -1,0 +1,101 @@
+import TensorCore
+
+/// Direct gradient descent on an MPS classifier: Adam on every core at once, optionally with rank
+/// regularizers (whose soft bond dimensions get their own Adam with the same hyperparameters).
+///
+/// A batch whose loss or gradient is not finite is counted and skipped (no update), so a model
+/// that cannot train shows as a flat curve instead of NaNs.
+public final class MPSGradientTrainer<Scalar: BLASScalar> {
+    /// The trained model (raw cores; with a regularizer, the masks are not absorbed here).
+    public private(set) var model: MPSClassifier<Scalar>
+    public private(set) var regularizer: RankRegularizer?
+    public let numerics: ContractionNumerics
+    public private(set) var optimizer: AdamOptimizer
+    private var softOptimizer: AdamOptimizer
+    private let engine: MPSGradientEngine<Scalar>
+    private var gradients: [Tensor<Scalar>]
+
+    /// What one epoch did.
+    public struct EpochReport: Sendable {
+        /// Mean training loss over the finite batches (cross-entropy, plus the penalty when
+        /// regularized); nil when no batch was finite.
+        public var meanLoss: Double?
+        /// Mean cross-entropy alone over the finite batches.
+        public var meanCrossEntropy: Double?
+        /// Training accuracy over the finite batches' samples (before each step's update).
+        public var trainError: Double?
+        public var batches: Int
+        public var nonFiniteBatches: Int
+        public var flops: Double
+    }
+
+    public init(
+        model: MPSClassifier<Scalar>, regularizer: RankRegularizer? = nil, numerics: ContractionNumerics,
+        batchSize: Int, optimizer: AdamOptimizer = AdamOptimizer()
+    ) {
+        precondition(model.labelSite == 0, "gradient training needs the label on site 0, got \(model.labelSite)")
+        self.model = model
+        self.regularizer = regularizer
+        self.numerics = numerics
+        self.optimizer = optimizer
+        self.softOptimizer = optimizer
+        self.engine = MPSGradientEngine(
+            bondDimensions: model.bondDimensions, physicalDimension: model.physicalDimension,
+            labelCount: model.labelCount, batchCapacity: batchSize, numerics: numerics)
+        self.gradients = model.cores.map { Tensor(zeros: $0.shape) }
+    }
+
+    /// One pass over `batches` (indices into `features` [L, N, d] and `labels`).
+    public func trainEpoch(features: Tensor<Scalar>, labels: [Int], batches: [[Int]]) -> EpochReport {
+        var lossSum = 0.0, ceSum = 0.0, finiteBatches = 0, nonFinite = 0, correct = 0, seen = 0
+        var flops = 0.0
+        for batch in batches {
+            let cores = regularizer.map { $0.maskedCores(model.cores) } ?? model.cores
+            let e = engine.lossAndGradient(cores: cores, features: features, labels: labels, batch: batch, gradients: &gradients)
+            flops += engine.flopsPerTrainingBatch(batch.count)
+            guard e.isFinite else { nonFinite += 1; continue }
+            var loss = e.loss
+            if var reg = regularizer {
+                var softGradient = reg.backpropagate(cores: model.cores, gradients: &gradients)
+                let penalty = reg.penalty(physicalDimension: model.physicalDimension, labelCount: model.labelCount)
+                softGradient += penalty.gradient
+                loss += penalty.value
+                var params = [reg.softDimensions]
+                softOptimizer.update(&params, gradients: [softGradient])
+                reg.softDimensions = params[0]
+                reg.project()
+                regularizer = reg
+            }
+            optimizer.update(&model.cores, gradients: gradients)
+            lossSum += loss
+            ceSum += e.loss
+            finiteBatches += 1
+            correct += e.correct
+            seen += e.count
+        }
+        return EpochReport(
+            meanLoss: finiteBatches > 0 ? lossSum / Double(finiteBatches) : nil,
+            meanCrossEntropy: finiteBatches > 0 ? ceSum / Double(finiteBatches) : nil,
+            trainError: seen > 0 ? 1 - Double(correct) / Double(seen) : nil,
+            batches: batches.count, nonFiniteBatches: nonFinite, flops: flops)
+    }
+
+    /// The model used for evaluation: with a regularizer, truncated and absorbed.
+    public var inferenceModel: MPSClassifier<Scalar> {
+        regularizer.map { $0.absorbed(into: model) } ?? model
+    }
+
+    /// Loss and accuracy of the inference model on `samples`, with the trainer's numerics.
+    /// A sample whose logits are not finite counts as an error.
+    public func evaluate(features: Tensor<Scalar>, labels: [Int], samples: [Int], chunkSize: Int = 500) -> BatchEvaluation {
+        let inference = inferenceModel
+        let evaluator = MPSGradientEngine<Scalar>(
+            bondDimensions: inference.bondDimensions, physicalDimension: inference.physicalDimension,
+            labelCount: inference.labelCount, batchCapacity: Swift.min(chunkSize, Swift.max(samples.count, 1)),
+            numerics: numerics)
+        return evaluator.evaluate(cores: inference.cores, features: features, labels: labels, samples: samples)
+    }
+
+    /// Forward flops of evaluating the inference model on `count` samples.
+    public func evaluationFlops(_ count: Int) -> Double { 2 * Double(count) * Double(inferenceModel.parameterCount) }
+}
