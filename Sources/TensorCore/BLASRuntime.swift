@@ -1,4 +1,9 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The BLAS library's run-time settings: thread count and build configuration.
 ///
@@ -22,6 +27,60 @@ public enum BLASRuntime {
     public static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }
         return String(cString: config).trimmingCharacters(in: " ")
+    }
+
+    /// The kernel set OpenBLAS chose for this CPU (its `DYNAMIC_ARCH` core), e.g. `"Cooperlake"`.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// The `OPENBLAS_CORETYPE` that this CPU should use when OpenBLAS failed to recognise it, or
+    /// `nil` when its own choice stands.
+    ///
+    /// OpenBLAS 0.3.21 (Debian 12) does not know CPUs newer than its release (e.g. Sapphire
+    /// Rapids) and falls back to its generic `Prescott` (SSE3) kernels, which run single-precision
+    /// GEMM about six times below the AVX-512 ones on the same core. The remedy is to name the core
+    /// in `OPENBLAS_CORETYPE` *before* the library loads; this function picks the newest kernel set
+    /// whose instructions `/proc/cpuinfo` reports. It returns `nil` when the variable is already set,
+    /// when OpenBLAS chose anything but `Prescott`, or when the flags cannot be read.
+    public static func recommendedCoreType(cpuFlags: Set<String>? = nil) -> String? {
+        guard ProcessInfoEnvironment.value("OPENBLAS_CORETYPE") == nil,
+              coreName.lowercased() == "prescott",
+              let flags = cpuFlags ?? currentCPUFlags() else { return nil }
+        return coreType(forCPUFlags: flags)
+    }
+
+    /// The newest OpenBLAS kernel set that the instruction-set `flags` (as in `/proc/cpuinfo`) can run.
+    public static func coreType(forCPUFlags flags: Set<String>) -> String? {
+        let skylakeX: Set = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+        if flags.isSuperset(of: skylakeX.union(["avx512_bf16"])) { return "Cooperlake" }
+        if flags.isSuperset(of: skylakeX) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+
+    private static func currentCPUFlags() -> Set<String>? {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return nil }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line)
+            guard text.hasPrefix("flags") else { continue }
+            guard let colon = text.firstIndex(of: ":") else { return nil }
+            return Set(text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        }
+        return nil
+    }
+}
+
+/// Environment lookup without Foundation (TensorCore depends on libc only).
+enum ProcessInfoEnvironment {
+    static func value(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
     }
 }
 

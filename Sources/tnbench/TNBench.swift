@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import TensorCore
 
 /// `tnbench`: run, judge and draw the benchmark.
 struct TNBench: ParsableCommand {
@@ -46,6 +47,7 @@ func printError(_ message: String) {
 @main
 enum Main {
     static func main() {
+        restartWithRecognisedBLASCoreIfNeeded()
         do {
             var command = try TNBench.parseAsRoot()
             try command.run()
@@ -69,4 +71,16 @@ enum Main {
             }
         }
     }
+}
+
+/// Re-executes the tool with `OPENBLAS_CORETYPE` set when OpenBLAS fell back to its generic kernels
+/// on a CPU it does not recognise (see ``BLASRuntime/recommendedCoreType(cpuFlags:)``): the
+/// variable is read only when the library loads, so the process must start again. Worker
+/// processes inherit it. Set `OPENBLAS_CORETYPE` yourself to override the choice.
+private func restartWithRecognisedBLASCoreIfNeeded() {
+    guard let core = BLASRuntime.recommendedCoreType() else { return }
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // execv returns only on failure: carry on with the generic kernels, which are correct, only slower.
+    printError("OpenBLAS runs its generic kernels on this CPU; set OPENBLAS_CORETYPE=\(core) for full speed")
 }

@@ -1,0 +1,21 @@
+import Testing
+@testable import TensorCore
+
+@Suite struct BLASRuntimeTests {
+    @Test func threadCountRoundTrips() {
+        let previous = BLASRuntime.threadCount
+        defer { BLASRuntime.setThreadCount(previous) }
+        BLASRuntime.setThreadCount(1)
+        #expect(BLASRuntime.threadCount == 1)
+    }
+
+    /// The kernel set chosen for an unrecognised CPU is the newest its flags can run.
+    @Test func coreTypeFollowsTheInstructionSets() {
+        let skylakeX: Set = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+        #expect(BLASRuntime.coreType(forCPUFlags: skylakeX.union(["avx512_bf16", "avx512_fp16"])) == "Cooperlake")
+        #expect(BLASRuntime.coreType(forCPUFlags: skylakeX) == "SkylakeX")
+        #expect(BLASRuntime.coreType(forCPUFlags: ["sse3", "avx", "avx2", "fma"]) == "Haswell")
+        #expect(BLASRuntime.coreType(forCPUFlags: ["sse3", "avx"]) == nil)
+        #expect(BLASRuntime.coreType(forCPUFlags: ["avx512f"]) == nil)  // AVX-512 without AVX2/FMA subsets: leave it
+    }
+}
