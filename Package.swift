@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "tnbench",
             dependencies: [
-                "Harness", "Datasets", "TensorCore",
+                "Harness", "Datasets", "TensorCore", "TensorNetworks", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + suiteNames.map { .target(name: $0) }),
 

@@ -1,9 +1,148 @@
 import ArgumentParser
+import Foundation
+import Harness
+import TensorCore
 
-// Placeholder written by the harness engineer so that the tool builds; the lead replaces this
-// file with the kernel benchmarks.
+/// `tnbench kernels`: GFLOP/s of the contraction kernels every suite's hot loop lives under.
+///
+/// The ceiling is measured, not assumed: `cblas_?gemm` called directly at 1024³ with the same
+/// thread count and precision. Every other row is reported as a percentage of it.
 struct KernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kernels", abstract: "Benchmark the contraction kernels (not yet implemented).")
-    func run() throws { print("tnbench kernels: not yet implemented") }
+        commandName: "kernels",
+        abstract: "Benchmark the contraction kernels (GFLOP/s against OpenBLAS's own GEMM rate).",
+        discussion: """
+            For each BLAS thread count and precision: gemm at 1024³ through TensorCore and \
+            through cblas directly (the ceiling), the small GEMMs of the MPS suites (environment \
+            absorption [B, D]·[D, dD]; the bond update's forward and adjoint GEMMs with C = 10, \
+            chunk 1024), 1024 tiny products through Tensor.batchedMatmul against one GEMM, and \
+            end to end Environment.absorbLeft (N = 10,000, D = 20) and one TwoSiteSweeper right \
+            half-sweep (20 sites, N = 10,000, m = 20) with 1 worker and with one per thread.
+
+            Times come from CLOCK_MONOTONIC: after warm-up calls, each of K repetitions runs the \
+            kernel back to back for at least 50 ms (5 ms with --quick); best and median are \
+            over the repetitions. With --json, prints one JSON array, one object per row.
+            """)
+
+    @Option(help: "Comma-separated BLAS thread counts.")
+    var threads = "1,2"
+
+    @Option(help: "Comma-separated precisions: float32, float64.")
+    var precision = "float32,float64"
+
+    @Flag(help: "Fewer repetitions and shorter timings (for tests and CI).")
+    var quick = false
+
+    @Flag(help: "Skip the end-to-end TwoSiteSweeper half-sweeps (the slowest rows).")
+    var noSweeps = false
+
+    @Flag(help: "Print the machine-readable JSON array instead of the table.")
+    var json = false
+
+    func run() throws {
+        let threadCounts = try parseThreadCounts()
+        let precisions = try parsePrecisions()
+        let plan: TimingPlan = quick ? .quick : .standard
+        let previous = BLASRuntime.threadCount
+        defer { BLASRuntime.setThreadCount(previous) }
+
+        var results: [KernelResult] = []
+        for count in threadCounts {
+            BLASRuntime.setThreadCount(count)
+            for name in precisions {
+                let progress: (String) -> Void = { line in
+                    FileHandle.standardError.write(Data("tnbench kernels: \(line)\n".utf8))
+                }
+                var rows: [KernelResult]
+                switch name {
+                case Float.precisionName:
+                    rows = try KernelBenchmarks<Float>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps)
+                default:
+                    rows = try KernelBenchmarks<Double>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps)
+                }
+                let ceiling = rows.first { $0.kernel == "cblas_gemm (direct)" }!.gflopsBest
+                for i in rows.indices { rows[i].percentOfCeiling = 100 * rows[i].gflopsBest / ceiling }
+                results += rows
+            }
+        }
+
+        if json {
+            print(String(decoding: try JSONEncoder.prettySorted.encode(results), as: UTF8.self))
+        } else {
+            print(KernelTable(results: results, provenance: .current(), plan: plan).text())
+        }
+    }
+
+    private func parseThreadCounts() throws -> [Int] {
+        let counts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw HarnessError(.invalidArgument, "--threads '\(threads)': expected positive integers separated by commas, e.g. 1,2")
+        }
+        return counts.map { $0! }
+    }
+
+    private func parsePrecisions() throws -> [String] {
+        let valid = [Float.precisionName, Double.precisionName]
+        let names = precision.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, names.allSatisfy(valid.contains) else {
+            throw HarnessError(.invalidArgument, "--precision '\(precision)': expected \(valid.joined(separator: " and/or ")), separated by commas")
+        }
+        return names
+    }
+}
+
+/// The text report: a header with the machine, an aligned table, and the ours/direct ratios.
+struct KernelTable {
+    var results: [KernelResult]
+    var provenance: Provenance
+    var plan: TimingPlan
+
+    func text() -> String {
+        var lines = [
+            "TNBench kernels — \(provenance.cpuModel), \(BLASRuntime.processorCount) processors",
+            "BLAS: \(provenance.blasConfiguration) · commit \(provenance.shortCommit) · \(provenance.buildConfiguration) build",
+            "K = \(plan.repetitions) repetitions of ≥ \(Int(plan.minimumSeconds * 1000)) ms after \(plan.warmUps) warm-up call(s) "
+                + "(sweeps: \(plan.sweepRepetitions) timed half-sweep(s) after a warm-up pair); "
+                + "ceiling = direct cblas 1024³ best, same threads and precision",
+            "",
+        ]
+        let header = ["kernel", "shape", "precision", "threads", "GFLOP/s best", "GFLOP/s median", "% ceiling"]
+        let rows = results.map { r in
+            [r.kernel, r.shape, r.precision, String(r.threads), format(r.gflopsBest), format(r.gflopsMedian),
+             r.percentOfCeiling.map { format($0) } ?? "—"]
+        }
+        let numeric: Set<Int> = [3, 4, 5, 6]
+        let widths = header.indices.map { column in
+            ([header] + rows).map { $0[column].count }.max()!
+        }
+        func line(_ cells: [String]) -> String {
+            cells.indices.map { i in
+                let pad = String(repeating: " ", count: widths[i] - cells[i].count)
+                return numeric.contains(i) ? pad + cells[i] : cells[i] + pad
+            }.joined(separator: "  ")
+        }
+        lines.append(line(header))
+        lines.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+        var previousGroup: String?
+        for (result, row) in zip(results, rows) {
+            let group = "\(result.threads) \(result.precision)"
+            if let previousGroup, previousGroup != group { lines.append("") }
+            previousGroup = group
+            lines.append(line(row))
+        }
+        lines.append("")
+        for direct in results where direct.kernel == "cblas_gemm (direct)" {
+            guard let ours = results.first(where: {
+                $0.kernel == "gemm" && $0.shape == direct.shape && $0.threads == direct.threads && $0.precision == direct.precision
+            }) else { continue }
+            lines.append("gemm 1024³ ours/direct, \(direct.precision), \(direct.threads) thread(s): "
+                + "\(String(format: "%.3f", ours.gflopsBest / direct.gflopsBest)) (best), "
+                + "\(String(format: "%.3f", ours.gflopsMedian / direct.gflopsMedian)) (median)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func format(_ value: Double) -> String {
+        value >= 100 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
+    }
 }

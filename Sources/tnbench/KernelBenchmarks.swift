@@ -1,0 +1,369 @@
+import CBLAS
+import TensorCore
+import TensorNetworks
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The measuring side of `tnbench kernels`: what is timed, how, and how many flops each kernel
+// does. The command (KernelsCommand.swift) chooses thread counts and precisions and prints.
+
+// MARK: - Flop counts
+
+/// Floating-point operations of each benchmarked kernel (a multiply-add counts 2).
+///
+/// The formulas are the ones the library itself counts (``TwoSiteSweeper/flops``), so that
+/// a suite's reported GFLOP/s and this benchmark's are comparable.
+enum KernelFlops {
+    /// `C ← op(A)·op(B) (+ C)` with op(A) m×k and op(B) k×n: 2·m·n·k.
+    static func gemm(m: Int, n: Int, k: Int) -> Double { 2 * Double(m) * Double(n) * Double(k) }
+
+    /// ``Environment/absorbLeft(_:core:features:site:rows:)`` on n inputs with a [Dₗ, d, Dᵣ]
+    /// core: the GEMM `[n, Dₗ]·[Dₗ, d·Dᵣ]` (2·n·Dₗ·d·Dᵣ) and the feature contraction
+    /// `Σ_s φ_s·T[i, s, r]` (2·n·d·Dᵣ).
+    static func absorbLeft(inputs n: Int, left dl: Int, physical d: Int, right dr: Int) -> Double {
+        gemm(m: n, n: d * dr, k: dl) + 2 * Double(n) * Double(d) * Double(dr)
+    }
+
+    /// `batch` products `[m, k]·[k, n]`.
+    static func batched(batch: Int, m: Int, n: Int, k: Int) -> Double { Double(batch) * gemm(m: m, n: n, k: k) }
+}
+
+// MARK: - Timing
+
+/// Seconds on the monotonic clock (`CLOCK_MONOTONIC`: never steps with the wall clock).
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}
+
+/// How a kernel is timed: `warmUps` untimed calls, then `repetitions` timings, each of enough
+/// back-to-back calls to last at least `minimumSeconds` (so a 2 µs kernel is not timed by one
+/// clock read pair); a timing is its total divided by its calls.
+struct TimingPlan: Sendable {
+    var repetitions: Int
+    var warmUps: Int
+    var minimumSeconds: Double
+    /// Timed half-sweeps of the end-to-end sweeper kernel (each ~1 s).
+    var sweepRepetitions: Int
+
+    static let standard = TimingPlan(repetitions: 11, warmUps: 3, minimumSeconds: 0.05, sweepRepetitions: 3)
+    static let quick = TimingPlan(repetitions: 3, warmUps: 1, minimumSeconds: 0.005, sweepRepetitions: 1)
+}
+
+/// Seconds per call: the best and the median over the repetitions.
+struct Timing {
+    var best: Double
+    var median: Double
+    var repetitions: Int
+    var callsPerRepetition: Int
+
+    init(samples: [Double], callsPerRepetition: Int) {
+        precondition(!samples.isEmpty, "a timing needs at least one sample")
+        let sorted = samples.sorted()
+        let middle = sorted.count / 2
+        best = sorted[0]
+        median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        repetitions = samples.count
+        self.callsPerRepetition = callsPerRepetition
+    }
+}
+
+/// Times `body` by `plan`; the calls per repetition are calibrated on the last warm-up call.
+func measure(_ plan: TimingPlan, _ body: () -> Void) -> Timing {
+    var once = 0.0
+    for _ in 0..<Swift.max(plan.warmUps, 1) {
+        let start = monotonicSeconds()
+        body()
+        once = monotonicSeconds() - start
+    }
+    let calls = Swift.max(1, Int((plan.minimumSeconds / Swift.max(once, 1e-9)).rounded(.up)))
+    var samples: [Double] = []
+    samples.reserveCapacity(plan.repetitions)
+    for _ in 0..<Swift.max(plan.repetitions, 1) {
+        let start = monotonicSeconds()
+        for _ in 0..<calls { body() }
+        samples.append((monotonicSeconds() - start) / Double(calls))
+    }
+    return Timing(samples: samples, callsPerRepetition: calls)
+}
+
+/// Keeps a result alive so the optimizer cannot drop the call that made it.
+@inline(never) func consume<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+// MARK: - Results
+
+/// One row of the kernel table (and one object of `--json`).
+struct KernelResult: Codable, Sendable {
+    /// What ran, e.g. `gemm`, `cblas_gemm (direct)`, `bond forward gemm`, `TwoSiteSweeper.sweepRight`.
+    var kernel: String
+    var shape: String
+    /// `float32` or `float64`.
+    var precision: String
+    /// BLAS threads (for the sweeper with several workers: the workers, BLAS then runs 1 each).
+    var threads: Int
+    /// Floating-point operations per call.
+    var flops: Double
+    var gflopsBest: Double
+    var gflopsMedian: Double
+    /// Best rate relative to direct `cblas_?gemm` at 1024³ with the same threads and precision.
+    var percentOfCeiling: Double?
+    var repetitions: Int
+    var callsPerRepetition: Int
+    var secondsPerCallBest: Double
+
+    enum CodingKeys: String, CodingKey {
+        case kernel, shape, precision, threads, flops, repetitions
+        case gflopsBest = "gflops_best", gflopsMedian = "gflops_median"
+        case percentOfCeiling = "percent_of_ceiling", callsPerRepetition = "calls_per_repetition"
+        case secondsPerCallBest = "seconds_per_call_best"
+    }
+
+    init(kernel: String, shape: String, precision: String, threads: Int, flops: Double, timing: Timing) {
+        self.kernel = kernel
+        self.shape = shape
+        self.precision = precision
+        self.threads = threads
+        self.flops = flops
+        gflopsBest = flops / timing.best / 1e9
+        gflopsMedian = flops / timing.median / 1e9
+        repetitions = timing.repetitions
+        callsPerRepetition = timing.callsPerRepetition
+        secondsPerCallBest = timing.best
+    }
+}
+
+// MARK: - The direct reference
+
+/// OpenBLAS called directly, without TensorCore in between: the reference rate ("OpenBLAS's
+/// own rate") that `TensorCore.gemm` is judged against. This is the one `cblas_*` call outside
+/// `TensorCore/LinearAlgebra/`, on purpose: it must not go through the wrapper it measures.
+protocol DirectBLAS: BLASScalar {
+    /// Row-major `C ← A·B` with A m×k, B k×n, all dense.
+    static func directGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, b: UnsafePointer<Self>, c: UnsafeMutablePointer<Self>)
+}
+
+extension Float: DirectBLAS {
+    static func directGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
+                    1, a, blasint(k), b, blasint(n), 0, c, blasint(n))
+    }
+}
+
+extension Double: DirectBLAS {
+    static func directGEMM(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
+                    1, a, blasint(k), b, blasint(n), 0, c, blasint(n))
+    }
+}
+
+// MARK: - Buffers
+
+/// A raw buffer of random scalars in [−1, 1) for GEMM operands; freed with the object.
+final class ScratchBuffer<Scalar: BLASScalar> {
+    let pointer: UnsafeMutablePointer<Scalar>
+    let count: Int
+
+    init(count: Int, using rng: inout Philox) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+        for i in 0..<count { pointer[i] = Scalar(2 * rng.nextUniform() - 1) }
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+// MARK: - The kernels
+
+/// The kernels of `tnbench kernels` for one precision at the current BLAS thread count.
+///
+/// Randomness is keyed by (kernels, precision, kernel), so every run times the same operands.
+struct KernelBenchmarks<Scalar: DirectBLAS> {
+    var plan: TimingPlan
+    var threads: Int
+    /// Reports progress (one line per kernel) somewhere other than the table.
+    var progress: (String) -> Void
+
+    let physical = 2
+    let labelCount = 10
+
+    private var precision: String { Scalar.precisionName }
+
+    private func rng(_ name: String) -> Philox {
+        Philox(seed: RandomKey.derive("kernels", precision, name))
+    }
+
+    private func result(_ kernel: String, _ shape: String, flops: Double, _ body: () -> Void) -> KernelResult {
+        progress("\(kernel) \(shape) \(precision) × \(threads) thread(s)")
+        return KernelResult(kernel: kernel, shape: shape, precision: precision, threads: threads, flops: flops,
+                            timing: measure(plan, body))
+    }
+
+    /// Everything, in table order: the reference first (it is the ceiling of the rest).
+    func run(sweeps: Bool) throws -> [KernelResult] {
+        var results = largeGEMM()
+        results += absorptionGEMMs()
+        results += bondGEMMs()
+        results += batchedProducts()
+        results.append(absorbLeft())
+        if sweeps { results += try sweeperBondUpdates() }
+        return results
+    }
+
+    /// 1024³ through `cblas_?gemm` directly and through `TensorCore.gemm`.
+    func largeGEMM(size n: Int = 1024) -> [KernelResult] {
+        var random = rng("gemm")
+        let a = ScratchBuffer<Scalar>(count: n * n, using: &random)
+        let b = ScratchBuffer<Scalar>(count: n * n, using: &random)
+        let c = ScratchBuffer<Scalar>(count: n * n, using: &random)
+        let flops = KernelFlops.gemm(m: n, n: n, k: n)
+        let shape = "[\(n), \(n)]·[\(n), \(n)]"
+        let direct = result("cblas_gemm (direct)", shape, flops: flops) {
+            Scalar.directGEMM(m: n, n: n, k: n, a: a.pointer, b: b.pointer, c: c.pointer)
+        }
+        let ours = result("gemm", shape, flops: flops) {
+            gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.pointer, lda: n,
+                 b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+        }
+        return [direct, ours]
+    }
+
+    /// The GEMM of `Environment.absorbLeft`: `[B, D]·[D, d·D]`.
+    func absorptionGEMMs(batches: [Int] = [32, 1024], bondDimensions: [Int] = [10, 20]) -> [KernelResult] {
+        var results: [KernelResult] = []
+        for bond in bondDimensions {
+            for batch in batches {
+                var random = rng("absorb \(batch) \(bond)")
+                let width = physical * bond
+                let v = ScratchBuffer<Scalar>(count: batch * bond, using: &random)
+                let core = ScratchBuffer<Scalar>(count: bond * width, using: &random)
+                let t = ScratchBuffer<Scalar>(count: batch * width, using: &random)
+                results.append(result(
+                    "absorb gemm", "[\(batch), \(bond)]·[\(bond), \(width)]",
+                    flops: KernelFlops.gemm(m: batch, n: width, k: bond)
+                ) {
+                    gemm(transposeA: false, transposeB: false, m: batch, n: width, k: bond, alpha: 1,
+                         a: v.pointer, lda: bond, b: core.pointer, ldb: width, beta: 0, c: t.pointer, ldc: width)
+                })
+            }
+        }
+        return results
+    }
+
+    /// The two GEMMs of a `BondProblem` pass over one chunk: forward `T = A·B` with A
+    /// [chunk, D·d] and B [D·d, C·d·D], and adjoint `G += Aᵀ·Z` with Z [chunk, C·d·D].
+    func bondGEMMs(chunk: Int = 1024, bondDimensions: [Int] = [10, 20, 40]) -> [KernelResult] {
+        var results: [KernelResult] = []
+        for bond in bondDimensions {
+            var random = rng("bond \(chunk) \(bond)")
+            let rowA = bond * physical, rowT = labelCount * physical * bond
+            let a = ScratchBuffer<Scalar>(count: chunk * rowA, using: &random)
+            let bondTensor = ScratchBuffer<Scalar>(count: rowA * rowT, using: &random)
+            let t = ScratchBuffer<Scalar>(count: chunk * rowT, using: &random)
+            let flops = KernelFlops.gemm(m: chunk, n: rowT, k: rowA)
+            results.append(result("bond forward gemm", "[\(chunk), \(rowA)]·[\(rowA), \(rowT)]", flops: flops) {
+                gemm(transposeA: false, transposeB: false, m: chunk, n: rowT, k: rowA, alpha: 1,
+                     a: a.pointer, lda: rowA, b: bondTensor.pointer, ldb: rowT, beta: 0, c: t.pointer, ldc: rowT)
+            })
+            results.append(result("bond adjoint gemm", "[\(chunk), \(rowA)]ᵀ·[\(chunk), \(rowT)]", flops: flops) {
+                gemm(transposeA: true, transposeB: false, m: rowA, n: rowT, k: chunk, alpha: 1,
+                     a: a.pointer, lda: rowA, b: t.pointer, ldb: rowT, beta: 1, c: bondTensor.pointer, ldc: rowT)
+            })
+        }
+        return results
+    }
+
+    /// `batch` tiny products `[D, D]·[D, d]` through `Tensor.batchedMatmul` (one gemm call
+    /// each) against the same products as one GEMM `[D, D]·[D, batch·d]` (the matrix shared, as
+    /// an MPS core is shared by all inputs, and the right factors side by side).
+    func batchedProducts(batch: Int = 1024, bondDimensions: [Int] = [10, 20]) -> [KernelResult] {
+        var results: [KernelResult] = []
+        for bond in bondDimensions {
+            var random = rng("batched \(batch) \(bond)")
+            let shared = Tensor<Scalar>.randomUniform(shape: [bond, bond], in: -1..<1, using: &random)
+            let stacked = Tensor<Scalar>(shape: [batch, bond, bond]) { out in
+                shared.withUnsafeBufferPointer { s in
+                    for i in 0..<batch { (out.baseAddress! + i * s.count).initialize(from: s.baseAddress!, count: s.count) }
+                }
+            }
+            let right = Tensor<Scalar>.randomUniform(shape: [batch, bond, physical], in: -1..<1, using: &random)
+            let sideBySide = Tensor<Scalar>.randomUniform(shape: [bond, batch * physical], in: -1..<1, using: &random)
+            let flops = KernelFlops.batched(batch: batch, m: bond, n: physical, k: bond)
+            results.append(result("batchedMatmul", "\(batch) × [\(bond), \(bond)]·[\(bond), \(physical)]", flops: flops) {
+                consume(stacked.batchedMatmul(right))
+            })
+            results.append(result("matmul (one gemm)", "[\(bond), \(bond)]·[\(bond), \(batch * physical)]", flops: flops) {
+                consume(shared.matmul(sideBySide))
+            })
+        }
+        return results
+    }
+
+    /// `Environment.absorbLeft` on 10,000 inputs at D = 20: the GEMM and the feature contraction.
+    func absorbLeft(inputs n: Int = 10_000, bond: Int = 20) -> KernelResult {
+        var random = rng("absorbLeft \(n) \(bond)")
+        let v = Tensor<Scalar>.randomUniform(shape: [n, bond], in: -1..<1, using: &random)
+        let core = Tensor<Scalar>.randomUniform(shape: [bond, physical, bond], in: -1..<1, using: &random)
+        let pixels = Tensor<Scalar>.randomUniform(shape: [n, 1], using: &random)
+        let features = FeatureMap.trigonometric.siteFeatures(pixels, as: Scalar.self)
+        return result(
+            "Environment.absorbLeft", "N=\(n), [\(bond), \(physical), \(bond)]",
+            flops: KernelFlops.absorbLeft(inputs: n, left: bond, physical: physical, right: bond)
+        ) {
+            consume(Environment.absorbLeft(v, core: core, features: features, site: 0, rows: 0..<n))
+        }
+    }
+
+    /// One right half-sweep of `TwoSiteSweeper` (20 sites, 10,000 random inputs, m = 20,
+    /// C = 10) after a warm-up sweep pair, with one worker (BLAS on `threads` threads) and, when
+    /// `threads > 1`, with `threads` workers (BLAS on one thread each). Rate = the sweeper's own
+    /// flop count over the half-sweep's time.
+    func sweeperBondUpdates(sites: Int = 20, inputs n: Int = 10_000, maxBond: Int = 20) throws -> [KernelResult] {
+        var results: [KernelResult] = []
+        for workers in Set([1, threads]).sorted() {
+            var random = rng("sweep \(sites) \(n) \(maxBond)")
+            let dims = (0...sites).map { j in Swift.min(maxBond, 1 << Swift.min(j, sites - j, 30)) }
+            let cores = (0..<sites).map { j in
+                let shape = j == 0 ? [dims[j], physical, labelCount, dims[j + 1]] : [dims[j], physical, dims[j + 1]]
+                return Tensor<Scalar>.randomNormal(shape: shape, using: &random)
+            }
+            let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: labelCount, featureMap: .trigonometric)
+            let pixels = Tensor<Scalar>.randomUniform(shape: [n, sites], using: &random)
+            let labels = (0..<n).map { _ in random.nextInt(below: labelCount) }
+            let options = SweepOptions(truncation: Truncation(maxBondDimension: maxBond), workers: workers)
+            progress("TwoSiteSweeper.sweepRight \(precision) × \(threads) thread(s), \(workers) worker(s)")
+            let sweeper = try TwoSiteSweeper(
+                mps: mps, features: FeatureMap.trigonometric.siteFeatures(pixels, as: Scalar.self), labels: labels,
+                options: options, rescaleOutputs: true)
+            try sweeper.sweepRight()
+            try sweeper.sweepLeft()
+            var rates: [Double] = [], seconds: [Double] = [], flops: [Double] = []
+            for _ in 0..<Swift.max(plan.sweepRepetitions, 1) {
+                let startFlops = sweeper.flops
+                let start = monotonicSeconds()
+                try sweeper.sweepRight()
+                let elapsed = monotonicSeconds() - start
+                flops.append(sweeper.flops - startFlops)
+                seconds.append(elapsed)
+                rates.append((sweeper.flops - startFlops) / elapsed)
+                try sweeper.sweepLeft()
+            }
+            // Rates (not times) are ranked: a half-sweep's flops can differ slightly between
+            // repetitions when a bond's rank changes.
+            let ranked = Timing(samples: rates.map { 1 / $0 }, callsPerRepetition: 1)
+            let meanFlops = flops.reduce(0, +) / Double(flops.count)
+            var row = KernelResult(
+                kernel: "TwoSiteSweeper.sweepRight", shape: "L=\(sites), N=\(n), m=\(maxBond), C=\(labelCount), workers=\(workers)",
+                precision: precision, threads: threads, flops: meanFlops, timing: ranked)
+            row.gflopsBest = 1 / ranked.best / 1e9
+            row.gflopsMedian = 1 / ranked.median / 1e9
+            row.secondsPerCallBest = seconds.min()!
+            results.append(row)
+        }
+        return results
+    }
+}
