@@ -30,12 +30,23 @@ import Darwin
 /// - Copy-node: n = 8 dense nodes — the output node plus 7 drawn at random (the paper's "choose
 ///   V − n nodes at random, skipping any with an output edge"), from `rng("init")`; recorded as the
 ///   array `dense_sites`. Dense cores matched with V = 8, E = 7, fan_in = 2^8, Glorot target.
-/// - The copy vector v: the paper's v = (1, 0) picks cos(πx/2), which is 0 on ink, so the initial
-///   output is multiplied by Π cos(πx_j/2) over the 188 copy sites — median 1e-19 on MNIST and
-///   exactly 0 for images with a fully inked pixel (see `paper-baselines.json`, inconsistencies).
-///   We take v = (1, 1) (`copy_node`): v·φ = cos + sin ∈ [1, √2], 1 on background *and* on ink,
-///   so no copy site zeroes the output. The paper-literal v = (1, 0) runs as `copy_node_v10`
-///   (ci tier, D = 6) so the consequence of the paper's choice is measured, not assumed.
+/// - The copy vector v and the output scale. With the [1, x] map of the paper's ref. [13] a copy
+///   node with v = (1, 0) is transparent; with φ = [cos, sin](πx/2) no v is (v·φ(x) cannot be
+///   constant), so every image's output is multiplied by g(x) = Π_{copy sites} v·φ(x_j). Each
+///   sample's gradient is proportional to g(x), so the *spread* of g across images, not only its
+///   size, decides whether training works: with v = (1, 1) log₁₀ g has median 4.3 and per-image
+///   std 0.98 decades on MNIST, so one or two images dominate every 32-image batch. Measured
+///   (lab runs, D = 10, 12,000 images): the same initialization, optimizer and gradient code
+///   reach 12% validation error in 2 epochs when g ≡ 1 (linear map, or φ divided by v·φ on the
+///   copy sites) but 75% with v = (1, 1); rescaling the output alone does not help. We take
+///   v = (1, 0.8) (`CopyNodeVector.damped`: 1 on background, the flat minimum of the spread,
+///   0.80 decades) and calibrate the one free overall scale on data: the label core is divided so
+///   that the median max_ℓ|f| over 1,000 training images equals the dense sub-network's Glorot
+///   σ_target = (2/266)^{1/2} ≈ 0.087 (`CopyNodeInitialization.calibratingOutputScale`), i.e.
+///   the copy sites are transparent in the median, as the paper's construction intends. The
+///   residual spread remains and is why copy-node training here is slower and noisier than the
+///   paper's curves (see the findings). The paper-literal v = (1, 0), uncalibrated, runs as
+///   `copy_node_v10` (ci tier, D = 6) so the consequence of the paper's choice is measured.
 /// - Split: stratified 80:20 (`rng("split")`); shuffling per epoch (`rng("shuffle")`); float32.
 /// - `numerics`: `plain` (float32 contraction as in quimb + Keras, the paper-faithful default) and
 ///   `logscaled` (exact per-sample power-of-two scale tracking; same function, same gradients).
@@ -85,6 +96,8 @@ public struct CopyNodeInitSuite: Suite {
                        description: "batches skipped because the loss or a gradient was not finite"),
             MetricSpec("init_log10_output", .largerIsBetter, kind: .informational, unit: "log10",
                        description: "log₁₀ of the median |f| over validation images at initialization"),
+            MetricSpec("init_scale_factor", .largerIsBetter, kind: .informational, unit: "log10",
+                       description: "log₁₀ of the factor applied to the label core by the output-scale calibration"),
             MetricSpec("train_images", .largerIsBetter, kind: .informational, unit: "images",
                        description: "training images per epoch"),
             MetricSpec("epochs", .largerIsBetter, kind: .informational, unit: "epochs", description: "epochs trained"),
@@ -149,7 +162,8 @@ public struct CopyNodeInitSuite: Suite {
         [
             "train_pool": .int(trainPool), "validation_fraction": 0.2, "test_images": .int(testImages),
             "epochs": .int(epochs), "batch_size": 32, "learning_rate": 1e-3, "adam_epsilon": 1e-7,
-            "dense_nodes": 8, "dense_site_rule": "output node + random", "copy_vector": "(1,1); copy_node_v10: (1,0)",
+            "dense_nodes": 8, "dense_site_rule": "output node + random",
+            "copy_vector": "(1,0.8), output calibrated to median 0.087 on 1,000 training images; copy_node_v10: (1,0), uncalibrated",
             "pooling": 2, "site_order": "row-major", "scalar": "float32",
         ]
     }
@@ -172,9 +186,16 @@ public struct CopyNodeInitSuite: Suite {
         case "copy_node", "copy_node_v10":
             let dense = CopyNodeInitialization.randomDenseSites(
                 count: context.settings["dense_nodes"]?.numericValue.map { Int($0) } ?? 8, siteCount: data.sites, using: &rng)
-            let scheme = CopyNodeInitialization(denseSites: dense, vector: initName == "copy_node" ? .balanced : .paper)
-            model = scheme.mps(siteCount: data.sites, bondDimension: bond, labelCount: 10, featureMap: .trigonometric, using: &rng)
+            let literal = initName == "copy_node_v10"
+            let scheme = CopyNodeInitialization(denseSites: dense, vector: literal ? .paper : .damped)
+            let raw: MPSClassifier<Float> = scheme.mps(siteCount: data.sites, bondDimension: bond, labelCount: 10,
+                                                       featureMap: .trigonometric, using: &rng)
             context.record(array: "dense_sites", shape: [dense.count], values: dense.map(Double.init))
+            if literal {
+                model = raw
+            } else {
+                model = MNISTTask.calibrated(raw, scheme: scheme, data: data, context: context)
+            }
         default:
             throw Divergence("unknown initializer '\(initName)'")
         }
@@ -190,13 +211,18 @@ public struct CopyNodeInitSuite: Suite {
             return "\(s.configuration.name): \(String(format: "%.3f", s.mean))\(sd) (n=\(s.n))"
         }
         var findings = [Finding]()
-        // Plateau: final validation error within 0.1 of chance (0.9); "trains": more than 0.1 below it.
+        // Plateau: final validation error within 0.1 of chance (0.9). "Trains": below 0.5 — fixed from
+        // the paper, not from our results: Fig. 3b's copy-node curves leave chance for every D and
+        // D = 10 is below 5% after ~20 epochs (≈ 30,000 Adam steps); the ci tier gives 3,750 steps,
+        // and a model that trains as the paper's does is expected to have at least halved the chance
+        // error by then. (0.5 was this check's value before any ci result existed; it was briefly
+        // loosened to 0.8 after a run and is restored here.)
         for numerics in ["plain", "logscaled"] {
             let plateau = mean("val_error", ["numerics": .string(numerics)])
                 .filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init")) }
             let copy = mean("val_error", ["numerics": .string(numerics), "init": "copy_node"])
             let holds: Bool? = plateau.isEmpty || copy.isEmpty
-                ? nil : plateau.allSatisfy { $0.mean > 0.8 } && copy.allSatisfy { $0.mean < 0.8 }
+                ? nil : plateau.allSatisfy { $0.mean > 0.8 } && copy.allSatisfy { $0.mean < 0.5 }
             findings.append(Finding(
                 statement: "Glorot/He/LeCun stay on a plateau while copy-node trains at every D (\(numerics) numerics)",
                 holds: holds, detail: (plateau + copy).map(describe).joined(separator: "; ")))
@@ -255,6 +281,22 @@ struct MNISTTask {
             trainFeatures: features(trainSet), trainLabels: trainSet.labels,
             validationFeatures: features(validationSet), validationLabels: validationSet.labels,
             testFeatures: features(test), testLabels: test.labels)
+    }
+
+    /// The copy-node model with its output scale calibrated (see the suite's doc comment): the
+    /// median max_ℓ|f| over the first 1,000 training images set to the dense sub-network's
+    /// σ_target; the factor is recorded as `init_scale_factor` (log₁₀).
+    static func calibrated(
+        _ model: MPSClassifier<Float>, scheme: CopyNodeInitialization, data: MNISTTask, context: RunContext
+    ) -> MPSClassifier<Float> {
+        // σ_target of the dense sub-network: fan_in = 2^n, fan_out = C = 10.
+        let logFanIn = Double(scheme.denseSites.count) * log(2.0)
+        let target = exp(scheme.target.logVariance(logFanIn: logFanIn, fanOut: 10) / 2)
+        let probe = Array(0..<Swift.min(1_000, data.trainLabels.count))
+        let (out, factor) = CopyNodeInitialization.calibratingOutputScale(
+            of: model, features: data.trainFeatures, samples: probe, target: target)
+        context.record("init_scale_factor", log10(factor))
+        return out
     }
 
     /// Trains for the tier's epochs, recording curves and finals (see the suite's doc comment).
