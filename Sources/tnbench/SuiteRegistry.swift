@@ -1,6 +1,7 @@
 import CopyNodeInit
 import Harness
 import RankRegularization
+import StoudenmireMPS
 import TNNClassification
 import TNNRegression
 
@@ -10,6 +11,7 @@ import TNNRegression
 /// `tnbench` (Package.swift's `suiteNames` does that), `import` it here and append
 /// `<Name>Suite()` below.
 let registeredSuites: [any Suite] = [
+    StoudenmireMPSSuite(),
     CopyNodeInitSuite(),
     RankRegularizationSuite(),
     TNNClassificationSuite(),

@@ -7,22 +7,30 @@ import TensorCore
 /// for the left environment, `T = V·A` with V the [n, D_l] environments and A the core as a
 /// [D_l, d·D_r] matrix, then `V'[i, r] = Σ_s φ_s(x_i)·T[i, s, r]`; 2·n·D_l·d·D_r flops.
 public enum Environment {
-    /// The left environments [rows, D_site] of the cores `0..<site` (a column of ones for site 0).
+    /// The left environments [rows, D_site] of the cores `0..<site` (a column of ones for site 0),
+    /// each row scaled to unit norm after every site if `normalizingRows`.
     public static func leftEnvironment<Scalar: BLASScalar>(
-        of mps: MPSClassifier<Scalar>, upTo site: Int, features: Tensor<Scalar>, rows: Range<Int>
+        of mps: MPSClassifier<Scalar>, upTo site: Int, features: Tensor<Scalar>, rows: Range<Int>,
+        normalizingRows: Bool = false
     ) -> Tensor<Scalar> {
         var v = Tensor<Scalar>(shape: [rows.count, 1], repeating: 1)
-        for j in 0..<site { v = absorbLeft(v, core: mps.cores[j], features: features, site: j, rows: rows) }
+        for j in 0..<site {
+            v = absorbLeft(v, core: mps.cores[j], features: features, site: j, rows: rows)
+            if normalizingRows { normalizeRows(&v) }
+        }
         return v
     }
 
-    /// The right environments [rows, D_site] of the cores `site..<L` (ones for site = L).
+    /// The right environments [rows, D_site] of the cores `site..<L` (ones for site = L), each
+    /// row scaled to unit norm after every site if `normalizingRows`.
     public static func rightEnvironment<Scalar: BLASScalar>(
-        of mps: MPSClassifier<Scalar>, downTo site: Int, features: Tensor<Scalar>, rows: Range<Int>
+        of mps: MPSClassifier<Scalar>, downTo site: Int, features: Tensor<Scalar>, rows: Range<Int>,
+        normalizingRows: Bool = false
     ) -> Tensor<Scalar> {
         var w = Tensor<Scalar>(shape: [rows.count, 1], repeating: 1)
         for j in stride(from: mps.siteCount - 1, through: site, by: -1) {
             w = absorbRight(w, core: mps.cores[j], features: features, site: j, rows: rows)
+            if normalizingRows { normalizeRows(&w) }
         }
         return w
     }
@@ -137,6 +145,24 @@ public enum Environment {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Scales every row of `v` ([n, D]) to unit Euclidean norm; zero rows stay zero.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public static func normalizeRows<Scalar: BLASScalar>(_ v: inout Tensor<Scalar>) {
+        precondition(v.rank == 2, "normalizeRows needs a matrix, got \(v.shape)")
+        let (n, width) = (v.shape[0], v.shape[1])
+        v.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n {
+                let row = p.baseAddress! + i * width
+                var sum: Double = 0
+                for r in 0..<width { let x = Double(row[r]); sum += x * x }
+                guard sum > 0 && sum.isFinite else { continue }
+                let inverse = Scalar(1 / sum.squareRoot())
+                for r in 0..<width { row[r] *= inverse }
             }
         }
     }

@@ -57,6 +57,20 @@ public struct MPSClassifier<Scalar: BLASScalar>: Sendable {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func evaluate(features: Tensor<Scalar>, chunkSize: Int = 4096) -> Tensor<Scalar> {
+        evaluate(features: features, chunkSize: chunkSize, normalizingEachInput: false)
+    }
+
+    /// f^ℓ(x) / (‖L(x)‖·‖R(x)‖) with L, R the environments of the label site: the outputs up
+    /// to a positive factor per input, so the same arg max, and free of the underflow that a
+    /// product over hundreds of sites meets in single precision. Environment vectors are scaled to
+    /// unit norm after every site.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func normalizedOutputs(features: Tensor<Scalar>, chunkSize: Int = 4096) -> Tensor<Scalar> {
+        evaluate(features: features, chunkSize: chunkSize, normalizingEachInput: true)
+    }
+
+    private func evaluate(features: Tensor<Scalar>, chunkSize: Int, normalizingEachInput: Bool) -> Tensor<Scalar> {
         precondition(features.rank == 3 && features.shape[0] == siteCount && features.shape[2] == physicalDimension,
                      "features must be [\(siteCount), count, \(physicalDimension)], got \(features.shape)")
         let count = features.shape[1], c = labelCount
@@ -64,8 +78,10 @@ public struct MPSClassifier<Scalar: BLASScalar>: Sendable {
         var start = 0
         while start < count {
             let rows = Swift.min(chunkSize, count - start)
-            let left = Environment.leftEnvironment(of: self, upTo: labelSite, features: features, rows: start..<(start + rows))
-            let right = Environment.rightEnvironment(of: self, downTo: labelSite + 1, features: features, rows: start..<(start + rows))
+            let left = Environment.leftEnvironment(
+                of: self, upTo: labelSite, features: features, rows: start..<(start + rows), normalizingRows: normalizingEachInput)
+            let right = Environment.rightEnvironment(
+                of: self, downTo: labelSite + 1, features: features, rows: start..<(start + rows), normalizingRows: normalizingEachInput)
             let values = Environment.labelOutputs(
                 left: left, core: cores[labelSite], right: right,
                 features: features, site: labelSite, rows: start..<(start + rows))
@@ -79,11 +95,11 @@ public struct MPSClassifier<Scalar: BLASScalar>: Sendable {
         return output
     }
 
-    /// The predicted class (arg max over ℓ of f^ℓ) of each input.
+    /// The predicted class (arg max over ℓ of f^ℓ) of each input (from ``normalizedOutputs(features:chunkSize:)``).
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func predict(features: Tensor<Scalar>) -> [Int] {
-        let outputs = evaluate(features: features)
+        let outputs = normalizedOutputs(features: features)
         let c = labelCount
         return outputs.withUnsafeBufferPointer { f in
             (0..<(f.count / c)).map { n in

@@ -45,7 +45,7 @@ final class BondProblem<Scalar: BLASScalar> {
         precondition(left.shape == [n, dl] && right.shape == [n, dr],
                      "environments \(left.shape), \(right.shape) do not fit bond \(shape) over \(n) inputs")
         self.chunkSize = Swift.min(chunkSize, Swift.max(n, 1))
-        self.workers = Swift.max(1, Swift.min(workers, n / 64))
+        self.workers = Swift.max(1, Swift.min(workers, n))
         let (chunk, (dl, d, c, dr)) = (self.chunkSize, shape)
         workspaces = (0..<self.workers).map { _ in
             Workspace(

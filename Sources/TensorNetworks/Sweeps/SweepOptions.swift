@@ -5,9 +5,9 @@ public struct SweepOptions: Sendable, Hashable {
     /// How each bond is split after its update: at most m singular values, and the ones whose
     /// weight is below a relative cutoff dropped (the authors' code uses 1e-10).
     public var truncation: Truncation
-    /// Conjugate-gradient iterations on each bond's local least-squares problem, after the first
-    /// residual (the authors' reference code does 4 "passes"; 0 means one steepest-descent step
-    /// with the exact line search).
+    /// Conjugate-gradient iterations on each bond's local least-squares problem (each applies
+    /// F*F once; the first is a steepest-descent step with exact line search). The authors'
+    /// reference code does 4 passes; 0 leaves the bond tensor as it is.
     public var conjugateGradientSteps: Int
     /// Inputs per chunk: bounds the workspace to a few [chunk, C·d·D] buffers at any m.
     public var chunkSize: Int
@@ -16,14 +16,45 @@ public struct SweepOptions: Sendable, Hashable {
     /// restores the previous BLAS thread count afterwards. Results are deterministic for a
     /// given value (partial sums are added in a fixed order).
     public var workers: Int
+    /// λ of an L2 penalty ½λ‖B‖² added to the per-input cost at each bond (0: none). Without it
+    /// the local least-squares problems are singular (pixels that are white in every image leave
+    /// whole directions of B undetermined), and CG can grow B along nearly-undetermined
+    /// directions that truncation then turns into large output errors.
+    public var regularization: Double
+    /// How the cached environment vectors are scaled (see ``EnvironmentNormalization``).
+    public var normalization: EnvironmentNormalization
 
-    public init(truncation: Truncation, conjugateGradientSteps: Int = 4, chunkSize: Int = 1024, workers: Int = 1) {
-        precondition(conjugateGradientSteps >= 0 && chunkSize >= 1 && workers >= 1, "invalid sweep options")
+    public init(
+        truncation: Truncation, conjugateGradientSteps: Int = 3, chunkSize: Int = 1024, workers: Int = 1,
+        regularization: Double = 0, normalization: EnvironmentNormalization = .shared
+    ) {
+        precondition(conjugateGradientSteps >= 0 && chunkSize >= 1 && workers >= 1 && regularization >= 0, "invalid sweep options")
+        self.regularization = regularization
+        self.normalization = normalization
         self.truncation = truncation
         self.conjugateGradientSteps = conjugateGradientSteps
         self.chunkSize = chunkSize
         self.workers = workers
     }
+}
+
+/// How a sweep scales the cached environment vectors Lⱼ(xₙ), Rⱼ(xₙ).
+///
+/// With isometric cores and unit-norm product features, ‖Lⱼ(x)‖ ≤ 1 shrinks along the chain at an
+/// image-dependent rate: over 196 sites the norms of different images spread over many decades.
+public enum EnvironmentNormalization: String, Sendable, Hashable {
+    /// One positive factor per site, shared by all inputs (the environments' root-mean-square
+    /// norm), moved into the label core: a gauge, so the sweep minimizes the paper's cost of the
+    /// stored MPS exactly. The local least-squares problem then weights each image by
+    /// ‖Lₙ‖²‖Rₙ‖², which lets a few images with large environments dominate it.
+    case shared
+    /// Every input's environment vector scaled to unit norm (S.-S. Lee's stabilization of the
+    /// Stoudenmire–Schwab algorithm): at bond (j, j+1) the sweep fits
+    /// f̂^ℓ(x) = f^ℓ(x) / (‖Lⱼ(x)‖·‖Rⱼ₊₂(x)‖), so every image counts equally in the local problem.
+    /// The stored cores stay exact isometries; a positive per-image factor leaves every
+    /// prediction arg max_ℓ f^ℓ(x) unchanged, so the stored MPS classifies exactly as trained.
+    /// The reported cost is that of f̂ at the bond just updated.
+    case perInput = "per-input"
 }
 
 /// Which way a half-sweep moves the label (and the orthogonality centre).

@@ -123,8 +123,14 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         flops += 2 * Double(sampleCount * core.count) + 2 * Double(sampleCount * core.shape[1] * core.shape.last!)
     }
 
-    /// Divides an environment and its core by the environment's RMS norm over inputs; returns it.
+    /// Normalizes a freshly extended environment (see ``EnvironmentNormalization``). `.shared`
+    /// divides it and its core by its RMS norm over inputs and returns that factor; `.perInput`
+    /// scales each input's vector to unit norm, leaves the core alone and returns 1.
     private func normalize(_ environment: inout Tensor<Scalar>, core j: Int) -> Scalar {
+        if options.normalization == .perInput {
+            Environment.normalizeRows(&environment)
+            return 1
+        }
         let scale = rootMeanSquareNorm(environment)
         guard scale > 0 && scale.isFinite else { return 1 }
         environment *= 1 / scale
@@ -136,26 +142,31 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         Scalar((Double(environment.squaredNorm()) / Double(Swift.max(environment.shape[0], 1))).squareRoot())
     }
 
-    /// Sweeps the label from site 0 to site L−1, updating bonds (0,1), (1,2), …
+    /// Moves the label right from its site to `stop` (default L−1), updating bonds
+    /// (label, label+1), …, (stop−1, stop). From site 0 to L−1 it is a right half-sweep.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func sweepRight(observer: (BondUpdate) throws -> Void = { _ in }) throws {
-        precondition(mps.labelSite == 0, "a right half-sweep starts with the label on site 0")
+    public func sweepRight(stoppingAt stop: Int? = nil, observer: (BondUpdate) throws -> Void = { _ in }) throws {
+        let stop = stop ?? mps.siteCount - 1
+        precondition(stop > mps.labelSite && stop < mps.siteCount,
+                     "a right sweep moves the label from site \(mps.labelSite) to a site right of it, not \(stop)")
         let restore = pinBLASThreads()
         defer { restore() }
-        for j in 0..<(mps.siteCount - 1) {
+        for j in mps.labelSite..<stop {
             try observer(try updateBond(site: j, direction: .right))
         }
     }
 
-    /// Sweeps the label from site L−1 back to site 0, updating bonds (L−2,L−1), …, (0,1).
+    /// Moves the label left from its site to `stop` (default 0), updating bonds
+    /// (label−1, label), …, (stop, stop+1). From site L−1 to 0 it is a left half-sweep.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func sweepLeft(observer: (BondUpdate) throws -> Void = { _ in }) throws {
-        precondition(mps.labelSite == mps.siteCount - 1, "a left half-sweep starts with the label on site L−1")
+    public func sweepLeft(stoppingAt stop: Int = 0, observer: (BondUpdate) throws -> Void = { _ in }) throws {
+        precondition(stop >= 0 && stop < mps.labelSite,
+                     "a left sweep moves the label from site \(mps.labelSite) to a site left of it, not \(stop)")
         let restore = pinBLASThreads()
         defer { restore() }
-        for j in stride(from: mps.siteCount - 2, through: 0, by: -1) {
+        for j in stride(from: mps.labelSite - 1, through: stop, by: -1) {
             try observer(try updateBond(site: j, direction: .left))
         }
     }
@@ -194,8 +205,12 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             truncationError: truncationError, bondDimension: bondDimension, flops: flops - startFlops)
     }
 
-    /// The bond tensor of (j, j+1) improved by conjugate gradients on the normal equations
-    /// F*F·B = F*·Y from the current B, with the cost before and after.
+    /// The bond tensor of (j, j+1) improved by conjugate gradients on the (regularized) normal
+    /// equations (F*F + λN)·B = F*·Y from the current B, with the data cost before and after.
+    ///
+    /// The cost after is tracked from the CG scalars (J(B + αp) = J(B) − α·r·p + ½α²·p·Ap for the
+    /// objective J = C + ½λ‖B‖², all over N, with r·p = r·r in CG) rather than recomputed, which
+    /// saves a forward pass per bond; the penalty is then taken out again.
     func optimizeBond(site j: Int) throws -> (bond: Tensor<Scalar>, costBefore: Double, costAfter: Double) {
         var bond = bondTensor(site: j)
         let shape = bond.shape
@@ -203,29 +218,34 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             features: features, targets: targets, left: left[j]!, right: right[j + 2]!,
             site: j, shape: (shape[0], shape[1], shape[2], shape[4]), chunkSize: options.chunkSize,
             workers: options.workers)
+        let n = Double(sampleCount)
+        let ridge = Scalar(options.regularization * n)
         var (residual, costBefore) = problem.residual(of: bond)
+        if ridge > 0 { residual.add(bond, scaledBy: -ridge) }
         var search = residual
         var rr = Double(residual.squaredNorm())
-        for step in 0...options.conjugateGradientSteps {
+        var objective = costBefore + 0.5 * options.regularization * Double(bond.squaredNorm())
+        for step in 0..<options.conjugateGradientSteps {
             guard rr > 0 && rr.isFinite else { break }
-            let q = problem.applyNormalOperator(search)
+            var q = problem.applyNormalOperator(search)
+            if ridge > 0 { q.add(search, scaledBy: ridge) }
             let pq = Double(search.dot(q))
             guard pq > 0 && pq.isFinite else { break }
             let alpha = rr / pq
             bond.add(search, scaledBy: Scalar(alpha))
-            if step == options.conjugateGradientSteps { break }
+            objective += (-alpha * rr + 0.5 * alpha * alpha * pq) / n
+            if step == options.conjugateGradientSteps - 1 { break }
             residual.add(q, scaledBy: Scalar(-alpha))
             let rrNext = Double(residual.squaredNorm())
             search *= Scalar(rrNext / rr)
             search += residual
             rr = rrNext
         }
-        let costAfter = problem.cost(of: bond)
         flops += problem.flops
         guard bond.isFinite, costBefore.isFinite else {
             throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites \(j), \(j + 1)")
         }
-        return (bond, costBefore, costAfter)
+        return (bond, costBefore, objective - 0.5 * options.regularization * Double(bond.squaredNorm()))
     }
 
     /// Splits a [Dₗ, d, C, d, Dᵣ] bond tensor by a truncated SVD into cores j and j+1, the label
