@@ -178,7 +178,10 @@ public struct StoudenmireMPSSuite: Suite {
                 labelCount: train.classCount, maxBondDimension: m, featureMap: map)
         }
 
-        let workers = Swift.max(1, BLASRuntime.threadCount)
+        // Results are deterministic for a given worker count; the harness sets the BLAS threads
+        // per job, and a `workers` setting (tests) pins the count whatever the threads are.
+        let workers = context.settings["workers"].flatMap { if case .int(let w) = $0 { w } else { nil } }
+            ?? Swift.max(1, BLASRuntime.threadCount)
         let options = SweepOptions(
             truncation: Truncation(maxBondDimension: m, relativeCutoff: 1e-10),
             conjugateGradientSteps: setting("cg_steps"), workers: workers, normalization: .perInput)

@@ -127,8 +127,14 @@ enum NaiveChain {
     @Test func conjugateGradientsLowerTheLocalCost() throws {
         let (mps, _, labels, features) = fixture(seed: 11)
         let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: SweepOptions(truncation: .none, conjugateGradientSteps: 3))
-        let (_, before, after) = try sweeper.optimizeBond(site: 0)
+        let (bond, before, after) = try sweeper.optimizeBond(site: 0)
         #expect(after < before)
+        // The cost tracked from the CG scalars equals the cost recomputed at the new bond tensor.
+        let shape = bond.shape
+        let problem = BondProblem(
+            features: features, targets: sweeper.targets, left: sweeper.left[0]!, right: sweeper.right[2]!,
+            site: 0, shape: (shape[0], shape[1], shape[2], shape[4]), chunkSize: 4)
+        expectClose(after, problem.cost(of: bond), relativeTolerance: 1e-9)
     }
 
     /// The split moves the label and changes the bond tensor by exactly the discarded weight:
@@ -152,6 +158,74 @@ enum NaiveChain {
         if maxBond == nil { #expect(error < 1e-13) } else { #expect(k <= maxBond!) }
     }
 
+    /// After a half-sweep without truncation, the cost the sweeper tracked at its last bond is the
+    /// cost of the stored MPS, evaluated from its cores alone — with or without a ridge term
+    /// (the tracked value is the data cost; the penalty is taken out).
+    @Test(arguments: [1, 2], [0, 0.05])
+    func trackedCostIsTheStoredModelsCost(workers: Int, ridge: Double) throws {
+        let (mps, _, labels, features) = fixture(seed: 19)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                         options: SweepOptions(truncation: .none, workers: workers, regularization: ridge),
+                                         rescaleOutputs: true)
+        func storedCost() -> Double {
+            let outputs = sweeper.mps.evaluate(features: features)
+            var cost = 0.0
+            for (n, label) in labels.enumerated() {
+                for l in 0..<labelCount { let y = l == label ? 1.0 : 0.0; cost += 0.5 * (outputs[n, l] - y) * (outputs[n, l] - y) }
+            }
+            return cost / Double(count)
+        }
+        var last = 0.0
+        try sweeper.sweepRight { last = $0.costAfter }
+        expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the right half-sweep")
+        try sweeper.sweepLeft { last = $0.costAfter }
+        expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the left half-sweep")
+    }
+
+    /// With truncation, each bond's cost before its update (from the cached environments) is
+    /// the stored model's cost after the previous update, on a longer chain with more inputs.
+    @Test(arguments: [1, 2])
+    func cachedEnvironmentsFollowTheStoredModel(workers: Int) throws {
+        var rng = Philox(seed: 29)
+        let (sites, n, c) = (16, 300, 4)
+        var cores: [Tensor<Double>] = [Tensor.randomNormal(shape: [1, 2, c, 1], using: &rng)]
+        for _ in 1..<sites { cores.append(Tensor.randomNormal(shape: [1, 2, 1], mean: 1, standardDeviation: 0.1, using: &rng)) }
+        let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: c, featureMap: map)
+        let pixels = Tensor<Double>.randomUniform(shape: [n, sites], using: &rng)
+        let labels = (0..<n).map { _ in rng.nextInt(below: c) }
+        let features: Tensor<Double> = map.siteFeatures(pixels)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                         options: SweepOptions(truncation: Truncation(maxBondDimension: 5), chunkSize: 64, workers: workers),
+                                         rescaleOutputs: true)
+        func storedCost() -> Double {
+            let outputs = sweeper.mps.evaluate(features: features)
+            var cost = 0.0
+            for (i, label) in labels.enumerated() {
+                for l in 0..<c { let y = l == label ? 1.0 : 0.0; cost += 0.5 * (outputs[i, l] - y) * (outputs[i, l] - y) }
+            }
+            return cost / Double(n)
+        }
+        var previous = storedCost()
+        let check = { (update: BondUpdate) in
+            expectClose(update.costBefore, previous, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
+            previous = storedCost()
+        }
+        try sweeper.sweepRight(observer: check)
+        try sweeper.sweepLeft(observer: check)
+    }
+
+    /// Splitting the inputs over workers changes only the order of partial sums.
+    @Test func workersAgreeWithOneThread() throws {
+        let (mps, _, labels, features) = fixture(seed: 17)
+        func outputs(workers: Int) throws -> Tensor<Double> {
+            let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                             options: SweepOptions(truncation: Truncation(maxBondDimension: 3), chunkSize: 2, workers: workers))
+            try sweeper.sweepRight()
+            return sweeper.mps.evaluate(features: features)
+        }
+        expectClose(try outputs(workers: 2), try outputs(workers: 1), relativeTolerance: 1e-9, absoluteTolerance: 1e-11)
+    }
+
     /// Same seed, same numbers: a sweep is a pure function of its inputs.
     @Test func sweepsAreDeterministicAndReduceTheCost() throws {
         func train() throws -> (Tensor<Double>, [Double]) {
@@ -167,5 +241,31 @@ enum NaiveChain {
         let (second, _) = try train()
         #expect(first.scalars == second.scalars)
         #expect(costs.last! < costs.first!)
+    }
+}
+
+@Suite struct BondProblemTests {
+    /// The pass gives the same cost and adjoint for any worker count and chunk size.
+    @Test(arguments: [(1, 7), (2, 7), (3, 5), (2, 1000)])
+    func passIsIndependentOfWorkersAndChunks(workers: Int, chunk: Int) {
+        var rng = Philox(seed: 23)
+        let (n, dl, d, c, dr, sites) = (50, 3, 2, 4, 5, 3)
+        let features = Tensor<Double>.randomUniform(shape: [sites, n, d], using: &rng)
+        let targets = Tensor<Double>.randomUniform(shape: [n, c], using: &rng)
+        let left = Tensor<Double>.randomNormal(shape: [n, dl], using: &rng)
+        let right = Tensor<Double>.randomNormal(shape: [n, dr], using: &rng)
+        let bond = Tensor<Double>.randomNormal(shape: [dl, d, c, d, dr], using: &rng)
+        func solve(_ workers: Int, _ chunk: Int) -> (Tensor<Double>, Double, Tensor<Double>, Double) {
+            let problem = BondProblem(features: features, targets: targets, left: left, right: right,
+                                      site: 1, shape: (dl, d, c, dr), chunkSize: chunk, workers: workers)
+            let (residual, cost) = problem.residual(of: bond)
+            return (residual, cost, problem.applyNormalOperator(bond), problem.cost(of: bond))
+        }
+        let reference = solve(1, n)
+        let other = solve(workers, chunk)
+        expectClose(other.0, reference.0, relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
+        expectClose(other.1, reference.1, relativeTolerance: 1e-12)
+        expectClose(other.2, reference.2, relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
+        expectClose(other.3, reference.3, relativeTolerance: 1e-12)
     }
 }

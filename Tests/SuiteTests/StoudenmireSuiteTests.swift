@@ -1,0 +1,51 @@
+import Datasets
+import Foundation
+import Harness
+import StoudenmireMPS
+import Testing
+
+private let dataDirectory = DataDirectory.resolve(flag: nil)
+private let mnistInstalled = ((try? DataSetManifest.load(set: "mnist", in: dataDirectory)) ?? nil) != nil
+
+/// The StoudenmireMPS suite through a `RunContext`, on the smoke tier (300 real MNIST images).
+@Suite(.enabled(if: mnistInstalled, "run `tnbench data fetch mnist` (or `bash ci/setup.sh`) first"))
+struct StoudenmireSuiteTests {
+    /// One smoke job with the bond updates split over 2 workers (pinned: other tests change the
+    /// process's BLAS thread count concurrently, and results are deterministic per worker count).
+    func run(seed: Int) throws -> RunRecord {
+        let suite = StoudenmireMPSSuite()
+        let plan = suite.plan(for: .smoke)
+        var settings = plan.settings
+        settings["workers"] = 2
+        let context = RunContext(suite: suite.name, tier: .smoke, configuration: plan.configurations[0], seed: seed,
+                                 settings: settings, dataDirectory: dataDirectory)
+        try suite.run(context)
+        return context.record
+    }
+
+    /// Same seed, tier and worker count: the same numbers, curves and stored model; another seed
+    /// draws another training subset and so another model. The record holds the finals, the
+    /// per-half-sweep curves, the bond dimensions and every core, with the label at the centre.
+    @Test func smokeRunIsDeterministicPerSeedAndRecordsTheModel() throws {
+        let first = try run(seed: 0), second = try run(seed: 0)
+        let timing: Set = ["sweep_seconds", "gflops"]
+        #expect(first.scalars.filter { !timing.contains($0.key) } == second.scalars.filter { !timing.contains($0.key) })
+        for name in ["train_error", "test_error", "cost", "truncation_error"] {
+            #expect(first.curves[name] == second.curves[name], "curve \(name)")
+        }
+        let sameArrays = first.arrays == second.arrays
+        #expect(sameArrays, "the stored MPS differs between two runs of one seed")
+        let other = try run(seed: 1)
+        #expect(other.curves["cost"] != first.curves["cost"])
+
+        for metric in ["test_error", "train_error", "sweep_seconds", "gflops", "param_count", "truncation_error"] {
+            #expect(first.scalars[metric]?.isFinite == true, "missing \(metric)")
+        }
+        let testError = try #require(first.scalars["test_error"])
+        #expect(testError >= 0 && testError < 0.6)  // 1 sweep on 300 images: far below chance (0.9)
+        #expect(first.curves["test_error"]?.x == [0.5, 1])
+        #expect(first.arrays["bond_dimensions"]?.shape == [197])
+        #expect(first.arrays.keys.filter { $0.hasPrefix("mps/core_") }.count == 196)
+        #expect(first.arrays["mps/core_098"]?.shape.count == 4)  // the label core, at the centre
+    }
+}
