@@ -58,6 +58,16 @@ enum NaiveChain {
     }
 }
 
+/// ½ Σₙ Σ_ℓ (f^ℓ(xₙ) − yₙ^ℓ)² / N of a stored model, from its cores alone.
+func quadraticCost(of mps: MPSClassifier<Double>, features: Tensor<Double>, labels: [Int]) -> Double {
+    let outputs = mps.evaluate(features: features)
+    var cost = 0.0
+    for (n, label) in labels.enumerated() {
+        for l in 0..<mps.labelCount { let y = l == label ? 1.0 : 0.0; cost += 0.5 * (outputs[n, l] - y) * (outputs[n, l] - y) }
+    }
+    return cost / Double(labels.count)
+}
+
 @Suite struct SweepTests {
     let sites = 6, labelCount = 3, bond = 3, count = 12
     let map = FeatureMap.trigonometric
@@ -167,14 +177,7 @@ enum NaiveChain {
         let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
                                          options: SweepOptions(truncation: .none, workers: workers, regularization: ridge),
                                          rescaleOutputs: true)
-        func storedCost() -> Double {
-            let outputs = sweeper.mps.evaluate(features: features)
-            var cost = 0.0
-            for (n, label) in labels.enumerated() {
-                for l in 0..<labelCount { let y = l == label ? 1.0 : 0.0; cost += 0.5 * (outputs[n, l] - y) * (outputs[n, l] - y) }
-            }
-            return cost / Double(count)
-        }
+        func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
         var last = 0.0
         try sweeper.sweepRight { last = $0.costAfter }
         expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the right half-sweep")
@@ -197,14 +200,7 @@ enum NaiveChain {
         let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
                                          options: SweepOptions(truncation: Truncation(maxBondDimension: 5), chunkSize: 64, workers: workers),
                                          rescaleOutputs: true)
-        func storedCost() -> Double {
-            let outputs = sweeper.mps.evaluate(features: features)
-            var cost = 0.0
-            for (i, label) in labels.enumerated() {
-                for l in 0..<c { let y = l == label ? 1.0 : 0.0; cost += 0.5 * (outputs[i, l] - y) * (outputs[i, l] - y) }
-            }
-            return cost / Double(n)
-        }
+        func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
         var previous = storedCost()
         let check = { (update: BondUpdate) in
             expectClose(update.costBefore, previous, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
