@@ -65,7 +65,8 @@ import TensorNetworks
 /// Finals: `test_error`, `train_error`, `sweep_seconds` (one full left→right→left sweep: the
 /// mean seconds per bond update × 2(L−1), evaluation excluded), `gflops` (counted flops of the
 /// sweeps / their seconds), `param_count`,
-/// `truncation_error`. Arrays: `bond_dimensions` [L + 1] and the trained MPS, one array per core
+/// `truncation_error`, `stored_model_test_error` (the stored MPS evaluated plainly, without the
+/// per-image normalization; equal to `test_error` unless outputs underflow). Arrays: `bond_dimensions` [L + 1] and the trained MPS, one array per core
 /// (`mps/core_000` … in site order; attributes give the label site, the feature map and the
 /// site order), so that the model can be reloaded and re-evaluated elsewhere.
 public struct StoudenmireMPSSuite: Suite {
@@ -95,6 +96,8 @@ public struct StoudenmireMPSSuite: Suite {
                        description: "scalars in the trained MPS"),
             MetricSpec("truncation_error", .smallerIsBetter, kind: .informational, unit: "fraction",
                        description: "largest relative discarded weight of the last half-sweep"),
+            MetricSpec("stored_model_test_error", .smallerIsBetter, kind: .informational, unit: "fraction",
+                       description: "test error of the stored MPS evaluated plainly, f^ℓ = W^ℓ·Φ(x) (must equal test_error)"),
         ]
     }
 
@@ -251,6 +254,13 @@ public struct StoudenmireMPSSuite: Suite {
         context.record("gflops", updateSeconds > 0 ? sweepFlops / updateSeconds / 1e9 : 0)
         context.record("param_count", Double(sweeper.mps.parameterCount))
         context.record("truncation_error", lastTruncation)
+        // The stored MPS evaluated as anyone would, f^ℓ(x) = W^ℓ·Φ(x) with no normalization: the
+        // same arg max as the normalized outputs the sweeps fit, hence the same test error.
+        let plain = sweeper.mps.evaluate(features: testFeatures)
+        let plainErrors = test.labels.indices.filter { n in
+            (0..<train.classCount).max { plain[n, $0] < plain[n, $1] } != test.labels[n]
+        }.count
+        context.record("stored_model_test_error", Double(plainErrors) / Double(Swift.max(test.labels.count, 1)))
 
         // The trained model, reloadable elsewhere.
         let mps = sweeper.mps

@@ -44,6 +44,8 @@ struct StoudenmireSuiteTests {
         let testError = try #require(first.scalars["test_error"])
         #expect(testError >= 0 && testError < 0.6)  // 1 sweep on 300 images: far below chance (0.9)
         #expect(first.curves["test_error"]?.x == [0.5, 1])
+        // The stored MPS, evaluated plainly, classifies exactly as the normalized sweeps measured.
+        #expect(first.scalars["stored_model_test_error"] == testError)
         #expect(first.arrays["bond_dimensions"]?.shape == [197])
         #expect(first.arrays.keys.filter { $0.hasPrefix("mps/core_") }.count == 196)
         #expect(first.arrays["mps/core_098"]?.shape.count == 4)  // the label core, at the centre
