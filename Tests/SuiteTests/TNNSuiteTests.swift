@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import Testing
+import TensorCore
 import TNNClassification
 import TNNRegression
 
@@ -49,11 +50,24 @@ private func runJob(_ suite: any Suite, tier: Tier, configuration: Configuration
         #expect(first.scalars.filter { $0.key != "sweep_seconds" && $0.key != "gflops" }
                 == second.scalars.filter { $0.key != "sweep_seconds" && $0.key != "gflops" })
         var expected = ["mse", "train_mse", "entropy_max", "sweep_seconds", "gflops", "noise_variance"]
+        expected += ["stability_ratio_init", "stability_ratio_final"]
         if configuration["dataset"] == "line" { expected += ["slope", "intercept"] }
+        if configuration["output"] == "relu" { expected.append("nonnegative_floor") }
         for metric in expected { #expect(first.scalars[metric]?.isFinite == true, "missing \(metric)") }
         #expect(first.arrays["fit"]?.shape == [201, 2] && first.arrays["points"]?.shape == [40, 2])
         let layers = configuration["dataset"] == "sine" ? 3 : 1
         #expect(first.arrays["entropy"]?.shape == [3, 5 * layers])
+    }
+
+    @Test func outputStabilityRatioOfHalfSaturatedSigmoids() throws {
+        // 64 sigmoid features all at 0.5 (a sigmoid layer at the start): [h 1] has rank one and
+        // σ_max² = N(64·0.25 + 1), so α·λ_max = α·2·17 = 3.4 at α = 0.1 — past the limit 2.
+        let features = Tensor<Double>(shape: [400, 64], scalars: [Double](repeating: 0.5, count: 400 * 64))
+        let ratio = try TNNRegressionSuite.outputStabilityRatio(features: features, learningRate: 0.1)
+        #expect(abs(ratio - 3.4) < 1e-10)
+        // Features that are all zero leave only the bias: λ_max = 2.
+        let dead = try TNNRegressionSuite.outputStabilityRatio(features: Tensor(zeros: [10, 3]), learningRate: 0.1)
+        #expect(abs(dead - 0.2) < 1e-12)
     }
 
     @Test func suitesDescribeThemselves() {
