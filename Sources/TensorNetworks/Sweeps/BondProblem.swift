@@ -152,23 +152,30 @@ final class BondProblem<Scalar: BLASScalar> {
         while start < range.upperBound {
             let rows = Swift.min(chunkSize, range.upperBound - start)
             // aₙ = Lₙ ⊗ φⱼ(xₙ), bₙ = φⱼ₊₁(xₙ) ⊗ Rₙ
+            // (Wrapping index arithmetic: the bounds were checked when the problem was built, and
+            // overflow checks would keep these loops from vectorizing.)
             for i in 0..<rows {
-                let sample = start + i
-                let f1 = phi + (featureBase + sample) * d, f2 = phi + (featureBase + n + sample) * d
-                let li = pL + sample * dl, ri = pR + sample * dr
-                let ai = a + i * rowA, bi = b + i * rowB
-                for l in 0..<dl { for s in 0..<d { ai[l * d + s] = li[l] * f1[s] } }
-                for s in 0..<d { for r in 0..<dr { bi[s * dr + r] = f2[s] * ri[r] } }
+                let sample = start &+ i
+                let f1 = phi + (featureBase &+ sample) &* d, f2 = phi + (featureBase &+ n &+ sample) &* d
+                let li = pL + sample &* dl, ri = pR + sample &* dr
+                let ai = a + i &* rowA, bi = b + i &* rowB
+                for l in 0..<dl {
+                    let v = li[l], row = ai + l &* d
+                    for s in 0..<d { row[s] = v * f1[s] }
+                }
+                for s in 0..<d {
+                    let w = f2[s], row = bi + s &* dr
+                    for r in 0..<dr { row[r] = w * ri[r] }
+                }
             }
             gemm(transposeA: false, transposeB: false, m: rows, n: rowT, k: rowA, alpha: 1,
                  a: a, lda: rowA, b: pB, ldb: rowT, beta: 0, c: t, ldc: rowT)
             // fₙ^ℓ = Σ_q T[n, ℓ, q]·bₙ[q]; the weight E depends on the mode; Z = E ⊗ b overwrites T.
             for i in 0..<rows {
-                let bi = b + i * rowB, ti = t + i * rowT, yi = pY + (start + i) * c
+                let bi = b + i &* rowB, ti = t + i &* rowT, yi = pY + (start &+ i) &* c
                 for l in 0..<c {
-                    let tl = ti + l * rowB
-                    var f: Scalar = 0
-                    for q in 0..<rowB { f += tl[q] * bi[q] }
+                    let tl = ti + l &* rowB
+                    let f = dotProduct(tl, bi, count: rowB)
                     let residual = yi[l] - f
                     cost += 0.5 * Double(residual) * Double(residual)
                     let weight = mode == .normal ? f : residual
@@ -186,6 +193,22 @@ final class BondProblem<Scalar: BLASScalar> {
         }
         return (cost, passFlops)
     }
+}
+
+/// Σ x[q]·y[q] with eight independent partial sums: a single running sum is a chain of
+/// dependent additions (about 4 cycles each) that the compiler may not reorder into SIMD lanes;
+/// eight chains let it vectorize and pipeline. The order is fixed, so results are reproducible.
+@inline(__always)
+func dotProduct<Scalar: BLASScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, count: Int) -> Scalar {
+    var (s0, s1, s2, s3, s4, s5, s6, s7) = (Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0), Scalar(0))
+    var q = 0
+    while q + 8 <= count {
+        s0 += x[q] * y[q]; s1 += x[q + 1] * y[q + 1]; s2 += x[q + 2] * y[q + 2]; s3 += x[q + 3] * y[q + 3]
+        s4 += x[q + 4] * y[q + 4]; s5 += x[q + 5] * y[q + 5]; s6 += x[q + 6] * y[q + 6]; s7 += x[q + 7] * y[q + 7]
+        q += 8
+    }
+    while q < count { s0 += x[q] * y[q]; q += 1 }
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 /// Wraps a value whose concurrent use the caller has made safe (disjoint writes).
