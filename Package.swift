@@ -20,6 +20,12 @@ let suiteDependencies: [Target.Dependency] = [
     "TensorCore", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
 ]
 
+/// Suites that share a paper share its code: RankRegularization trains with CopyNodeInit's
+/// `MNISTTask` (Barratt, Dborin & Wright), so it depends on that suite's target.
+let suiteSiblings: [String: [Target.Dependency]] = [
+    "RankRegularization": ["CopyNodeInit"],
+]
+
 let package = Package(
     name: "TNBench",
     platforms: [.macOS(.v14)],
@@ -71,10 +77,11 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "_TestSupport"]),
         .testTarget(
             name: "SuiteTests",
-            dependencies: ["Harness", "_TestSupport"] + suiteNames.map { .target(name: $0) }),
+            dependencies: ["Harness", "Datasets", "_TestSupport"] + suiteNames.map { .target(name: $0) }),
     ]
         + suiteNames.map { name in
             .target(
-                name: name, dependencies: suiteDependencies, path: "Suites/\(name)")
+                name: name, dependencies: suiteDependencies + suiteSiblings[name, default: []],
+                path: "Suites/\(name)")
         }
 )

@@ -1,13 +1,7 @@
-import Datasets
+import CopyNodeInit
 import Harness
 import TensorCore
 import TensorNetworks
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Barratt, Dborin & Wright (2021), Sec. 5 and Fig. 4: rank regularization. A diagonal regularizer
 /// sits on every internal bond of a copy-node-initialized MPS; its entries are shifted sigmoids
@@ -20,7 +14,8 @@ import Darwin
 /// As the CopyNodeInit suite (MNIST 14×14, row-major, φ = [cos, sin](πx/2), output leg on the
 /// first core, Adam lr 1e-3 batch 32, 80:20 split, copy-node initialization with v = (1, 0.8),
 /// 8 dense nodes and the output scale calibrated on 1,000 training images — see that suite for
-/// why), `numerics = plain` (float32).
+/// why), `numerics = plain` (float32). The data, the calibration and the training loop are
+/// CopyNodeInit's `MNISTTask`, shared through that target.
 ///
 /// ## Choices the paper leaves open (value taken)
 /// - Sigmoid width τ = 0.5 (`sharpness`); s_i initialized at D_max; s_i kept in [1, D_max] after
@@ -42,7 +37,8 @@ import Darwin
 /// `model` = `mps` (copy-node MPS at D = D_max, no regularizer) or `rank_regularized` (D_max with
 /// regularizers); key `D_max`.
 /// - smoke: rank_regularized D_max = 4 and mps D_max = 4, 600 images, 1 epoch, 1 seed.
-/// - ci: mps at D_max ∈ {6, 10} and rank_regularized at 10; 12,000/3,000 images, 10 epochs, 3 seeds.
+/// - ci: mps at D_max ∈ {6, 10} and rank_regularized at 10; 12,000/3,000 images, 10 epochs, 3 seeds
+///   (about 45 s with one BLAS thread on one core).
 /// - paper: mps at D_max = 2…10 and rank_regularized at 10; 48,000/12,000, 100 epochs, 10 seeds.
 ///
 /// ## Records
@@ -182,128 +178,5 @@ public struct RankRegularizationSuite: Suite {
             Finding(statement: "…with markedly fewer parameters (paper: ≈22% fewer)",
                     holds: reduction >= 0.1, detail: detail),
         ]
-    }
-}
-
-// MARK: - Data and training loop (the same as the CopyNodeInit suite's: suites cannot import each other)
-
-/// MNIST 14×14 as site-major features, split per the tier's settings.
-struct MNISTTask {
-    var sites: Int
-    var trainFeatures: Tensor<Float>, trainLabels: [Int]
-    var validationFeatures: Tensor<Float>, validationLabels: [Int]
-    var testFeatures: Tensor<Float>, testLabels: [Int]
-
-    static func load(_ context: RunContext) throws -> MNISTTask {
-        let pool = context.settings["train_pool"].flatMap { $0.numericValue }.map { Int($0) } ?? 60_000
-        let testCount = context.settings["test_images"].flatMap { $0.numericValue }.map { Int($0) } ?? 10_000
-        let fraction = context.settings["validation_fraction"]?.numericValue ?? 0.2
-        let train = try ImageSet.load(.mnist, split: .train, dataDirectory: context.dataDirectory).prefix(pool).averagePooled(2)
-        let test = try ImageSet.load(.mnist, split: .test, dataDirectory: context.dataDirectory).prefix(testCount).averagePooled(2)
-        var splitRNG = context.rng("split")
-        let split = Splits.stratified(labels: train.labels, validationFraction: fraction, rng: &splitRNG)
-        func features(_ set: ImageSet) -> Tensor<Float> {
-            FeatureMap.trigonometric.siteFeatures(set.flattened(order: .rowMajor), as: Float.self)
-        }
-        let trainSet = train.subset(split.train), validationSet = train.subset(split.validation)
-        return MNISTTask(
-            sites: train.rows * train.columns,
-            trainFeatures: features(trainSet), trainLabels: trainSet.labels,
-            validationFeatures: features(validationSet), validationLabels: validationSet.labels,
-            testFeatures: features(test), testLabels: test.labels)
-    }
-
-    /// The copy-node model with its output scale calibrated (see the CopyNodeInit suite's doc
-    /// comment): the median max_ℓ|f| over the first 1,000 training images set to the dense
-    /// sub-network's σ_target; the factor is recorded as `init_scale_factor` (log₁₀).
-    static func calibrated(
-        _ model: MPSClassifier<Float>, scheme: CopyNodeInitialization, data: MNISTTask, context: RunContext
-    ) -> MPSClassifier<Float> {
-        // σ_target of the dense sub-network: fan_in = 2^n, fan_out = C = 10.
-        let logFanIn = Double(scheme.denseSites.count) * log(2.0)
-        let target = exp(scheme.target.logVariance(logFanIn: logFanIn, fanOut: 10) / 2)
-        let probe = Array(0..<Swift.min(1_000, data.trainLabels.count))
-        let (out, factor) = CopyNodeInitialization.calibratingOutputScale(
-            of: model, features: data.trainFeatures, samples: probe, target: target)
-        context.record("init_scale_factor", log10(factor))
-        return out
-    }
-
-    /// Trains for the tier's epochs, recording curves and finals (see the suite's doc comment).
-    static func train(
-        model: MPSClassifier<Float>, regularizer: RankRegularizer?, numerics: ContractionNumerics,
-        data: MNISTTask, context: RunContext
-    ) throws {
-        let epochs = context.settings["epochs"].flatMap { $0.numericValue }.map { Int($0) } ?? 1
-        let batchSize = context.settings["batch_size"].flatMap { $0.numericValue }.map { Int($0) } ?? 32
-        let optimizer = AdamOptimizer(
-            learningRate: context.settings["learning_rate"]?.numericValue ?? 1e-3,
-            epsilon: context.settings["adam_epsilon"]?.numericValue ?? 1e-7)
-        let trainer = MPSGradientTrainer(model: model, regularizer: regularizer, numerics: numerics,
-                                         batchSize: batchSize, optimizer: optimizer)
-        let validation = Array(0..<data.validationLabels.count)
-        context.setAttribute("label_site", 0)
-        context.setAttribute("feature_map", "trigonometric")
-        context.setAttribute("numerics", .string(numerics.rawValue))
-
-        // The initial output scale, exactly (log-scaled Double logits of up to 256 validation images).
-        let probe = Array(validation.prefix(256))
-        let exact = MPSGradientEngine<Float>(
-            bondDimensions: model.bondDimensions, physicalDimension: model.physicalDimension, labelCount: model.labelCount,
-            batchCapacity: 256, numerics: .logscaled)
-            .logits(cores: trainer.inferenceModel.cores, features: data.validationFeatures, samples: probe)
-        let magnitudes = stride(from: 0, to: exact.count, by: 10).map { i in exact[i..<(i + 10)].map { abs($0) }.max()! }.sorted()
-        let median = magnitudes[magnitudes.count / 2]
-        context.record("init_log10_output", median > 0 ? log10(median) : -400)
-
-        let schedule = BatchSchedule(count: data.trainLabels.count, batchSize: batchSize)
-        let shuffle = context.rng("shuffle")
-        var epochSeconds = [Double](), flops = 0.0, nonFinite = 0, lastLoss: Double?
-        var valError = 1.0
-        var frozen = false
-        for epoch in 0..<epochs {
-            try context.checkCancellation()
-            if !frozen {
-                let batches = schedule.batches(epoch: epoch, rng: shuffle)
-                let start = context.monotonicSeconds()
-                let report = context.measure("epoch") {
-                    trainer.trainEpoch(features: data.trainFeatures, labels: data.trainLabels, batches: batches)
-                }
-                epochSeconds.append(context.monotonicSeconds() - start)
-                flops += report.flops
-                context.addFlops(report.flops)
-                if report.nonFiniteBatches > 0 && nonFinite == 0 { context.record("diverged_epoch", Double(epoch + 1)) }
-                nonFinite += report.nonFiniteBatches
-                if let loss = report.meanCrossEntropy { context.append("train_loss", x: Double(epoch + 1), y: loss); lastLoss = loss }
-                // No finite batch: the parameters did not move, so every later epoch is this one.
-                if report.nonFiniteBatches == report.batches { frozen = true }
-                let v = context.measure("evaluate") {
-                    trainer.evaluate(features: data.validationFeatures, labels: data.validationLabels, samples: validation)
-                }
-                context.addFlops(trainer.evaluationFlops(validation.count))
-                valError = 1 - Double(v.correct) / Double(Swift.max(v.count, 1))
-            }
-            context.append("val_error", x: Double(epoch + 1), y: valError)
-            context.progress(Double(epoch + 1) / Double(epochs), "epoch \(epoch + 1)/\(epochs)")
-        }
-        let test = trainer.evaluate(features: data.testFeatures, labels: data.testLabels, samples: Array(0..<data.testLabels.count))
-        context.addFlops(trainer.evaluationFlops(data.testLabels.count))
-        context.record("val_error", valError)
-        context.record("test_error", 1 - Double(test.correct) / Double(Swift.max(test.count, 1)))
-        if let lastLoss { context.record("train_loss", lastLoss) }
-        context.record("param_count", Double(trainer.inferenceModel.parameterCount))
-        context.record("nonfinite_batches", Double(nonFinite))
-        context.record("train_images", Double(data.trainLabels.count))
-        context.record("epochs", Double(epochs))
-        if !epochSeconds.isEmpty {
-            let sorted = epochSeconds.sorted()
-            context.record("epoch_seconds", sorted[sorted.count / 2])
-            context.record("gflops", flops / epochSeconds.reduce(0, +) / 1e9)
-        }
-        if let reg = trainer.regularizer {
-            let dims = reg.hardDimensions()
-            context.record(array: "bond_dimensions", shape: [dims.count], values: dims.map(Double.init))
-            context.record(array: "soft_bond_dimensions", shape: [dims.count], values: reg.softDimensions.scalars)
-        }
     }
 }

@@ -70,8 +70,18 @@ public struct Runner: Sendable {
 
     /// The processors available to BLAS, shared among `workers`: 2 cores and 1 worker → 2
     /// threads; 2 workers → 1 each.
-    public static func blasThreads(workers: Int, processors: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+    public static func blasThreads(workers: Int, processors: Int = availableProcessors) -> Int {
         max(1, processors / max(workers, 1))
+    }
+
+    /// The active processors, capped by an explicit `OPENBLAS_NUM_THREADS=N` in the environment
+    /// (`OPENBLAS_NUM_THREADS=1 tnbench run … --jobs 1` leaves the other cores to other work;
+    /// without the cap the in-process runner would reset BLAS to every core).
+    public static var availableProcessors: Int {
+        let active = ProcessInfo.processInfo.activeProcessorCount
+        guard let text = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"],
+              let cap = Int(text), cap >= 1 else { return active }
+        return min(active, cap)
     }
 
     /// Whether a job still has to run.
