@@ -55,7 +55,7 @@ import Darwin
 /// - smoke: 600 training images, 1 epoch, D = 2, glorot vs copy_node, both numerics; 1 seed.
 /// - ci: 15,000 of the 60,000 training images (80:20 → 12,000 train / 3,000 validation), all
 ///   10,000 test images, 10 epochs; init × D ∈ {2, 6, 10} × numerics, plus copy_node_v10 at D = 6;
-///   3 seeds. About 8 minutes with one BLAS thread on one core (78 jobs, measured 2026-12-01).
+///   3 seeds. About 5–8 minutes with one BLAS thread on one core (78 jobs, measured 2026-12-01).
 /// - paper: 60,000 (48,000/12,000), 100 epochs, D = 2…10, 10 seeds.
 ///
 /// Measured at the paper's protocol, one seed only (2026-12-01, copy_node, D = 10): under
