@@ -54,7 +54,7 @@ import TensorNetworks
 /// ## Tiers
 /// - `smoke`: 300 training and 200 test images, m = 10, 1 sweep, 2 seeds — seconds, for tests.
 /// - `ci`: 10,000 training images (a seeded subset), all 10,000 test images, m ∈ {10, 20},
-///   2 sweeps, 3 seeds (about 4 minutes on 2 cores).
+///   2 sweeps, 3 seeds (about 2 minutes on 2 cores; paper tier m = 20: 46 s per sweep).
 /// - `paper`: 60,000 / 10,000, m ∈ {10, 20, 40, 80, 120}, 3 sweeps, 3 seeds.
 /// `--config dataset=fashion-mnist` runs any tier on Fashion-MNIST (no paper baseline).
 ///
