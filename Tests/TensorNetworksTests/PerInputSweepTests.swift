@@ -74,6 +74,38 @@ import _TestSupport
         }
     }
 
+    /// A product-state start over 196 sites in single precision: the norms the canonicalization
+    /// carries into the label core (≈ √2 per site) used to overflow Float (cost 7e59, then NaN on
+    /// real MNIST); every cost now stays finite and the first bond's cost is of order one.
+    @Test func longProductStartStaysInRangeInSinglePrecision() throws {
+        var rng = Philox(seed: 59)
+        let (sites, n, c) = (196, 200, 10)
+        var cores: [Tensor<Float>] = [Tensor.randomNormal(shape: [1, 2, c, 1], using: &rng)]
+        for _ in 1..<sites { cores.append(Tensor.randomNormal(shape: [1, 2, 1], mean: 1, standardDeviation: 0.1, using: &rng)) }
+        let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: c, featureMap: map)
+        // White borders (x = 0) as in MNIST, random ink inside.
+        let pixels = Tensor<Float>(shape: [n, sites]) { p in
+            for i in 0..<n { for j in 0..<sites {
+                p[i * sites + j] = j < 20 || j >= sites - 20 ? 0 : Float(rng.nextUniform())
+            } }
+        }
+        let labels = (0..<n).map { _ in rng.nextInt(below: c) }
+        let features: Tensor<Float> = map.siteFeatures(pixels)
+        let sweeper = try TwoSiteSweeper(
+            mps: mps, features: features, labels: labels,
+            options: SweepOptions(truncation: Truncation(maxBondDimension: 4), normalization: .perInput),
+            rescaleOutputs: true)
+        var first: Double?
+        var allFinite = true
+        try sweeper.sweepRight { update in
+            if first == nil { first = update.costBefore }
+            allFinite = allFinite && update.costBefore.isFinite && update.costAfter.isFinite && update.truncationError.isFinite
+        }
+        #expect(allFinite)
+        let start = try #require(first)
+        #expect(start < 10, "first bond's cost \(start)")
+    }
+
     /// Normalized outputs differ from the raw ones by one positive factor per input, so they
     /// predict the same classes.
     @Test func normalizedOutputsAreRawOutputsScaledPerInput() throws {

@@ -38,7 +38,8 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
     /// Prepares sweeps of `mps` (label on site 0) over the training inputs.
     ///
     /// Brings sites 1…L−1 to (rescaled) right-canonical form by LQ factorizations from the right
-    /// and caches every right environment; f is unchanged unless `rescaleOutputs` is set, which
+    /// and caches every right environment; f is unchanged (with ``EnvironmentNormalization/shared``;
+    /// with `.perInput` up to one positive factor) unless `rescaleOutputs` is set, which
     /// multiplies it by one positive constant so that its outputs have the targets' scale (for a
     /// freshly initialized MPS; argmax predictions are unaffected).
     /// - Throws: ``LinearAlgebraError`` if a factorization fails.
@@ -73,6 +74,15 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             let (l, q) = try core.reshaped([dl, d * dr]).lq()
             self.mps.cores[j] = q.reshaped([q.shape[0], d, dr])
             absorbIntoLeftNeighbour(l, site: j - 1)
+            if options.normalization == .perInput {
+                // The per-input fit ignores the scale of every core right of the label, so the
+                // norms the LQ factors carry left are divided out here: otherwise their product
+                // (≈ √2 per site for a product state) overflows single precision in the label
+                // core after ~190 sites. f changes by one positive factor, which `rescaleOutputs`
+                // (or the first bond's solve) sets.
+                let norm = Double(self.mps.cores[j - 1].squaredNorm()).squareRoot()
+                if norm > 0 && norm.isFinite { self.mps.cores[j - 1] *= Scalar(1 / norm) }
+            }
             // The gauge factor moves left with the next LQ and ends in the label core.
             self.mps.cores[j - 1] *= extendRightEnvironment(site: j)
         }
