@@ -99,7 +99,8 @@ import _TestSupport
         var allFinite = true
         try sweeper.sweepRight { update in
             if first == nil { first = update.costBefore }
-            allFinite = allFinite && update.costBefore.isFinite && update.costAfter.isFinite && update.truncationError.isFinite
+            let finite = update.costBefore.isFinite && update.costAfter.isFinite && update.truncationError.isFinite
+            allFinite = allFinite && finite
         }
         #expect(allFinite)
         let start = try #require(first)

@@ -71,18 +71,19 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         for j in stride(from: sites - 1, through: 1, by: -1) {
             let core = self.mps.cores[j]
             let (dl, d, dr) = (core.shape[0], core.shape[1], core.shape[2])
-            let (l, q) = try core.reshaped([dl, d * dr]).lq()
+            var (l, q) = try core.reshaped([dl, d * dr]).lq()
             self.mps.cores[j] = q.reshaped([q.shape[0], d, dr])
-            absorbIntoLeftNeighbour(l, site: j - 1)
             if options.normalization == .perInput {
                 // The per-input fit ignores the scale of every core right of the label, so the
-                // norms the LQ factors carry left are divided out here: otherwise their product
-                // (≈ √2 per site for a product state) overflows single precision in the label
-                // core after ~190 sites. f changes by one positive factor, which `rescaleOutputs`
-                // (or the first bond's solve) sets.
-                let norm = Double(self.mps.cores[j - 1].squaredNorm()).squareRoot()
-                if norm > 0 && norm.isFinite { self.mps.cores[j - 1] *= Scalar(1 / norm) }
+                // factor L moves left with its overall size divided out (‖L‖_F² = its column
+                // count, as for an isometry's L): otherwise the sizes multiply (≈ √2 per site for
+                // a product state) and overflow single precision in the label core after ~190
+                // sites. The cores stay exact isometries; f changes by one positive factor, which
+                // `rescaleOutputs` (or the first bond's solve) sets.
+                let size = (Double(l.squaredNorm()) / Double(l.shape[1])).squareRoot()
+                if size > 0 && size.isFinite { l *= Scalar(1 / size) }
             }
+            absorbIntoLeftNeighbour(l, site: j - 1)
             // The gauge factor moves left with the next LQ and ends in the label core.
             self.mps.cores[j - 1] *= extendRightEnvironment(site: j)
         }
@@ -234,9 +235,14 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         if ridge > 0 { residual.add(bond, scaledBy: -ridge) }
         var search = residual
         var rr = Double(residual.squaredNorm())
+        // CG stops once ‖r‖ ≤ √ε·‖r₀‖: below that the residual is rounding noise, and on a
+        // singular problem (a pixel white in every image leaves directions of B undetermined)
+        // p·Ap is noise too, so α = r·r / p·Ap would add huge undetermined components to B,
+        // which the SVD then keeps as its largest singular values.
+        let floor = Double(rr) * Double(Scalar.ulpOfOne)
         var objective = costBefore + 0.5 * options.regularization * Double(bond.squaredNorm())
         for step in 0..<options.conjugateGradientSteps {
-            guard rr > 0 && rr.isFinite else { break }
+            guard rr > floor && rr.isFinite else { break }
             var q = problem.applyNormalOperator(search)
             if ridge > 0 { q.add(search, scaledBy: ridge) }
             let pq = Double(search.dot(q))
