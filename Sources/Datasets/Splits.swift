@@ -20,6 +20,15 @@ public enum Splits {
         return (permutation[validationCount...].sorted(), permutation[..<validationCount].sorted())
     }
 
+    /// `size` indices of `0..<count` drawn uniformly without replacement, in ascending order; all
+    /// of them (and `rng` untouched) when `size ≥ count`.
+    /// - Parameter rng: advanced by one permutation of `count` when a subset is drawn.
+    public static func subset(of count: Int, size: Int, rng: inout Philox) -> [Int] {
+        precondition(count >= 0 && size >= 0, "subset needs count ≥ 0 and size ≥ 0, got \(count), \(size)")
+        guard size < count else { return Array(0..<count) }
+        return rng.permutation(count).prefix(size).sorted()
+    }
+
     /// A split that keeps every class's proportion: for each class `c` (in increasing order)
     /// its indices are shuffled and the first `round(n_c · validationFraction)` go to validation.
     /// So each class's share differs between the parts by at most one row per class.

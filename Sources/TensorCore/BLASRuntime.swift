@@ -45,7 +45,7 @@ public enum BLASRuntime {
     /// whose instructions `/proc/cpuinfo` reports. It returns `nil` when the variable is already set,
     /// when OpenBLAS chose anything but `Prescott`, or when the flags cannot be read.
     public static func recommendedCoreType(cpuFlags: Set<String>? = nil) -> String? {
-        guard ProcessInfoEnvironment.value("OPENBLAS_CORETYPE") == nil,
+        guard getenv("OPENBLAS_CORETYPE") == nil,
               coreName.lowercased() == "prescott",
               let flags = cpuFlags ?? currentCPUFlags() else { return nil }
         return coreType(forCPUFlags: flags)
@@ -73,14 +73,6 @@ public enum BLASRuntime {
             return Set(text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         }
         return nil
-    }
-}
-
-/// Environment lookup without Foundation (TensorCore depends on libc only).
-enum ProcessInfoEnvironment {
-    static func value(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
     }
 }
 

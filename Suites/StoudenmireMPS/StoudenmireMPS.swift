@@ -160,8 +160,7 @@ public struct StoudenmireMPSSuite: Suite {
         let (train, test) = try context.measure("load") {
             let train = try ImageSet.load(dataset, split: .train, dataDirectory: context.dataDirectory)
             let test = try ImageSet.load(dataset, split: .test, dataDirectory: context.dataDirectory)
-            let trainCount = Swift.min(setting("train_count"), train.count)
-            let subset = trainCount < train.count ? Array(dataRNG.permutation(train.count).prefix(trainCount)).sorted() : Array(0..<train.count)
+            let subset = Splits.subset(of: train.count, size: setting("train_count"), rng: &dataRNG)
             return (train.subset(subset).averagePooled(2), test.prefix(Swift.min(setting("test_count"), test.count)).averagePooled(2))
         }
         let trainFeatures: Tensor<Float> = map.siteFeatures(train.flattened(order: order))
@@ -171,9 +170,7 @@ public struct StoudenmireMPSSuite: Suite {
         // The starting MPS, built from a seeded subset of the training images (all of them
         // below `init_count`), with the label on site 0.
         var initRNG = context.rng("init")
-        let initCount = Swift.min(setting("init_count"), train.count)
-        let initImages = initCount < train.count
-            ? Array(initRNG.permutation(train.count).prefix(initCount)).sorted() : Array(0..<train.count)
+        let initImages = Splits.subset(of: train.count, size: setting("init_count"), rng: &initRNG)
         let initial: MPSClassifier<Float> = try context.measure("init") {
             let subset = train.subset(initImages)
             return try MPSClassifier.principalSubspaces(

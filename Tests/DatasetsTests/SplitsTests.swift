@@ -32,6 +32,21 @@ import Testing
         #expect(a == b)
     }
 
+    /// A seeded subset: distinct sorted indices, the same per seed; the whole range when the size
+    /// reaches the count, without touching the generator.
+    @Test func subsetIsSortedDistinctAndSeeded() {
+        var a = Philox(seed: 5), b = Philox(seed: 5)
+        let first = Splits.subset(of: 100, size: 30, rng: &a)
+        #expect(first.count == 30 && Set(first).count == 30 && first == first.sorted() && first.allSatisfy { (0..<100).contains($0) })
+        #expect(Splits.subset(of: 100, size: 30, rng: &b) == first)
+        var c = Philox(seed: 6)
+        #expect(Splits.subset(of: 100, size: 30, rng: &c) != first)
+        var d = Philox(seed: 5)
+        #expect(Splits.subset(of: 10, size: 10, rng: &d) == Array(0..<10))
+        var untouched = Philox(seed: 5)
+        #expect(d.nextUniform() == untouched.nextUniform())
+    }
+
     @Test func trainValidationSizesAndDeterminism() {
         var a = Philox(seed: 11), b = Philox(seed: 11)
         let first = Splits.trainValidation(count: 1000, validationFraction: 0.1, rng: &a)

@@ -20,9 +20,8 @@ final class BondProblem<Scalar: BLASScalar> {
     let dl: Int, d: Int, c: Int, dr: Int
     let chunkSize: Int
     let workers: Int
-    /// Flops of all passes so far, and of the most recent one.
+    /// Flops of all passes so far.
     private(set) var flops: Double = 0
-    private(set) var lastPassFlops: Double = 0
 
     /// Per worker: aₙ rows, bₙ rows and T (then Z) rows for one chunk, and (for workers after
     /// the first) a private accumulator of the adjoint.
@@ -129,7 +128,6 @@ final class BondProblem<Scalar: BLASScalar> {
         }}}}}}}}
         let total = passFlops.reduce(0, +) + (accumulate ? Double((workers - 1) * bondSize) : 0)
         flops += total
-        lastPassFlops = total
         return costs.reduce(0, +) / Double(Swift.max(n, 1))
     }
 
