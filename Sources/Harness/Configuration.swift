@@ -91,28 +91,21 @@ public struct Configuration: Hashable, Sendable, Codable, CustomStringConvertibl
         }
     }
 
-    /// The integer value of `key`. - Precondition: present and integral.
-    public func int(_ key: String) -> Int {
+    /// The integer value of `key`, or `nil` when it is absent or not integral. A suite reads its
+    /// inputs through ``RunContext/parameters``, which throws a ``SuiteInputError`` instead.
+    public func int(_ key: String) -> Int? {
         switch values[key] {
         case .int(let i)?: return i
-        case .double(let d)? where d == d.rounded(): return Int(d)
-        default: preconditionFailure("configuration \(name) has no integer '\(key)'")
+        case .double(let d)? where d == d.rounded() && abs(d) < 9.0e15: return Int(d)
+        default: return nil
         }
     }
 
-    /// The numeric value of `key`. - Precondition: present and numeric.
-    public func double(_ key: String) -> Double {
-        guard let value = values[key]?.numericValue else {
-            preconditionFailure("configuration \(name) has no number '\(key)'")
-        }
-        return value
-    }
+    /// The numeric value of `key`, or `nil` when it is absent or not a number.
+    public func double(_ key: String) -> Double? { values[key]?.numericValue }
 
-    /// The string value of `key`. - Precondition: present.
-    public func string(_ key: String) -> String {
-        guard let value = values[key] else { preconditionFailure("configuration \(name) has no '\(key)'") }
-        return value.description
-    }
+    /// The value of `key` as text, or `nil` when it is absent.
+    public func string(_ key: String) -> String? { values[key]?.description }
 
     /// The Cartesian product of the given axes, as configurations.
     public static func grid(_ axes: [(String, [ConfigurationValue])]) -> [Configuration] {

@@ -12,19 +12,25 @@ import Darwin
 /// A context belongs to one job on one thread. What is recorded here is what the harness
 /// stores in the job's HDF5 record: final scalars (``record(_:_:)``), curves per epoch or sweep
 /// (``append(_:x:y:)``), arrays such as spectra or trained cores (``record(array:shape:values:attributes:)``),
-/// floating-point work (``addFlops(_:)``) and named timers (``measure(_:_:)``).
+/// floating-point work (``addFlops(_:)``) and named timers (``measure(_:_:)``, which also returns
+/// the seconds it measured).
+///
+/// Inputs are read through typed accessors that throw ``SuiteInputError``:
+/// ``settings`` (the tier's) and ``parameters`` (the configuration's values).
 public final class RunContext {
     public let suite: String
     public let tier: Tier
     public let configuration: Configuration
     public let seed: Int
-    /// The tier's settings (``TierPlan/settings``).
-    public let settings: [String: ConfigurationValue]
+    /// The tier's settings (``TierPlan/settings``), typed and checked.
+    public let settings: NamedValues
+    /// The configuration's values (`m`, `init`, `D`…), typed and checked.
+    public let parameters: NamedValues
     /// Where provisioned data sets live (see `tnbench data`).
     public let dataDirectory: String
 
-    /// The recorded results, in the order they were recorded.
-    public private(set) var record: RunRecord
+    /// What the job has recorded so far.
+    public private(set) var recorded: RunRecord
 
     private let progressHandler: (@Sendable (Double, String) -> Void)?
     private let isCancelled: (@Sendable () -> Bool)?
@@ -39,11 +45,12 @@ public final class RunContext {
         self.tier = tier
         self.configuration = configuration
         self.seed = seed
-        self.settings = settings
+        self.settings = NamedValues(suite: suite, role: .setting, values: settings)
+        self.parameters = NamedValues(suite: suite, role: .configuration, values: configuration.values)
         self.dataDirectory = dataDirectory
         self.progressHandler = progress
         self.isCancelled = isCancelled
-        self.record = RunRecord()
+        self.recorded = RunRecord()
     }
 
     // MARK: Randomness
@@ -60,11 +67,11 @@ public final class RunContext {
     // MARK: Recording
 
     /// Records a final scalar (a metric of ``Suite/metrics`` or any other named value).
-    public func record(_ name: String, _ value: Double) { record.scalars[name] = value }
+    public func record(_ name: String, _ value: Double) { recorded.scalars[name] = value }
 
     /// Appends a point (x = epoch, sweep, half-sweep…) to a named curve.
     public func append(_ curve: String, x: Double, y: Double) {
-        record.curves[curve, default: Curve()].append(x: x, y: y)
+        recorded.curves[curve, default: Curve()].append(x: x, y: y)
     }
 
     /// Records an array (a spectrum along the chain, a trained core, a decision field…).
@@ -72,7 +79,7 @@ public final class RunContext {
         array name: String, shape: [Int], values: [Double], attributes: [String: ConfigurationValue] = [:]
     ) {
         precondition(shape.reduce(1, *) == values.count, "array \(name): shape \(shape) does not hold \(values.count) values")
-        record.arrays[name] = RecordedArray(shape: shape, data: .float64(values), attributes: attributes)
+        recorded.arrays[name] = RecordedArray(shape: shape, data: .float64(values), attributes: attributes)
     }
 
     /// Records a single-precision array without widening it.
@@ -80,7 +87,7 @@ public final class RunContext {
         array name: String, shape: [Int], values: [Float], attributes: [String: ConfigurationValue] = [:]
     ) {
         precondition(shape.reduce(1, *) == values.count, "array \(name): shape \(shape) does not hold \(values.count) values")
-        record.arrays[name] = RecordedArray(shape: shape, data: .float32(values), attributes: attributes)
+        recorded.arrays[name] = RecordedArray(shape: shape, data: .float32(values), attributes: attributes)
     }
 
     /// Records a tensor as an array.
@@ -95,21 +102,29 @@ public final class RunContext {
     }
 
     /// Sets a run-level attribute (a fact about the run that is not a metric: "label_site", "feature_map").
-    public func setAttribute(_ name: String, _ value: ConfigurationValue) { record.attributes[name] = value }
+    public func setAttribute(_ name: String, _ value: ConfigurationValue) { recorded.attributes[name] = value }
 
     /// Adds floating-point operations to the job's count.
-    public func addFlops(_ count: Double) { record.flops += count }
+    public func addFlops(_ count: Double) { recorded.flops += count }
 
-    /// Runs `body`, adding its wall-clock seconds to the named timer, and returns its result.
+    /// Runs `body`, adds its wall-clock seconds to the named timer, and returns its result
+    /// together with those seconds.
+    ///
+    /// ```swift
+    /// let seconds = try context.measure("epoch") { try trainer.trainEpoch() }.seconds
+    /// let data = try context.measure("load") { try load() }.value
+    /// ```
     @discardableResult
-    public func measure<T>(_ timer: String, _ body: () throws -> T) rethrows -> T {
+    public func measure<T>(_ timer: String, _ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
         let start = monotonicSeconds()
-        defer { record.timers[timer, default: 0] += monotonicSeconds() - start }
-        return try body()
+        let value = try body()
+        let seconds = monotonicSeconds() - start
+        recorded.timers[timer, default: 0] += seconds
+        return (value, seconds)
     }
 
-    /// Seconds on a monotonic clock, for suites that time pieces themselves.
-    public func monotonicSeconds() -> Double {
+    /// Seconds on a monotonic clock.
+    func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

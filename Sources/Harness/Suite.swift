@@ -27,8 +27,9 @@ public protocol Suite: Sendable {
     func plan(for tier: Tier) -> TierPlan
 
     /// Runs one job: trains and evaluates one configuration under one seed, recording through
-    /// `context`. Throwing records the job as failed (``Divergence`` as diverged) with the
-    /// error's description; the other jobs go on.
+    /// `context`. Throwing records the job with the error's description and the other jobs go
+    /// on: ``SuiteInputError`` (a bad configuration value or setting) as *failed*, ``Divergence``
+    /// (non-finite numbers in training) as *diverged*, anything else as *failed*.
     func run(_ context: RunContext) throws
 
     /// Cross-configuration statements the paper makes (for example "copy-node trains where Glorot
@@ -68,7 +69,7 @@ public struct PaperReference: Codable, Sendable, Hashable {
     public var year: Int
     /// The arXiv identifier, when there is one: `"1605.05775"`.
     public var arxiv: String?
-    /// The id of the result in `shared/paper-baselines.json`.
+    /// The result's id in the paper-baseline catalogue (`Baselines/papers/paper-baselines.json`).
     public var baselineID: String
 
     public init(title: String, authors: String, year: Int, arxiv: String? = nil, baselineID: String) {
@@ -158,13 +159,10 @@ public struct MetricSummary: Sendable {
     }
 
     public var n: Int { values.count }
-    public var mean: Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
-    /// The sample standard deviation (n − 1); NaN for fewer than two values.
-    public var standardDeviation: Double {
-        guard values.count > 1 else { return .nan }
-        let m = mean
-        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
-    }
+    /// The mean over seeds (``Statistics/mean(_:)``).
+    public var mean: Double { Statistics.mean(values) }
+    /// The sample standard deviation over seeds, n − 1 (``Statistics/standardDeviation(_:)``); NaN for n < 2.
+    public var standardDeviation: Double { Statistics.standardDeviation(values) }
 }
 
 /// A cross-configuration statement of the paper checked on our results.

@@ -178,12 +178,9 @@ public struct CopyNodeInitSuite: Suite {
     }
 
     public func run(_ context: RunContext) throws {
-        let configuration = context.configuration
-        let initName = configuration.string("init")
-        let bond = configuration.int("D")
-        guard let numerics = ContractionNumerics(rawValue: configuration.string("numerics")) else {
-            throw Divergence("unknown numerics '\(configuration.string("numerics"))'")
-        }
+        let initName = try context.parameters.string("init")
+        let bond = try context.parameters.int("D", in: 1...)
+        let numerics = try context.parameters.choice("numerics", as: ContractionNumerics.self)
         let data = try MNISTTask.load(context)
         var rng = context.rng("init")
         let model: MPSClassifier<Float>
@@ -228,7 +225,7 @@ public struct CopyNodeInitSuite: Suite {
         // loosened to 0.8 after a run and is restored here.)
         for numerics in ["plain", "logscaled"] {
             let plateau = mean("val_error", ["numerics": .string(numerics)])
-                .filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init")) }
+                .filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init") ?? "") }
             let copy = mean("val_error", ["numerics": .string(numerics), "init": "copy_node"])
             let holds: Bool? = plateau.isEmpty || copy.isEmpty
                 ? nil : plateau.allSatisfy { $0.mean > 0.8 } && copy.allSatisfy { $0.mean < 0.5 }
@@ -237,8 +234,8 @@ public struct CopyNodeInitSuite: Suite {
                 holds: holds, detail: (plateau + copy).map(describe).joined(separator: "; ")))
         }
         // Whether the plateau is a float artifact: trains under logscaled but not under plain.
-        let plainStuck = mean("val_error", ["numerics": "plain"]).filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init")) }
-        let scaledStuck = mean("val_error", ["numerics": "logscaled"]).filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init")) }
+        let plainStuck = mean("val_error", ["numerics": "plain"]).filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init") ?? "") }
+        let scaledStuck = mean("val_error", ["numerics": "logscaled"]).filter { ["glorot", "he", "lecun"].contains($0.configuration.string("init") ?? "") }
         if !plainStuck.isEmpty && !scaledStuck.isEmpty {
             let artifact = plainStuck.allSatisfy { $0.mean > 0.8 } && scaledStuck.contains { $0.mean < 0.5 }
             findings.append(Finding(
@@ -251,7 +248,7 @@ public struct CopyNodeInitSuite: Suite {
                         + "(see init_log10_output). " + scaledStuck.map(describe).joined(separator: "; ")))
         }
         // Copy-node at D ≥ 6 beats 5% test error — judged only at the paper's data size and epochs.
-        let copyTest = mean("test_error", ["init": "copy_node", "numerics": "plain"]).filter { $0.configuration.int("D") >= 6 }
+        let copyTest = mean("test_error", ["init": "copy_node", "numerics": "plain"]).filter { ($0.configuration.int("D") ?? 0) >= 6 }
         let images = mean("train_images", [:]).map(\.mean).min() ?? 0
         let epochs = mean("epochs", [:]).map(\.mean).min() ?? 0
         findings.append(Finding(

@@ -90,11 +90,10 @@ public struct MNISTTask {
             try context.checkCancellation()
             if !frozen {
                 let batches = schedule.batches(epoch: epoch, rng: shuffle)
-                let start = context.monotonicSeconds()
-                let report = context.measure("epoch") {
+                let (report, seconds) = context.measure("epoch") {
                     trainer.trainEpoch(features: data.trainFeatures, labels: data.trainLabels, batches: batches)
                 }
-                epochSeconds.append(context.monotonicSeconds() - start)
+                epochSeconds.append(seconds)
                 flops += report.flops
                 context.addFlops(report.flops)
                 if report.nonFiniteBatches > 0 && nonFinite == 0 { context.record("diverged_epoch", Double(epoch + 1)) }
@@ -104,7 +103,7 @@ public struct MNISTTask {
                 if report.nonFiniteBatches == report.batches { frozen = true }
                 let v = context.measure("evaluate") {
                     trainer.evaluate(features: data.validationFeatures, labels: data.validationLabels, samples: validation)
-                }
+                }.value
                 context.addFlops(trainer.evaluationFlops(validation.count))
                 valError = 1 - Double(v.correct) / Double(Swift.max(v.count, 1))
             }

@@ -129,8 +129,8 @@ public struct RankRegularizationSuite: Suite {
     }
 
     public func run(_ context: RunContext) throws {
-        let bond = context.configuration.int("D_max")
-        let regularized = context.configuration.string("model") == "rank_regularized"
+        let bond = try context.parameters.int("D_max", in: 1...)
+        let regularized = try context.parameters.string("model") == "rank_regularized"
         let data = try MNISTTask.load(context)
         var rng = context.rng("init")
         let dense = CopyNodeInitialization.randomDenseSites(

@@ -143,8 +143,8 @@ public struct TNNClassificationSuite: Suite {
     }
 
     public func run(_ context: RunContext) throws {
-        let dataset = context.configuration.string("dataset")
-        let bondDimension = context.configuration.int("D")
+        let dataset = try context.parameters.string("dataset")
+        let bondDimension = try context.parameters.int("D")
         func setting(_ key: String) -> Int {
             guard case .int(let value)? = context.settings[key] else { preconditionFailure("TNNClassification: missing setting \(key)") }
             return value
@@ -191,7 +191,7 @@ public struct TNNClassificationSuite: Suite {
             try context.checkCancellation()
             let report: TNNTrainer.SweepReport
             do {
-                report = try context.measure("train") { try trainer.sweep(&network, inputs: train.features, targets: targets) }
+                report = try context.measure("train") { try trainer.sweep(&network, inputs: train.features, targets: targets) }.value
             } catch let error as TNNTrainingError {
                 throw Divergence("\(error) at sweep \(sweep)")
             }
@@ -208,13 +208,13 @@ public struct TNNClassificationSuite: Suite {
         guard let final = lastReport else { return }
 
         // Finals.
-        let trainSeconds = context.record.timers["train"] ?? 0
+        let trainSeconds = context.recorded.timers["train"] ?? 0
         context.record("loss", final.loss)
         context.record("train_accuracy", Self.accuracy(final.output, train.labels))
         context.record("test_accuracy", Self.accuracy(network(test.features), test.labels))
         context.record("entropy_max", final.entropyMax)
         context.record("sweep_seconds", trainSeconds / Double(sweeps))
-        context.record("gflops", trainSeconds > 0 ? context.record.flops / trainSeconds / 1e9 : 0)
+        context.record("gflops", trainSeconds > 0 ? context.recorded.flops / trainSeconds / 1e9 : 0)
         context.record("parameters", Double(network.parameterCount))
         let bondCount = final.bonds[0].count
         context.record(array: "entropy", shape: [sweeps, bondCount], values: entropyRows)

@@ -179,8 +179,8 @@ public struct TNNRegressionSuite: Suite {
     }
 
     public func run(_ context: RunContext) throws {
-        let dataset = context.configuration.string("dataset")
-        let bondDimension = context.configuration.int("D")
+        let dataset = try context.parameters.string("dataset")
+        let bondDimension = try context.parameters.int("D")
         func setting(_ key: String) -> Int {
             guard case .int(let value)? = context.settings[key] else { preconditionFailure("TNNRegression: missing setting \(key)") }
             return value
@@ -208,7 +208,7 @@ public struct TNNRegressionSuite: Suite {
             noiseHalfWidth = 0.2
             data = Synthetic.noisySine(count: count, noise: noiseHalfWidth, rng: &dataRNG)
             (truth, domain) = ({ sin($0) }, (0, 2 * Double.pi))
-            let output: Activation = context.configuration.string("output") == "relu" ? .relu : .linear
+            let output: Activation = try context.parameters.string("output") == "relu" ? .relu : .linear
             layers += [try tnLayer(.linear), try tnLayer(.sigmoid), try tnLayer(.sigmoid),
                        .dense(Dense(inputSize: 64, units: 1, activation: output, using: &initRNG))]
         default:
@@ -229,7 +229,7 @@ public struct TNNRegressionSuite: Suite {
             try context.checkCancellation()
             let report: TNNTrainer.SweepReport
             do {
-                report = try context.measure("train") { try trainer.sweep(&network, inputs: data.features, targets: targets) }
+                report = try context.measure("train") { try trainer.sweep(&network, inputs: data.features, targets: targets) }.value
             } catch let error as TNNTrainingError {
                 throw Divergence("\(error) at sweep \(sweep)")
             }
@@ -247,19 +247,19 @@ public struct TNNRegressionSuite: Suite {
         let xs = (0..<gridCount).map { domain.0 + (domain.1 - domain.0) * Double($0) / Double(gridCount - 1) }
         let fit = network(Tensor(shape: [gridCount, 1], scalars: xs)).scalars
         let mse = zip(fit, xs).reduce(0.0) { $0 + ($1.0 - truth($1.1)) * ($1.0 - truth($1.1)) } / Double(gridCount)
-        let trainSeconds = context.record.timers["train"] ?? 0
+        let trainSeconds = context.recorded.timers["train"] ?? 0
         context.record("mse", mse)
         context.record("train_mse", final.loss)
         context.record("noise_variance", noiseHalfWidth * noiseHalfWidth / 3)
         context.record("entropy_max", final.entropyMax)
         context.record("stability_ratio_final",
                        try Self.outputStabilityRatio(network, inputs: data.features, learningRate: learningRate))
-        if dataset == "sine" && context.configuration.string("output") == "relu" {
+        if try dataset == "sine" && context.parameters.string("output") == "relu" {
             context.record("nonnegative_floor",
                            xs.reduce(0.0) { $0 + Swift.min(truth($1), 0) * Swift.min(truth($1), 0) } / Double(gridCount))
         }
         context.record("sweep_seconds", trainSeconds / Double(sweeps))
-        context.record("gflops", trainSeconds > 0 ? context.record.flops / trainSeconds / 1e9 : 0)
+        context.record("gflops", trainSeconds > 0 ? context.recorded.flops / trainSeconds / 1e9 : 0)
         context.record("parameters", Double(network.parameterCount))
         if dataset == "line" {
             let lineXs = (0...100).map { Double($0) / 100 }

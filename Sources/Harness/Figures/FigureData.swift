@@ -42,13 +42,13 @@ struct FigureData {
             for key in groups.keys.sorted() {
                 var line = Series(title: key.isEmpty ? metric : key, points: [])
                 var n = 0
-                for configuration in groups[key]!.sorted(by: { $0.double(x) < $1.double(x) }) {
+                for configuration in groups[key]!.sorted(by: { $0.double(x)! < $1.double(x)! }) {
                     let values = seeds(configuration).compactMap { $0.record.scalars[metric] }.filter(\.isFinite)
                     guard !values.isEmpty else { continue }
                     n = max(n, values.count)
                     let old = reference?.values(for: metric, configuration)
                     line.points.append((
-                        configuration.double(x), Statistics.mean(values), values.count > 1 ? Statistics.standardDeviation(values) : 0,
+                        configuration.double(x)!, Statistics.mean(values), values.count > 1 ? Statistics.standardDeviation(values) : 0,
                         values.count, old.map(Statistics.mean), old.map { $0.count > 1 ? Statistics.standardDeviation($0) : 0 }))
                 }
                 line.title += " (n=\(n))"

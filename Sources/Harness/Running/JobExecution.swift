@@ -12,8 +12,9 @@ public enum JobOutcome: Sendable {
 public enum JobExecution {
     /// Runs `suite` on one job with a fresh ``RunContext`` and turns what happened into a record:
     /// a normal return is *completed* unless a recorded scalar is not finite (*diverged*);
-    /// ``Divergence`` is *diverged*; `CancellationError` is ``JobOutcome/cancelled``; any other
-    /// error is *failed* with the error's description. Never throws.
+    /// ``Divergence`` is *diverged*; `CancellationError` is ``JobOutcome/cancelled``;
+    /// ``SuiteInputError`` (bad input) and any other error are *failed* with the error's
+    /// one-line description. Never throws.
     public static func run(
         _ planned: PlannedJob, tier: Tier, dataDirectory: String,
         progress: (@Sendable (Double, String) -> Void)? = nil,
@@ -28,7 +29,7 @@ public enum JobExecution {
         var message = ""
         do {
             try planned.suite.run(context)
-            if let bad = context.record.scalars.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite }) {
+            if let bad = context.recorded.scalars.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite }) {
                 status = .diverged
                 message = "recorded a non-finite scalar: \(bad.key) = \(bad.value)"
             }
@@ -37,13 +38,16 @@ public enum JobExecution {
             message = divergence.message
         } catch is CancellationError {
             return .cancelled
+        } catch let input as SuiteInputError {
+            status = .failed
+            message = input.description
         } catch {
             status = .failed
             message = String(describing: error)
         }
         let wall = context.monotonicSeconds() - start
         return .finished(JobRecord(
-            job: planned.job, tier: tier, status: status, message: message, record: context.record,
+            job: planned.job, tier: tier, status: status, message: message, record: context.recorded,
             settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(startDate),
             endTime: Timestamp.now(), wallSeconds: wall))
     }

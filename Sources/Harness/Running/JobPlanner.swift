@@ -72,6 +72,7 @@ public enum JobPlanner {
                 if !kept.isEmpty {
                     configurations = kept
                 } else {
+                    try checkSubstitution(key: key, values: wanted, into: plan.configurations, of: suite, tier: tier)
                     var substituted: [Configuration] = []
                     for configuration in configurations {
                         for value in wanted {
@@ -92,6 +93,32 @@ public enum JobPlanner {
             }
         }
         return jobs
+    }
+
+    /// Rejects a substituted value whose type differs from the grid's: `--config m=abc` where
+    /// every grid value of `m` is an integer, or `m=2.5` where they are integers.
+    static func checkSubstitution(
+        key: String, values: [ConfigurationValue], into grid: [Configuration], of suite: any Suite, tier: Tier
+    ) throws {
+        let existing = grid.compactMap { $0[key] }
+        guard !existing.isEmpty else { return }
+        let shown = Array(Set(existing)).sorted().map(\.description).joined(separator: ", ")
+        let allIntegers = existing.allSatisfy { if case .int = $0 { true } else { false } }
+        let allNumbers = existing.allSatisfy { $0.numericValue != nil }
+        for value in values {
+            let fits: Bool
+            switch value {
+            case .int: fits = allNumbers
+            case .double(let d): fits = allNumbers && (!allIntegers || d == d.rounded())
+            case .string: fits = !allNumbers
+            }
+            guard fits else {
+                let kind = allIntegers ? "an integer" : "a number"
+                throw HarnessError(
+                    .invalidConfiguration,
+                    "\(suite.name): --config \(key)=\(value): '\(key)' takes \(kind) (the \(tier.rawValue) grid has \(shown))")
+            }
+        }
     }
 
     /// The suites named on the command line (`all` selects every one), in registry order.
