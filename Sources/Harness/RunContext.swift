@@ -64,6 +64,16 @@ public final class RunContext {
         Philox(seed: randomKey, stream: RandomKey.derive(stream))
     }
 
+    /// A random stream shared by the configurations that differ from this one only in `keys`:
+    /// the stream of the configuration with those keys removed. For paired comparisons — two
+    /// training strategies that start from the same data and the same initial network under a
+    /// seed — and for adding an axis to a grid without changing the existing configurations' draws.
+    public func rng(_ stream: String, sharedAcross keys: Set<String>) -> Philox {
+        var shared = configuration
+        for key in keys { shared[key] = nil }
+        return Philox(seed: RandomKey.derive(suite, shared.name, seed), stream: RandomKey.derive(stream))
+    }
+
     // MARK: Recording
 
     /// Records a final scalar (a metric of ``Suite/metrics`` or any other named value).
