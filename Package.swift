@@ -20,12 +20,6 @@ let suiteDependencies: [Target.Dependency] = [
     "TensorCore", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
 ]
 
-/// Suites that share a paper share its code: RankRegularization trains with CopyNodeInit's
-/// `MNISTTask` (Barratt, Dborin & Wright), so it depends on that suite's target.
-let suiteSiblings: [String: [Target.Dependency]] = [
-    "RankRegularization": ["CopyNodeInit"],
-]
-
 let package = Package(
     name: "TNBench",
     platforms: [.macOS(.v14)],
@@ -52,7 +46,7 @@ let package = Package(
 
         // Numerical core and models.
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "TensorNetworks", dependencies: ["TensorCore"]),
+        .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets"]),
         .target(
             name: "NeuralLayers", dependencies: ["TensorCore", "TensorNetworks"]),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"]),
@@ -81,7 +75,7 @@ let package = Package(
     ]
         + suiteNames.map { name in
             .target(
-                name: name, dependencies: suiteDependencies + suiteSiblings[name, default: []],
+                name: name, dependencies: suiteDependencies,
                 path: "Suites/\(name)")
         }
 )

@@ -1,11 +1,5 @@
 import TensorCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Everything one job (suite × configuration × seed) gets from the harness: its identity and
 /// settings, its random streams, and a recorder for what it measures.
 ///
@@ -133,12 +127,20 @@ public final class RunContext {
         return (value, seconds)
     }
 
-    /// Seconds on a monotonic clock.
-    func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    /// Records what a library routine measured, under its names: scalars, curve points
+    /// (appended), arrays, timers (added) and flops (added).
+    public func record(_ measurements: Measurements) {
+        for (name, value) in measurements.scalars { recorded.scalars[name] = value }
+        for (name, curve) in measurements.curves {
+            precondition(curve.x.count == curve.y.count, "curve \(name): \(curve.x.count) x values for \(curve.y.count) y values")
+            for (x, y) in zip(curve.x, curve.y) { append(name, x: x, y: y) }
+        }
+        for (name, array) in measurements.arrays { record(array: name, shape: array.shape, values: array.values) }
+        for (name, seconds) in measurements.timers { recorded.timers[name, default: 0] += seconds }
+        recorded.flops += measurements.flops
     }
+
+    func monotonicSeconds() -> Double { MonotonicClock.seconds() }
 
     // MARK: Progress and cancellation
 

@@ -34,12 +34,7 @@ enum KernelFlops {
 
 // MARK: - Timing
 
-/// Seconds on the monotonic clock (`CLOCK_MONOTONIC`: never steps with the wall clock).
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
+func monotonicSeconds() -> Double { MonotonicClock.seconds() }
 
 /// How a kernel is timed: `warmUps` untimed calls, then `repetitions` timings, each of enough
 /// back-to-back calls to last at least `minimumSeconds` (so a 2 µs kernel is not timed by one

@@ -151,25 +151,25 @@ public struct CopyNodeInitSuite: Suite {
             return TierPlan(
                 configurations: Configuration.grid([("init", ["glorot", "copy_node"]), ("D", [2]), ("numerics", numerics)]),
                 seeds: 1, summary: "600 images (480/120), 1 epoch, D = 2",
-                settings: settings(trainPool: 600, testImages: 200, epochs: 1))
+                settings: settings(trainCount: 600, testCount: 200, epochs: 1))
         case .ci:
             let grid = Configuration.grid([("init", inits), ("D", [2, 6, 10]), ("numerics", numerics)])
             let literal = Configuration.grid([("init", ["copy_node_v10"]), ("D", [6]), ("numerics", numerics)])
             return TierPlan(
                 configurations: grid + literal, seeds: 3,
                 summary: "15,000 images (12,000/3,000), 10,000 test, 10 epochs, D ∈ {2, 6, 10}",
-                settings: settings(trainPool: 15_000, testImages: 10_000, epochs: 10))
+                settings: settings(trainCount: 15_000, testCount: 10_000, epochs: 10))
         case .paper:
             return TierPlan(
                 configurations: Configuration.grid([("init", inits), ("D", (2...10).map { .int($0) }), ("numerics", numerics)]),
                 seeds: 10, summary: "60,000 images (48,000/12,000), 10,000 test, 100 epochs, D = 2…10",
-                settings: settings(trainPool: 60_000, testImages: 10_000, epochs: 100))
+                settings: settings(trainCount: 60_000, testCount: 10_000, epochs: 100))
         }
     }
 
-    private func settings(trainPool: Int, testImages: Int, epochs: Int) -> [String: ConfigurationValue] {
+    private func settings(trainCount: Int, testCount: Int, epochs: Int) -> [String: ConfigurationValue] {
         [
-            "train_pool": .int(trainPool), "validation_fraction": 0.2, "test_images": .int(testImages),
+            "train_count": .int(trainCount), "validation_fraction": 0.2, "test_count": .int(testCount),
             "epochs": .int(epochs), "batch_size": 32, "learning_rate": 1e-3, "adam_epsilon": 1e-7,
             "dense_nodes": 8, "dense_site_rule": "output node + random",
             "copy_vector": "(1,0.8), output calibrated to median 0.087 on 1,000 training images; copy_node_v10: (1,0), uncalibrated",
@@ -177,35 +177,60 @@ public struct CopyNodeInitSuite: Suite {
         ]
     }
 
+    /// The initializers of the `init` axis.
+    enum InitializerName: String, CaseIterable {
+        case glorot, he, lecun
+        case copyNode = "copy_node"
+        case copyNodeV10 = "copy_node_v10"
+    }
+
     public func run(_ context: RunContext) throws {
-        let initName = try context.parameters.string("init")
+        let settings = context.settings
+        let initializer = try context.parameters.choice("init", as: InitializerName.self)
         let bond = try context.parameters.int("D", in: 1...)
         let numerics = try context.parameters.choice("numerics", as: ContractionNumerics.self)
-        let data = try MNISTTask.load(context)
+        let options = MPSGradientTask.Options(
+            epochs: try settings.int("epochs", in: 1...), batchSize: try settings.int("batch_size", in: 1...),
+            learningRate: try settings.double("learning_rate", in: 0...), adamEpsilon: try settings.double("adam_epsilon", in: 0...),
+            numerics: numerics)
+        var splitRNG = context.rng("split")
+        let task = try context.measure("load") {
+            try MPSGradientTask.load(
+                trainCount: try settings.int("train_count", in: 1...), testCount: try settings.int("test_count", in: 1...),
+                validationFraction: try settings.double("validation_fraction", in: 0...1),
+                dataDirectory: context.dataDirectory, splitRNG: &splitRNG)
+        }.value
         var rng = context.rng("init")
         let model: MPSClassifier<Float>
-        switch initName {
-        case "glorot", "he", "lecun":
+        switch initializer {
+        case .glorot, .he, .lecun:
             model = MatchedInitializer.mps(
-                target: VarianceTarget(rawValue: initName)!, siteCount: data.sites, bondDimension: bond,
-                labelCount: 10, featureMap: .trigonometric, using: &rng)
-        case "copy_node", "copy_node_v10":
+                target: VarianceTarget(rawValue: initializer.rawValue)!, siteCount: task.sites, bondDimension: bond,
+                labelCount: 10, featureMap: task.featureMap, using: &rng)
+        case .copyNode, .copyNodeV10:
             let dense = CopyNodeInitialization.randomDenseSites(
-                count: context.settings["dense_nodes"]?.numericValue.map { Int($0) } ?? 8, siteCount: data.sites, using: &rng)
-            let literal = initName == "copy_node_v10"
+                count: try settings.int("dense_nodes", in: 1...), siteCount: task.sites, using: &rng)
+            let literal = initializer == .copyNodeV10
             let scheme = CopyNodeInitialization(denseSites: dense, vector: literal ? .paper : .damped)
-            let raw: MPSClassifier<Float> = scheme.mps(siteCount: data.sites, bondDimension: bond, labelCount: 10,
-                                                       featureMap: .trigonometric, using: &rng)
+            let raw: MPSClassifier<Float> = scheme.mps(siteCount: task.sites, bondDimension: bond, labelCount: 10,
+                                                       featureMap: task.featureMap, using: &rng)
             context.record(array: "dense_sites", shape: [dense.count], values: dense.map(Double.init))
             if literal {
                 model = raw
             } else {
-                model = MNISTTask.calibrated(raw, scheme: scheme, data: data, context: context)
+                let calibrated = task.calibrated(raw, scheme: scheme)
+                context.record("init_scale_factor", calibrated.log10Factor)
+                model = calibrated.model
             }
-        default:
-            throw Divergence("unknown initializer '\(initName)'")
         }
-        try MNISTTask.train(model: model, regularizer: nil, numerics: numerics, data: data, context: context)
+        context.setAttribute("label_site", 0)
+        context.setAttribute("feature_map", "trigonometric")
+        context.setAttribute("numerics", .string(numerics.rawValue))
+        let result = try task.train(model, options: options, shuffle: context.rng("shuffle")) { done, epochs in
+            context.progress(Double(done) / Double(epochs), "epoch \(done)/\(epochs)")
+            try context.checkCancellation()
+        }
+        context.record(result)
     }
 
     public func findings(_ results: [MetricSummary]) -> [Finding] {

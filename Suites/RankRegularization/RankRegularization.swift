@@ -1,4 +1,3 @@
-import CopyNodeInit
 import Harness
 import TensorCore
 import TensorNetworks
@@ -15,7 +14,7 @@ import TensorNetworks
 /// first core, Adam lr 1e-3 batch 32, 80:20 split, copy-node initialization with v = (1, 0.8),
 /// 8 dense nodes and the output scale calibrated on 1,000 training images — see that suite for
 /// why), `numerics = plain` (float32). The data, the calibration and the training loop are
-/// CopyNodeInit's `MNISTTask`, shared through that target.
+/// `TensorNetworks`' ``MPSGradientTask``, which the CopyNodeInit suite runs too.
 ///
 /// ## Choices the paper leaves open (value taken)
 /// - Sigmoid width τ = 0.5 (`sharpness`); s_i initialized at D_max; s_i kept in [1, D_max] after
@@ -106,21 +105,21 @@ public struct RankRegularizationSuite: Suite {
         switch tier {
         case .smoke:
             return TierPlan(configurations: configs([4], [4]), seeds: 1, summary: "600 images, 1 epoch, D_max = 4",
-                            settings: settings(trainPool: 600, testImages: 200, epochs: 1))
+                            settings: settings(trainCount: 600, testCount: 200, epochs: 1))
         case .ci:
             return TierPlan(configurations: configs([6, 10], [10]), seeds: 3,
                             summary: "15,000 images (12,000/3,000), 10,000 test, 10 epochs; MPS D ∈ {6, 10}, RR D_max = 10",
-                            settings: settings(trainPool: 15_000, testImages: 10_000, epochs: 10))
+                            settings: settings(trainCount: 15_000, testCount: 10_000, epochs: 10))
         case .paper:
             return TierPlan(configurations: configs(Array(2...10), [10]), seeds: 10,
                             summary: "60,000 images (48,000/12,000), 10,000 test, 100 epochs; MPS D = 2…10, RR D_max = 10",
-                            settings: settings(trainPool: 60_000, testImages: 10_000, epochs: 100))
+                            settings: settings(trainCount: 60_000, testCount: 10_000, epochs: 100))
         }
     }
 
-    private func settings(trainPool: Int, testImages: Int, epochs: Int) -> [String: ConfigurationValue] {
+    private func settings(trainCount: Int, testCount: Int, epochs: Int) -> [String: ConfigurationValue] {
         [
-            "train_pool": .int(trainPool), "validation_fraction": 0.2, "test_images": .int(testImages),
+            "train_count": .int(trainCount), "validation_fraction": 0.2, "test_count": .int(testCount),
             "epochs": .int(epochs), "batch_size": 32, "learning_rate": 1e-3, "adam_epsilon": 1e-7,
             "dense_nodes": 8, "copy_vector": "(1,0.8), output calibrated", "sharpness": 0.5,
             "penalty": "AIC: P(s)/N_train nats per sample (penalty_weight = P(D_max)/N_train)",
@@ -128,29 +127,53 @@ public struct RankRegularizationSuite: Suite {
         ]
     }
 
+    /// The models of the `model` axis.
+    enum ModelName: String, CaseIterable {
+        case mps
+        case rankRegularized = "rank_regularized"
+    }
+
     public func run(_ context: RunContext) throws {
+        let settings = context.settings
         let bond = try context.parameters.int("D_max", in: 1...)
-        let regularized = try context.parameters.string("model") == "rank_regularized"
-        let data = try MNISTTask.load(context)
+        let regularized = try context.parameters.choice("model", as: ModelName.self) == .rankRegularized
+        let options = MPSGradientTask.Options(
+            epochs: try settings.int("epochs", in: 1...), batchSize: try settings.int("batch_size", in: 1...),
+            learningRate: try settings.double("learning_rate", in: 0...), adamEpsilon: try settings.double("adam_epsilon", in: 0...),
+            numerics: try settings.choice("numerics", as: ContractionNumerics.self))
+        var splitRNG = context.rng("split")
+        let task = try context.measure("load") {
+            try MPSGradientTask.load(
+                trainCount: try settings.int("train_count", in: 1...), testCount: try settings.int("test_count", in: 1...),
+                validationFraction: try settings.double("validation_fraction", in: 0...1),
+                dataDirectory: context.dataDirectory, splitRNG: &splitRNG)
+        }.value
         var rng = context.rng("init")
         let dense = CopyNodeInitialization.randomDenseSites(
-            count: context.settings["dense_nodes"]?.numericValue.map { Int($0) } ?? 8, siteCount: data.sites, using: &rng)
+            count: try settings.int("dense_nodes", in: 1...), siteCount: task.sites, using: &rng)
         let scheme = CopyNodeInitialization(denseSites: dense, vector: .damped)
         let raw: MPSClassifier<Float> = scheme
-            .mps(siteCount: data.sites, bondDimension: bond, labelCount: 10, featureMap: .trigonometric, using: &rng)
+            .mps(siteCount: task.sites, bondDimension: bond, labelCount: 10, featureMap: task.featureMap, using: &rng)
         context.record(array: "dense_sites", shape: [dense.count], values: dense.map(Double.init))
-        let model = MNISTTask.calibrated(raw, scheme: scheme, data: data, context: context)
+        let (model, log10Factor) = task.calibrated(raw, scheme: scheme)
+        context.record("init_scale_factor", log10Factor)
         // AIC price: P(s)/N_train nats per sample, i.e. λ = P(D_max)/N_train in normalized form.
-        let fullCount = MPSClassifier<Float>.uniformParameterCount(siteCount: data.sites, bondDimension: bond,
+        let fullCount = MPSClassifier<Float>.uniformParameterCount(siteCount: task.sites, bondDimension: bond,
                                                                    physical: 2, labelCount: 10)
-        let penaltyWeight = Double(fullCount) / Double(data.trainLabels.count)
+        let penaltyWeight = Double(fullCount) / Double(task.train.count)
         let regularizer = regularized
-            ? RankRegularizer(bondCount: data.sites - 1, maxBondDimension: bond,
-                              sharpness: context.settings["sharpness"]?.numericValue ?? 0.5,
-                              penaltyWeight: penaltyWeight)
+            ? RankRegularizer(bondCount: task.sites - 1, maxBondDimension: bond,
+                              sharpness: try settings.double("sharpness", in: 0...), penaltyWeight: penaltyWeight)
             : nil
         if regularized { context.record("penalty_weight", penaltyWeight) }
-        try MNISTTask.train(model: model, regularizer: regularizer, numerics: .plain, data: data, context: context)
+        context.setAttribute("label_site", 0)
+        context.setAttribute("feature_map", "trigonometric")
+        context.setAttribute("numerics", .string(options.numerics.rawValue))
+        let result = try task.train(model, regularizer: regularizer, options: options, shuffle: context.rng("shuffle")) { done, epochs in
+            context.progress(Double(done) / Double(epochs), "epoch \(done)/\(epochs)")
+            try context.checkCancellation()
+        }
+        context.record(result)
     }
 
     public func findings(_ results: [MetricSummary]) -> [Finding] {
