@@ -147,13 +147,20 @@ public struct StoudenmireMPSSuite: Suite {
         let m = try context.parameters.int("m", in: 1...)
         let dataset = try context.parameters.choice("dataset", as: ImageDatasetName.self)
         let sweeps = try settings.int("sweeps", in: 1...)
+        let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
+        let initCount = try settings.int("init_count", in: 1...), cgSteps = try settings.int("cg_steps", in: 1...)
+        // Results are deterministic for a given worker count; the harness sets the BLAS threads
+        // per job, and a `workers` setting (tests) pins the count whatever the threads are.
+        let workers = try settings.optionalInt("workers") ?? Swift.max(1, BLASRuntime.threadCount)
+        guard workers >= 1 else {
+            throw SuiteInputError(suite: name, key: "workers", "tier setting 'workers' = \(workers) is out of range; valid: ≥ 1")
+        }
         let order = SiteOrder.rowMajor
         let map = FeatureMap.trigonometric
 
         // Data: 14×14, row-major sites, a seeded training subset below the full set.
         var dataRNG = context.rng("data")
-        let selection = PooledImages.Selection(
-            train: .seededSubset(try settings.int("train_count", in: 1...)), testCount: try settings.int("test_count", in: 1...))
+        let selection = PooledImages.Selection(train: .seededSubset(trainCount), testCount: testCount)
         let (train, test) = try context.measure("load") {
             try PooledImages.load(dataset, selection, dataDirectory: context.dataDirectory, rng: &dataRNG)
         }.value
@@ -164,7 +171,7 @@ public struct StoudenmireMPSSuite: Suite {
         // The starting MPS, built from a seeded subset of the training images (all of them
         // below `init_count`), with the label on site 0.
         var initRNG = context.rng("init")
-        let initImages = Splits.subset(of: train.count, size: try settings.int("init_count", in: 1...), rng: &initRNG)
+        let initImages = Splits.subset(of: train.count, size: initCount, rng: &initRNG)
         let initial: MPSClassifier<Float> = try context.measure("init") {
             let subset = train.subset(initImages)
             return try MPSClassifier.principalSubspaces(
@@ -172,12 +179,9 @@ public struct StoudenmireMPSSuite: Suite {
                 labelCount: train.classCount, maxBondDimension: m, featureMap: map)
         }.value
 
-        // Results are deterministic for a given worker count; the harness sets the BLAS threads
-        // per job, and a `workers` setting (tests) pins the count whatever the threads are.
-        let workers = try settings.optionalInt("workers") ?? Swift.max(1, BLASRuntime.threadCount)
         let options = SweepOptions(
             truncation: Truncation(maxBondDimension: m, relativeCutoff: 1e-10),
-            conjugateGradientSteps: try settings.int("cg_steps", in: 1...), workers: workers, normalization: .perInput)
+            conjugateGradientSteps: cgSteps, workers: workers, normalization: .perInput)
         let sweeper = try context.measure("setup") {
             try TwoSiteSweeper(mps: initial, features: trainFeatures, labels: train.labels, options: options, rescaleOutputs: true)
         }.value

@@ -41,6 +41,52 @@ import Testing
         #expect(substituted.map(\.job.seed) == [0, 1])
     }
 
+    /// `--config m=abc` where the grid's m are integers: one line at planning time, not a trap.
+    @Test func substitutedValueOfTheWrongTypeIsRejectedWhenPlanning() throws {
+        for argument in ["m=abc", "m=2.5"] {
+            let error = kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, filter: try ConfigurationFilter(parsing: [argument])) }
+            #expect(error?.0 == .invalidConfiguration)
+            #expect(error?.1 == "Synthetic: --config \(argument): 'm' takes an integer (the ci grid has 10, 20)")
+        }
+        #expect(try JobPlanner.plan(suites: registry, tier: .ci, filter: try ConfigurationFilter(parsing: ["m=40.0"])).count == 5)
+    }
+
+    /// A job whose input is bad is recorded as failed with the accessor's one line; the other
+    /// jobs go on.
+    @Test func badInputInsideAJobIsAFailureNotADivergence() throws {
+        let planned = PlannedJob(suite: SyntheticSuite(), job: Job(suite: "Synthetic", configuration: ["m": 5], seed: 0), settings: [:])
+        guard case .finished(let record) = JobExecution.run(planned, tier: .smoke, dataDirectory: "/nonexistent") else {
+            Issue.record("the job was cancelled")
+            return
+        }
+        #expect(record.status == .failed)
+        #expect(record.message == "Synthetic: configuration value 'm' = 5 is out of range; valid: ≥ 10")
+    }
+
+    @Test func namedValuesAccessors() throws {
+        let values = NamedValues(suite: "S", role: .setting, values: [
+            "epochs": 3, "rate": 0.5, "whole": 4.0, "name": "glorot", "flag": "yes", "bad": "x",
+        ])
+        #expect(try values.int("epochs") == 3)
+        #expect(try values.int("whole") == 4)
+        #expect(try values.double("epochs") == 3)
+        #expect(try values.double("rate", in: 0...1) == 0.5)
+        #expect(try values.bool("flag"))
+        #expect(try values.optionalInt("absent") == nil)
+        enum Initializer: String, CaseIterable { case glorot, he }
+        #expect(try values.choice("name", as: Initializer.self) == .glorot)
+        func message(_ body: () throws -> Void) -> String? {
+            do { try body(); return nil } catch { return (error as? SuiteInputError)?.description }
+        }
+        #expect(message { _ = try values.int("epoch") } == "S: tier setting 'epoch' is missing (present: bad, epochs, flag, name, rate, whole)")
+        #expect(message { _ = try values.int("rate") } == "S: tier setting 'rate' = '0.5' is not an integer")
+        #expect(message { _ = try values.int("epochs", in: 5...) } == "S: tier setting 'epochs' = 3 is out of range; valid: ≥ 5")
+        #expect(message { _ = try values.double("bad") } == "S: tier setting 'bad' = 'x' is not a finite number")
+        #expect(message { _ = try values.choice("bad", as: Initializer.self) } == "S: tier setting 'bad' = 'x' is not one of: glorot, he")
+        #expect(message { _ = try values.optionalInt("bad") } == "S: tier setting 'bad' = 'x' is not an integer")
+        #expect(message { _ = try values.bool("bad") } == "S: tier setting 'bad' = 'x' is not a Boolean; use true or false")
+    }
+
     @Test(arguments: [
         (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": 0.1, "confidence": "guess", "margin": 0.1, "source": "s"}]}"#,
          "points[0].confidence: 'guess' is not one of table, figure-approx, claim"),

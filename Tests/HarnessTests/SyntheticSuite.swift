@@ -44,7 +44,7 @@ struct SyntheticSuite: Suite {
 
     func run(_ context: RunContext) throws {
         try context.checkCancellation()
-        let m = context.configuration.int("m")
+        let m = try context.parameters.int("m", in: 10...)
         if trouble == .mixed && m == 20 {
             switch context.seed {
             case 1: throw Divergence("loss became NaN at epoch 2")

@@ -4,18 +4,12 @@ import Testing
 import CopyNodeInit
 import RankRegularization
 
-private let mnistDirectory = (ProcessInfo.processInfo.environment["TNBENCH_DATA_DIR"]
-    ?? NSHomeDirectory() + "/.cache/tnbench/data")
-private let mnistPresent = ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"].contains {
-    FileManager.default.fileExists(atPath: mnistDirectory + "/mnist/" + $0)
-}
-
 private func runJob(_ suite: any Suite, configuration: Configuration, seed: Int) throws -> RunRecord {
     let plan = suite.plan(for: .smoke)
     let context = RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: seed,
-                             settings: plan.settings, dataDirectory: mnistDirectory)
+                             settings: plan.settings, dataDirectory: dataDirectory)
     try suite.run(context)
-    return context.record
+    return context.recorded
 }
 
 private let timing: Set<String> = ["epoch_seconds", "gflops"]
@@ -25,16 +19,16 @@ private let timing: Set<String> = ["epoch_seconds", "gflops"]
         let copy = CopyNodeInitSuite()
         let ci = copy.plan(for: .ci)
         #expect(ci.seeds == 3)
-        #expect(Set(ci.configurations.map { $0.string("init") }).isSuperset(of: ["glorot", "he", "lecun", "copy_node"]))
-        #expect(Set(ci.configurations.map { $0.int("D") }) == [2, 6, 10])
-        #expect(Set(ci.configurations.map { $0.string("numerics") }) == ["plain", "logscaled"])
+        #expect(Set(ci.configurations.compactMap { $0.string("init") }).isSuperset(of: ["glorot", "he", "lecun", "copy_node"]))
+        #expect(Set(ci.configurations.compactMap { $0.int("D") }) == [2, 6, 10])
+        #expect(Set(ci.configurations.compactMap { $0.string("numerics") }) == ["plain", "logscaled"])
         #expect(copy.plan(for: .paper).seeds == 10 && copy.plan(for: .paper).settings["epochs"] == 100)
         let rr = RankRegularizationSuite().plan(for: .ci)
         #expect(rr.configurations.contains(["model": "rank_regularized", "D_max": 10]))
         #expect(rr.configurations.contains(["model": "mps", "D_max": 10]))
     }
 
-    @Test(.enabled(if: mnistPresent, "MNIST is not provisioned"), arguments: CopyNodeInitSuite().plan(for: .smoke).configurations)
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason), arguments: CopyNodeInitSuite().plan(for: .smoke).configurations)
     func copyNodeSmokeIsDeterministic(configuration: Configuration) throws {
         let suite = CopyNodeInitSuite()
         let first = try runJob(suite, configuration: configuration, seed: 0)
@@ -50,7 +44,7 @@ private let timing: Set<String> = ["epoch_seconds", "gflops"]
         #expect(first.flops > 0)
     }
 
-    @Test(.enabled(if: mnistPresent, "MNIST is not provisioned"), arguments: RankRegularizationSuite().plan(for: .smoke).configurations)
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason), arguments: RankRegularizationSuite().plan(for: .smoke).configurations)
     func rankRegularizationSmokeIsDeterministic(configuration: Configuration) throws {
         let suite = RankRegularizationSuite()
         let first = try runJob(suite, configuration: configuration, seed: 0)
@@ -63,5 +57,24 @@ private let timing: Set<String> = ["epoch_seconds", "gflops"]
             #expect(bonds.doubles.allSatisfy { $0 >= 1 && $0 <= 4 })
             #expect(first.arrays["bond_dimensions"] == second.arrays["bond_dimensions"])
         }
+    }
+
+    /// Bad input is one line naming the suite, the key, the value and the valid choices; the
+    /// job is recorded as failed (not diverged), before any data is read.
+    @Test func badInputIsOneLineNamingTheKey() throws {
+        let copy = CopyNodeInitSuite()
+        try expectInputFailure(copy, configuration: ["init": "xavier", "D": 2, "numerics": "plain"],
+                               mentioning: ["'init'", "'xavier'", "glorot, he, lecun, copy_node, copy_node_v10"])
+        try expectInputFailure(copy, configuration: ["init": "glorot", "D": "abc", "numerics": "plain"],
+                               mentioning: ["'D'", "'abc'", "not an integer"])
+        try expectInputFailure(copy, configuration: ["init": "glorot", "D": 2, "numerics": "plain"],
+                               overriding: ["epochs": nil, "epoch": 3], mentioning: ["tier setting 'epochs' is missing"])
+        try expectInputFailure(copy, configuration: ["init": "glorot", "D": 2, "numerics": "plain"],
+                               overriding: ["validation_fraction": 1.5], mentioning: ["'validation_fraction' = 1.5 is out of range"])
+        let rr = RankRegularizationSuite()
+        try expectInputFailure(rr, configuration: ["model": "mpo", "D_max": 4], mentioning: ["'model'", "mps, rank_regularized"])
+        try expectInputFailure(rr, configuration: ["model": "mps", "D_max": 0], mentioning: ["'D_max' = 0 is out of range"])
+        try expectInputFailure(rr, configuration: ["model": "mps", "D_max": 4], overriding: ["batch_size": "many"],
+                               mentioning: ["'batch_size' = 'many' is not an integer"])
     }
 }

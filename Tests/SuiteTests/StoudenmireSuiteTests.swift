@@ -4,11 +4,8 @@ import Harness
 import StoudenmireMPS
 import Testing
 
-private let dataDirectory = DataDirectory.resolve(flag: nil)
-private let mnistInstalled = ((try? DataSetManifest.load(set: "mnist", in: dataDirectory)) ?? nil) != nil
-
 /// The StoudenmireMPS suite through a `RunContext`, on the smoke tier (300 real MNIST images).
-@Suite(.enabled(if: mnistInstalled, "run `tnbench data fetch mnist` (or `bash ci/setup.sh`) first"))
+@Suite(.enabled(if: mnistAvailable, mnistSkipReason))
 struct StoudenmireSuiteTests {
     /// One smoke job with the bond updates split over 2 workers (pinned: other tests change the
     /// process's BLAS thread count concurrently, and results are deterministic per worker count).
@@ -20,7 +17,7 @@ struct StoudenmireSuiteTests {
         let context = RunContext(suite: suite.name, tier: .smoke, configuration: plan.configurations[0], seed: seed,
                                  settings: settings, dataDirectory: dataDirectory)
         try suite.run(context)
-        return context.record
+        return context.recorded
     }
 
     /// Same seed, tier and worker count: the same numbers, curves and stored model; another seed
@@ -49,5 +46,19 @@ struct StoudenmireSuiteTests {
         #expect(first.arrays["bond_dimensions"]?.shape == [197])
         #expect(first.arrays.keys.filter { $0.hasPrefix("mps/core_") }.count == 196)
         #expect(first.arrays["mps/core_098"]?.shape.count == 4)  // the label core, at the centre
+    }
+}
+
+/// Bad input fails the job with one line, before any data is read.
+@Suite struct StoudenmireInputTests {
+    @Test func badInputIsOneLineNamingTheKey() throws {
+        let suite = StoudenmireMPSSuite()
+        try expectInputFailure(suite, configuration: ["dataset": "mnist", "m": "abc"], mentioning: ["'m'", "'abc'", "not an integer"])
+        try expectInputFailure(suite, configuration: ["dataset": "cifar", "m": 10],
+                               mentioning: ["'dataset'", "'cifar'", "mnist, fashion-mnist"])
+        try expectInputFailure(suite, configuration: ["dataset": "mnist", "m": 10], overriding: ["sweeps": nil, "sweep": 2],
+                               mentioning: ["tier setting 'sweeps' is missing"])
+        try expectInputFailure(suite, configuration: ["dataset": "mnist", "m": 10], overriding: ["cg_steps": 0],
+                               mentioning: ["'cg_steps' = 0 is out of range"])
     }
 }

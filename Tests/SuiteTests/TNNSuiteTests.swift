@@ -11,7 +11,7 @@ private func runJob(_ suite: any Suite, tier: Tier, configuration: Configuration
     let context = RunContext(suite: suite.name, tier: tier, configuration: configuration, seed: seed,
                              settings: plan.settings, dataDirectory: NSTemporaryDirectory())
     try suite.run(context)
-    return context.record
+    return context.recorded
 }
 
 @Suite struct TNNSuiteTests {
@@ -125,7 +125,7 @@ private func runJob(_ suite: any Suite, tier: Tier, configuration: Configuration
             let context = RunContext(suite: suite.name, tier: .ci, configuration: Configuration(values), seed: seed,
                                      settings: settings, dataDirectory: NSTemporaryDirectory())
             do { try suite.run(context) } catch { print("PROBE seed \(seed) failed: \(error)") }
-            let record = context.record
+            let record = context.recorded
             for name in ["loss", "test_accuracy", "entropy_max"] {
                 guard let curve = record.curves[name] else { continue }
                 let stride = Swift.max(1, curve.x.count / 10)
