@@ -3,8 +3,9 @@
 #
 #   bash ci/test.sh [extra `swift test` arguments…]
 #
-# Tests that read the real data sets run when the data is present (ci/setup.sh fetches it).
+# ci/setup.sh fetches the data sets, so tests that read them must run: TNBENCH_REQUIRE_DATA=1
+# turns a missing data set into a failure instead of a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
-swift test "$@"
+TNBENCH_REQUIRE_DATA=1 swift test "$@"

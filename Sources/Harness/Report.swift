@@ -1,7 +1,8 @@
 import Foundation
 
 /// The Markdown report of one benchmark run: per suite the verdict table, the findings, the
-/// figures (relative links), time and achieved GFLOP/s per configuration; failed jobs; provenance.
+/// figures (relative links), time, the suites' `gflops` and counted work per timed second per
+/// configuration; failed jobs; provenance.
 public enum Report {
     /// Writes `<directory>/REPORT.md` (figures are expected under `<directory>/figures/`).
     /// Returns the report's path.
@@ -59,7 +60,9 @@ public enum Report {
                     md += "- \(verdict): \(finding.statement) — \(finding.detail)\n"
                 }
             }
-            md += "\n### Time and work\n\n| configuration | jobs | mean time per job | timed seconds | GFLOP | achieved GFLOP/s |\n| --- | --- | --- | --- | --- | --- |\n"
+            md += "\n### Time and work\n\n`gflops` is the suite's metric (the counted work of its hot loop per second of that loop, see the "
+            md += "metric's description); the last column divides all counted work by all timed seconds, loading and evaluation included.\n\n"
+            md += "| configuration | jobs | mean time per job | timed seconds | GFLOP counted | `gflops` (mean) | GFLOP / timed second |\n| --- | --- | --- | --- | --- | --- | --- |\n"
             let mine = records.filter { $0.job.suite == suite && $0.status == .completed }
             for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: { $0.name < $1.name }) {
                 let jobs = mine.filter { $0.job.configuration == configuration }
@@ -67,7 +70,9 @@ public enum Report {
                 let flops = jobs.reduce(0) { $0 + $1.record.flops }
                 let perJob = jobs.reduce(0) { $0 + $1.wallSeconds } / Double(max(jobs.count, 1))
                 let rate = timed > 0 && flops > 0 ? formatNumber(flops / timed / 1e9) : "—"
-                md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(rate) |\n"
+                let suiteRates = jobs.compactMap { $0.record.scalars["gflops"] }.filter(\.isFinite)
+                let suiteRate = suiteRates.isEmpty ? "—" : formatNumber(Statistics.mean(suiteRates))
+                md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(suiteRate) | \(rate) |\n"
             }
             let suiteFigures = figures.filter { $0.suite == suite }
             if !suiteFigures.isEmpty {

@@ -26,9 +26,9 @@ import TensorNetworks
 ///   mean cross-entropy + k/N per sample, so the penalty is P(s)/N_train (N_train = training
 ///   images) — a parameter must lower the mean training loss by 1/N nats to be kept. In the
 ///   regularizer's normalized form λ·P(s)/P(D_max) that is λ = P(D_max)/N_train (ci: 39,020/12,000
-///   = 3.25; paper tier: 0.81). The earlier λ = 0.1 priced a parameter at 2.6e-6 nats, about 30×
-///   below AIC at ci: its pull on s_i (≈1e-4 per step) drowned in the cross-entropy gradient's
-///   noise under Adam's normalization, and no bond moved in 10 epochs.
+///   = 3.25; paper tier: 0.81). A fixed λ = 0.1 prices a parameter at 2.6e-6 nats, about 30×
+///   below AIC at ci: its pull on s_i (≈1e-4 per step) drowns in the cross-entropy gradient's
+///   noise under Adam's normalization, and no bond moved in 10 epochs of a ci run.
 /// - Evaluation (validation per epoch, test at the end) always uses the truncated, absorbed model,
 ///   so `val_error`/`test_error`/`param_count` are those of the deployable model.
 ///
@@ -70,11 +70,11 @@ public struct RankRegularizationSuite: Suite {
             MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
                        description: "wall-clock seconds per training epoch, median"),
             MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
-                       description: "training flops per second"),
+                       description: "training flops (6·batch·parameters per step) per second of training"),
             MetricSpec("nonfinite_batches", .smallerIsBetter, kind: .informational, unit: "batches",
                        description: "batches skipped for a non-finite loss or gradient"),
             MetricSpec("init_log10_output", .largerIsBetter, kind: .informational, unit: "log10",
-                       description: "log₁₀ of the median |f| at initialization"),
+                       description: "log₁₀ of the median, over the first 256 validation images, of max_ℓ |f^ℓ| at initialization (exact, log-scaled); −400 when that median is 0"),
             MetricSpec("penalty_weight", .smallerIsBetter, kind: .informational, unit: "λ",
                        description: "λ of λ·P(s)/P(D_max): P(D_max)/N_train (AIC)"),
             MetricSpec("init_scale_factor", .largerIsBetter, kind: .informational, unit: "log10",

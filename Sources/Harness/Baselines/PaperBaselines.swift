@@ -47,7 +47,7 @@ public struct PaperPoint: Codable, Sendable, Equatable {
 /// `Baselines/<suite>.json`: the paper's points for one suite (format in docs/RESULTS-SCHEMA.md).
 public struct PaperBaselines: Codable, Sendable, Equatable {
     public var suite: String
-    /// The result's id in `shared/paper-baselines.json`.
+    /// The result's id in the paper catalogue, `Baselines/papers/paper-baselines.json`.
     public var paperID: String
     public var points: [PaperPoint]
 

@@ -16,11 +16,20 @@ import TensorCore
 /// one of them by one site (one GEMM) and never recontracts the chain. The forward and adjoint
 /// passes of one CG step cost 4·N·(Dₗ·d)·(C·d·Dᵣ) flops in two GEMMs per chunk of inputs.
 ///
-/// **Gauge.** Cores left of the label are left-isometries and cores right of it right-isometries,
-/// each rescaled by a positive factor so that the root-mean-square norm of its environment
-/// vectors over the training set is 1 (the factor moves into the label core). Without that,
-/// products over 196 sites of 1/√2-contractions reach 2⁻⁹⁸, and squared gradients underflow in
-/// single precision. The rescaling is a gauge: f is unchanged and truncation stays optimal.
+/// **Gauge and normalization** (``SweepOptions/normalization``). Cores left of the label are
+/// left-isometries and cores right of it right-isometries. Products of 196 such contractions
+/// shrink towards 2⁻⁹⁸, and squared gradients would underflow in single precision, so the
+/// environments are normalized:
+/// - ``EnvironmentNormalization/perInput`` (what the StoudenmireMPS suite uses): every input's
+///   environment vector is scaled to unit norm, so the sweep fits
+///   f̂^ℓ(x) = f^ℓ(x)/(‖Lⱼ(x)‖·‖Rⱼ₊₂(x)‖) and every image counts equally in the local problem.
+///   The stored cores stay exact isometries, and the norms the canonicalization carries are
+///   divided out of the environments rather than the cores; a positive factor per image leaves
+///   every arg max, hence every prediction, unchanged.
+/// - ``EnvironmentNormalization/shared``: each core is rescaled by one positive factor so that
+///   the root-mean-square norm of its environment vectors over the training set is 1, the factor
+///   moving into the label core — a gauge: f is unchanged and truncation stays optimal, but a
+///   few images with large environments dominate each local problem.
 public final class TwoSiteSweeper<Scalar: BLASScalar> {
     public private(set) var mps: MPSClassifier<Scalar>
     public let options: SweepOptions
