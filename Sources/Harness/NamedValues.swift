@@ -1,3 +1,5 @@
+import TensorCore
+
 /// A suite's input was wrong: a configuration value or tier setting that is missing, of the wrong
 /// type, out of range or not one of the valid choices. The job is recorded as *failed* with this
 /// one-line message, which names the suite, the key, the bad value and what is valid.
@@ -34,7 +36,7 @@ public struct SuiteInputError: Error, CustomStringConvertible, Sendable, Equatab
 /// let m = try context.parameters.int("m", in: 1...)
 /// let initializer = try context.parameters.choice("init", as: InitializerName.self)
 /// ```
-public struct NamedValues: Sendable, Equatable {
+public struct NamedValues: Sendable, Equatable, CheckedSettings {
     /// What the values are, for messages.
     public enum Role: String, Sendable {
         case setting = "tier setting"

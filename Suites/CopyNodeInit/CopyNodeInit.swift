@@ -190,16 +190,10 @@ public struct CopyNodeInitSuite: Suite {
         let initializer = try context.parameters.choice("init", as: InitializerName.self)
         let bond = try context.parameters.int("D", in: 1...)
         let numerics = try context.parameters.choice("numerics", as: ContractionNumerics.self)
-        let options = MPSGradientTask.Options(
-            epochs: try settings.int("epochs", in: 1...), batchSize: try settings.int("batch_size", in: 1...),
-            learningRate: try settings.double("learning_rate", in: 0...), adamEpsilon: try settings.double("adam_epsilon", in: 0...),
-            numerics: numerics)
+        let options = try MPSGradientTask.Options(settings: settings, numerics: numerics)
         var splitRNG = context.rng("split")
         let task = try context.measure("load") {
-            try MPSGradientTask.load(
-                trainCount: try settings.int("train_count", in: 1...), testCount: try settings.int("test_count", in: 1...),
-                validationFraction: try settings.double("validation_fraction", in: 0...1),
-                dataDirectory: context.dataDirectory, splitRNG: &splitRNG)
+            try MPSGradientTask.load(settings: settings, dataDirectory: context.dataDirectory, splitRNG: &splitRNG)
         }.value
         var rng = context.rng("init")
         let model: MPSClassifier<Float>

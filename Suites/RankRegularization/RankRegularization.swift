@@ -137,16 +137,10 @@ public struct RankRegularizationSuite: Suite {
         let settings = context.settings
         let bond = try context.parameters.int("D_max", in: 1...)
         let regularized = try context.parameters.choice("model", as: ModelName.self) == .rankRegularized
-        let options = MPSGradientTask.Options(
-            epochs: try settings.int("epochs", in: 1...), batchSize: try settings.int("batch_size", in: 1...),
-            learningRate: try settings.double("learning_rate", in: 0...), adamEpsilon: try settings.double("adam_epsilon", in: 0...),
-            numerics: try settings.choice("numerics", as: ContractionNumerics.self))
+        let options = try MPSGradientTask.Options(settings: settings, numerics: try settings.choice("numerics", as: ContractionNumerics.self))
         var splitRNG = context.rng("split")
         let task = try context.measure("load") {
-            try MPSGradientTask.load(
-                trainCount: try settings.int("train_count", in: 1...), testCount: try settings.int("test_count", in: 1...),
-                validationFraction: try settings.double("validation_fraction", in: 0...1),
-                dataDirectory: context.dataDirectory, splitRNG: &splitRNG)
+            try MPSGradientTask.load(settings: settings, dataDirectory: context.dataDirectory, splitRNG: &splitRNG)
         }.value
         var rng = context.rng("init")
         let dense = CopyNodeInitialization.randomDenseSites(

@@ -40,17 +40,18 @@ public struct MPSGradientTask: Sendable {
     public var train: Part, validation: Part, test: Part
     public var featureMap: FeatureMap { .trigonometric }
 
-    /// Loads the task's data.
+    /// Loads the task's data as `settings` describe it: `train_count` training images taken
+    /// from the file (before the split, in file order), their `validation_fraction` per class
+    /// for validation, and `test_count` test images.
     ///
-    /// - Parameters:
-    ///   - trainCount: training images taken from the file (before the split), in file order.
-    ///   - validationFraction: the validation share of them, per class.
-    ///   - splitRNG: draws the stratified split.
-    /// - Throws: ``DatasetError`` when the data set is not provisioned.
+    /// - Parameter splitRNG: draws the stratified split.
+    /// - Throws: the settings' error for a missing or bad value; ``DatasetError`` when the data
+    ///   set is not provisioned.
     public static func load(
-        _ name: ImageDatasetName = .mnist, trainCount: Int, testCount: Int, validationFraction: Double,
-        dataDirectory: String, splitRNG: inout Philox
+        _ name: ImageDatasetName = .mnist, settings: some CheckedSettings, dataDirectory: String, splitRNG: inout Philox
     ) throws -> MPSGradientTask {
+        let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
+        let validationFraction = try settings.double("validation_fraction", in: 0...1)
         var unused = splitRNG
         let (pool, test) = try PooledImages.load(
             name, PooledImages.Selection(train: .first(trainCount), testCount: testCount),
@@ -73,6 +74,15 @@ public struct MPSGradientTask: Sendable {
         public var learningRate: Double
         public var adamEpsilon: Double
         public var numerics: ContractionNumerics
+
+        /// The options `settings` give: `epochs`, `batch_size`, `learning_rate`, `adam_epsilon`.
+        /// - Throws: the settings' error for a missing or bad value.
+        public init(settings: some CheckedSettings, numerics: ContractionNumerics) throws {
+            self.init(
+                epochs: try settings.int("epochs", in: 1...), batchSize: try settings.int("batch_size", in: 1...),
+                learningRate: try settings.double("learning_rate", in: 0...),
+                adamEpsilon: try settings.double("adam_epsilon", in: 0...), numerics: numerics)
+        }
 
         public init(epochs: Int, batchSize: Int, learningRate: Double, adamEpsilon: Double, numerics: ContractionNumerics) {
             precondition(epochs >= 1 && batchSize >= 1, "training needs epochs ≥ 1 and a batch size ≥ 1, got \(epochs), \(batchSize)")
