@@ -1,10 +1,14 @@
 // swift-tools-version: 6.0
 // TNBench — a reproducible benchmark suite for machine learning with tensor networks.
 //
-// Dependencies point one way (see ../shared/DESIGN.md and README.md):
-//   CBLAS/CHDF5/CZlib ← TensorCore ← TensorNetworks ← NeuralLayers ← Suites/* → Harness ← tnbench
-//   Datasets depends on TensorCore only; the harness knows no tensor networks;
-//   a suite knows no HDF5 or gnuplot.
+// Dependencies point one way (ARCHITECTURE.md has the table and where each concept lives):
+//   TensorCore → CBLAS
+//   Datasets → TensorCore, CZlib              Optimization → TensorCore
+//   TensorNetworks → TensorCore, Datasets, Optimization
+//   NeuralLayers → TensorCore, TensorNetworks, Optimization
+//   Harness → TensorCore, CHDF5               (knows no tensor networks)
+//   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
+//   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, CBLAS, ArgumentParser
 import PackageDescription
 
 /// The paper suites: one target each under `Suites/<Name>/`, registered in `tnbench`.
