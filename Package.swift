@@ -37,6 +37,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Native libraries, found through pkg-config.
@@ -55,7 +56,12 @@ let package = Package(
         .target(name: "TensorNetworks", dependencies: ["TensorCore"]),
         .target(
             name: "NeuralLayers", dependencies: ["TensorCore", "TensorNetworks"]),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"]),
+        .target(
+            name: "Datasets",
+            dependencies: [
+                "TensorCore", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
 
         // The benchmark's spine and its tool.
         .target(name: "Harness", dependencies: ["TensorCore", "CHDF5"]),

@@ -65,7 +65,7 @@ extension Provisioner {
             guard file.dimensions == dimensions else {
                 throw DatasetError.malformed(path, reason: "dimensions \(file.dimensions), expected \(dimensions) for canonical MNIST")
             }
-            let actual = SHA256.hex(file.encoded())
+            let actual = Checksum.sha256(file.encoded())
             guard actual == KnownData.mnistIDX[name] else {
                 throw DatasetError.checksumMismatch(path + " (uncompressed)", expected: KnownData.mnistIDX[name]!, actual: actual)
             }

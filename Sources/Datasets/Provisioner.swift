@@ -106,7 +106,7 @@ public struct Provisioner: Sendable {
     /// Throws ``DatasetError/checksumMismatch(_:expected:actual:)`` unless the file at `path`
     /// hashes to `expected`.
     public static func checkHash(_ path: String, expected: String) throws {
-        let actual = try FileBytes.sha256(path)
+        let actual = try Checksum.sha256(file: path)
         guard actual == expected else { throw DatasetError.checksumMismatch(path, expected: expected, actual: actual) }
     }
 
@@ -129,7 +129,7 @@ public struct Provisioner: Sendable {
         for name in names {
             let path = "\(scratch)/\(name)"
             let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
-            files.append(.init(name: name, bytes: size, sha256: try FileBytes.sha256(path)))
+            files.append(.init(name: name, bytes: size, sha256: try Checksum.sha256(file: path)))
             try FileBytes.renameReplacing(path, "\(destination)/\(name)")
         }
         let manifest = DataSetManifest(set: set, source: source, installed: DataSetManifest.now(), files: files, counts: counts)

@@ -38,14 +38,14 @@ import Testing
             #expect(Provisioner().verify("mnist", in: directory).first?.error == .fileNotFound(directory + "/mnist/MANIFEST.json"))
             try makeDirectory(directory + "/toy")
             try writeBytes(Array("abc".utf8), to: directory + "/toy/a.txt")
-            let digest = SHA256.hex(Array("abc".utf8))
+            let digest = Checksum.sha256(Array("abc".utf8))
             try DataSetManifest(set: "toy", source: "test", installed: "now",
                                 files: [.init(name: "a.txt", bytes: 3, sha256: digest)], counts: [:]).write(in: directory)
             #expect(Provisioner().verify("toy", in: directory).map(\.error) == [nil])
             try writeBytes(Array("abd".utf8), to: directory + "/toy/a.txt")
             let check = Provisioner().verify("toy", in: directory)
             #expect(check.first?.error == .checksumMismatch(directory + "/toy/a.txt", expected: digest,
-                                                            actual: SHA256.hex(Array("abd".utf8))))
+                                                            actual: Checksum.sha256(Array("abd".utf8))))
             #expect(try DataSetManifest.load(set: "toy", in: directory)?.files.first?.bytes == 3)
         }
     }
