@@ -38,6 +38,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // Native libraries, found through pkg-config.
@@ -61,6 +63,10 @@ let package = Package(
             dependencies: [
                 "TensorCore", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                // swift-subprocess speaks FileDescriptor/FilePath: swift-system's off Apple
+                // platforms, the SDK's System framework on them.
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
             ]),
 
         // The benchmark's spine and its tool.

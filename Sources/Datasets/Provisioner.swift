@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// let directory = DataDirectory.resolve(flag: nil)
-/// try Provisioner().fetch(into: directory) { print($0) }
+/// try await Provisioner().fetch(into: directory) { print($0) }
 /// let train = try ImageSet.load(.mnist, split: .train, dataDirectory: directory)
 /// ```
 public struct Provisioner: Sendable {
@@ -45,7 +45,7 @@ public struct Provisioner: Sendable {
     ///   the first set that fails (sets before it stay installed).
     @discardableResult
     public func fetch(_ sets: [String] = Provisioner.allSets, into directory: String, force: Bool = false,
-                      progress: (String) -> Void = { _ in }) throws -> [Outcome] {
+                      progress: (String) -> Void = { _ in }) async throws -> [Outcome] {
         for set in sets where !Self.allSets.contains(set) { throw DatasetError.unknownDataSet(set) }
         try FileBytes.makeDirectory(directory)
         var outcomes: [Outcome] = []
@@ -60,9 +60,9 @@ public struct Provisioner: Sendable {
             let scratch = try Self.scratchDirectory(in: directory, for: set)
             defer { try? FileManager.default.removeItem(atPath: scratch) }
             switch set {
-            case "mnist": try fetchMNIST(into: directory, scratch: scratch, progress: progress)
-            case "fashion-mnist": try fetchFashionMNIST(into: directory, scratch: scratch, progress: progress)
-            default: try fetchBreastCancer(into: directory, scratch: scratch, progress: progress)
+            case "mnist": try await fetchMNIST(into: directory, scratch: scratch, progress: progress)
+            case "fashion-mnist": try await fetchFashionMNIST(into: directory, scratch: scratch, progress: progress)
+            default: try await fetchBreastCancer(into: directory, scratch: scratch, progress: progress)
             }
             let seconds = Date().timeIntervalSince(start)
             progress("\(set): installed in \(directory)/\(set) (\(String(format: "%.1f", seconds)) s)")

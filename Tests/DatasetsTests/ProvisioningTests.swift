@@ -50,18 +50,23 @@ import Testing
         }
     }
 
-    @Test func unknownSetIsRejected() throws {
-        try withTemporaryDirectory { directory in
-            expectError(.unknownDataSet("cifar10")) { try Provisioner().fetch(["cifar10"], into: directory) }
+    @Test func unknownSetIsRejected() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                try await Provisioner().fetch(["cifar10"], into: directory)
+                Issue.record("expected unknownDataSet, nothing was thrown")
+            } catch let error as DatasetError {
+                #expect(error == .unknownDataSet("cifar10"))
+            }
         }
     }
 
     /// The real fetch, into a temporary directory: only with TNBENCH_TEST_FETCH=1 (it downloads).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["TNBENCH_TEST_FETCH"] == "1"))
-    func fetchBreastCancerIsIdempotent() throws {
-        try withTemporaryDirectory { directory in
-            let first = try Provisioner().fetch(["breast-cancer"], into: directory)
-            let second = try Provisioner().fetch(["breast-cancer"], into: directory)
+    func fetchBreastCancerIsIdempotent() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try await Provisioner().fetch(["breast-cancer"], into: directory)
+            let second = try await Provisioner().fetch(["breast-cancer"], into: directory)
             #expect(first.first?.upToDate == false && second.first?.upToDate == true)
             #expect(try TabularSet.breastCancer(dataDirectory: directory).count == 569)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".partial") }
