@@ -31,8 +31,8 @@ extension Provisioner {
                          source: "Debian dataset-fashion-mnist (\(fashionMNISTSource))", counts: counts)
     }
 
-    /// The breast-cancer (and 8×8 digits) CSV files from Debian's `python3-sklearn` .deb:
-    /// `apt-get download python3-sklearn`, `dpkg-deb -x`, files checked against
+    /// The breast-cancer CSV file from Debian's `python3-sklearn` .deb:
+    /// `apt-get download python3-sklearn`, `dpkg-deb -x`, the file checked against
     /// ``KnownData/breastCancer``. scikit-learn itself is not installed.
     func fetchBreastCancer(into directory: String, scratch: String, progress: (String) -> Void) async throws {
         progress("breast-cancer: apt-get download python3-sklearn (2 MB)")
