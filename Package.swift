@@ -35,6 +35,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // Native libraries, found through pkg-config.
@@ -53,7 +56,16 @@ let package = Package(
         .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets"]),
         .target(
             name: "NeuralLayers", dependencies: ["TensorCore", "TensorNetworks"]),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"]),
+        .target(
+            name: "Datasets",
+            dependencies: [
+                "TensorCore", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                // swift-subprocess speaks FileDescriptor/FilePath: swift-system's off Apple
+                // platforms, the SDK's System framework on them.
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
+            ]),
 
         // The benchmark's spine and its tool.
         .target(name: "Harness", dependencies: ["TensorCore", "CHDF5"]),

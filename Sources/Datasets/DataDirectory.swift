@@ -8,7 +8,7 @@ import Foundation
 /// relative paths are made absolute against the current directory.
 ///
 /// Layout below it: `mnist/` and `fashion-mnist/` (canonical IDX files, the latter gzipped),
-/// `breast-cancer/` (`breast_cancer.csv`, `digits.csv.gz`), each with a `MANIFEST.json` of the
+/// `breast-cancer/` (`breast_cancer.csv`), each with a `MANIFEST.json` of the
 /// files' SHA-256 written after they were verified.
 public enum DataDirectory {
     /// The environment variable that overrides the default location.

@@ -53,24 +53,6 @@ enum FileBytes {
         }
     }
 
-    /// The SHA-256 of the file at `path`, hashed in 1 MiB chunks.
-    static func sha256(_ path: String) throws -> String {
-        guard let file = fopen(path, "rb") else {
-            if !FileManager.default.fileExists(atPath: path) { throw DatasetError.fileNotFound(path) }
-            throw DatasetError.io(path, reason: "cannot open for reading")
-        }
-        defer { fclose(file) }
-        var hasher = SHA256()
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let n = fread(chunk.baseAddress!, 1, chunk.count, file)
-            if n == 0 { break }
-            hasher.update(buffer: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-        }
-        return hasher.hexDigest()
-    }
-
     /// Creates `path` and its parents.
     static func makeDirectory(_ path: String) throws {
         do {

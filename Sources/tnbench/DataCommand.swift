@@ -36,8 +36,10 @@ struct DataCommand: ParsableCommand {
 
         func run() throws {
             let directory = options.resolved
-            let outcomes = try Provisioner().fetch(sets.isEmpty ? Provisioner.allSets : sets, into: directory, force: force) {
-                print($0)
+            let sets = sets.isEmpty ? Provisioner.allSets : sets
+            let force = force
+            let outcomes = try waitForAsync {
+                try await Provisioner().fetch(sets, into: directory, force: force) { print($0) }
             }
             let total = outcomes.map(\.seconds).reduce(0, +)
             print("fetched \(outcomes.count) set(s) into \(directory) in \(String(format: "%.1f", total)) s")
@@ -128,4 +130,28 @@ struct DataCommand: ParsableCommand {
             try Provisioner().importIDX(from: DataDirectory.resolve(flag: directory), into: destination) { print($0) }
         }
     }
+}
+
+/// Runs `operation` in a detached task and blocks the calling thread until it has finished:
+/// the bridge from the tool's synchronous `main` to ``Provisioner/fetch(_:into:force:progress:)``,
+/// which is async because swift-subprocess is.
+///
+/// Safe where it is used: it is called from the main thread, which is not one of the Swift
+/// concurrency pool's threads that the task runs on, and `operation` is isolated to no actor,
+/// so the task never needs the thread this blocks.
+private func waitForAsync<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = AsyncOutcome<T>()
+    Task.detached {
+        do { outcome.result = .success(try await operation()) } catch { outcome.result = .failure(error) }
+        outcome.done.signal()
+    }
+    outcome.done.wait()
+    return try outcome.result!.get()
+}
+
+/// The result ``waitForAsync(_:)`` hands from its task to the waiting thread.
+private final class AsyncOutcome<T: Sendable>: @unchecked Sendable {
+    /// Written by the task before it signals `done`, read only after `done` was waited for.
+    var result: Result<T, any Error>?
+    let done = DispatchSemaphore(value: 0)
 }

@@ -83,7 +83,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let path = directory + "/labels"
             try labels.write(to: path)
-            let actual = SHA256.hex(labels.encoded())
+            let actual = Checksum.sha256(labels.encoded())
             try Provisioner.checkHash(path, expected: actual)
             let wrong = String(repeating: "0", count: 64)
             expectError(.checksumMismatch(path, expected: wrong, actual: actual)) {

@@ -34,8 +34,6 @@ import Testing
         #expect(table.labelHistogram() == [212, 357])
         #expect(table.classNames == ["malignant", "benign"])
         #expect(table.features.scalars[0] == 17.99)
-        let digits = try TabularSet.digits(dataDirectory: realDataDirectory)
-        #expect(digits.count == 1797 && digits.featureCount == 64)
     }
 
     @Test(.enabled(if: isInstalled("mnist") && isInstalled("fashion-mnist") && isInstalled("breast-cancer")))

@@ -1,12 +1,18 @@
 import Testing
+import _TestSupport
 @testable import TensorCore
 
-@Suite struct BLASRuntimeTests {
+@Suite(.serialized) struct BLASRuntimeTests {
+    /// Setting the count takes effect and ``withBLASThreads(_:_:)`` restores it, under the lock
+    /// that keeps other tests from changing the count meanwhile.
     @Test func threadCountRoundTrips() {
-        let previous = BLASRuntime.threadCount
-        defer { BLASRuntime.setThreadCount(previous) }
-        BLASRuntime.setThreadCount(1)
-        #expect(BLASRuntime.threadCount == 1)
+        BLASThreadsLock.withLock {
+            let previous = BLASRuntime.threadCount
+            withBLASThreads(1) {
+                #expect(BLASRuntime.threadCount == 1)
+            }
+            #expect(BLASRuntime.threadCount == previous)
+        }
     }
 
     /// The kernel set chosen for an unrecognised CPU is the newest its flags can run.
