@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 @testable import Harness
 
 /// Bad user input gives typed errors with one line naming the culprit and the valid choices.
@@ -126,7 +127,7 @@ import Testing
         let root = temporaryDirectory()
         try runSynthetic(into: root + "/run", seeds: 1)
         let other = kind {
-            _ = try Runner(directory: ResultDirectory(root + "/run"), tier: .ci, dataDirectory: "").run([])
+            _ = try BLASThreadsLock.withLock { try Runner(directory: ResultDirectory(root + "/run"), tier: .ci, dataDirectory: "").run([]) }
         }
         #expect(other?.0 == .invalidArgument)
         #expect(other?.1.contains("holds a smoke-tier run") == true)

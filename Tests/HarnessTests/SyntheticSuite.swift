@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import TensorCore
+import _TestSupport
 
 /// A suite with a known distribution per configuration, for testing the harness end to end:
 /// test_error = base(m) + 0.002·z + shift with z ~ N(0, 1) from the job's "noise" stream,
@@ -84,7 +85,8 @@ func runSynthetic(
 ) throws -> RunSummary {
     let jobs = try JobPlanner.plan(suites: [suite], tier: .smoke, seeds: seeds, filter: filter)
     let runner = Runner(directory: ResultDirectory(directory), tier: .smoke, dataDirectory: "/nonexistent")
-    return try runner.run(jobs, shouldStop: shouldStop)
+    // The in-process runner sets the BLAS thread count for its jobs.
+    return try BLASThreadsLock.withLock { try runner.run(jobs, shouldStop: shouldStop) }
 }
 
 /// Writes `Baselines/Synthetic.json` with a point that m = 10 reproduces and one that m = 20 does not.

@@ -3,12 +3,14 @@ import Foundation
 import Harness
 import StoudenmireMPS
 import Testing
+import _TestSupport
 
 /// The StoudenmireMPS suite through a `RunContext`, on the smoke tier (300 real MNIST images).
 @Suite(.enabled(if: mnistAvailable, mnistSkipReason))
 struct StoudenmireSuiteTests {
-    /// One smoke job with the bond updates split over 2 workers (pinned: other tests change the
-    /// process's BLAS thread count concurrently, and results are deterministic per worker count).
+    /// One smoke job with the bond updates split over 2 workers (pinned, since results are
+    /// deterministic per worker count), holding the BLAS-threads lock: the sweeper pins BLAS to
+    /// one thread per worker while they run.
     func run(seed: Int) throws -> RunRecord {
         let suite = StoudenmireMPSSuite()
         let plan = suite.plan(for: .smoke)
@@ -16,7 +18,7 @@ struct StoudenmireSuiteTests {
         settings["workers"] = 2
         let context = RunContext(suite: suite.name, tier: .smoke, configuration: plan.configurations[0], seed: seed,
                                  settings: settings, dataDirectory: dataDirectory)
-        try suite.run(context)
+        try BLASThreadsLock.withLock { try suite.run(context) }
         return context.recorded
     }
 

@@ -41,36 +41,38 @@ import _TestSupport
     /// and a left half-sweep with truncation; and after the first update the local solve lowers it.
     @Test(arguments: [1, 2])
     func cachedNormalizedEnvironmentsFollowTheStoredModel(workers: Int) throws {
-        let (mps, inputs, labels, features) = problem(seed: 41, sites: 9, count: 60, labelCount: 3)
-        let sweeper = try TwoSiteSweeper(
-            mps: mps, features: features, labels: labels,
-            options: SweepOptions(truncation: Truncation(maxBondDimension: 4), chunkSize: 16, workers: workers,
-                                  normalization: .perInput),
-            rescaleOutputs: true)
-        var expected = normalizedCost(bond: sweeper.bondTensor(site: 0), site: 0, cores: sweeper.mps.cores,
-                                      inputs: inputs, labels: labels)
-        var updates = 0
-        let check = { (update: BondUpdate) in
-            expectClose(update.costBefore, expected, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
-            #expect(update.costAfter <= update.costBefore * (1 + 1e-12))
-            updates += 1
-            // The next bond in this direction (or the turn at the chain's end).
-            let label = sweeper.mps.labelSite
-            let next = update.direction == .right ? (label < 8 ? label : label - 1) : (label > 0 ? label - 1 : 0)
-            expected = normalizedCost(bond: sweeper.bondTensor(site: next), site: next, cores: sweeper.mps.cores,
-                                      inputs: inputs, labels: labels)
-        }
-        try sweeper.sweepRight(observer: check)
-        try sweeper.sweepLeft(observer: check)
-        #expect(updates == 16)
-        // The cores are exact isometries: per-input normalization never rescales them.
-        for j in 1..<9 {
-            let core = sweeper.mps.cores[j]
-            let a = core.reshaped([core.shape[0], core.shape[1] * core.shape[2]])
-            let gram = a.matmul(a, transposeOther: true)
-            for r in 0..<gram.shape[0] { for c in 0..<gram.shape[1] {
-                expectClose(gram[r, c], r == c ? 1 : 0, absoluteTolerance: 1e-12, "core \(j) is a right isometry")
-            } }
+        try BLASThreadsLock.withLock {
+            let (mps, inputs, labels, features) = problem(seed: 41, sites: 9, count: 60, labelCount: 3)
+            let sweeper = try TwoSiteSweeper(
+                mps: mps, features: features, labels: labels,
+                options: SweepOptions(truncation: Truncation(maxBondDimension: 4), chunkSize: 16, workers: workers,
+                                      normalization: .perInput),
+                rescaleOutputs: true)
+            var expected = normalizedCost(bond: sweeper.bondTensor(site: 0), site: 0, cores: sweeper.mps.cores,
+                                          inputs: inputs, labels: labels)
+            var updates = 0
+            let check = { (update: BondUpdate) in
+                expectClose(update.costBefore, expected, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
+                #expect(update.costAfter <= update.costBefore * (1 + 1e-12))
+                updates += 1
+                // The next bond in this direction (or the turn at the chain's end).
+                let label = sweeper.mps.labelSite
+                let next = update.direction == .right ? (label < 8 ? label : label - 1) : (label > 0 ? label - 1 : 0)
+                expected = normalizedCost(bond: sweeper.bondTensor(site: next), site: next, cores: sweeper.mps.cores,
+                                          inputs: inputs, labels: labels)
+            }
+            try sweeper.sweepRight(observer: check)
+            try sweeper.sweepLeft(observer: check)
+            #expect(updates == 16)
+            // The cores are exact isometries: per-input normalization never rescales them.
+            for j in 1..<9 {
+                let core = sweeper.mps.cores[j]
+                let a = core.reshaped([core.shape[0], core.shape[1] * core.shape[2]])
+                let gram = a.matmul(a, transposeOther: true)
+                for r in 0..<gram.shape[0] { for c in 0..<gram.shape[1] {
+                    expectClose(gram[r, c], r == c ? 1 : 0, absoluteTolerance: 1e-12, "core \(j) is a right isometry")
+                } }
+            }
         }
     }
 

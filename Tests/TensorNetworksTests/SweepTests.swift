@@ -173,53 +173,59 @@ func quadraticCost(of mps: MPSClassifier<Double>, features: Tensor<Double>, labe
     /// (the tracked value is the data cost; the penalty is taken out).
     @Test(arguments: [1, 2], [0, 0.05])
     func trackedCostIsTheStoredModelsCost(workers: Int, ridge: Double) throws {
-        let (mps, _, labels, features) = fixture(seed: 19)
-        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
-                                         options: SweepOptions(truncation: .none, workers: workers, regularization: ridge),
-                                         rescaleOutputs: true)
-        func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
-        var last = 0.0
-        try sweeper.sweepRight { last = $0.costAfter }
-        expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the right half-sweep")
-        try sweeper.sweepLeft { last = $0.costAfter }
-        expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the left half-sweep")
+        try BLASThreadsLock.withLock {
+            let (mps, _, labels, features) = fixture(seed: 19)
+            let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                             options: SweepOptions(truncation: .none, workers: workers, regularization: ridge),
+                                             rescaleOutputs: true)
+            func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
+            var last = 0.0
+            try sweeper.sweepRight { last = $0.costAfter }
+            expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the right half-sweep")
+            try sweeper.sweepLeft { last = $0.costAfter }
+            expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the left half-sweep")
+        }
     }
 
     /// With truncation, each bond's cost before its update (from the cached environments) is
     /// the stored model's cost after the previous update, on a longer chain with more inputs.
     @Test(arguments: [1, 2])
     func cachedEnvironmentsFollowTheStoredModel(workers: Int) throws {
-        var rng = Philox(seed: 29)
-        let (sites, n, c) = (16, 300, 4)
-        var cores: [Tensor<Double>] = [Tensor.randomNormal(shape: [1, 2, c, 1], using: &rng)]
-        for _ in 1..<sites { cores.append(Tensor.randomNormal(shape: [1, 2, 1], mean: 1, standardDeviation: 0.1, using: &rng)) }
-        let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: c, featureMap: map)
-        let pixels = Tensor<Double>.randomUniform(shape: [n, sites], using: &rng)
-        let labels = (0..<n).map { _ in rng.nextInt(below: c) }
-        let features: Tensor<Double> = map.siteFeatures(pixels)
-        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
-                                         options: SweepOptions(truncation: Truncation(maxBondDimension: 5), chunkSize: 64, workers: workers),
-                                         rescaleOutputs: true)
-        func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
-        var previous = storedCost()
-        let check = { (update: BondUpdate) in
-            expectClose(update.costBefore, previous, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
-            previous = storedCost()
+        try BLASThreadsLock.withLock {
+            var rng = Philox(seed: 29)
+            let (sites, n, c) = (16, 300, 4)
+            var cores: [Tensor<Double>] = [Tensor.randomNormal(shape: [1, 2, c, 1], using: &rng)]
+            for _ in 1..<sites { cores.append(Tensor.randomNormal(shape: [1, 2, 1], mean: 1, standardDeviation: 0.1, using: &rng)) }
+            let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: c, featureMap: map)
+            let pixels = Tensor<Double>.randomUniform(shape: [n, sites], using: &rng)
+            let labels = (0..<n).map { _ in rng.nextInt(below: c) }
+            let features: Tensor<Double> = map.siteFeatures(pixels)
+            let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                             options: SweepOptions(truncation: Truncation(maxBondDimension: 5), chunkSize: 64, workers: workers),
+                                             rescaleOutputs: true)
+            func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
+            var previous = storedCost()
+            let check = { (update: BondUpdate) in
+                expectClose(update.costBefore, previous, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
+                previous = storedCost()
+            }
+            try sweeper.sweepRight(observer: check)
+            try sweeper.sweepLeft(observer: check)
         }
-        try sweeper.sweepRight(observer: check)
-        try sweeper.sweepLeft(observer: check)
     }
 
     /// Splitting the inputs over workers changes only the order of partial sums.
     @Test func workersAgreeWithOneThread() throws {
-        let (mps, _, labels, features) = fixture(seed: 17)
-        func outputs(workers: Int) throws -> Tensor<Double> {
-            let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
-                                             options: SweepOptions(truncation: Truncation(maxBondDimension: 3), chunkSize: 2, workers: workers))
-            try sweeper.sweepRight()
-            return sweeper.mps.evaluate(features: features)
+        try BLASThreadsLock.withLock {
+            let (mps, _, labels, features) = fixture(seed: 17)
+            func outputs(workers: Int) throws -> Tensor<Double> {
+                let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                                 options: SweepOptions(truncation: Truncation(maxBondDimension: 3), chunkSize: 2, workers: workers))
+                try sweeper.sweepRight()
+                return sweeper.mps.evaluate(features: features)
+            }
+            expectClose(try outputs(workers: 2), try outputs(workers: 1), relativeTolerance: 1e-9, absoluteTolerance: 1e-11)
         }
-        expectClose(try outputs(workers: 2), try outputs(workers: 1), relativeTolerance: 1e-9, absoluteTolerance: 1e-11)
     }
 
     /// Same seed, same numbers: a sweep is a pure function of its inputs.
