@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import Testing
 import _TestSupport
 @testable import Harness
@@ -62,6 +63,26 @@ import _TestSupport
         }
         #expect(record.status == .failed)
         #expect(record.message == "Synthetic: configuration value 'm' = 5 is out of range; valid: ≥ 10")
+    }
+
+    /// NaN reaching a decomposition is numerical divergence, not bad input.
+    @Test func nonFiniteDecompositionInputIsADivergence() throws {
+        struct NaNSuite: Suite {
+            var name: String { "NaN" }
+            var summary: String { "throws what a sweep throws when its bond tensor is NaN" }
+            var paper: PaperReference { PaperReference(title: "-", authors: "-", year: 2026, baselineID: "-") }
+            var metrics: [MetricSpec] { [] }
+            var figures: [FigureSpec] { [] }
+            func plan(for tier: Tier) -> TierPlan { TierPlan(configurations: [[:]], seeds: 1, summary: "-") }
+            func run(_ context: RunContext) throws { throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites 3, 4") }
+        }
+        let planned = PlannedJob(suite: NaNSuite(), job: Job(suite: "NaN", configuration: [:], seed: 0), settings: [:])
+        guard case .finished(let record) = JobExecution.run(planned, tier: .smoke, dataDirectory: "/nonexistent") else {
+            Issue.record("the job was cancelled")
+            return
+        }
+        #expect(record.status == .diverged)
+        #expect(record.message == "bond update at sites 3, 4 was given a matrix containing NaN or infinity")
     }
 
     @Test func namedValuesAccessors() throws {

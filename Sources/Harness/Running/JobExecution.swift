@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// How one job ended, from the point of view of the runner.
 public enum JobOutcome: Sendable {
@@ -12,7 +13,8 @@ public enum JobOutcome: Sendable {
 public enum JobExecution {
     /// Runs `suite` on one job with a fresh ``RunContext`` and turns what happened into a record:
     /// a normal return is *completed* unless a recorded scalar is not finite (*diverged*);
-    /// ``Divergence`` is *diverged*; `CancellationError` is ``JobOutcome/cancelled``;
+    /// ``Divergence`` and a non-finite matrix reaching a decomposition
+    /// (`LinearAlgebraError.nonFiniteInput`) are *diverged*; `CancellationError` is ``JobOutcome/cancelled``;
     /// ``SuiteInputError`` (bad input) and any other error are *failed* with the error's
     /// one-line description. Never throws.
     public static func run(
@@ -38,6 +40,10 @@ public enum JobExecution {
             message = divergence.message
         } catch is CancellationError {
             return .cancelled
+        } catch LinearAlgebraError.nonFiniteInput(let routine) {
+            // NaN or infinity reached a decomposition: the numbers diverged, the input was fine.
+            status = .diverged
+            message = "\(routine) was given a matrix containing NaN or infinity"
         } catch let input as SuiteInputError {
             status = .failed
             message = input.description
