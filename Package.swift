@@ -17,7 +17,7 @@ let suiteNames = [
 ]
 
 let suiteDependencies: [Target.Dependency] = [
-    "TensorCore", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
+    "TensorCore", "Optimization", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
 ]
 
 /// Suites that share a paper share its code: RankRegularization trains with CopyNodeInit's
@@ -52,9 +52,10 @@ let package = Package(
 
         // Numerical core and models.
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "TensorNetworks", dependencies: ["TensorCore"]),
+        .target(name: "Optimization", dependencies: ["TensorCore"]),
+        .target(name: "TensorNetworks", dependencies: ["TensorCore", "Optimization"]),
         .target(
-            name: "NeuralLayers", dependencies: ["TensorCore", "TensorNetworks"]),
+            name: "NeuralLayers", dependencies: ["TensorCore", "Optimization", "TensorNetworks"]),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"]),
 
         // The benchmark's spine and its tool.
@@ -69,6 +70,7 @@ let package = Package(
         // Test support and tests: one target per source target, plus the suites end to end.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "_TestSupport"]),
         .testTarget(
             name: "TensorNetworksTests", dependencies: ["TensorNetworks", "_TestSupport"]),
         .testTarget(
