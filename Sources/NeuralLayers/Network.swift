@@ -118,15 +118,3 @@ public struct Network: Sendable {
         }
     }
 }
-
-extension MPO {
-    /// Multiply-adds ×2 of contracting the chain to the dense matrix.
-    var contractionFlops: Double {
-        var rows = 1.0, total = 0.0
-        for core in cores {
-            total += 2 * rows * Double(core.count)
-            rows *= Double(core.shape[1] * core.shape[2])
-        }
-        return total
-    }
-}
