@@ -24,6 +24,11 @@ public enum Layer: Sendable {
         case .tensorNetwork(let layer): return layer.parameterCount
         }
     }
+    /// Whether this is a ``Dense`` layer that training updates.
+    public var isTrainableDense: Bool {
+        if case .dense(let layer) = self { return layer.trainable }
+        return false
+    }
 }
 
 /// A feed-forward stack of ``Dense`` and ``TNLayer`` layers of any depth, with a loss.
