@@ -10,6 +10,7 @@ import TensorCore
 ///                                   timing: { try context.measure("train", $0).value }) { sweep, report, network in
 ///     context.append("loss", x: Double(sweep), y: report.loss)
 /// }
+/// // Without `timing:`, label the observer (`observe: { … }`): a lone trailing closure is `timing`.
 /// ```
 public enum TNNTraining {
     /// Trains `network` for `sweeps` sweeps and returns one report per sweep.
