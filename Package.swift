@@ -21,7 +21,7 @@ let suiteNames = [
 ]
 
 let suiteDependencies: [Target.Dependency] = [
-    "TensorCore", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
+    "TensorCore", "Optimization", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
 ]
 
 let package = Package(
@@ -30,6 +30,7 @@ let package = Package(
     products: [
         .executable(name: "tnbench", targets: ["tnbench"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "TensorNetworks", targets: ["TensorNetworks"]),
         .library(name: "Harness", targets: ["Harness"]),
     ],
@@ -53,9 +54,10 @@ let package = Package(
 
         // Numerical core and models.
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets"]),
+        .target(name: "Optimization", dependencies: ["TensorCore"]),
+        .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets", "Optimization"]),
         .target(
-            name: "NeuralLayers", dependencies: ["TensorCore", "TensorNetworks"]),
+            name: "NeuralLayers", dependencies: ["TensorCore", "Optimization", "TensorNetworks"]),
         .target(
             name: "Datasets",
             dependencies: [
@@ -79,8 +81,9 @@ let package = Package(
         // Test support and tests: one target per source target, plus the suites end to end.
         .target(name: "_TestSupport", dependencies: ["TensorCore"], path: "Tests/_TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "_TestSupport"]),
         .testTarget(
-            name: "TensorNetworksTests", dependencies: ["TensorNetworks", "_TestSupport"]),
+            name: "TensorNetworksTests", dependencies: ["TensorNetworks", "Optimization", "_TestSupport"]),
         .testTarget(
             name: "NeuralLayersTests", dependencies: ["NeuralLayers", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),

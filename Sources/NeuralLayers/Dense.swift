@@ -1,4 +1,5 @@
 import TensorCore
+import TensorNetworks
 
 /// What a layer's forward pass keeps for its backward pass.
 public struct LayerCache: Sendable {
@@ -50,7 +51,7 @@ public struct Dense: Sendable {
     /// A Glorot-uniform initialized layer with zero bias (Keras' defaults).
     public init(inputSize: Int, units: Int, activation: Activation = .linear, trainable: Bool = true, using rng: inout Philox) {
         self.init(
-            weight: Initializer.glorotUniform(fanIn: inputSize, fanOut: units, using: &rng),
+            weight: VarianceTarget.glorot.uniformMatrix(fanIn: inputSize, fanOut: units, using: &rng),
             bias: Tensor(zeros: [units]), activation: activation, trainable: trainable)
     }
 

@@ -24,6 +24,11 @@ public enum Layer: Sendable {
         case .tensorNetwork(let layer): return layer.parameterCount
         }
     }
+    /// Whether this is a ``Dense`` layer that training updates.
+    public var isTrainableDense: Bool {
+        if case .dense(let layer) = self { return layer.trainable }
+        return false
+    }
 }
 
 /// A feed-forward stack of ``Dense`` and ``TNLayer`` layers of any depth, with a loss.
@@ -116,17 +121,5 @@ public struct Network: Sendable {
             if case .tensorNetwork(let tn) = layer { flops += tn.mpo.contractionFlops }
             return total + flops
         }
-    }
-}
-
-extension MPO {
-    /// Multiply-adds ×2 of contracting the chain to the dense matrix.
-    var contractionFlops: Double {
-        var rows = 1.0, total = 0.0
-        for core in cores {
-            total += 2 * rows * Double(core.count)
-            rows *= Double(core.shape[1] * core.shape[2])
-        }
-        return total
     }
 }

@@ -43,7 +43,7 @@ public struct TNLayer: Sendable {
     ) throws {
         let dims = [Int](repeating: d, count: siteCount)
         let size = dims.reduce(1, *)
-        let matrix = Initializer.glorotUniform(fanIn: size, fanOut: size, using: &rng)
+        let matrix = VarianceTarget.glorot.uniformMatrix(fanIn: size, fanOut: size, using: &rng)
         let mpo = try MPO(matrix: matrix, inputDimensions: dims, outputDimensions: dims,
                           truncation: Truncation(maxBondDimension: maxBondDimension))
         self.init(mpo: mpo, bias: Tensor(zeros: [size]), activation: activation, maxBondDimension: maxBondDimension)

@@ -52,18 +52,38 @@ import TensorNetworks
 /// spirals "approaching ≈ 0.75") suggest a low-entanglement start; we have not changed the
 /// initialization after seeing this, and record it as a difference.
 ///
+/// ## PaL and LbL
+/// Configuration key `strategy`: `pal` (the paper's scheme, above) or `lbl`, the paper's
+/// layer-by-layer alternative (Sec. III C), which it says PaL "works much better" than. An LbL
+/// sweep takes one gradient step on the output `Dense` layer, then sweeps the TN layer
+/// left→right and right→left on its own with the dense layers fixed (``TNNTrainer``). LbL runs
+/// with `sweepsPerLayer = 1`: one LbL sweep then makes the same 10 pair updates of the MPO as a
+/// PaL sweep (PaL also steps the output layer at each of them, LbL once per sweep), so the
+/// two are compared at an equal number of sweeps and of MPO updates. The data and the initial
+/// network are drawn from streams shared across `strategy` (`RunContext.rng(_:sharedAcross:)`):
+/// PaL and LbL runs of a seed start from the same point, and the PaL runs draw exactly what the
+/// grid drew before `strategy` existed. The finding checks the claim as: on every (dataset, D)
+/// run with both, PaL's mean final training loss is at most half of LbL's and its mean test
+/// accuracy is not lower. The figures show the PaL runs.
+///
 /// ## Tiers
-/// - `smoke`: 60/40 points, D = 2, 3 sweeps — seconds, for the tests.
+/// - `smoke`: 60/40 points, D = 2, 3 sweeps — seconds, for the tests; spirals also with LbL.
 /// - `ci`: the full data sets, D ∈ {2, 4}, 3 seeds; blobs 60 sweeps (enough for 100% test
 ///   accuracy), spirals 400 sweeps (fewer than the paper's 3000, to fit a few-minute budget;
 ///   at 400 sweeps the spirals' training accuracy already reaches 0.99 ± 0.01 for D = 2 and
-///   0.98 ± 0.01 for D = 4, 3 seeds).
-/// - `paper`: the paper's protocol above.
+///   0.98 ± 0.01 for D = 4, 3 seeds); spirals D = 2 also with LbL (the harder set, where the
+///   two schemes can differ).
+/// - `paper`: the paper's protocol above; spirals also with LbL at every D.
+///
+/// ## Settings
+/// `blobs_train_count`, `blobs_test_count`, `spirals_train_count`, `spirals_test_count`
+/// (points), `blobs_sweeps`, `spirals_sweeps`, `learning_rate` (α), `field_resolution` (the
+/// decision field's grid side); all required.
 ///
 /// ## Records
 /// Per sweep: `loss`, `train_accuracy`, `test_accuracy`, `entropy_max`; array `entropy`
 /// [sweeps, bonds]. Final: `test_accuracy`, `train_accuracy`, `loss`, `entropy_max`,
-/// `sweep_seconds`, `gflops`, `parameters`; arrays `singular_values` [bonds, D] (zero-padded),
+/// `sweep_seconds`, `gflops`, `param_count`; arrays `singular_values` [bonds, D] (zero-padded),
 /// `decision_field` [ny, nx] (predicted class), `points` and `test_points` [n, 3].
 public struct TNNClassificationSuite: Suite {
     public init() {}
@@ -91,8 +111,8 @@ public struct TNNClassificationSuite: Suite {
             MetricSpec("sweep_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
                        description: "wall-clock seconds per sweep (left→right and right→left)"),
             MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
-                       description: "model floating-point work of training per second"),
-            MetricSpec("parameters", .smallerIsBetter, kind: .informational, unit: "parameters",
+                       description: "counted floating-point operations of training (products and SVDs of the sweeps, model count) / training seconds (the sweeps' timer only)"),
+            MetricSpec("param_count", .smallerIsBetter, kind: .informational, unit: "parameters",
                        description: "scalars in the network after training (MPO cores at their final bonds)"),
         ]
     }
@@ -103,119 +123,136 @@ public struct TNNClassificationSuite: Suite {
             return [
                 FigureSpec(id: "\(dataset)_decision_boundary", title: "\(dataset): decision boundary (\(figure.field))",
                            kind: .field(grid: "decision_field", points: "points"), xLabel: "x1", yLabel: "x2",
-                           filter: ["dataset": .string(dataset)]),
+                           filter: ["dataset": .string(dataset), "strategy": "pal"]),
                 FigureSpec(id: "\(dataset)_loss", title: "\(dataset): training loss vs sweeps (\(figure.curves), left)",
                            kind: .curve(name: "loss", series: "D"), xLabel: "sweep", yLabel: "loss", logY: true,
-                           filter: ["dataset": .string(dataset)]),
+                           filter: ["dataset": .string(dataset), "strategy": "pal"]),
                 FigureSpec(id: "\(dataset)_entropy", title: "\(dataset): entanglement entropy vs sweeps (\(figure.curves), right)",
                            kind: .curve(name: "entropy_max", series: "D"), xLabel: "sweep", yLabel: "S (max over bonds)",
-                           filter: ["dataset": .string(dataset)]),
+                           filter: ["dataset": .string(dataset), "strategy": "pal"]),
                 FigureSpec(id: "\(dataset)_accuracy", title: "\(dataset): accuracy vs sweeps",
                            kind: .curve(name: "test_accuracy", series: "D"), xLabel: "sweep", yLabel: "test accuracy",
-                           filter: ["dataset": .string(dataset)]),
+                           filter: ["dataset": .string(dataset), "strategy": "pal"]),
             ]
         }
+    }
+
+    /// The data sets, as configuration values spell them.
+    enum Dataset: String, CaseIterable {
+        case blobs, spirals
+    }
+
+    /// LbL sweeps each TN layer once per sweep, so that an LbL sweep makes the same 10 pair
+    /// updates of the MPO as a PaL sweep (see "PaL and LbL" above).
+    static let lblSweepsPerLayer = 1
+
+    static func configurations(blobs: [ConfigurationValue], spirals: [ConfigurationValue], lblSpirals: [ConfigurationValue]) -> [Configuration] {
+        Configuration.grid([("dataset", ["blobs"]), ("D", blobs), ("strategy", ["pal"])])
+            + Configuration.grid([("dataset", ["spirals"]), ("D", spirals), ("strategy", ["pal"])])
+            + Configuration.grid([("dataset", ["spirals"]), ("D", lblSpirals), ("strategy", ["lbl"])])
     }
 
     public func plan(for tier: Tier) -> TierPlan {
         switch tier {
         case .smoke:
             return TierPlan(
-                configurations: Configuration.grid([("dataset", ["blobs", "spirals"]), ("D", [2])]), seeds: 2,
-                summary: "60 training / 40 test points, D = 2, 3 sweeps",
-                settings: ["blobs_train": 60, "blobs_test": 40, "spirals_train": 60, "spirals_test": 60,
+                configurations: Self.configurations(blobs: [2], spirals: [2], lblSpirals: [2]), seeds: 2,
+                summary: "60 training / 40 test points, D = 2, 3 sweeps; spirals also LbL",
+                settings: ["blobs_train_count": 60, "blobs_test_count": 40, "spirals_train_count": 60, "spirals_test_count": 60,
                            "blobs_sweeps": 3, "spirals_sweeps": 3, "learning_rate": 0.1, "field_resolution": 12])
         case .ci:
             return TierPlan(
-                configurations: Configuration.grid([("dataset", ["blobs", "spirals"]), ("D", [2, 4])]), seeds: 3,
-                summary: "blobs 500/100 points, 60 sweeps; spirals 600/600 points, 400 sweeps; D ∈ {2, 4}; α = 0.1",
-                settings: ["blobs_train": 500, "blobs_test": 100, "spirals_train": 600, "spirals_test": 600,
+                configurations: Self.configurations(blobs: [2, 4], spirals: [2, 4], lblSpirals: [2]), seeds: 3,
+                summary: "blobs 500/100 points, 60 sweeps; spirals 600/600 points, 400 sweeps; D ∈ {2, 4}; α = 0.1; spirals D = 2 also LbL",
+                settings: ["blobs_train_count": 500, "blobs_test_count": 100, "spirals_train_count": 600, "spirals_test_count": 600,
                            "blobs_sweeps": 60, "spirals_sweeps": 400, "learning_rate": 0.1, "field_resolution": 60])
         case .paper:
             return TierPlan(
-                configurations: Configuration.grid([("dataset", ["blobs"]), ("D", [2, 4, 6, 8, 10, 12])])
-                    + Configuration.grid([("dataset", ["spirals"]), ("D", [2, 4, 8, 12])]),
+                configurations: Self.configurations(blobs: [2, 4, 6, 8, 10, 12], spirals: [2, 4, 8, 12], lblSpirals: [2, 4, 8, 12]),
                 seeds: 5,
-                summary: "Tables I–II: blobs 500/100 points, 2000 sweeps; spirals 600 points, 3000 sweeps; α = 0.1, full batch",
-                settings: ["blobs_train": 500, "blobs_test": 100, "spirals_train": 600, "spirals_test": 600,
+                summary: "Tables I–II: blobs 500/100 points, 2000 sweeps; spirals 600 points, 3000 sweeps; α = 0.1, full batch; spirals also LbL",
+                settings: ["blobs_train_count": 500, "blobs_test_count": 100, "spirals_train_count": 600, "spirals_test_count": 600,
                            "blobs_sweeps": 2000, "spirals_sweeps": 3000, "learning_rate": 0.1, "field_resolution": 100])
         }
     }
 
     public func run(_ context: RunContext) throws {
-        let dataset = try context.parameters.string("dataset")
-        let bondDimension = try context.parameters.int("D")
-        func setting(_ key: String) -> Int {
-            guard case .int(let value)? = context.settings[key] else { preconditionFailure("TNNClassification: missing setting \(key)") }
-            return value
+        let dataset = try context.parameters.choice("dataset", as: Dataset.self)
+        let bondDimension = try context.parameters.int("D", in: 1...)
+        let strategyName = try context.parameters.choice("strategy", as: TNNTrainer.Strategy.Name.self)
+        let learningRate = try context.settings.double("learning_rate")
+        guard learningRate > 0 else {
+            throw SuiteInputError(suite: name, key: "learning_rate", "tier setting 'learning_rate' = \(learningRate) must be positive")
         }
-        let learningRate = context.settings["learning_rate"]?.numericValue ?? 0.1
-        let sweeps = setting("\(dataset)_sweeps")
+        let sweeps = try context.settings.int("\(dataset.rawValue)_sweeps", in: 1...)
+        let resolution = try context.settings.int("field_resolution", in: 2...)
 
-        // Data.
-        var dataRNG = context.rng("data")
+        // Data; the streams are shared by PaL and LbL, so the two start from the same data and
+        // network under a seed (and PaL's draws are those of the grid without `strategy`).
+        var dataRNG = context.rng("data", sharedAcross: ["strategy"])
         let train: TabularSet, test: TabularSet, classes: Int, loss: Loss, box: (Double, Double)
         switch dataset {
-        case "blobs":
-            let trainCount = setting("blobs_train"), testCount = setting("blobs_test")
+        case .blobs:
+            let trainCount = try context.settings.int("blobs_train_count", in: 1...)
+            let testCount = try context.settings.int("blobs_test_count", in: 1...)
             let all = Synthetic.gaussianBlobs(count: trainCount + testCount, rng: &dataRNG)
             train = all.subset(Array(0..<trainCount))
             test = all.subset(Array(trainCount..<(trainCount + testCount)))
             (classes, loss, box) = (2, .binaryCrossEntropy, (-0.05, 1.05))
-        case "spirals":
-            train = Synthetic.spirals(count: setting("spirals_train"), rng: &dataRNG)
-            var testRNG = context.rng("test-data")
-            test = Synthetic.spirals(count: setting("spirals_test"), rng: &testRNG)
+        case .spirals:
+            train = Synthetic.spirals(count: try context.settings.int("spirals_train_count", in: 1...), rng: &dataRNG)
+            var testRNG = context.rng("test-data", sharedAcross: ["strategy"])
+            test = Synthetic.spirals(count: try context.settings.int("spirals_test_count", in: 1...), rng: &testRNG)
             (classes, loss, box) = (3, .categoricalCrossEntropy, (-1.1, 1.1))
-        default:
-            preconditionFailure("TNNClassification: unknown dataset \(dataset)")
         }
-        let targets = Self.oneHot(train.labels, classes: classes)
+        let targets = Tensor<Double>.oneHot(labels: train.labels, classes: classes)
 
         // Model (Tables I/II).
-        var initRNG = context.rng("init")
+        var initRNG = context.rng("init", sharedAcross: ["strategy"])
         var network = Network(layers: [
             .dense(Dense(inputSize: 2, units: 64, activation: .linear, trainable: false, using: &initRNG)),
             .tensorNetwork(try TNLayer(siteCount: 6, physicalDimension: 2, maxBondDimension: bondDimension,
                                        activation: .relu, using: &initRNG)),
             .dense(Dense(inputSize: 64, units: classes, activation: .softmax, using: &initRNG)),
         ], loss: loss)
-        let trainer = TNNTrainer(learningRate: learningRate, strategy: .partialAllLayer)
+        let strategy = TNNTrainer.Strategy(strategyName, sweepsPerLayer: Self.lblSweepsPerLayer)
+        var trainer = TNNTrainer(learningRate: learningRate, strategy: strategy)
         context.setAttribute("loss_function", .string(loss.rawValue))
-        context.setAttribute("strategy", "partial-all-layer")
+        context.setAttribute("strategy", .string(strategy.description))
 
         // Training.
         var entropyRows: [Double] = []
-        var lastReport: TNNTrainer.SweepReport?
-        for sweep in 1...sweeps {
-            try context.checkCancellation()
-            let report: TNNTrainer.SweepReport
-            do {
-                report = try context.measure("train") { try trainer.sweep(&network, inputs: train.features, targets: targets) }.value
-            } catch let error as TNNTrainingError {
-                throw Divergence("\(error) at sweep \(sweep)")
+        try context.checkCancellation()
+        let reports: [TNNTrainer.SweepReport]
+        do {
+            reports = try TNNTraining.run(
+                &network, trainer: &trainer, inputs: train.features, targets: targets, sweeps: sweeps,
+                timing: { try context.measure("train", $0).value }
+            ) { sweep, report, network in
+                context.addFlops(report.flops)
+                let x = Double(sweep)
+                context.append("loss", x: x, y: report.loss)
+                context.append("train_accuracy", x: x, y: Classification.accuracy(scores: report.output, labels: train.labels))
+                context.append("test_accuracy", x: x, y: Classification.accuracy(scores: network(test.features), labels: test.labels))
+                context.append("entropy_max", x: x, y: report.entropyMax)
+                entropyRows += report.entropies[0]
+                context.progress(Double(sweep) / Double(sweeps), "sweep \(sweep)/\(sweeps), loss \(report.loss)")
+                try context.checkCancellation()
             }
-            context.addFlops(report.flops)
-            let x = Double(sweep)
-            context.append("loss", x: x, y: report.loss)
-            context.append("train_accuracy", x: x, y: Self.accuracy(report.output, train.labels))
-            context.append("test_accuracy", x: x, y: Self.accuracy(network(test.features), test.labels))
-            context.append("entropy_max", x: x, y: report.entropyMax)
-            entropyRows += report.entropies[0]
-            lastReport = report
-            context.progress(Double(sweep) / Double(sweeps), "sweep \(sweep)/\(sweeps), loss \(report.loss)")
+        } catch TNNTrainingError.nonFinite(let message) {
+            throw Divergence(message)
         }
-        guard let final = lastReport else { return }
+        let final = reports[reports.count - 1]
 
         // Finals.
         let trainSeconds = context.recorded.timers["train"] ?? 0
         context.record("loss", final.loss)
-        context.record("train_accuracy", Self.accuracy(final.output, train.labels))
-        context.record("test_accuracy", Self.accuracy(network(test.features), test.labels))
+        context.record("train_accuracy", Classification.accuracy(scores: final.output, labels: train.labels))
+        context.record("test_accuracy", Classification.accuracy(scores: network(test.features), labels: test.labels))
         context.record("entropy_max", final.entropyMax)
         context.record("sweep_seconds", trainSeconds / Double(sweeps))
         context.record("gflops", trainSeconds > 0 ? context.recorded.flops / trainSeconds / 1e9 : 0)
-        context.record("parameters", Double(network.parameterCount))
+        context.record("param_count", Double(network.parameterCount))
         let bondCount = final.bonds[0].count
         context.record(array: "entropy", shape: [sweeps, bondCount], values: entropyRows)
         context.record(array: "singular_values", shape: [bondCount, bondDimension], values: final.bonds[0].flatMap { split in
@@ -223,54 +260,64 @@ public struct TNNClassificationSuite: Suite {
         })
 
         // Decision field and points (Figs. 11/13).
-        let resolution = setting("field_resolution")
         let step = (box.1 - box.0) / Double(resolution - 1)
         var grid: [Double] = []
         for iy in 0..<resolution { for ix in 0..<resolution { grid += [box.0 + Double(ix) * step, box.0 + Double(iy) * step] } }
         let field = network(Tensor(shape: [resolution * resolution, 2], scalars: grid))
-        context.record(array: "decision_field", shape: [resolution, resolution], values: Self.argmax(field).map(Double.init),
+        context.record(array: "decision_field", shape: [resolution, resolution], values: field.argmaxRows().map(Double.init),
                        attributes: ["x_min": .double(box.0), "x_max": .double(box.1), "y_min": .double(box.0), "y_max": .double(box.1)])
         context.record(array: "points", shape: [train.count, 3], values: Self.points(train))
         context.record(array: "test_points", shape: [test.count, 3], values: Self.points(test))
     }
 
-    /// The paper's statement about Figs. 12 and 14: blobs' MPO stays (nearly) a product state
-    /// while the spirals' becomes entangled.
+    /// The paper's statements: about Figs. 12 and 14, blobs' MPO stays (nearly) a product state
+    /// while the spirals' becomes entangled (PaL runs); and Sec. III C, PaL "works much better"
+    /// than LbL (see "PaL and LbL" for the test).
     public func findings(_ results: [MetricSummary]) -> [Finding] {
-        let entropies = results.filter { $0.metric == "entropy_max" }
+        [entropyFinding(results), Self.strategyFinding(results)]
+    }
+
+    func entropyFinding(_ results: [MetricSummary]) -> Finding {
+        let statement = "Blob MPO weights are less entangled than spiral ones (Figs. 12, 14)"
+        let entropies = results.filter { $0.metric == "entropy_max" && $0.configuration["strategy"] == "pal" }
         let blobs = entropies.filter { $0.configuration["dataset"] == "blobs" }.flatMap(\.values)
         let spirals = entropies.filter { $0.configuration["dataset"] == "spirals" }.flatMap(\.values)
         guard !blobs.isEmpty, !spirals.isEmpty else {
-            return [Finding(statement: "Blob MPO weights are less entangled than spiral ones (Figs. 12, 14)", holds: nil,
-                            detail: "needs runs of both data sets")]
+            return Finding(statement: statement, holds: nil, detail: "needs PaL runs of both data sets")
         }
         let meanBlobs = blobs.reduce(0, +) / Double(blobs.count), meanSpirals = spirals.reduce(0, +) / Double(spirals.count)
-        return [Finding(statement: "Blob MPO weights are less entangled than spiral ones (Figs. 12, 14)",
-                        holds: meanBlobs < meanSpirals,
-                        detail: "mean entropy_max: blobs \(meanBlobs) (n = \(blobs.count)), spirals \(meanSpirals) (n = \(spirals.count))")]
+        return Finding(statement: statement, holds: meanBlobs < meanSpirals,
+                       detail: "mean entropy_max: blobs \(meanBlobs) (n = \(blobs.count)), spirals \(meanSpirals) (n = \(spirals.count))")
+    }
+
+    /// PaL vs LbL on every (dataset, D) run with both: holds when in each PaL's mean final
+    /// training loss is at most half of LbL's and its mean test accuracy is not lower.
+    static func strategyFinding(_ results: [MetricSummary]) -> Finding {
+        let statement = "PaL training works much better than LbL (Sec. III C): at equal sweeps, PaL's training loss is at most half of LbL's and its test accuracy is not lower"
+        func summary(_ metric: String, _ base: Configuration, _ strategy: String) -> MetricSummary? {
+            var configuration = base
+            configuration["strategy"] = .string(strategy)
+            return results.first { $0.metric == metric && $0.configuration == configuration && $0.n > 0 }
+        }
+        var bases: [Configuration] = []
+        for result in results where result.configuration["strategy"] == "lbl" {
+            var base = result.configuration
+            base["strategy"] = nil
+            if !bases.contains(base) { bases.append(base) }
+        }
+        var verdicts: [Bool] = [], details: [String] = []
+        for base in bases.sorted(by: { $0.name < $1.name }) {
+            guard let palLoss = summary("loss", base, "pal"), let lblLoss = summary("loss", base, "lbl"),
+                  let palAccuracy = summary("test_accuracy", base, "pal"), let lblAccuracy = summary("test_accuracy", base, "lbl")
+            else { continue }
+            verdicts.append(palLoss.mean <= lblLoss.mean / 2 && palAccuracy.mean >= lblAccuracy.mean)
+            details.append("\(base.name): loss PaL \(palLoss.mean) vs LbL \(lblLoss.mean), test accuracy PaL \(palAccuracy.mean) vs LbL \(lblAccuracy.mean) (n = \(palLoss.n)/\(lblLoss.n))")
+        }
+        guard !verdicts.isEmpty else { return Finding(statement: statement, holds: nil, detail: "needs PaL and LbL runs of one configuration") }
+        return Finding(statement: statement, holds: !verdicts.contains(false), detail: details.joined(separator: "; "))
     }
 
     // MARK: Helpers
-
-    static func oneHot(_ labels: [Int], classes: Int) -> Tensor<Double> {
-        Tensor(shape: [labels.count, classes], scalars: labels.flatMap { label in (0..<classes).map { $0 == label ? 1.0 : 0.0 } })
-    }
-
-    static func argmax(_ output: Tensor<Double>) -> [Int] {
-        let classes = output.shape[1]
-        return output.withUnsafeBufferPointer { p in
-            (0..<output.shape[0]).map { row in
-                var best = 0
-                for c in 1..<classes where p[row * classes + c] > p[row * classes + best] { best = c }
-                return best
-            }
-        }
-    }
-
-    static func accuracy(_ output: Tensor<Double>, _ labels: [Int]) -> Double {
-        let predicted = argmax(output)
-        return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
-    }
 
     static func points(_ set: TabularSet) -> [Double] {
         (0..<set.count).flatMap { [set.features[$0, 0], set.features[$0, 1], Double(set.labels[$0])] }

@@ -46,7 +46,7 @@ func smallHybrid(activation: Activation, output: Activation, loss: Loss, classes
         let x = Tensor<Double>.randomNormal(shape: [7, 2], using: &rng)
         let labels = (0..<7).map { $0 % 3 }
         let y = Tensor<Double>(shape: [7, 3], scalars: labels.flatMap { l in (0..<3).map { $0 == l ? 1.0 : 0.0 } })
-        guard case .tensorNetwork(let tn) = network.layers[1] else { Issue.record("layer 1 is not a TNLayer"); return }
+        let tn = try #require(network.layers[1].tensorNetworkLayer)
 
         let analytic = TNNTrainer.bondGradient(network, layer: 1, bond: bond, inputs: x, targets: y)
         let numeric = finiteDifferences(tn.mpo.bondTensor(at: bond), step: 1e-6) { b in
@@ -71,7 +71,7 @@ func smallHybrid(activation: Activation, output: Activation, loss: Loss, classes
         ], loss: .meanSquaredError)
         let x = Tensor<Double>.randomUniform(shape: [6, 1], in: 0..<6, using: &rng)
         let y = x.map { sin($0) }
-        guard case .tensorNetwork(let tn) = network.layers[1] else { return }
+        let tn = try #require(network.layers[1].tensorNetworkLayer)
         let analytic = TNNTrainer.bondGradient(network, layer: 1, bond: 1, inputs: x, targets: y)
         let numeric = finiteDifferences(tn.mpo.bondTensor(at: 1)) { b in
             var perturbed = network, layer = tn
@@ -88,7 +88,7 @@ func smallHybrid(activation: Activation, output: Activation, loss: Loss, classes
         var rng = Philox(seed: 4)
         let x = Tensor<Double>.randomNormal(shape: [9, 2], using: &rng)
         let before = network(x)
-        guard case .tensorNetwork(var tn) = network.layers[1] else { return }
+        var tn = try #require(network.layers[1].tensorNetworkLayer)
         let split = try tn.mpo.split(bondTensor: tn.mpo.bondTensor(at: bond), at: bond, truncation: .none)
         #expect(split.discardedWeight == 0)
         network.layers[1] = .tensorNetwork(tn)
@@ -101,7 +101,7 @@ func smallHybrid(activation: Activation, output: Activation, loss: Loss, classes
         var rng = Philox(seed: 8)
         let x = Tensor<Double>.randomNormal(shape: [5, 2], using: &rng)
         let y = Tensor<Double>.randomNormal(shape: [5, 2], using: &rng)
-        guard case .tensorNetwork(let tn) = network.layers[1] else { return }
+        let tn = try #require(network.layers[1].tensorNetworkLayer)
         let gradients = network.lossAndGradients(inputs: x, targets: y).gradients
         let numericBias = finiteDifferences(tn.bias) { b in
             var perturbed = network, layer = tn
@@ -112,5 +112,82 @@ func smallHybrid(activation: Activation, output: Activation, loss: Loss, classes
         expectClose(gradients[1].bias!, numericBias, relativeTolerance: 1e-5, absoluteTolerance: 1e-10)
         #expect(gradients[0].weight == nil)
         #expect(gradients[2].weight!.shape == [16, 2])
+    }
+
+    /// The weight gradient of a TN layer, core by core: the chain rule through `B = Aⁱ·Aⁱ⁺¹`
+    /// turns the bond gradient into `∂L/∂Aⁱ[l,a,b,r] = Σ ∂L/∂B[l,a,b,a',b',r'] Aⁱ⁺¹[r,a',b',r']`
+    /// (and the last core from the last bond, contracting the left core); each must match
+    /// central finite differences of the loss in the core's elements (Double).
+    @Test(arguments: [0, 1, 2, 3])
+    func coreGradientMatchesFiniteDifferences(core: Int) throws {
+        let network = try smallHybrid(activation: .sigmoid, output: .softmax, loss: .categoricalCrossEntropy, classes: 3)
+        var rng = Philox(seed: 17)
+        let x = Tensor<Double>.randomNormal(shape: [6, 2], using: &rng)
+        let y = Tensor<Double>.oneHot(labels: (0..<6).map { $0 % 3 }, classes: 3)
+        let tn = try #require(network.layers[1].tensorNetworkLayer)
+        let cores = tn.mpo.cores
+        #expect(cores.count == 4)
+        let last = core == cores.count - 1
+        let bond = last ? core - 1 : core
+        let bondGradient = TNNTrainer.bondGradient(network, layer: 1, bond: bond, inputs: x, targets: y)
+        let analytic = last
+            ? Self.rightCoreGradient(bondGradient, left: cores[bond])
+            : Self.leftCoreGradient(bondGradient, right: cores[bond + 1])
+        let numeric = finiteDifferences(cores[core], step: 1e-6) { a in
+            var perturbed = network, layer = tn, changed = cores
+            changed[core] = a
+            layer.mpo = MPO(cores: changed)
+            perturbed.layers[1] = .tensorNetwork(layer)
+            return perturbed.loss(perturbed(x), y)
+        }
+        #expect(analytic.shape == cores[core].shape)
+        #expect(numeric.scalars.contains { abs($0) > 1e-6 }, "the check needs a non-zero gradient")
+        expectClose(analytic, numeric, relativeTolerance: 1e-5, absoluteTolerance: 1e-9)
+    }
+
+    /// `Σ_{a',b',r'} G[l,a,b,a',b',r'] R[r,a',b',r']` for a bond gradient G and the right core R.
+    static func leftCoreGradient(_ g: Tensor<Double>, right: Tensor<Double>) -> Tensor<Double> {
+        let s = g.shape, r = right.shape[0]
+        let inner = s[3] * s[4] * s[5]
+        let gs = g.scalars, rs = right.scalars
+        var out = [Double](repeating: 0, count: s[0] * s[1] * s[2] * r)
+        for row in 0..<(s[0] * s[1] * s[2]) {
+            for k in 0..<r {
+                var total = 0.0
+                for j in 0..<inner { total += gs[row * inner + j] * rs[k * inner + j] }
+                out[row * r + k] = total
+            }
+        }
+        return Tensor(shape: [s[0], s[1], s[2], r], scalars: out)
+    }
+
+    /// `Σ_{l,a,b} L[l,a,b,r] G[l,a,b,a',b',r']` for a bond gradient G and the left core L.
+    static func rightCoreGradient(_ g: Tensor<Double>, left: Tensor<Double>) -> Tensor<Double> {
+        let s = g.shape, r = left.shape[3]
+        let outer = s[0] * s[1] * s[2], inner = s[3] * s[4] * s[5]
+        let gs = g.scalars, ls = left.scalars
+        var out = [Double](repeating: 0, count: r * inner)
+        for k in 0..<r {
+            for j in 0..<inner {
+                var total = 0.0
+                for i in 0..<outer { total += ls[i * r + k] * gs[i * inner + j] }
+                out[k * inner + j] = total
+            }
+        }
+        return Tensor(shape: [r, s[3], s[4], s[5]], scalars: out)
+    }
+}
+
+extension Layer {
+    /// The TN layer, if this is one (for `#require` in tests).
+    var tensorNetworkLayer: TNLayer? {
+        if case .tensorNetwork(let layer) = self { return layer }
+        return nil
+    }
+
+    /// The dense layer, if this is one.
+    var denseLayer: Dense? {
+        if case .dense(let layer) = self { return layer }
+        return nil
     }
 }

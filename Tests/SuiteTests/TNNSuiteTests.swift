@@ -77,62 +77,126 @@ private func runJob(_ suite: any Suite, tier: Tier, configuration: Configuration
             #expect(names.contains("entropy_max") && names.contains("sweep_seconds") && names.contains("gflops"))
             #expect(!suite.figures.isEmpty)
         }
-        #expect(TNNRegressionSuite().plan(for: .ci).configurations.contains(["dataset": "sine", "D": 4, "output": "relu"]))
+        #expect(TNNRegressionSuite().plan(for: .ci).configurations.contains(["dataset": "sine", "D": 4, "output": "relu", "strategy": "pal"]))
     }
 
-    /// The ci tier, run only when asked (`TNBENCH_TNN_CI=1`): prints mean ± σ over seeds.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["TNBENCH_TNN_CI"] == "1"))
-    func ciTier() throws {
+    /// The strategy axis: every tier runs PaL for every data set and LbL for at least one, and
+    /// PaL and LbL of a configuration start from the same data and network under a seed.
+    @Test func strategyAxisIsPairedAndLeavesPaLDrawsUnchanged() throws {
         for suite in [TNNClassificationSuite() as any Suite, TNNRegressionSuite()] {
-            let plan = suite.plan(for: .ci)
-            for configuration in plan.configurations {
-                var values: [String: [Double]] = [:]
-                for seed in 0..<plan.seeds {
-                    let record = try runJob(suite, tier: .ci, configuration: configuration, seed: seed)
-                    for (key, value) in record.scalars { values[key, default: []].append(value) }
-                    values["train_seconds", default: []].append(record.timers["train"] ?? 0)
+            for tier in Tier.allCases {
+                let configurations = suite.plan(for: tier).configurations
+                #expect(configurations.allSatisfy { $0["strategy"] == "pal" || $0["strategy"] == "lbl" })
+                #expect(configurations.contains { $0["strategy"] == "lbl" }, "\(suite.name) \(tier) runs no LbL")
+                for lbl in configurations where lbl["strategy"] == "lbl" {
+                    var pal = lbl
+                    pal["strategy"] = "pal"
+                    #expect(configurations.contains(pal), "\(lbl.name) has no PaL partner")
                 }
-                let line = values.keys.sorted().map { key -> String in
-                    let v = values[key]!
-                    let mean = v.reduce(0, +) / Double(v.count)
-                    let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)).squareRoot() : 0
-                    return "\(key)=\(String(format: "%.4g", mean))±\(String(format: "%.2g", sd))"
-                }.joined(separator: " ")
-                print("CI \(suite.name) \(configuration.name): \(line)")
             }
         }
+        // Paired: the LbL run records the same data points as its PaL partner, and the PaL run
+        // the same as the configuration without `strategy` would draw (its pre-axis stream).
+        let suite = TNNRegressionSuite()
+        let pal = try runJob(suite, tier: .smoke, configuration: ["dataset": "line", "D": 2, "strategy": "pal"], seed: 0)
+        let lbl = try runJob(suite, tier: .smoke, configuration: ["dataset": "line", "D": 2, "strategy": "lbl"], seed: 0)
+        #expect(pal.arrays["points"] == lbl.arrays["points"])
+        #expect(pal.scalars["stability_ratio_init"] == lbl.scalars["stability_ratio_init"])
+        #expect(pal.curves["loss"] != lbl.curves["loss"])
+        let context = RunContext(suite: suite.name, tier: .smoke, configuration: ["dataset": "line", "D": 2, "strategy": "pal"],
+                                 seed: 0, settings: [:], dataDirectory: NSTemporaryDirectory())
+        var shared = context.rng("data", sharedAcross: ["strategy"])
+        var preAxis = Philox(seed: RandomKey.derive(suite.name, "D=2,dataset=line", 0), stream: RandomKey.derive("data"))
+        #expect(shared.nextNormal() == preAxis.nextNormal())
     }
 
-    /// A probe for tuning, run only when asked: `TNBENCH_TNN_PROBE="TNNRegression;dataset=sine,D=4,output=linear;3;sine_sweeps=200"`
-    /// runs that configuration at the ci tier with the settings overridden and prints curves.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["TNBENCH_TNN_PROBE"] != nil))
-    func probe() throws {
-        let parts = ProcessInfo.processInfo.environment["TNBENCH_TNN_PROBE"]!.split(separator: ";").map(String.init)
-        let suite: any Suite = parts[0] == "TNNRegression" ? TNNRegressionSuite() : TNNClassificationSuite()
-        var values: [String: ConfigurationValue] = [:]
-        for entry in parts[1].split(separator: ",") {
-            let kv = entry.split(separator: "=").map(String.init)
-            values[kv[0]] = ConfigurationValue(parsing: kv[1])
+    @Test func strategyFindingsJudgeThePairedRuns() {
+        let base: Configuration = ["dataset": "spirals", "D": 2]
+        func summaries(_ strategy: String, loss: Double, accuracy: Double) -> [MetricSummary] {
+            var configuration = base
+            configuration["strategy"] = .string(strategy)
+            return [MetricSummary(configuration: configuration, metric: "loss", values: [loss, loss]),
+                    MetricSummary(configuration: configuration, metric: "test_accuracy", values: [accuracy, accuracy])]
         }
-        var settings = suite.plan(for: .ci).settings
-        if parts.count > 3 {
-            for entry in parts[3].split(separator: ",") {
-                let kv = entry.split(separator: "=").map(String.init)
-                settings[kv[0]] = ConfigurationValue(parsing: kv[1])
-            }
+        func verdict(_ results: [MetricSummary]) -> Bool?? {
+            TNNClassificationSuite().findings(results).first { $0.statement.hasPrefix("PaL") }.map(\.holds)
         }
-        for seed in 0..<(Int(parts[2]) ?? 1) {
-            let context = RunContext(suite: suite.name, tier: .ci, configuration: Configuration(values), seed: seed,
-                                     settings: settings, dataDirectory: NSTemporaryDirectory())
-            do { try suite.run(context) } catch { print("PROBE seed \(seed) failed: \(error)") }
-            let record = context.recorded
-            for name in ["loss", "test_accuracy", "entropy_max"] {
-                guard let curve = record.curves[name] else { continue }
-                let stride = Swift.max(1, curve.x.count / 10)
-                let samples = Swift.stride(from: stride - 1, to: curve.x.count, by: stride).map { String(format: "%.0f:%.4g", curve.x[$0], curve.y[$0]) }
-                print("PROBE seed \(seed) \(name): \(samples.joined(separator: " "))")
-            }
-            print("PROBE seed \(seed) finals: \(record.scalars.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4g", $0.value))" }.joined(separator: " "))")
-        }
+        #expect(verdict(summaries("pal", loss: 0.07, accuracy: 0.98) + summaries("lbl", loss: 0.28, accuracy: 0.89)) == .some(true))
+        #expect(verdict(summaries("pal", loss: 0.07, accuracy: 0.98) + summaries("lbl", loss: 0.10, accuracy: 0.97)) == .some(false))
+        #expect(verdict(summaries("pal", loss: 0.07, accuracy: 0.98)) == .some(nil))
+        let regression = TNNRegressionSuite().findings([
+            MetricSummary(configuration: ["dataset": "line", "D": 4, "strategy": "pal"], metric: "train_mse", values: [0.0032]),
+            MetricSummary(configuration: ["dataset": "line", "D": 4, "strategy": "lbl"], metric: "train_mse", values: [0.0033]),
+        ])
+        #expect(regression.count == 1 && regression[0].holds == false)
+        #expect(TNNRegressionSuite().findings([]).first?.holds == nil)
+    }
+}
+
+/// Bad input to the TNN suites fails the job with one line naming the suite, key and value.
+@Suite struct TNNBadInputTests {
+    static func run(_ suite: any Suite, _ configuration: Configuration, settings: [String: ConfigurationValue]) -> JobRecord? {
+        let planned = PlannedJob(suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: 0), settings: settings)
+        guard case .finished(let record) = JobExecution.run(planned, tier: .smoke, dataDirectory: NSTemporaryDirectory()) else { return nil }
+        return record
+    }
+
+    @Test func classificationRejectsABadConfigurationValue() throws {
+        let suite = TNNClassificationSuite()
+        let settings = suite.plan(for: .smoke).settings
+        let unknown = try #require(Self.run(suite, ["dataset": "moons", "D": 2, "strategy": "pal"], settings: settings))
+        #expect(unknown.status == .failed)
+        #expect(unknown.message == "TNNClassification: configuration value 'dataset' = 'moons' is not one of: blobs, spirals")
+        let notInt = try #require(Self.run(suite, ["dataset": "blobs", "D": "abc", "strategy": "pal"], settings: settings))
+        #expect(notInt.status == .failed)
+        #expect(notInt.message == "TNNClassification: configuration value 'D' = 'abc' is not an integer")
+        let strategy = try #require(Self.run(suite, ["dataset": "blobs", "D": 2, "strategy": "sgd"], settings: settings))
+        #expect(strategy.message == "TNNClassification: configuration value 'strategy' = 'sgd' is not one of: pal, lbl")
+    }
+
+    @Test func classificationRejectsAMissingSetting() throws {
+        let suite = TNNClassificationSuite()
+        var settings = suite.plan(for: .smoke).settings
+        settings["blobs_train_count"] = nil
+        settings["blobs_train"] = 60          // the old spelling is not read
+        let record = try #require(Self.run(suite, ["dataset": "blobs", "D": 2, "strategy": "pal"], settings: settings))
+        #expect(record.status == .failed)
+        #expect(record.message.hasPrefix("TNNClassification: tier setting 'blobs_train_count' is missing (present: "))
+        #expect(!record.message.contains("\n"))
+    }
+
+    @Test func regressionRejectsABadConfigurationValue() throws {
+        let suite = TNNRegressionSuite()
+        let settings = suite.plan(for: .smoke).settings
+        let record = try #require(Self.run(suite, ["dataset": "sine", "D": 2, "output": "tanh", "strategy": "pal"], settings: settings))
+        #expect(record.status == .failed)
+        #expect(record.message == "TNNRegression: configuration value 'output' = 'tanh' is not one of: relu, linear")
+        let unknown = try #require(Self.run(suite, ["dataset": "parabola", "D": 2, "strategy": "pal"], settings: settings))
+        #expect(unknown.message == "TNNRegression: configuration value 'dataset' = 'parabola' is not one of: line, sine")
+    }
+
+    @Test func regressionRejectsABadSetting() throws {
+        let suite = TNNRegressionSuite()
+        var settings = suite.plan(for: .smoke).settings
+        settings["line_sweeps"] = 0
+        let record = try #require(Self.run(suite, ["dataset": "line", "D": 2, "strategy": "pal"], settings: settings))
+        #expect(record.status == .failed)
+        #expect(record.message == "TNNRegression: tier setting 'line_sweeps' = 0 is out of range; valid: ≥ 1")
+        settings["line_sweeps"] = 3
+        settings["learning_rate"] = "fast"
+        let rate = try #require(Self.run(suite, ["dataset": "line", "D": 2, "strategy": "pal"], settings: settings))
+        #expect(rate.status == .failed)
+        #expect(rate.message == "TNNRegression: tier setting 'learning_rate' = 'fast' is not a finite number")
+    }
+
+    /// Non-finite training is divergence, not failure.
+    @Test func nonFiniteTrainingIsDiverged() throws {
+        let suite = TNNRegressionSuite()
+        var settings = suite.plan(for: .smoke).settings
+        settings["learning_rate"] = 1e6
+        settings["line_sweeps"] = 50
+        let record = try #require(Self.run(suite, ["dataset": "line", "D": 2, "strategy": "pal"], settings: settings))
+        #expect(record.status == .diverged, "\(record.status): \(record.message)")
+        #expect(record.message.contains("at sweep "))
     }
 }

@@ -1,3 +1,4 @@
+import Optimization
 import Testing
 import TensorCore
 import _TestSupport
@@ -253,7 +254,7 @@ private func naiveLogits(_ cores: [Tensor<Double>], _ features: Tensor<Double>, 
     }
 
     @Test func adamFirstStepIsSignTimesLearningRate() {
-        var opt = AdamOptimizer(learningRate: 0.01)
+        var opt = Adam(learningRate: 0.01)
         var params = [Tensor<Double>(shape: [3], scalars: [1, 2, 3])]
         opt.update(&params, gradients: [Tensor(shape: [3], scalars: [0.5, -2, 1e-12])])
         // Step 1: α = lr·√(1−β₂)/(1−β₁), m = 0.1g, v = 0.001g² → Δ = α·0.1g/(√0.001|g| + ε).
@@ -267,7 +268,7 @@ private func naiveLogits(_ cores: [Tensor<Double>], _ features: Tensor<Double>, 
     func trainerLowersLoss(numerics: ContractionNumerics) {
         let p = tinyProblem(sites: 6, bond: 3, samples: 8, seed: 4, scale: 0.6)
         let mps = MPSClassifier(cores: p.cores, labelSite: 0, labelCount: 3, featureMap: .trigonometric)
-        let trainer = MPSGradientTrainer(model: mps, numerics: numerics, batchSize: 8, optimizer: AdamOptimizer(learningRate: 0.05))
+        let trainer = MPSGradientTrainer(model: mps, numerics: numerics, batchSize: 8, optimizer: Adam(learningRate: 0.05))
         let before = trainer.evaluate(features: p.features, labels: p.labels, samples: Array(0..<8)).loss
         for _ in 0..<30 { _ = trainer.trainEpoch(features: p.features, labels: p.labels, batches: [Array(0..<8)]) }
         let after = trainer.evaluate(features: p.features, labels: p.labels, samples: Array(0..<8)).loss

@@ -1,3 +1,4 @@
+import Optimization
 import TensorCore
 import TensorNetworks
 
@@ -14,13 +15,20 @@ import TensorNetworks
 /// 3. step `B' = B − α ∂L/∂B`, split `B' = U S Vᵀ`, truncate to D, and set `A^i = U√S`,
 ///    `A^{i+1} = √S Vᵀ`; the layer's bias takes a step `b' = b − α ∂L/∂b`.
 ///
+/// The steps are the ``optimizer``'s (an ``SGD``; the paper's is plain gradient descent,
+/// `SGD(learningRate: 0.1)`). Biases and dense weights persist between updates, so they are
+/// optimizer slots (layer k: weight `2k`, bias `2k + 1`) and would carry momentum or decay if
+/// the optimizer had them; one pair update (or one dense update) is one optimizer step. A bond
+/// tensor is re-split after its step and its shape can change, so it takes the optimizer's
+/// stateless step at the current rate (``SGD/descend(_:along:)``).
+///
 /// Strategies:
 /// - ``Strategy/partialAllLayer`` (PaL, what the paper uses): one sweep runs left→right over
 ///   the pairs of every TN layer (first layer to last), then right→left (last layer to first);
 ///   every pair update also takes a gradient step on every trainable ``Dense`` layer.
 /// - ``Strategy/layerByLayer(sweepsPerLayer:)`` (LbL): one sweep visits the layers in order;
 ///   a trainable dense layer takes one gradient step; a TN layer is swept `sweepsPerLayer`
-///   times (left→right then right→left) on its own.
+///   times (left→right then right→left) on its own, its dense neighbours fixed.
 ///
 /// Full batch: every update sees all the inputs. Environments are recomputed for each pair
 /// from the current cores — for the paper's six-core 64×64 weights this costs far less than
@@ -29,15 +37,48 @@ public struct TNNTrainer: Sendable {
     public enum Strategy: Sendable, Hashable {
         case partialAllLayer
         case layerByLayer(sweepsPerLayer: Int)
+
+        /// The paper's abbreviations, as configuration values spell them.
+        public enum Name: String, Sendable, CaseIterable {
+            /// ``partialAllLayer``.
+            case pal
+            /// ``layerByLayer(sweepsPerLayer:)``.
+            case lbl
+        }
+
+        /// The strategy called `name`; LbL sweeps each TN layer `sweepsPerLayer` times per sweep.
+        public init(_ name: Name, sweepsPerLayer: Int) {
+            switch name {
+            case .pal: self = .partialAllLayer
+            case .lbl: self = .layerByLayer(sweepsPerLayer: sweepsPerLayer)
+            }
+        }
+
+        /// The scheme's name in records ("partial-all-layer", "layer-by-layer").
+        public var description: String {
+            switch self {
+            case .partialAllLayer: return "partial-all-layer"
+            case .layerByLayer: return "layer-by-layer"
+            }
+        }
     }
 
-    /// α, the step size for bond tensors, biases and dense weights (the paper uses 0.1).
-    public var learningRate: Double
+    /// The steps for bond tensors, biases and dense weights (the paper: plain gradient descent
+    /// with α = 0.1).
+    public var optimizer: SGD
     public var strategy: Strategy
 
-    public init(learningRate: Double = 0.1, strategy: Strategy = .partialAllLayer) {
-        self.learningRate = learningRate
+    public init(optimizer: SGD, strategy: Strategy = .partialAllLayer) {
+        if case .layerByLayer(let sweeps) = strategy {
+            precondition(sweeps >= 1, "TNNTrainer: sweepsPerLayer must be at least 1, got \(sweeps)")
+        }
+        self.optimizer = optimizer
         self.strategy = strategy
+    }
+
+    /// Plain gradient descent with step size α.
+    public init(learningRate: Double = 0.1, strategy: Strategy = .partialAllLayer) {
+        self.init(optimizer: SGD(learningRate: learningRate), strategy: strategy)
     }
 
     /// What one sweep did.
@@ -61,7 +102,7 @@ public struct TNNTrainer: Sendable {
     ///
     /// - Throws: ``TNNTrainingError/nonFinite(_:)`` when the loss or a bond tensor becomes
     ///   non-finite, or ``LinearAlgebraError`` when an SVD fails.
-    public func sweep(_ network: inout Network, inputs: Tensor<Double>, targets: Tensor<Double>) throws -> SweepReport {
+    public mutating func sweep(_ network: inout Network, inputs: Tensor<Double>, targets: Tensor<Double>) throws -> SweepReport {
         let tnLayers = network.tensorNetworkLayerIndices
         var bonds: [[BondSplit]] = tnLayers.map { index in
             guard case .tensorNetwork(let tn) = network.layers[index] else { return [] }
@@ -88,7 +129,7 @@ public struct TNNTrainer: Sendable {
                 case .dense(let dense) where dense.trainable:
                     let (loss, _, gradients) = network.lossAndGradients(inputs: inputs, targets: targets)
                     guard loss.isFinite else { throw TNNTrainingError.nonFinite("loss became \(loss) before updating dense layer \(index)") }
-                    stepDense(&network, gradients: gradients, only: index)
+                    step(&network, gradients: gradients, denseLayers: [index], tnBiasOf: nil)
                     flops += 3 * network.forwardFlops(batch: inputs.shape[0])
                 case .dense:
                     continue
@@ -114,7 +155,7 @@ public struct TNNTrainer: Sendable {
     ///
     /// - Returns: the loss before the update, the split, and the update's floating-point work.
     @discardableResult
-    public func updatePair(
+    public mutating func updatePair(
         _ network: inout Network, layer: Int, bond: Int, inputs: Tensor<Double>, targets: Tensor<Double>,
         updateDense: Bool
     ) throws -> (loss: Double, split: BondSplit, flops: Double) {
@@ -127,14 +168,14 @@ public struct TNNTrainer: Sendable {
         }
         var bondTensor = tn.mpo.bondTensor(at: bond)
         let gradient = tn.mpo.bondGradient(matrixGradient: gradients[layer].weight!, at: bond)
-        bondTensor.add(gradient, scaledBy: -learningRate)
+        optimizer.descend(&bondTensor, along: gradient)
         guard bondTensor.isFinite else {
             throw TNNTrainingError.nonFinite("bond \(bond) of layer \(layer) became non-finite")
         }
         let split = try tn.mpo.split(bondTensor: bondTensor, at: bond, truncation: tn.truncation)
-        tn.bias.add(gradients[layer].bias!, scaledBy: -learningRate)
         network.layers[layer] = .tensorNetwork(tn)
-        if updateDense { stepDense(&network, gradients: gradients, only: nil) }
+        let dense = updateDense ? network.layers.indices.filter { network.layers[$0].isTrainableDense } : []
+        step(&network, gradients: gradients, denseLayers: dense, tnBiasOf: layer)
 
         let s = bondTensor.shape
         let m = Double(s[0] * s[1] * s[2]), n = Double(s[3] * s[4] * s[5])
@@ -143,13 +184,37 @@ public struct TNNTrainer: Sendable {
         return (loss, split, flops)
     }
 
-    /// `W' = W − α ∂L/∂W`, `b' = b − α ∂L/∂b` for the trainable dense layers (all, or one).
-    func stepDense(_ network: inout Network, gradients: [LayerGradient], only: Int?) {
-        for index in network.layers.indices where only == nil || only == index {
-            guard case .dense(var dense) = network.layers[index], dense.trainable,
+    /// One optimizer step on the persistent parameters of an update: the weights and biases of
+    /// the trainable dense layers `denseLayers` and the bias of the TN layer `tnBiasOf`
+    /// (plain descent: `W' = W − α ∂L/∂W`, `b' = b − α ∂L/∂b`).
+    mutating func step(_ network: inout Network, gradients: [LayerGradient], denseLayers: [Int], tnBiasOf tnLayer: Int?) {
+        var parameters: [Tensor<Double>] = [], steps: [Tensor<Double>] = [], slots: [Int] = []
+        if let index = tnLayer, case .tensorNetwork(let tn) = network.layers[index] {
+            parameters.append(tn.bias)
+            steps.append(gradients[index].bias!)
+            slots.append(2 * index + 1)
+        }
+        for index in denseLayers {
+            guard case .dense(let dense) = network.layers[index], dense.trainable,
                   let dw = gradients[index].weight, let db = gradients[index].bias else { continue }
-            dense.weight.add(dw, scaledBy: -learningRate)
-            dense.bias.add(db, scaledBy: -learningRate)
+            parameters += [dense.weight, dense.bias]
+            steps += [dw, db]
+            slots += [2 * index, 2 * index + 1]
+        }
+        guard !parameters.isEmpty else { return }
+        optimizer.update(&parameters, gradients: steps, slots: slots)
+        var next = 0
+        if let index = tnLayer, case .tensorNetwork(var tn) = network.layers[index] {
+            tn.bias = parameters[next]
+            next += 1
+            network.layers[index] = .tensorNetwork(tn)
+        }
+        for index in denseLayers {
+            guard case .dense(var dense) = network.layers[index], dense.trainable,
+                  gradients[index].weight != nil, gradients[index].bias != nil else { continue }
+            dense.weight = parameters[next]
+            dense.bias = parameters[next + 1]
+            next += 2
             network.layers[index] = .dense(dense)
         }
     }

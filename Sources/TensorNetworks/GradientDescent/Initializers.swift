@@ -6,18 +6,45 @@ import Glibc
 import Darwin
 #endif
 
-/// The variance a deep-learning initializer gives a weight matrix with `fanIn` inputs and
-/// `fanOut` outputs (the normal variants).
+/// The variance rule of a deep-learning initializer for a weight matrix with `fanIn` inputs and
+/// `fanOut` outputs — the one place these rules live. The normal variants draw with variance σ²;
+/// the uniform variants draw from U(−√(3σ²), +√(3σ²)), which has the same variance.
 public enum VarianceTarget: String, Codable, Sendable, CaseIterable {
-    /// Glorot & Bengio (2010): σ² = 2/(fan_in + fan_out).
+    /// Glorot & Bengio (2010): σ² = 2/(fan_in + fan_out); uniform limit √(6/(fan_in + fan_out)).
     case glorot
-    /// He et al. (2015): σ² = 2/fan_in.
+    /// He et al. (2015): σ² = 2/fan_in; uniform limit √(6/fan_in).
     case he
-    /// LeCun et al. (1998/2012): σ² = 1/fan_in.
+    /// LeCun et al. (1998/2012): σ² = 1/fan_in; uniform limit √(3/fan_in).
     case lecun
 
-    /// log σ² for fan_in = e^logFanIn (kept in log space: an MPS over 196 pixels with d = 2 has
-    /// fan_in = 2^196).
+    /// σ² for a matrix of `fanIn` inputs and `fanOut` outputs.
+    public func variance(fanIn: Int, fanOut: Int) -> Double {
+        switch self {
+        case .glorot: return 2.0 / Double(fanIn + fanOut)
+        case .he: return 2.0 / Double(fanIn)
+        case .lecun: return 1.0 / Double(fanIn)
+        }
+    }
+
+    /// The half-width of the uniform variant, √(3σ²) (written as √(6/(fan_in + fan_out)) for
+    /// Glorot, Keras' form, so that the limit is the same double Keras computes).
+    public func uniformLimit(fanIn: Int, fanOut: Int) -> Double {
+        switch self {
+        case .glorot: return (6.0 / Double(fanIn + fanOut)).squareRoot()
+        case .he: return (6.0 / Double(fanIn)).squareRoot()
+        case .lecun: return (3.0 / Double(fanIn)).squareRoot()
+        }
+    }
+
+    /// A `[fanIn, fanOut]` matrix drawn from the uniform variant (for Glorot, Keras' default
+    /// `glorot_uniform` for `Dense`): one `Tensor.randomUniform` draw of fanIn·fanOut values.
+    public func uniformMatrix(fanIn: Int, fanOut: Int, using rng: inout Philox) -> Tensor<Double> {
+        let limit = uniformLimit(fanIn: fanIn, fanOut: fanOut)
+        return Tensor.randomUniform(shape: [fanIn, fanOut], in: -limit..<limit, using: &rng)
+    }
+
+    /// log σ² for fan_in = e^logFanIn: ``variance(fanIn:fanOut:)`` in log space (an MPS over
+    /// 196 pixels with d = 2 has fan_in = 2^196, beyond any `Int` or `Double`).
     public func logVariance(logFanIn: Double, fanOut: Int) -> Double {
         switch self {
         case .glorot:

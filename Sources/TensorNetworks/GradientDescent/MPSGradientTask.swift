@@ -1,4 +1,5 @@
 import Datasets
+import Optimization
 import TensorCore
 
 #if canImport(Glibc)
@@ -127,7 +128,7 @@ public struct MPSGradientTask: Sendable {
     ) throws -> Measurements {
         let trainer = MPSGradientTrainer(
             model: model, regularizer: regularizer, numerics: options.numerics, batchSize: options.batchSize,
-            optimizer: AdamOptimizer(learningRate: options.learningRate, epsilon: options.adamEpsilon))
+            optimizer: Adam(learningRate: options.learningRate, epsilon: options.adamEpsilon))
         var result = Measurements()
         var trainingFlops = 0.0
         result.scalars["init_log10_output"] = initialLog10Output(trainer.inferenceModel)

@@ -1,4 +1,6 @@
 import TensorCore
+// Re-exported: the trainer's public API is in terms of `Adam`, so its users see the optimizers.
+import Optimization
 
 /// Direct gradient descent on an MPS classifier: Adam on every core at once, optionally with rank
 /// regularizers (whose soft bond dimensions get their own Adam with the same hyperparameters).
@@ -10,8 +12,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     public private(set) var model: MPSClassifier<Scalar>
     public private(set) var regularizer: RankRegularizer?
     public let numerics: ContractionNumerics
-    public private(set) var optimizer: AdamOptimizer
-    private var softOptimizer: AdamOptimizer
+    public private(set) var optimizer: Adam
+    private var softOptimizer: Adam
     private let engine: MPSGradientEngine<Scalar>
     private var gradients: [Tensor<Scalar>]
 
@@ -31,7 +33,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
 
     public init(
         model: MPSClassifier<Scalar>, regularizer: RankRegularizer? = nil, numerics: ContractionNumerics,
-        batchSize: Int, optimizer: AdamOptimizer = AdamOptimizer()
+        batchSize: Int, optimizer: Adam = Adam()
     ) {
         precondition(model.labelSite == 0, "gradient training needs the label on site 0, got \(model.labelSite)")
         self.model = model

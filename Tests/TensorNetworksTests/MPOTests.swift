@@ -89,3 +89,15 @@ import Darwin
         expectClose(Tensor(shape: [after.count], scalars: after), Tensor(shape: [before.count], scalars: before), relativeTolerance: 1e-10, absoluteTolerance: 1e-12)
     }
 }
+
+@Suite struct MPOFlopsTests {
+    /// Contracting [1, 2, 3, r] · [r, 2, 3, 1] from the left: the first core costs 2·1·(6r), the
+    /// second 2·(2·3)·(6r) (rows = 6 after the first).
+    @Test func contractionFlopsCountsTheLeftToRightProducts() throws {
+        var rng = Philox(seed: 1)
+        let matrix = Tensor<Double>.randomNormal(shape: [4, 9], using: &rng)
+        let mpo = try MPO(matrix: matrix, inputDimensions: [2, 2], outputDimensions: [3, 3], truncation: .none)
+        let r = Double(mpo.bondDimensions[0])
+        #expect(mpo.contractionFlops == 2 * 1 * (6 * r) + 2 * 6 * (6 * r))
+    }
+}

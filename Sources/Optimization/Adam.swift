@@ -1,0 +1,93 @@
+import TensorCore
+
+/// Adam (Kingma & Ba 2014) in the form TensorFlow Keras applies it — the framework Barratt et
+/// al. trained with:
+///
+///     g ← ∂L/∂θ + λ·θ   (optional L2 weight decay, λ = 0 by default)
+///     m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²,
+///     α_t = η_t·√(1 − β₂ᵗ)/(1 − β₁ᵗ),   θ ← θ − α_t·m/(√v + ε)
+///
+/// (ε is added to the *uncorrected* √v: Kingma & Ba's "ε̂" variant, Keras' default, ε = 1e-7;
+/// t counts from 1 for the bias correction, and η_t is the schedule's rate at step t − 1).
+/// Moments are kept per slot in `Double` (a gradient of 1e-30 gives v = 1e-60, which float32
+/// would flush to zero; with ε = 1e-7 the step is ≈ η·g/ε either way, so this changes accuracy,
+/// not behaviour).
+public struct Adam: Optimizer {
+    public var schedule: LearningRateSchedule
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    /// λ ≥ 0, the L2 coefficient added to the gradient (coupled L2, not AdamW's decoupled decay).
+    public var weightDecay: Double
+    /// The number of updates applied so far (t).
+    public private(set) var step = 0
+    private var m = SlotBuffers()
+    private var v = SlotBuffers()
+
+    public init(
+        schedule: LearningRateSchedule, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
+        weightDecay: Double = 0
+    ) {
+        precondition(weightDecay >= 0, "Adam: weight decay must be non-negative, got \(weightDecay)")
+        self.schedule = schedule
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    /// A constant learning rate (Keras' defaults otherwise).
+    public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
+                weightDecay: Double = 0) {
+        self.init(schedule: .constant(learningRate), beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    /// η_t: the base rate the next update uses (before bias correction).
+    public var learningRate: Double { schedule.learningRate(atStep: step) }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func update<Scalar: BLASScalar>(
+        _ parameters: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], slots: [Int]
+    ) {
+        checkStep("Adam", parameters, gradients, slots)
+        let rate = learningRate
+        step += 1
+        let t = Double(step)
+        let alpha = rate * (1 - integerPower(beta2, t)).squareRoot() / (1 - integerPower(beta1, t))
+        let b1 = beta1, b2 = beta2, eps = epsilon, decay = weightDecay
+        for k in parameters.indices {
+            let slot = slots[k]
+            m.prepare(slot, count: parameters[k].count, owner: "Adam")
+            v.prepare(slot, count: parameters[k].count, owner: "Adam")
+            m[slot].withUnsafeMutableBufferPointer { mk in
+                v[slot].withUnsafeMutableBufferPointer { vk in
+                    gradients[k].withUnsafeBufferPointer { g in
+                        parameters[k].withUnsafeMutableBufferPointer { p in
+                            for i in 0..<p.count {
+                                var gi = Double(g[i])
+                                if decay != 0 { gi += decay * Double(p[i]) }
+                                let mi = b1 * mk[i] + (1 - b1) * gi
+                                let vi = b2 * vk[i] + (1 - b2) * gi * gi
+                                mk[i] = mi
+                                vk[i] = vi
+                                p[i] -= Scalar(alpha * mi / (vi.squareRoot() + eps))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+/// xⁿ by repeated squaring for a whole-number n (exactly the products the bias corrections have
+/// always used; not libm's `pow`).
+@inline(__always) func integerPower(_ x: Double, _ y: Double) -> Double {
+    var result = 1.0, base = x, n = Int(y)
+    while n > 0 {
+        if n & 1 == 1 { result *= base }
+        base *= base
+        n >>= 1
+    }
+    return result
+}

@@ -1,0 +1,14 @@
+import TensorCore
+
+extension MPO {
+    /// Floating-point operations (multiply-adds × 2) of contracting the chain to the dense
+    /// matrix (``denseMatrix()``), core by core from the left.
+    public var contractionFlops: Double {
+        var rows = 1.0, total = 0.0
+        for core in cores {
+            total += 2 * rows * Double(core.count)
+            rows *= Double(core.shape[1] * core.shape[2])
+        }
+        return total
+    }
+}

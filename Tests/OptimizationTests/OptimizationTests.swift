@@ -1,0 +1,235 @@
+import Testing
+import TensorCore
+import _TestSupport
+@testable import Optimization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite struct SGDTests {
+    @Test func plainStepIsThetaMinusRateTimesGradient() {
+        var sgd = SGD(learningRate: 0.1)
+        var parameters = [Tensor<Double>(shape: [2], scalars: [1, -2]), Tensor<Double>(shape: [1], scalars: [3])]
+        sgd.update(&parameters, gradients: [Tensor(shape: [2], scalars: [0.5, 0.25]), Tensor(shape: [1], scalars: [-1])])
+        #expect(parameters[0].scalars == [1 - 0.1 * 0.5, -2 - 0.1 * 0.25])
+        #expect(parameters[1].scalars == [3 + 0.1])
+        #expect(sgd.step == 1)
+    }
+
+    /// The plain step is bit for bit `Tensor.add(_:scaledBy: −η)` (what the TNN trainer always did).
+    @Test func plainStepMatchesAxpyBitForBit() {
+        var rng = Philox(seed: 11)
+        let theta = Tensor<Float>.randomNormal(shape: [7, 5], using: &rng)
+        let gradient = Tensor<Float>.randomNormal(shape: [7, 5], using: &rng)
+        var expected = theta
+        expected.add(gradient, scaledBy: -0.03)
+        var sgd = SGD(learningRate: 0.03)
+        var parameters = [theta]
+        sgd.update(&parameters, gradients: [gradient])
+        #expect(parameters[0].scalars == expected.scalars)
+    }
+
+    /// Heavy-ball momentum on f(θ) = ½aθ² follows θ_{t+1} = (1 − ηa + μ)θ_t − μθ_{t−1}, whose
+    /// closed form is c₁r₁ᵗ + c₂r₂ᵗ with r₁, r₂ the roots of z² − (1 − ηa + μ)z + μ; it converges.
+    @Test func momentumOnAQuadraticMatchesTheClosedForm() {
+        let a = 1.0, eta = 0.1, mu = 0.25
+        let trace = 1 - eta * a + mu
+        let root = (trace * trace - 4 * mu).squareRoot()
+        let r1 = (trace + root) / 2, r2 = (trace - root) / 2
+        let theta0 = 1.0, theta1 = theta0 - eta * a * theta0
+        let c1 = (theta1 - r2 * theta0) / (r1 - r2), c2 = theta0 - c1
+        var sgd = SGD(learningRate: eta, momentum: mu)
+        var parameters = [Tensor<Double>(shape: [1], scalars: [theta0])]
+        for t in 1...60 {
+            sgd.update(&parameters, gradients: [Tensor(shape: [1], scalars: [a * parameters[0].scalars[0]])])
+            let closedForm = c1 * pow(r1, Double(t)) + c2 * pow(r2, Double(t))
+            #expect(abs(parameters[0].scalars[0] - closedForm) < 1e-12, "step \(t)")
+        }
+        #expect(abs(parameters[0].scalars[0]) < 1e-3)
+    }
+
+    @Test func nesterovFirstStepsByHand() {
+        // a = 1, η = 0.1, μ = 0.9, θ₀ = 1: v₁ = 1, θ₁ = 1 − 0.1(1 + 0.9) = 0.81;
+        // v₂ = 0.9 + 0.81 = 1.71, θ₂ = 0.81 − 0.1(0.81 + 0.9·1.71) = 0.5751.
+        var sgd = SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)
+        var parameters = [Tensor<Double>(shape: [1], scalars: [1])]
+        sgd.update(&parameters, gradients: [parameters[0]])
+        #expect(abs(parameters[0].scalars[0] - 0.81) < 1e-15)
+        sgd.update(&parameters, gradients: [parameters[0]])
+        #expect(abs(parameters[0].scalars[0] - 0.5751) < 1e-15)
+    }
+
+    /// L2 decay adds λθ, the gradient of (λ/2)Σθ²: with a zero loss gradient θ shrinks by ηλθ.
+    @Test func weightDecayIsTheL2Gradient() {
+        var sgd = SGD(learningRate: 0.1, weightDecay: 0.1)
+        var parameters = [Tensor<Double>(shape: [2], scalars: [2, -4])]
+        sgd.update(&parameters, gradients: [Tensor(zeros: [2])])
+        #expect(abs(parameters[0].scalars[0] - 1.98) < 1e-15 && abs(parameters[0].scalars[1] + 3.96) < 1e-15)
+        // The same as plain descent on the gradient g + λθ.
+        var plain = SGD(learningRate: 0.1)
+        var reference = [Tensor<Double>(shape: [2], scalars: [2, -4])]
+        plain.update(&reference, gradients: [Tensor(shape: [2], scalars: [0.5 + 0.2, 1 - 0.4])])
+        var decayed = [Tensor<Double>(shape: [2], scalars: [2, -4])]
+        var withDecay = SGD(learningRate: 0.1, weightDecay: 0.1)
+        withDecay.update(&decayed, gradients: [Tensor(shape: [2], scalars: [0.5, 1])])
+        expectClose(decayed[0], reference[0], relativeTolerance: 1e-15, absoluteTolerance: 1e-15)
+    }
+
+    /// Momentum buffers belong to slots: updating slot 5 alone leaves slot 2's buffer as it was.
+    @Test func stateIsKeyedBySlot() {
+        var sgd = SGD(learningRate: 0.1, momentum: 0.5)
+        var pair = [Tensor<Double>(shape: [1], scalars: [0]), Tensor<Double>(shape: [1], scalars: [0])]
+        let ones = [Tensor<Double>(shape: [1], scalars: [1]), Tensor<Double>(shape: [1], scalars: [1])]
+        sgd.update(&pair, gradients: ones, slots: [2, 5])             // v₂ = v₅ = 1
+        var five = [pair[1]]
+        sgd.update(&five, gradients: [ones[1]], slots: [5])          // v₅ = 1.5
+        var two = [pair[0]]
+        sgd.update(&two, gradients: [ones[0]], slots: [2])           // v₂ = 1.5 as well
+        #expect(abs(five[0].scalars[0] - two[0].scalars[0]) < 1e-15)
+        #expect(abs(two[0].scalars[0] - (-0.1 - 0.15)) < 1e-15)
+        #expect(sgd.step == 3)
+    }
+
+    @Test func descendUsesTheCurrentRateAndCountsNoStep() {
+        var sgd = SGD(schedule: .exponentialDecay(initial: 1, rate: 0.5, decaySteps: 1, staircase: true))
+        var scratch = [Tensor<Double>(zeros: [1])]
+        sgd.update(&scratch, gradients: [Tensor(zeros: [1])])       // t = 1: η = 0.5
+        var bond = Tensor<Double>(shape: [1], scalars: [1])
+        sgd.descend(&bond, along: Tensor(shape: [1], scalars: [1]))
+        #expect(bond.scalars == [0.5])
+        #expect(sgd.step == 1)
+    }
+}
+
+@Suite struct LearningRateScheduleTests {
+    @Test func constant() {
+        #expect(LearningRateSchedule.constant(0.1).learningRate(atStep: 0) == 0.1)
+        #expect(LearningRateSchedule.constant(0.1).learningRate(atStep: 10_000) == 0.1)
+    }
+
+    /// The MPO-Net schedule, lr₀·0.99^(t/600).
+    @Test func exponentialDecay() {
+        let continuous = LearningRateSchedule.exponentialDecay(initial: 1e-3, rate: 0.99, decaySteps: 600)
+        #expect(continuous.learningRate(atStep: 0) == 1e-3)
+        #expect(abs(continuous.learningRate(atStep: 600) - 0.99e-3) < 1e-18)
+        #expect(abs(continuous.learningRate(atStep: 300) - 1e-3 * 0.99.squareRoot()) < 1e-18)
+        #expect(abs(continuous.learningRate(atStep: 6000) - 1e-3 * pow(0.99, 10)) < 1e-18)
+        let stairs = LearningRateSchedule.exponentialDecay(initial: 1e-3, rate: 0.99, decaySteps: 600, staircase: true)
+        #expect(stairs.learningRate(atStep: 599) == 1e-3)
+        #expect(abs(stairs.learningRate(atStep: 600) - 0.99e-3) < 1e-18)
+        #expect(abs(stairs.learningRate(atStep: 1799) - 1e-3 * 0.99 * 0.99) < 1e-18)
+    }
+
+    @Test func sgdFollowsItsSchedule() {
+        var sgd = SGD(schedule: .exponentialDecay(initial: 0.1, rate: 0.5, decaySteps: 2, staircase: true))
+        var parameters = [Tensor<Double>(zeros: [1])]
+        var rates: [Double] = []
+        for _ in 0..<5 {
+            rates.append(sgd.learningRate)
+            sgd.update(&parameters, gradients: [Tensor(shape: [1], scalars: [-1])])
+        }
+        #expect(rates == [0.1, 0.1, 0.05, 0.05, 0.025])
+        #expect(abs(parameters[0].scalars[0] - 0.325) < 1e-15)
+    }
+}
+
+@Suite struct AdamTests {
+    /// The first two steps on a constant gradient g = 0.5, by the formula with its numbers
+    /// (m₁ = 0.05, v₁ = 0.00025, α₁ = 1e-3·√(1 − 0.999)/(1 − 0.9)); the first step is ≈ η·sign(g).
+    @Test func firstStepsByHand() {
+        var adam = Adam(learningRate: 1e-3)
+        var parameters = [Tensor<Double>(shape: [1], scalars: [1])]
+        let g = [Tensor<Double>(shape: [1], scalars: [0.5])]
+        adam.update(&parameters, gradients: g)
+        let step1 = 1e-3 * (1 - 0.999).squareRoot() / (1 - 0.9) * 0.05 / (0.00025.squareRoot() + 1e-7)
+        #expect(abs(parameters[0].scalars[0] - (1 - step1)) < 1e-15)
+        #expect(abs(step1 - 1e-3) < 1e-8)
+        adam.update(&parameters, gradients: g)
+        let m2 = 0.9 * 0.05 + 0.1 * 0.5, v2 = 0.999 * 0.00025 + 0.001 * 0.25
+        let step2 = 1e-3 * (1 - 0.999 * 0.999).squareRoot() / (1 - 0.81) * m2 / (v2.squareRoot() + 1e-7)
+        #expect(abs(parameters[0].scalars[0] - (1 - step1 - step2)) < 1e-15)
+        #expect(adam.step == 2)
+    }
+
+    /// Bit for bit the implementation the MPS gradient trainer used before it moved here
+    /// (Float parameters, Double moments), over several steps and two tensors.
+    @Test func matchesThePreviousImplementationBitForBit() {
+        var rng = Philox(seed: 5)
+        var parameters = [Tensor<Float>.randomNormal(shape: [3, 4], using: &rng), Tensor<Float>.randomNormal(shape: [6], using: &rng)]
+        var reference = parameters
+        var adam = Adam(learningRate: 1e-2, epsilon: 1e-7)
+        var old = ReferenceAdam(learningRate: 1e-2, epsilon: 1e-7)
+        for _ in 0..<25 {
+            let gradients = parameters.map { Tensor<Float>.randomNormal(shape: $0.shape, using: &rng) }
+            adam.update(&parameters, gradients: gradients)
+            old.update(&reference, gradients: gradients)
+        }
+        #expect(parameters.map(\.scalars) == reference.map(\.scalars))
+    }
+
+    @Test func weightDecayAddsTheL2Gradient() {
+        // With λθ added, a zero loss gradient still moves θ towards 0 (by ≈ η on the first step).
+        var adam = Adam(learningRate: 1e-3, weightDecay: 0.1)
+        var parameters = [Tensor<Double>(shape: [1], scalars: [2])]
+        adam.update(&parameters, gradients: [Tensor(zeros: [1])])
+        var plain = Adam(learningRate: 1e-3)
+        var reference = [Tensor<Double>(shape: [1], scalars: [2])]
+        plain.update(&reference, gradients: [Tensor(shape: [1], scalars: [0.2])])
+        #expect(parameters[0].scalars == reference[0].scalars)
+        #expect(parameters[0].scalars[0] < 2)
+    }
+}
+
+/// The Adam update as it was written in `TensorNetworks` (kept verbatim as the reference).
+private struct ReferenceAdam {
+    var learningRate: Double, beta1 = 0.9, beta2 = 0.999, epsilon: Double
+    var step = 0
+    var m: [[Double]] = [], v: [[Double]] = []
+
+    init(learningRate: Double, epsilon: Double) {
+        self.learningRate = learningRate
+        self.epsilon = epsilon
+    }
+
+    mutating func update<Scalar: BLASScalar>(_ parameters: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
+        if m.isEmpty {
+            m = parameters.map { [Double](repeating: 0, count: $0.count) }
+            v = m
+        }
+        step += 1
+        let t = Double(step)
+        let alpha = learningRate * (1 - power(beta2, t)).squareRoot() / (1 - power(beta1, t))
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        for k in parameters.indices {
+            m[k].withUnsafeMutableBufferPointer { mk in
+                v[k].withUnsafeMutableBufferPointer { vk in
+                    gradients[k].withUnsafeBufferPointer { g in
+                        parameters[k].withUnsafeMutableBufferPointer { p in
+                            for i in 0..<p.count {
+                                let gi = Double(g[i])
+                                let mi = b1 * mk[i] + (1 - b1) * gi
+                                let vi = b2 * vk[i] + (1 - b2) * gi * gi
+                                mk[i] = mi
+                                vk[i] = vi
+                                p[i] -= Scalar(alpha * mi / (vi.squareRoot() + eps))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func power(_ x: Double, _ y: Double) -> Double {
+        var result = 1.0, base = x, n = Int(y)
+        while n > 0 {
+            if n & 1 == 1 { result *= base }
+            base *= base
+            n >>= 1
+        }
+        return result
+    }
+}
