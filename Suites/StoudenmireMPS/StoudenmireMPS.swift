@@ -190,8 +190,7 @@ public struct StoudenmireMPSSuite: Suite {
         context.setAttribute("workers", .int(workers))
 
         func error(_ features: Tensor<Float>, _ labels: [Int]) -> Double {
-            let predicted = sweeper.mps.predict(features: features)
-            return Double(zip(predicted, labels).filter { $0 != $1 }.count) / Double(Swift.max(labels.count, 1))
+            Classification.errorRate(predicted: sweeper.mps.predict(features: features), labels: labels)
         }
 
         // Each sweep moves the label 0 → L−1 → 0; the classifier is measured whenever the label
@@ -268,10 +267,7 @@ public struct StoudenmireMPSSuite: Suite {
         // The stored MPS evaluated as anyone would, f^ℓ(x) = W^ℓ·Φ(x) with no normalization: the
         // same arg max as the normalized outputs the sweeps fit, hence the same test error.
         let plain = sweeper.mps.evaluate(features: testFeatures)
-        let plainErrors = test.labels.indices.filter { n in
-            (0..<train.classCount).max { plain[n, $0] < plain[n, $1] } != test.labels[n]
-        }.count
-        context.record("stored_model_test_error", Double(plainErrors) / Double(Swift.max(test.labels.count, 1)))
+        context.record("stored_model_test_error", Classification.errorRate(predicted: plain.argmaxRows(), labels: test.labels))
 
         // The trained model, reloadable elsewhere.
         let mps = sweeper.mps

@@ -99,14 +99,6 @@ public struct MPSClassifier<Scalar: BLASScalar>: Sendable {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func predict(features: Tensor<Scalar>) -> [Int] {
-        let outputs = normalizedOutputs(features: features)
-        let c = labelCount
-        return outputs.withUnsafeBufferPointer { f in
-            (0..<(f.count / c)).map { n in
-                var best = 0
-                for l in 1..<c where f[n * c + l] > f[n * c + best] { best = l }
-                return best
-            }
-        }
+        normalizedOutputs(features: features).argmaxRows()
     }
 }
