@@ -80,6 +80,7 @@ public struct Adam: Optimizer {
         }
     }
 }
+
 /// xⁿ by repeated squaring for a whole-number n (exactly the products the bias corrections have
 /// always used; not libm's `pow`).
 @inline(__always) func integerPower(_ x: Double, _ y: Double) -> Double {
