@@ -40,10 +40,10 @@ public enum JobExecution {
             message = divergence.message
         } catch is CancellationError {
             return .cancelled
-        } catch LinearAlgebraError.nonFiniteInput(let routine) {
+        } catch let error as LinearAlgebraError where error.isNonFiniteInput {
             // NaN or infinity reached a decomposition: the numbers diverged, the input was fine.
             status = .diverged
-            message = "\(routine) was given a matrix containing NaN or infinity"
+            message = error.description
         } catch let input as SuiteInputError {
             status = .failed
             message = input.description

@@ -8,6 +8,12 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
     /// The input holds NaN or infinity, which LAPACK cannot decompose.
     case nonFiniteInput(routine: String)
 
+    /// Whether the input held NaN or infinity (numerical divergence upstream, not a LAPACK failure).
+    public var isNonFiniteInput: Bool {
+        if case .nonFiniteInput = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .noConvergence(let routine, let info):

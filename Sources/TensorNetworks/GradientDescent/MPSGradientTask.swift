@@ -53,10 +53,10 @@ public struct MPSGradientTask: Sendable {
     ) throws -> MPSGradientTask {
         let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
         let validationFraction = try settings.double("validation_fraction", in: 0...1)
-        var unused = splitRNG
+        // Taking the first images draws nothing: `splitRNG` is left for the split.
         let (pool, test) = try PooledImages.load(
             name, PooledImages.Selection(train: .first(trainCount), testCount: testCount),
-            dataDirectory: dataDirectory, rng: &unused)
+            dataDirectory: dataDirectory, rng: &splitRNG)
         let split = Splits.stratified(labels: pool.labels, validationFraction: validationFraction, rng: &splitRNG)
         func part(_ set: ImageSet) -> Part {
             Part(features: FeatureMap.trigonometric.siteFeatures(set.flattened(order: .rowMajor), as: Float.self),
