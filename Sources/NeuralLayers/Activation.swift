@@ -6,7 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// An elementwise (or, for softmax, row-wise) activation applied to a batch `[batch, units]`.
+/// An elementwise (or, for softmax, row-wise) activation applied to a batch `[batch, units]`
+/// (elementwise ones to a batch of any shape), in `Float` or `Double` (exponentials are taken in
+/// `Double`).
 public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
     /// `max(0, z)`; the derivative at 0 is taken as 0.
     case relu
@@ -18,11 +20,11 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
     case linear
 
     /// The activation of a batch of pre-activations `z` (`[batch, units]`).
-    public func callAsFunction(_ z: Tensor<Double>) -> Tensor<Double> {
+    public func callAsFunction<Scalar: BLASScalar>(_ z: Tensor<Scalar>) -> Tensor<Scalar> {
         switch self {
         case .linear: return z
         case .relu: return z.map { Swift.max($0, 0) }
-        case .sigmoid: return z.map { 1 / (1 + exp(-$0)) }
+        case .sigmoid: return z.map { Scalar(1 / (1 + exp(-Double($0)))) }
         case .softmax:
             precondition(z.rank == 2, "softmax needs [batch, units], got \(z.shape)")
             var y = z
@@ -31,14 +33,14 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
                 for row in 0..<z.shape[0] {
                     let base = row * units
                     var top = -Double.infinity
-                    for j in 0..<units { top = Swift.max(top, buffer[base + j]) }
+                    for j in 0..<units { top = Swift.max(top, Double(buffer[base + j])) }
                     var total = 0.0
                     for j in 0..<units {
-                        let e = exp(buffer[base + j] - top)
-                        buffer[base + j] = e
+                        let e = exp(Double(buffer[base + j]) - top)
+                        buffer[base + j] = Scalar(e)
                         total += e
                     }
-                    for j in 0..<units { buffer[base + j] /= total }
+                    for j in 0..<units { buffer[base + j] = Scalar(Double(buffer[base + j]) / total) }
                 }
             }
             return y
@@ -49,9 +51,9 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
     /// the output and the cached `z` and `y = σ(z)`.
     ///
     /// relu: `g·[z > 0]`; sigmoid: `g·y(1 − y)`; softmax: `y ⊙ (g − ⟨g, y⟩_row)`; linear: `g`.
-    public func backward(
-        _ outputGradient: Tensor<Double>, preActivation z: Tensor<Double>, output y: Tensor<Double>
-    ) -> Tensor<Double> {
+    public func backward<Scalar: BLASScalar>(
+        _ outputGradient: Tensor<Scalar>, preActivation z: Tensor<Scalar>, output y: Tensor<Scalar>
+    ) -> Tensor<Scalar> {
         precondition(outputGradient.shape == z.shape && z.shape == y.shape,
                      "activation backward: shapes \(outputGradient.shape), \(z.shape), \(y.shape) differ")
         switch self {
@@ -75,7 +77,7 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
                 y.withUnsafeBufferPointer { yb in
                     for row in 0..<z.shape[0] {
                         let base = row * units
-                        var inner = 0.0
+                        var inner: Scalar = 0
                         for j in 0..<units { inner += gb[base + j] * yb[base + j] }
                         for j in 0..<units { gb[base + j] = yb[base + j] * (gb[base + j] - inner) }
                     }
@@ -83,5 +85,46 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
             }
             return g
         }
+    }
+}
+
+/// An ``Activation`` as a layer of its own: the ReLU after a convolution or an MPO layer.
+/// Softmax is row-wise and needs `[batch, units]`; the elementwise ones take any shape.
+public struct ActivationLayer<Scalar: BLASScalar>: NeuralLayer {
+    public var activation: Activation
+
+    public init(_ activation: Activation) { self.activation = activation }
+
+    /// The layer's input and output.
+    public struct Cache: Sendable {
+        var input: Tensor<Scalar>
+        var output: Tensor<Scalar>
+    }
+
+    public var parameters: [Tensor<Scalar>] {
+        get { [] }
+        set { precondition(newValue.isEmpty, "an activation has no parameters") }
+    }
+    public var parameterKinds: [ParameterKind] { [] }
+
+    public func outputShape(forInput inputShape: [Int]) -> [Int] { inputShape }
+
+    public func forward(_ input: Tensor<Scalar>) -> (output: Tensor<Scalar>, cache: Cache) {
+        let output = activation(input)
+        return (output, Cache(input: input, output: output))
+    }
+
+    public func backward(
+        _ outputGradient: Tensor<Scalar>, cache: Cache, needsInputGradient: Bool
+    ) -> (input: Tensor<Scalar>?, parameters: [Tensor<Scalar>]) {
+        guard needsInputGradient else { return (nil, []) }
+        return (activation.backward(outputGradient, preActivation: cache.input, output: cache.output), [])
+    }
+
+    /// One operation per element each way (a comparison for ReLU; the exponentials of sigmoid
+    /// and softmax are counted as one).
+    public func flops(inputShape: [Int]) -> LayerFlops {
+        let count = Double(inputShape.reduce(1, *))
+        return LayerFlops(forward: count, inputGradient: count)
     }
 }

@@ -3,7 +3,7 @@ import TensorNetworks
 
 /// One layer of a hybrid network.
 public enum Layer: Sendable {
-    case dense(Dense)
+    case dense(Dense<Double>)
     case tensorNetwork(TNLayer)
 
     public var inputSize: Int {
@@ -20,7 +20,7 @@ public enum Layer: Sendable {
     }
     public var parameterCount: Int {
         switch self {
-        case .dense(let layer): return layer.parameterCount
+        case .dense(let layer): return layer.weight.count + (layer.bias?.count ?? 0)
         case .tensorNetwork(let layer): return layer.parameterCount
         }
     }
@@ -69,12 +69,12 @@ public struct Network: Sendable {
     public func callAsFunction(_ x: Tensor<Double>) -> Tensor<Double> { forward(x).output }
 
     /// The forward pass, keeping every layer's cache.
-    public func forward(_ x: Tensor<Double>) -> (output: Tensor<Double>, caches: [LayerCache]) {
+    public func forward(_ x: Tensor<Double>) -> (output: Tensor<Double>, caches: [LayerCache<Double>]) {
         var activations = x
-        var caches: [LayerCache] = []
+        var caches: [LayerCache<Double>] = []
         caches.reserveCapacity(layers.count)
         for layer in layers {
-            let (y, cache): (Tensor<Double>, LayerCache)
+            let (y, cache): (Tensor<Double>, LayerCache<Double>)
             switch layer {
             case .dense(let dense): (y, cache) = dense.forward(activations)
             case .tensorNetwork(let tn): (y, cache) = tn.forward(activations)
@@ -86,7 +86,7 @@ public struct Network: Sendable {
     }
 
     /// The backward pass from `∂L/∂output` through every layer: one ``LayerGradient`` per layer.
-    public func backward(_ outputGradient: Tensor<Double>, caches: [LayerCache]) -> [LayerGradient] {
+    public func backward(_ outputGradient: Tensor<Double>, caches: [LayerCache<Double>]) -> [LayerGradient] {
         precondition(caches.count == layers.count, "backward: \(caches.count) caches for \(layers.count) layers")
         var gradients = [LayerGradient](repeating: LayerGradient(weight: nil, bias: nil), count: layers.count)
         var upstream = outputGradient
@@ -94,7 +94,10 @@ public struct Network: Sendable {
             let needsInput = k > 0
             let result: (input: Tensor<Double>?, gradient: LayerGradient)
             switch layers[k] {
-            case .dense(let dense): result = dense.backward(upstream, cache: caches[k], needsInputGradient: needsInput)
+            case .dense(let dense):
+                let pass = dense.backward(upstream, cache: caches[k], needsInputGradient: needsInput)
+                result = (pass.input, LayerGradient(weight: pass.parameters.first,
+                                                    bias: dense.bias == nil ? nil : pass.parameters.last))
             case .tensorNetwork(let tn): result = tn.backward(upstream, cache: caches[k], needsInputGradient: needsInput)
             }
             gradients[k] = result.gradient

@@ -28,7 +28,7 @@ public struct Sequential<Scalar: BLASScalar>: Sendable {
 
     /// Every layer's trainable tensors, in layer order.
     public var parameters: [Tensor<Scalar>] {
-        get { layers.flatMap(\.parameters) }
+        get { layers.flatMap { $0.parameters } }
         set {
             precondition(newValue.count == parameterKinds.count,
                          "Sequential: \(newValue.count) tensors for \(parameterKinds.count) parameters")
@@ -43,7 +43,7 @@ public struct Sequential<Scalar: BLASScalar>: Sendable {
     }
 
     /// What each entry of ``parameters`` is.
-    public var parameterKinds: [ParameterKind] { layers.flatMap(\.parameterKinds) }
+    public var parameterKinds: [ParameterKind] { layers.flatMap { $0.parameterKinds } }
 
     /// The number of trainable scalars of kind `kind` (the paper counts weights only).
     public func parameterCount(_ kind: ParameterKind) -> Int {

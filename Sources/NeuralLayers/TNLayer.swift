@@ -1,8 +1,9 @@
 import TensorCore
 import TensorNetworks
 
-/// A dense layer whose weight matrix is held as an MPO (Jahromi & Orús's `TNLayer`):
-/// `y = σ(x·W + b)` with `W = MPO(A¹ … A^N)` of shape `[Π dIn, Π dOut]`.
+/// Jahromi & Orús's `TNLayer`: an ``MPOLinear`` layer with a bias, an activation and the bond
+/// dimension its DMRG-like updates truncate to — `y = σ(x·W + b)` with `W = MPO(A¹ … A^N)` of
+/// shape `[Π dIn, Π dOut]`.
 ///
 /// The activation is applied after contracting the whole MPO with the input (Eq. 4), so the
 /// forward pass contracts the cores to the dense `W` (cheap for the paper's 64×64 weights) and
@@ -17,8 +18,8 @@ import TensorNetworks
 /// let (y, cache) = layer.forward(x)                               // x: [batch, 64]
 /// ```
 public struct TNLayer: Sendable {
-    public var mpo: MPO<Double>
-    public var bias: Tensor<Double>
+    /// The MPO layer: its cores and its bias.
+    public var linear: MPOLinear<Double>
     public var activation: Activation
     /// D: the bond dimension every SVD split truncates to.
     public var maxBondDimension: Int
@@ -27,8 +28,7 @@ public struct TNLayer: Sendable {
     public init(mpo: MPO<Double>, bias: Tensor<Double>, activation: Activation, maxBondDimension: Int) {
         precondition(bias.shape == [mpo.outputSize], "TNLayer: bias \(bias.shape) does not fit \(mpo.outputSize) units")
         precondition(maxBondDimension >= 1, "TNLayer: maxBondDimension must be at least 1")
-        self.mpo = mpo
-        self.bias = bias
+        self.linear = MPOLinear(mpo: mpo, bias: bias, contraction: .denseMatrix)
         self.activation = activation
         self.maxBondDimension = maxBondDimension
     }
@@ -49,6 +49,20 @@ public struct TNLayer: Sendable {
         self.init(mpo: mpo, bias: Tensor(zeros: [size]), activation: activation, maxBondDimension: maxBondDimension)
     }
 
+    /// The MPO of the weight matrix.
+    public var mpo: MPO<Double> {
+        get { linear.mpo }
+        set { linear.mpo = newValue }
+    }
+    /// The bias `b`.
+    public var bias: Tensor<Double> {
+        get { linear.bias! }
+        set {
+            precondition(newValue.shape == [units], "TNLayer: bias \(newValue.shape) does not fit \(units) units")
+            linear.bias = newValue
+        }
+    }
+
     /// Truncation to at most D singular values, as every split of this layer uses.
     public var truncation: Truncation { Truncation(maxBondDimension: maxBondDimension) }
     public var inputSize: Int { mpo.inputSize }
@@ -56,15 +70,16 @@ public struct TNLayer: Sendable {
     public var parameterCount: Int { mpo.parameterCount + bias.count }
 
     /// The forward pass: contracts the MPO, then `σ(x·W + b)`.
-    public func forward(_ x: Tensor<Double>) -> (output: Tensor<Double>, cache: LayerCache) {
-        affineForward(x, weight: mpo.denseMatrix(), bias: bias, activation: activation)
+    public func forward(_ x: Tensor<Double>) -> (output: Tensor<Double>, cache: LayerCache<Double>) {
+        affineForward(x, weight: mpo.denseMatrix(), bias: linear.bias, activation: activation)
     }
 
     /// The backward pass: `∂L/∂x` (when asked), `∂L/∂W` for the contracted MPO and `∂L/∂b`.
     public func backward(
-        _ outputGradient: Tensor<Double>, cache: LayerCache, needsInputGradient: Bool = true
+        _ outputGradient: Tensor<Double>, cache: LayerCache<Double>, needsInputGradient: Bool = true
     ) -> (input: Tensor<Double>?, gradient: LayerGradient) {
-        affineBackward(outputGradient, cache: cache, activation: activation,
-                       needsParameterGradient: true, needsInputGradient: needsInputGradient)
+        let pass = affineBackward(outputGradient, cache: cache, activation: activation, hasBias: true,
+                                  needsParameterGradient: true, needsInputGradient: needsInputGradient)
+        return (pass.input, LayerGradient(weight: pass.weight, bias: pass.bias))
     }
 }

@@ -186,7 +186,7 @@ extension Layer {
     }
 
     /// The dense layer, if this is one.
-    var denseLayer: Dense? {
+    var denseLayer: Dense<Double>? {
         if case .dense(let layer) = self { return layer }
         return nil
     }

@@ -195,9 +195,9 @@ public struct TNNTrainer: Sendable {
             slots.append(2 * index + 1)
         }
         for index in denseLayers {
-            guard case .dense(let dense) = network.layers[index], dense.trainable,
+            guard case .dense(let dense) = network.layers[index], dense.trainable, let bias = dense.bias,
                   let dw = gradients[index].weight, let db = gradients[index].bias else { continue }
-            parameters += [dense.weight, dense.bias]
+            parameters += [dense.weight, bias]
             steps += [dw, db]
             slots += [2 * index, 2 * index + 1]
         }
@@ -210,7 +210,7 @@ public struct TNNTrainer: Sendable {
             network.layers[index] = .tensorNetwork(tn)
         }
         for index in denseLayers {
-            guard case .dense(var dense) = network.layers[index], dense.trainable,
+            guard case .dense(var dense) = network.layers[index], dense.trainable, dense.bias != nil,
                   gradients[index].weight != nil, gradients[index].bias != nil else { continue }
             dense.weight = parameters[next]
             dense.bias = parameters[next + 1]

@@ -12,3 +12,16 @@ extension MPO {
         return total
     }
 }
+
+extension MPO {
+    /// Floating-point operations of ``coreGradients(matrixGradient:leftEnvironments:)``.
+    public var coreGradientFlops: Double {
+        var prefix = 1.0, total = 0.0
+        for (k, core) in cores.enumerated() {
+            prefix *= Double(core.shape[1] * core.shape[2])
+            let product = 2 * prefix * Double(core.shape[0] * core.shape[3])
+            total += k > 0 ? 2 * product : product
+        }
+        return total
+    }
+}
