@@ -18,6 +18,7 @@ let suiteNames = [
     "RankRegularization",
     "TNNClassification",
     "TNNRegression",
+    "MPONet",
 ]
 
 let suiteDependencies: [Target.Dependency] = [

@@ -57,6 +57,16 @@ public struct Dense<Scalar: BLASScalar>: NeuralLayer {
             bias: Tensor(zeros: [units]), activation: activation, trainable: trainable)
     }
 
+    /// A layer initialized as the MPO-Net authors' TensorFlow code does: weights from a normal
+    /// of standard deviation `standardDeviation` truncated at 2σ, zero bias (if any).
+    public init(
+        inputSize: Int, units: Int, bias: Bool, activation: Activation = .linear,
+        truncatedNormal standardDeviation: Scalar, using rng: inout Philox
+    ) {
+        self.init(weight: .truncatedNormal(shape: [inputSize, units], standardDeviation: standardDeviation, using: &rng),
+                  bias: bias ? Tensor(zeros: [units]) : nil, activation: activation)
+    }
+
     public var inputSize: Int { weight.shape[0] }
     public var units: Int { weight.shape[1] }
 

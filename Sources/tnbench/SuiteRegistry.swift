@@ -1,5 +1,6 @@
 import CopyNodeInit
 import Harness
+import MPONet
 import RankRegularization
 import StoudenmireMPS
 import TNNClassification
@@ -16,4 +17,5 @@ let registeredSuites: [any Suite] = [
     RankRegularizationSuite(),
     TNNClassificationSuite(),
     TNNRegressionSuite(),
+    MPONetSuite(),
 ]
