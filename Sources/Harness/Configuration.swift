@@ -76,6 +76,11 @@ public struct Configuration: Hashable, Sendable, Codable, CustomStringConvertibl
     public var name: String { keys.map { "\($0)=\(values[$0]!)" }.joined(separator: ",") }
     public var description: String { name }
 
+    /// The values alone, in key order, joined by ", ": `"lenet5"` for `["network": "lenet5"]`,
+    /// `"4, mpo_fc2"` for `["D": 4, "network": "mpo_fc2"]`; `"default"` when empty. For figure
+    /// legends and category labels, where the keys are known from the context.
+    public var shortName: String { values.isEmpty ? "default" : keys.map { values[$0]!.description }.joined(separator: ", ") }
+
     public subscript(key: String) -> ConfigurationValue? {
         get { values[key] }
         set { values[key] = newValue }
@@ -89,6 +94,12 @@ public struct Configuration: Hashable, Sendable, Codable, CustomStringConvertibl
             if let a = mine.numericValue, let b = value.numericValue { return a == b }
             return mine == value
         }
+    }
+
+    /// Whether both have the same keys with the same values (a numeric value matches across
+    /// int/double, so `["D": 4]` equals `["D": 4.0]`).
+    public func matchesExactly(_ other: Configuration) -> Bool {
+        values.count == other.values.count && matches(other)
     }
 
     /// The integer value of `key`, or `nil` when it is absent or not integral. A suite reads its

@@ -6,8 +6,18 @@ public struct FigureSpec: Sendable {
     public enum Kind: Sendable {
         /// A final metric against a numeric configuration key: mean line with a ±σ band per
         /// series (one series per value of `series`, or one line when nil), the paper's points
-        /// from the baseline file and the reference band beside it.
+        /// from the baseline file and the reference band beside it. Configurations without a
+        /// numeric `x` are left out of the series; those named in ``FigureSpec/referenceLines``
+        /// are drawn as horizontal lines instead.
         case metricVersus(metric: String, x: String, series: String?)
+        /// A final metric per listed configuration, one x position each in the order given,
+        /// labelled with the configuration's ``Configuration/shortName`` and its number of seeds:
+        /// the mean with a ±σ error bar (no bar for a single seed), the reference run's mean ± σ
+        /// just left of it and the paper's point with its σ just right of it, each where it
+        /// exists. A configuration is taken from the run when it equals a listed one (numbers
+        /// across int/double); `filter` and `logX` do not apply. A table such as "LeNet-5 vs
+        /// MPO-LeNet-5".
+        case metricByConfiguration(metric: String, configurations: [Configuration])
         /// A recorded curve against its x (epoch, sweep): mean ± σ over seeds, one line per
         /// configuration (or per value of `series`, for configurations matching the filter).
         case curve(name: String, series: String?)
@@ -33,10 +43,22 @@ public struct FigureSpec: Sendable {
     public var logY: Bool
     /// Only configurations that match this subset are drawn (empty: all).
     public var filter: Configuration
+    /// Configurations drawn as horizontal lines across the whole x range of a `.metricVersus`
+    /// figure (a model without the x key, such as a dense baseline beside a bond-dimension
+    /// sweep), whether or not they match `filter`, and never as part of a series. Per
+    /// configuration: a solid line at the run's mean of the figure's metric over seeds with a
+    /// light ±σ band (no band for a single seed), titled with its ``Configuration/shortName``
+    /// as "fc2 (this run) mean ±σ (n=5)"; and, when the baseline file has a paper point for the
+    /// metric and configuration, a dash-dotted line at the paper's value with dashed lines at
+    /// ± its σ (when it reports one), titled "fc2 (paper) ±σ". A
+    /// configuration is taken from the run when it equals a listed one (numbers across
+    /// int/double). Not to be confused with the reference *run* (`Baselines/reference/`), whose
+    /// band the series carry. Other kinds ignore it.
+    public var referenceLines: [Configuration]
 
     public init(
         id: String, title: String, kind: Kind, xLabel: String, yLabel: String,
-        logX: Bool = false, logY: Bool = false, filter: Configuration = [:]
+        logX: Bool = false, logY: Bool = false, filter: Configuration = [:], referenceLines: [Configuration] = []
     ) {
         self.id = id
         self.title = title
@@ -46,5 +68,6 @@ public struct FigureSpec: Sendable {
         self.logX = logX
         self.logY = logY
         self.filter = filter
+        self.referenceLines = referenceLines
     }
 }

@@ -10,6 +10,42 @@ struct FigureData {
     var paper: [BaselineConfidence: [(x: Double, value: Double, sigma: Double)]] = [:]
     /// Scatter panels (samples/field), one per configuration.
     var panels: [Panel] = []
+    /// Horizontal lines across a `.metricVersus` figure, one per ``FigureSpec/referenceLines``
+    /// entry, in the order listed.
+    var levels: [Level] = []
+    /// The x positions of a `.metricByConfiguration` figure, in the order listed.
+    var categories: [Category] = []
+
+    /// Mean, σ and count of a metric's finite values over seeds; σ is NaN for a single seed.
+    struct SeedSummary {
+        var mean: Double
+        var std: Double
+        var n: Int
+
+        /// nil when no value is finite.
+        init?(_ values: [Double]) {
+            let finite = values.filter(\.isFinite)
+            guard !finite.isEmpty else { return nil }
+            mean = Statistics.mean(finite)
+            std = Statistics.standardDeviation(finite)
+            n = finite.count
+        }
+    }
+
+    /// A reference line: a configuration's result in this run and the paper's value for it.
+    struct Level {
+        var title: String
+        var run: SeedSummary?
+        var paper: (value: Double, sigma: Double?)?
+    }
+
+    /// One configuration of a categorical figure: this run, the reference run and the paper.
+    struct Category {
+        var label: String
+        var run: SeedSummary?
+        var reference: SeedSummary?
+        var paper: (value: Double, sigma: Double?, confidence: BaselineConfidence)?
+    }
 
     struct Panel {
         var title: String
@@ -20,17 +56,28 @@ struct FigureData {
         var grid: (values: [[Double]], xMin: Double, xMax: Double, yMin: Double, yMax: Double)?
     }
 
-    var hasData: Bool { series.contains { !$0.points.isEmpty } || panels.contains { !$0.points.isEmpty || $0.grid != nil } }
+    var hasData: Bool {
+        series.contains { !$0.points.isEmpty } || panels.contains { !$0.points.isEmpty || $0.grid != nil }
+            || levels.contains { $0.run != nil || $0.paper != nil }
+            || categories.contains { $0.run != nil || $0.reference != nil || $0.paper != nil }
+    }
 
     /// Builds the data of `spec` from a run's completed records, its reference and paper points.
     static func make(
         _ spec: FigureSpec, suite: String, records: [JobRecord], reference: ReferenceBaselines?, paper: PaperBaselines?
     ) -> FigureData {
         var data = FigureData()
-        let completed = records.filter { $0.job.suite == suite && $0.status == .completed && $0.job.configuration.matches(spec.filter) }
+        let ofSuite = records.filter { $0.job.suite == suite && $0.status == .completed }
+        let completed = ofSuite.filter { $0.job.configuration.matches(spec.filter) }
         let configurations = Array(Set(completed.map(\.job.configuration))).sorted { $0.name < $1.name }
         func seeds(_ c: Configuration) -> [JobRecord] {
             completed.filter { $0.job.configuration == c }.sorted { $0.job.seed < $1.job.seed }
+        }
+        /// The run's configuration equal to `wanted` (filter aside; `wanted` itself when it was not
+        /// run) and its completed seeds' values of `metric`.
+        func listed(_ wanted: Configuration, _ metric: String) -> (configuration: Configuration, values: [Double]) {
+            let runs = ofSuite.filter { $0.job.configuration.matchesExactly(wanted) }
+            return (runs.first?.job.configuration ?? wanted, runs.compactMap { $0.record.scalars[metric] })
         }
         func seriesKey(_ c: Configuration, _ series: String?) -> String {
             guard let series else { return "" }
@@ -38,7 +85,9 @@ struct FigureData {
         }
         switch spec.kind {
         case .metricVersus(let metric, let x, let series):
-            let groups = Dictionary(grouping: configurations.filter { $0[x]?.numericValue != nil }) { seriesKey($0, series) }
+            let isLevel = { (c: Configuration) in spec.referenceLines.contains { $0.matchesExactly(c) } }
+            let positioned = configurations.filter { $0[x]?.numericValue != nil && !isLevel($0) }
+            let groups = Dictionary(grouping: positioned) { seriesKey($0, series) }
             for key in groups.keys.sorted() {
                 var line = Series(title: key.isEmpty ? metric : key, points: [])
                 var n = 0
@@ -55,9 +104,25 @@ struct FigureData {
                 data.series.append(line)
             }
             for point in paper?.points ?? [] where point.metric == metric {
-                guard let xValue = point.configuration[x]?.numericValue, point.configuration.matches(spec.filter) || spec.filter.values.isEmpty
+                guard let xValue = point.configuration[x]?.numericValue, point.configuration.matches(spec.filter) || spec.filter.values.isEmpty,
+                    !isLevel(point.configuration)
                 else { continue }
                 data.paper[point.confidence, default: []].append((xValue, point.value, point.sigma ?? 0))
+            }
+            for configuration in spec.referenceLines {
+                let point = paper?.point(for: metric, configuration)
+                data.levels.append(Level(
+                    title: configuration.shortName, run: SeedSummary(listed(configuration, metric).values),
+                    paper: point.map { ($0.value, $0.sigma) }))
+            }
+        case .metricByConfiguration(let metric, let listedConfigurations):
+            for configuration in listedConfigurations {
+                let (found, values) = listed(configuration, metric)
+                let point = paper?.point(for: metric, configuration)
+                data.categories.append(Category(
+                    label: configuration.shortName, run: SeedSummary(values),
+                    reference: (reference?.values(for: metric, found)).flatMap(SeedSummary.init),
+                    paper: point.map { ($0.value, $0.sigma, $0.confidence) }))
             }
         case .curve(let name, let series), .arrayProfile(let name, let series):
             var isCurve = false
