@@ -31,3 +31,18 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// A tensor of independent draws from a normal of mean 0 and the given standard deviation,
+    /// truncated at two standard deviations: a draw with `|z| > 2` is redrawn (TensorFlow's
+    /// `truncated_normal`). The variance is `0.7737·σ²`.
+    public static func truncatedNormal(shape: [Int], standardDeviation: Scalar, using rng: inout Philox) -> Tensor {
+        Tensor(shape: shape) { buffer in
+            for i in 0..<buffer.count {
+                var z = rng.nextNormal()
+                while abs(z) > 2 { z = rng.nextNormal() }
+                buffer[i] = standardDeviation * Scalar(z)
+            }
+        }
+    }
+}
