@@ -8,7 +8,7 @@
 //   NeuralLayers → TensorCore, TensorNetworks, Optimization
 //   Harness → TensorCore, CHDF5               (knows no tensor networks)
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
-//   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, CBLAS, ArgumentParser
+//   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
 import PackageDescription
 
 /// The paper suites: one target each under `Suites/<Name>/`, registered in `tnbench`.
@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "tnbench",
             dependencies: [
-                "Harness", "Datasets", "TensorCore", "TensorNetworks", "CBLAS",
+                "Harness", "Datasets", "TensorCore", "TensorNetworks", "NeuralLayers", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + suiteNames.map { .target(name: $0) }),
 

@@ -1,4 +1,5 @@
 import CBLAS
+import NeuralLayers
 import TensorCore
 import TensorNetworks
 
@@ -205,6 +206,8 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
         results += bondGEMMs()
         results += batchedProducts()
         results.append(absorbLeft())
+        results += convolutionGEMMs()
+        results += convolutionLayers()
         if sweeps { results += try sweeperBondUpdates() }
         return results
     }
@@ -311,6 +314,70 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
         ) {
             consume(Environment.absorbLeft(v, core: core, features: features, site: 0, rows: 0..<n))
         }
+    }
+
+    /// LeNet-5's three convolutions on a batch of 100 MNIST images (Gao et al.'s CNN): 5×5
+    /// kernels, 1 → 6 SAME on 28×28, 6 → 16 VALID on 14×14, 16 → 120 VALID on 5×5.
+    static var lenetConvolutions: [(name: String, input: [Int], outputChannels: Int, padding: Padding)] {
+        [("conv1", [100, 28, 28, 1], 6, .same), ("conv2", [100, 14, 14, 6], 16, .valid),
+         ("conv3", [100, 5, 5, 16], 120, .valid)]
+    }
+
+    /// The three GEMMs of each LeNet-5 convolution as `Conv2D` calls them, with the patch matrix
+    /// P `[B·Ho·Wo, K]` (K = 25·cIn), the kernel matrix W `[K, cOut]` and the output gradient
+    /// G `[B·Ho·Wo, cOut]`: forward `P·W`, kernel gradient (transposed) `Gᵀ·P`, patch gradient
+    /// `G·Wᵀ`.
+    func convolutionGEMMs() -> [KernelResult] {
+        var results: [KernelResult] = []
+        for conv in Self.lenetConvolutions {
+            let layer = Conv2D<Scalar>(kernel: Tensor(zeros: [5, 5, conv.input[3], conv.outputChannels]), bias: nil,
+                                       padding: conv.padding)
+            let output = layer.outputShape(forInput: conv.input)
+            let (rows, k, n) = (output[0] * output[1] * output[2], 25 * conv.input[3], conv.outputChannels)
+            var random = rng("conv gemm \(conv.name)")
+            let patches = ScratchBuffer<Scalar>(count: rows * k, using: &random)
+            let kernel = ScratchBuffer<Scalar>(count: k * n, using: &random)
+            let gradient = ScratchBuffer<Scalar>(count: rows * n, using: &random)
+            let flops = KernelFlops.gemm(m: rows, n: n, k: k)
+            results.append(result("\(conv.name) forward gemm", "[\(rows), \(k)]·[\(k), \(n)]", flops: flops) {
+                gemm(transposeA: false, transposeB: false, m: rows, n: n, k: k, alpha: 1,
+                     a: patches.pointer, lda: k, b: kernel.pointer, ldb: n, beta: 0, c: gradient.pointer, ldc: n)
+            })
+            results.append(result("\(conv.name) kernel-gradient gemm", "[\(rows), \(n)]ᵀ·[\(rows), \(k)]", flops: flops) {
+                gemm(transposeA: true, transposeB: false, m: n, n: k, k: rows, alpha: 1,
+                     a: gradient.pointer, lda: n, b: patches.pointer, ldb: k, beta: 0, c: kernel.pointer, ldc: k)
+            })
+            results.append(result("\(conv.name) patch-gradient gemm", "[\(rows), \(n)]·[\(k), \(n)]ᵀ", flops: flops) {
+                gemm(transposeA: false, transposeB: true, m: rows, n: k, k: n, alpha: 1,
+                     a: gradient.pointer, lda: n, b: kernel.pointer, ldb: n, beta: 0, c: patches.pointer, ldc: k)
+            })
+        }
+        return results
+    }
+
+    /// Each LeNet-5 convolution (with bias) end to end: `Conv2D.forward` (im2col, bias, GEMM)
+    /// and `Conv2D.backward` with the input gradient (two GEMMs, the bias sums, col2im), rated
+    /// by the layer's own flop count; the gap to the GEMM rows above is the memory movement.
+    func convolutionLayers() -> [KernelResult] {
+        var results: [KernelResult] = []
+        for conv in Self.lenetConvolutions {
+            var random = rng("conv layer \(conv.name)")
+            let layer = Conv2D<Scalar>(kernelHeight: 5, kernelWidth: 5, inputChannels: conv.input[3],
+                                       outputChannels: conv.outputChannels, padding: conv.padding,
+                                       standardDeviation: 0.1, using: &random)
+            let x = Tensor<Scalar>.randomUniform(shape: conv.input, in: 0..<1, using: &random)
+            let (y, cache) = layer.forward(x)
+            let g = Tensor<Scalar>.randomUniform(shape: y.shape, in: -1..<1, using: &random)
+            let flops = layer.flops(inputShape: conv.input)
+            let shape = "\(conv.input) ⋆ 5×5→\(conv.outputChannels) \(conv.padding)"
+            results.append(result("\(conv.name) Conv2D.forward", shape, flops: flops.forward) {
+                consume(layer.forward(x))
+            })
+            results.append(result("\(conv.name) Conv2D.backward", shape, flops: flops.parameterGradient + flops.inputGradient) {
+                consume(layer.backward(g, cache: cache, needsInputGradient: true))
+            })
+        }
+        return results
     }
 
     /// One right half-sweep of `TwoSiteSweeper` (20 sites, 10,000 random inputs, m = 20,

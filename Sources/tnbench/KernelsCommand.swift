@@ -15,9 +15,12 @@ struct KernelsCommand: ParsableCommand {
             For each BLAS thread count and precision: gemm at 1024³ through TensorCore and \
             through cblas directly (the ceiling), the small GEMMs of the MPS suites (environment \
             absorption [B, D]·[D, dD]; the bond update's forward and adjoint GEMMs with C = 10, \
-            chunk 1024), 1024 tiny products through Tensor.batchedMatmul against one GEMM, and \
-            end to end Environment.absorbLeft (N = 10,000, D = 20) and one TwoSiteSweeper right \
-            half-sweep (20 sites, N = 10,000, m = 20) with 1 worker and with one per thread.
+            chunk 1024), 1024 tiny products through Tensor.batchedMatmul against one GEMM, \
+            end to end Environment.absorbLeft (N = 10,000, D = 20), the three im2col GEMMs \
+            (forward, kernel gradient, patch gradient) of LeNet-5's convolutions on a batch of \
+            100 and those Conv2D layers' forward and backward passes end to end, and one \
+            TwoSiteSweeper right half-sweep (20 sites, N = 10,000, m = 20) with 1 worker and \
+            with one per thread.
 
             Times come from CLOCK_MONOTONIC: after warm-up calls, each of K repetitions runs the \
             kernel back to back for at least 50 ms (5 ms with --quick); best and median are \
