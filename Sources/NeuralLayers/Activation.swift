@@ -20,6 +20,8 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
     case linear
 
     /// The activation of a batch of pre-activations `z` (`[batch, units]`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction<Scalar: BLASScalar>(_ z: Tensor<Scalar>) -> Tensor<Scalar> {
         switch self {
         case .linear: return z
@@ -51,6 +53,8 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
     /// the output and the cached `z` and `y = σ(z)`.
     ///
     /// relu: `g·[z > 0]`; sigmoid: `g·y(1 − y)`; softmax: `y ⊙ (g − ⟨g, y⟩_row)`; linear: `g`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward<Scalar: BLASScalar>(
         _ outputGradient: Tensor<Scalar>, preActivation z: Tensor<Scalar>, output y: Tensor<Scalar>
     ) -> Tensor<Scalar> {

@@ -115,6 +115,8 @@ public struct Dense<Scalar: BLASScalar>: NeuralLayer {
 }
 
 /// `σ(x·W + b)` with its cache.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func affineForward<Scalar: BLASScalar>(
     _ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?, activation: Activation
 ) -> (output: Tensor<Scalar>, cache: LayerCache<Scalar>) {
@@ -127,6 +129,8 @@ func affineForward<Scalar: BLASScalar>(
 }
 
 /// The backward pass of `σ(x·W + b)`: `∂L/∂x`, `∂L/∂W`, `∂L/∂b` (each `nil` unless asked for).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func affineBackward<Scalar: BLASScalar>(
     _ outputGradient: Tensor<Scalar>, cache: LayerCache<Scalar>, activation: Activation, hasBias: Bool,
     needsParameterGradient: Bool, needsInputGradient: Bool
@@ -140,6 +144,8 @@ func affineBackward<Scalar: BLASScalar>(
 
 extension Tensor {
     /// Adds `row` (`[columns]`) to every row of this matrix.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func addToRows(_ row: Tensor) {
         precondition(rank == 2 && row.shape == [shape[1]], "addToRows: \(row.shape) does not fit \(shape)")
         let columns = shape[1], rows = shape[0]
@@ -151,6 +157,8 @@ extension Tensor {
     }
 
     /// The sum of the rows of this matrix: `[columns]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func columnSums() -> Tensor {
         precondition(rank == 2, "columnSums needs a matrix, got \(shape)")
         let columns = shape[1], rows = shape[0]

@@ -18,7 +18,8 @@ import TensorNetworks
 /// `M_{4,7,7,4}^{4,4,4,4}(D)` at batch 100, core by core costs ≈ 0.14× the dense flops at
 /// D = 2 and ≈ 6.6× at D = 16 (an MPO-Net is a compression, not automatically a speed-up).
 /// ``contraction`` left `nil` picks, per batch size, the order with fewer flops for a training
-/// step (``flops(inputShape:contraction:)``); both give the same numbers up to rounding.
+/// step (``flops(inputShape:contraction:)``, core-by-core flops weighted by
+/// ``coreByCoreCostFactor``); both give the same numbers up to rounding.
 public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
     /// How the layer is applied to a batch.
     public enum Contraction: String, Sendable, Hashable, Codable, CaseIterable {
@@ -109,9 +110,20 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         let shape = [batch, inputSize]
         let dense = flops(inputShape: shape, contraction: .denseMatrix).training(needsInputGradient: true)
         let cores = flops(inputShape: shape, contraction: .coreByCore).training(needsInputGradient: true)
-        return cores < dense ? .coreByCore : .denseMatrix
+        return Self.coreByCoreCostFactor * cores < dense ? .coreByCore : .denseMatrix
     }
 
+    /// How much more a core-by-core flop costs than a dense-path flop when choosing the order.
+    ///
+    /// The core-by-core GEMMs are thin (`D_{k−1}·I_k` and `J_k·D_k` are 4 to 112) and each needs
+    /// a transpose of the state; `tnbench kernels` measures them at 7–23 GFLOP/s against 28–40
+    /// for the dense path at MPO-FC2's first layer (batch 100, one thread), so a core-by-core
+    /// flop is counted twice. At D = 2 that still picks core by core (1.6 ms against 2.5 ms a
+    /// step, measured); at D = 4 it picks the dense path (2.2 ms against 3.4 ms).
+    public static var coreByCoreCostFactor: Double { 2 }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ x: Tensor<Scalar>) -> (output: Tensor<Scalar>, cache: Cache) {
         precondition(x.rank == 2 && x.shape[1] == inputSize, "MPOLinear: input \(x.shape) is not [batch, \(inputSize)]")
         var (z, cache): (Tensor<Scalar>, Cache)
@@ -138,6 +150,8 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         return (z, cache)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(
         _ outputGradient: Tensor<Scalar>, cache: Cache, needsInputGradient: Bool
     ) -> (input: Tensor<Scalar>?, parameters: [Tensor<Scalar>]) {
@@ -206,6 +220,8 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
 
     /// Per batch row, `[a, c] → [c, a]`: the state `[B, I_k, rest]` becomes `[B, rest, I_k]`,
     /// putting the next core's input mode beside the bond (which ends `rest`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func moveSlowAxisLast(_ y: Tensor<Scalar>, batch: Int, axis a: Int) -> Tensor<Scalar> {
         let c = y.count / (batch * a)
         guard a > 1 && c > 1 else { return y }
@@ -223,6 +239,8 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
     }
 
     /// The inverse of ``moveSlowAxisLast(_:batch:axis:)``: per batch row `[c, a] → [a, c]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func moveLastAxisSlow(_ y: Tensor<Scalar>, batch: Int, axis a: Int) -> Tensor<Scalar> {
         let c = y.count / (batch * a)
         guard a > 1 && c > 1 else { return y }

@@ -4,6 +4,8 @@ extension Tensor {
     ///
     /// - Precondition: both are matrices and the inner extents agree.
     /// - Complexity: 2·m·n·k floating-point operations.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
         precondition(rank == 2 && other.rank == 2, "matmul needs matrices, got \(shape) and \(other.shape)")
         let (m, k) = transposeSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
@@ -31,6 +33,8 @@ extension Tensor {
     /// One `gemm` per batch element. For the many-small-products pattern of tensor-network
     /// training prefer restructuring into one large product (see `TensorNetworks`); this is
     /// the general fallback, and the kernel benchmark measures both.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func batchedMatmul(
         _ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false
     ) -> Tensor {

@@ -25,6 +25,8 @@ extension Tensor {
     /// The axes reordered: axis `i` of the result is axis `axes[i]` of `self`. Copies.
     ///
     /// Complexity: O(count), with a contiguous inner loop when the last axis stays last.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor {
         precondition(
             axes.count == rank && Set(axes) == Set(0..<rank),
@@ -43,6 +45,8 @@ extension Tensor {
     }
 
     /// The transpose of a matrix. Copies.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
         return permuted([1, 0])

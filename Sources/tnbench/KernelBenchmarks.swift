@@ -208,6 +208,7 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
         results.append(absorbLeft())
         results += convolutionGEMMs()
         results += convolutionLayers()
+        results += mpoLayers()
         if sweeps { results += try sweeperBondUpdates() }
         return results
     }
@@ -376,6 +377,41 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
             results.append(result("\(conv.name) Conv2D.backward", shape, flops: flops.parameterGradient + flops.inputGradient) {
                 consume(layer.backward(g, cache: cache, needsInputGradient: true))
             })
+        }
+        return results
+    }
+
+    /// Gao et al.'s MPO layers on a batch of 100 — MPO-FC2's first layer M_{4,7,7,4}^{4,4,4,4}(D)
+    /// at D = 2, 4, 16 and MPO-LeNet-5's 400→120 layer — in both contraction orders: the forward
+    /// pass and the backward pass to the core gradients (the first layer needs no input
+    /// gradient), rated by ``MPOLinear``'s own flop counts. The order the layer picks by itself
+    /// is the one with fewer flops; these rows show whether it is also the faster one.
+    func mpoLayers() -> [KernelResult] {
+        var results: [KernelResult] = []
+        let layers: [(name: String, input: [Int], output: [Int], bond: Int)] = [
+            ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 2), ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 4),
+            ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 16), ("mpo_lenet5 conv3", [2, 10, 10, 2], [2, 5, 6, 2], 4),
+        ]
+        for spec in layers {
+            var random = rng("mpo layer \(spec.name) \(spec.bond)")
+            let base = MPOLinear<Scalar>(inputModes: spec.input, outputModes: spec.output, bondDimension: spec.bond,
+                                         bias: true, using: &random)
+            let x = Tensor<Scalar>.randomUniform(shape: [100, base.inputSize], in: 0..<1, using: &random)
+            let g = Tensor<Scalar>.randomUniform(shape: [100, base.units], in: -1..<1, using: &random)
+            let chosen = base.contraction(batch: 100)
+            for contraction in MPOLinear<Scalar>.Contraction.allCases {
+                var layer = base
+                layer.contraction = contraction
+                let (_, cache) = layer.forward(x)
+                let flops = layer.flops(inputShape: x.shape, contraction: contraction)
+                let shape = "[100, \(base.inputSize)] D=\(spec.bond) \(contraction.rawValue)\(contraction == chosen ? " (chosen)" : "")"
+                results.append(result("\(spec.name) MPOLinear.forward", shape, flops: flops.forward) {
+                    consume(layer.forward(x))
+                })
+                results.append(result("\(spec.name) MPOLinear.backward", shape, flops: flops.parameterGradient) {
+                    consume(layer.backward(g, cache: cache, needsInputGradient: false))
+                })
+            }
         }
         return results
     }

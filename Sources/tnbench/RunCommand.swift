@@ -17,6 +17,7 @@ struct RunCommand: ParsableCommand {
               tnbench run all --tier smoke
               tnbench run StoudenmireMPS --tier ci --seeds 5 --jobs 2 --out results/mps
               tnbench run StoudenmireMPS --tier ci --config m=40     (m=40 although the ci grid lacks it)
+              tnbench run MPONet --tier paper --config network=lenet5 --set epochs_lenet5=20
 
             Exit status: 0 all jobs completed · 2 usage error · 3 a job failed or diverged · 130 interrupted.
             """)
@@ -40,6 +41,10 @@ struct RunCommand: ParsableCommand {
             help: "key=value: keep configurations with that value (repeatable); a value missing from the tier's grid is substituted into every configuration.")
     var configs: [String] = []
 
+    @Option(name: .customLong("set"), parsing: .singleValue,
+            help: "key=value: change a tier setting for this run (repeatable), e.g. --set epochs_lenet5=20.")
+    var sets: [String] = []
+
     @Option(name: .customLong("data-dir"), help: "The data directory (default: $TNBENCH_DATA_DIR or ~/.cache/tnbench/data).")
     var dataDirectory: String?
 
@@ -53,8 +58,10 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let tier = try JobPlanner.tier(tier)
         let selected = try JobPlanner.select(suites, from: registeredSuites)
+        let overrides = try SettingOverrides(parsing: sets)
         let planned = try JobPlanner.plan(
-            suites: selected, tier: tier, seeds: seeds, filter: try ConfigurationFilter(parsing: configs))
+            suites: selected, tier: tier, seeds: seeds, filter: try ConfigurationFilter(parsing: configs),
+            overrides: overrides)
         guard !planned.isEmpty else {
             throw HarnessError(.invalidConfiguration, "no jobs: the selected suites have no configuration matching \(configs.joined(separator: " "))")
         }
@@ -75,7 +82,7 @@ struct RunCommand: ParsableCommand {
                     "--configuration", JobCommand.encode(planned.job.configuration), "--seed", String(planned.job.seed),
                     "--out", absoluteOut, "--blas-threads", String(threads), "--data-dir", dataDirectory,
                     "--progress-file", progressFile,
-                ]
+                ] + overrides.arguments
             })
         }
         let summary = try runner.run(planned, executor: executor, display: ProgressDisplay())
@@ -84,7 +91,7 @@ struct RunCommand: ParsableCommand {
         print(line)
         if summary.interrupted {
             let resume = (["tnbench", "run"] + suites + ["--tier", tier.rawValue, "--out", outputPath] + configs.flatMap { ["--config", $0] }
-                + (seeds.map { ["--seeds", String($0)] } ?? []) + (jobs > 1 ? ["--jobs", String(jobs)] : [])).joined(separator: " ")
+                + overrides.arguments + (seeds.map { ["--seeds", String($0)] } ?? []) + (jobs > 1 ? ["--jobs", String(jobs)] : [])).joined(separator: " ")
             print("interrupted with \(summary.notRun) job(s) not run; resume with: \(resume)")
         } else {
             print("next: tnbench compare \(outputPath)  ·  tnbench report \(outputPath)")
@@ -113,6 +120,7 @@ struct JobCommand: ParsableCommand {
     @Option var blasThreads: Int = 1
     @Option var dataDir: String
     @Option var progressFile: String?
+    @Option(name: .customLong("set"), parsing: .singleValue) var sets: [String] = []
 
     static func encode(_ configuration: Configuration) -> String {
         String(decoding: (try? JSONEncoder.prettySorted.encode(configuration)) ?? Data("{}".utf8), as: UTF8.self)
@@ -124,7 +132,7 @@ struct JobCommand: ParsableCommand {
         let configuration = try JSONDecoder().decode(Configuration.self, from: Data(self.configuration.utf8))
         let planned = PlannedJob(
             suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: seed),
-            settings: suite.plan(for: tier).settings)
+            settings: try SettingOverrides(parsing: sets).applied(to: suite.plan(for: tier).settings, of: suite.name))
         let status = try WorkerJob.run(
             planned, tier: tier, directory: ResultDirectory(out), dataDirectory: dataDir, blasThreads: blasThreads,
             progressFile: progressFile)

@@ -33,6 +33,25 @@ import _TestSupport
         #expect(try JobPlanner.select(["synthetic"], from: registry).first?.name == "Synthetic")
     }
 
+    /// `--set key=value` changes a tier setting of every job; an unknown key or a value of
+    /// another type is one line naming it.
+    @Test func settingOverrides() throws {
+        let changed = try JobPlanner.plan(suites: registry, tier: .ci, overrides: try SettingOverrides(parsing: ["epochs=7"]))
+        #expect(changed.count == 10 && changed.allSatisfy { $0.settings["epochs"] == 7 })
+        #expect(try JobPlanner.plan(suites: registry, tier: .ci).allSatisfy { $0.settings["epochs"] == 3 })
+        #expect(try SettingOverrides(parsing: ["epochs=7", "b=x"]).arguments == ["--set", "b=x", "--set", "epochs=7"])
+        let unknown = kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, overrides: try SettingOverrides(parsing: ["epoch=7"])) }
+        #expect(unknown?.0 == .unknownConfigurationKey)
+        #expect(unknown?.1 == "unknown tier setting 'epoch' for Synthetic at tier ci; valid settings: epochs")
+        let mistyped = kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, overrides: try SettingOverrides(parsing: ["epochs=many"])) }
+        #expect(mistyped?.0 == .invalidConfiguration)
+        #expect(mistyped?.1.contains("--set epochs=many") == true)
+        #expect(kind { _ = try SettingOverrides(parsing: ["epochs"]) }?.0 == .invalidArgument)
+        // A number where the tier has a number: an integer is taken as that number.
+        let rate = try SettingOverrides(parsing: ["rate=1"]).applied(to: ["rate": 0.5], of: "S")
+        #expect(rate["rate"] == .double(1))
+    }
+
     @Test func configurationSelectionAndSubstitution() throws {
         let kept = try JobPlanner.plan(suites: registry, tier: .ci, filter: try ConfigurationFilter(parsing: ["m=10"]))
         #expect(Set(kept.map(\.job.configuration)) == [["m": 10]])

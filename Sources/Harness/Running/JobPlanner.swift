@@ -37,6 +37,58 @@ public struct ConfigurationFilter: Sendable, Equatable {
     public var isEmpty: Bool { values.isEmpty }
 }
 
+/// Tier settings changed for one run: `--set epochs_lenet5=20`.
+///
+/// A key must be a setting of at least one selected suite's tier plan; a value must have the
+/// setting's type (an integer where the tier has an integer, a number where it has a number, text
+/// where it has text). Suites that lack the key are left as they are.
+public struct SettingOverrides: Sendable, Equatable {
+    public var values: [String: ConfigurationValue]
+
+    public init(_ values: [String: ConfigurationValue] = [:]) { self.values = values }
+
+    /// Parses `key=value` arguments (a later one wins).
+    ///
+    /// - Throws: ``HarnessError`` `.invalidArgument` for an argument without `=`.
+    public init(parsing arguments: [String]) throws {
+        var values: [String: ConfigurationValue] = [:]
+        for argument in arguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                throw HarnessError(.invalidArgument, "--set '\(argument)' is not key=value (for example --set epochs=20)")
+            }
+            values[String(argument[..<equals])] = ConfigurationValue(parsing: String(argument[argument.index(after: equals)...]))
+        }
+        self.values = values
+    }
+
+    public var isEmpty: Bool { values.isEmpty }
+
+    /// The arguments that reproduce these overrides, sorted by key.
+    public var arguments: [String] { values.keys.sorted().flatMap { ["--set", "\($0)=\(values[$0]!)"] } }
+
+    /// `settings` with the overrides of keys it has applied.
+    ///
+    /// - Throws: ``HarnessError`` `.invalidConfiguration` when a value's type differs from the
+    ///   setting's, naming the suite, the key and the tier's value.
+    public func applied(to settings: [String: ConfigurationValue], of suite: String) throws -> [String: ConfigurationValue] {
+        var result = settings
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let current = settings[key] else { continue }
+            let fits: Bool
+            switch (current, value) {
+            case (.int, .int), (.string, .string), (.double, .double), (.double, .int): fits = true
+            default: fits = false
+            }
+            guard fits else {
+                throw HarnessError(.invalidConfiguration,
+                                   "\(suite): --set \(key)=\(value): the tier's '\(key)' is \(current), a value of another type")
+            }
+            if case .double = current, let number = value.numericValue { result[key] = .double(number) } else { result[key] = value }
+        }
+        return result
+    }
+}
+
 /// Expands suites × configurations × seeds into jobs.
 public enum JobPlanner {
     /// The jobs of a benchmark run, in suite, configuration and seed order.
@@ -49,9 +101,16 @@ public enum JobPlanner {
     /// - Throws: ``HarnessError`` `.unknownConfigurationKey` when no selected suite has a key
     ///   (naming the valid keys), `.invalidArgument` for seeds < 1.
     public static func plan(
-        suites: [any Suite], tier: Tier, seeds: Int? = nil, filter: ConfigurationFilter = ConfigurationFilter()
+        suites: [any Suite], tier: Tier, seeds: Int? = nil, filter: ConfigurationFilter = ConfigurationFilter(),
+        overrides: SettingOverrides = SettingOverrides()
     ) throws -> [PlannedJob] {
         if let seeds, seeds < 1 { throw HarnessError(.invalidArgument, "--seeds must be at least 1, got \(seeds)") }
+        let settingKeys = Set(suites.flatMap { $0.plan(for: tier).settings.keys })
+        for key in overrides.values.keys.sorted() where !settingKeys.contains(key) {
+            throw HarnessError(
+                .unknownConfigurationKey,
+                "unknown tier setting '\(key)' for \(suites.map(\.name).joined(separator: ", ")) at tier \(tier.rawValue); valid settings: \(settingKeys.sorted().joined(separator: ", "))")
+        }
         let allKeys = Set(suites.flatMap { suite in suite.plan(for: tier).configurations.flatMap(\.keys) })
         for key in filter.values.keys.sorted() where !allKeys.contains(key) {
             throw HarnessError(
@@ -60,7 +119,8 @@ public enum JobPlanner {
         }
         var jobs: [PlannedJob] = []
         for suite in suites {
-            let plan = suite.plan(for: tier)
+            var plan = suite.plan(for: tier)
+            plan.settings = try overrides.applied(to: plan.settings, of: suite.name)
             let keys = Set(plan.configurations.flatMap(\.keys))
             guard filter.values.keys.allSatisfy(keys.contains) else { continue }
             var configurations = plan.configurations

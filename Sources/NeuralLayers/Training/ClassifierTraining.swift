@@ -19,7 +19,9 @@ public struct LabeledSamples<Scalar: BLASScalar>: Sendable {
     public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
     /// The samples at `indices`, in that order, as one batch.
-    public func batch(_ indices: some Collection<Int>) -> LabeledSamples {
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func batch(_ indices: [Int]) -> LabeledSamples {
         let size = sampleShape.reduce(1, *)
         let gathered = Tensor<Scalar>(shape: [indices.count] + sampleShape) { out in
             inputs.withUnsafeBufferPointer { source in
@@ -117,7 +119,7 @@ public enum ClassifierTraining {
             var epochTrainSeconds = 0.0
             for b in 0..<stepsPerEpoch {
                 let start = MonotonicClock.seconds()
-                let samples = train.batch(order[(b * batch) ..< ((b + 1) * batch)])
+                let samples = train.batch(Array(order[(b * batch) ..< ((b + 1) * batch)]))
                 let (logits, caches) = network.forward(samples.inputs)
                 let (loss, logitGradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: samples.labels)
                 guard loss.isFinite else { throw ClassifierTrainingError.nonFinite(step: step + 1, loss: loss) }
@@ -163,6 +165,8 @@ public enum ClassifierTraining {
     }
 
     /// The fraction of `samples` whose arg-max output is the label, evaluated in batches.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func accuracy<Scalar: BLASScalar>(
         _ network: Sequential<Scalar>, on samples: LabeledSamples<Scalar>, batchSize: Int = 500
     ) -> Double {
@@ -170,7 +174,7 @@ public enum ClassifierTraining {
         var start = 0
         while start < samples.count {
             let end = min(start + batchSize, samples.count)
-            let part = samples.batch(start ..< end)
+            let part = samples.batch(Array(start ..< end))
             let predicted = network(part.inputs).argmaxRows()
             correct += zip(predicted, part.labels).filter { $0.0 == $0.1 }.count
             start = end

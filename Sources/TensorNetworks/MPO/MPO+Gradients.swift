@@ -6,6 +6,8 @@ extension MPO {
     /// order); entry 0 is `[[1]]` and entry N is the interleaved tensor as a column.
     ///
     /// The same products, in the same order, as ``leftEnvironment(before:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func leftEnvironments() -> [Tensor<Scalar>] {
         var environments = [Tensor<Scalar>(shape: [1, 1], scalars: [1])]
         environments.reserveCapacity(siteCount + 1)
@@ -19,6 +21,8 @@ extension MPO {
     }
 
     /// The dense matrix `[Π dIn, Π dOut]` from the last of ``leftEnvironments()``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func denseMatrix(leftEnvironments environments: [Tensor<Scalar>]) -> Tensor<Scalar> {
         precondition(environments.count == siteCount + 1, "denseMatrix: \(environments.count) environments for \(siteCount) cores")
         let n = siteCount
@@ -35,6 +39,8 @@ extension MPO {
     /// halves are accumulated from the last core backwards — `H_N = ∂f/∂W` (interleaved),
     /// `H_{k−1} = H_k · A^kᵀ` — so each core costs two products of `2·Π_{j≤k} p_j·Dl_k·Dr_k`
     /// flops (``coreGradientFlops``), never the dense matrix times a full environment.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func coreGradients(matrixGradient: Tensor<Scalar>, leftEnvironments environments: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
         precondition(matrixGradient.shape == [inputSize, outputSize],
                      "coreGradients: gradient \(matrixGradient.shape) is not [\(inputSize), \(outputSize)]")

@@ -1,0 +1,85 @@
+import Foundation
+import Harness
+import MPONet
+import Testing
+
+private func runMPONet(configuration: Configuration, seed: Int = 0,
+                       overriding changes: [String: ConfigurationValue] = [:]) throws -> RunRecord {
+    let suite = MPONetSuite()
+    var settings = suite.plan(for: .smoke).settings
+    for (key, value) in changes { settings[key] = value }
+    let context = RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: seed,
+                             settings: settings, dataDirectory: dataDirectory)
+    try suite.run(context)
+    return context.recorded
+}
+
+private let timing: Set<String> = ["epoch_seconds", "gflops"]
+
+@Suite struct MPONetSuiteTests {
+    @Test func plansFollowTheIssue() {
+        let suite = MPONetSuite()
+        let ci = suite.plan(for: .ci)
+        #expect(Set(ci.configurations.compactMap { $0.string("network") }) == ["fc2", "mpo_fc2", "lenet5", "mpo_lenet5"])
+        #expect(Set(ci.configurations.compactMap { $0.int("D") }) == [2, 4, 16])
+        #expect(ci.configurations.filter { $0.int("D") != nil }.allSatisfy { $0.string("network") == "mpo_fc2" })
+        let paper = suite.plan(for: .paper)
+        #expect(paper.seeds == 5 && paper.settings["epochs_fc2"] == 500 && paper.settings["batch_size"] == 100)
+        #expect(Set(paper.configurations.compactMap { $0.int("D") }) == Set(1...16))
+        #expect(paper.settings["learning_rate_fc2"] == 0.8 && paper.settings["learning_rate_lenet5"] == 0.01)
+    }
+
+    /// Every network trains a few steps on the smoke data, deterministically, and records its
+    /// counts exactly: Eq. 9 for MPO-FC2 at D = 2 (1,024 weights, ρ = 1,024 / 203,264).
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason), arguments: MPONetSuite().plan(for: .smoke).configurations)
+    func smokeIsDeterministic(configuration: Configuration) throws {
+        let first = try runMPONet(configuration: configuration)
+        let second = try runMPONet(configuration: configuration)
+        #expect(first.scalars.filter { !timing.contains($0.key) } == second.scalars.filter { !timing.contains($0.key) })
+        #expect(first.curves["test_accuracy"] == second.curves["test_accuracy"])
+        #expect(first.curves["train_loss"] == second.curves["train_loss"])
+        for metric in ["test_accuracy", "best_test_accuracy", "train_loss", "param_count", "compression_ratio", "epoch_seconds", "gflops"] {
+            #expect(first.scalars[metric]?.isFinite == true, "missing \(metric)")
+        }
+        let best = try #require(first.scalars["best_test_accuracy"]), last = try #require(first.scalars["test_accuracy"])
+        #expect(best >= last && best <= 1 && last >= 0)
+        #expect(first.scalars["steps"] == 10)
+        #expect(first.flops > 0)
+        switch configuration.string("network") {
+        case "fc2":
+            #expect(first.scalars["param_count"] == 203_264 && first.scalars["bias_count"] == 0)
+            #expect(first.scalars["compression_ratio"] == 1)
+        case "mpo_fc2":
+            #expect(first.scalars["param_count"] == 1_024 && first.scalars["bias_count"] == 266)
+            #expect(first.scalars["compression_ratio"] == 1_024.0 / 203_264)
+        case "lenet5":
+            #expect(first.scalars["param_count"] == Double(150 + 2_400 + 48_000 + 10_080 + 840))
+        case "mpo_lenet5":
+            #expect(first.scalars["param_count"] == Double(150 + 2_400 + 2_860))
+            #expect(first.scalars["compression_ratio"] == 2_860.0 / 58_920)
+        default:
+            Issue.record("unexpected configuration \(configuration)")
+        }
+    }
+
+    /// Both contraction orders of the MPO layers train to the same numbers up to float32
+    /// rounding (a few steps: the trajectories have not yet separated).
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func contractionOrdersAgree() throws {
+        let dense = try runMPONet(configuration: ["network": "mpo_fc2", "D": 3], overriding: ["contraction": "dense"])
+        let cores = try runMPONet(configuration: ["network": "mpo_fc2", "D": 3], overriding: ["contraction": "cores"])
+        let a = try #require(dense.curves["train_loss"]?.y.first), b = try #require(cores.curves["train_loss"]?.y.first)
+        #expect(abs(a - b) <= 1e-4 * abs(a), "train loss \(a) (dense) vs \(b) (cores)")
+        #expect(dense.scalars["param_count"] == cores.scalars["param_count"])
+    }
+
+    @Test func badInputIsOneLineNamingTheKey() throws {
+        let suite = MPONetSuite()
+        try expectInputFailure(suite, configuration: ["network": "vgg"], mentioning: ["'network'", "fc2, mpo_fc2, lenet5, mpo_lenet5"])
+        try expectInputFailure(suite, configuration: ["network": "mpo_fc2", "D": 0], mentioning: ["'D' = 0 is out of range"])
+        try expectInputFailure(suite, configuration: ["network": "fc2"], overriding: ["momentum": 1.5],
+                               mentioning: ["'momentum' = 1.5 is out of range"])
+        try expectInputFailure(suite, configuration: ["network": "fc2"], overriding: ["contraction": "fast"],
+                               mentioning: ["'contraction'", "auto, dense, cores"])
+    }
+}
