@@ -161,8 +161,8 @@ public struct MPONetSuite: Suite {
         case .ci:
             return TierPlan(
                 configurations: configurations([2, 4, 16]), seeds: 3,
-                summary: "60,000 / 10,000 images; FC2 pair 5 epochs (3,000 steps), LeNet-5 pair 1 epoch; D ∈ {2, 4, 16}",
-                settings: settings(trainCount: 60_000, testCount: 10_000, fc2Epochs: 5, lenetEpochs: 1, interval: 1_000))
+                summary: "60,000 / 10,000 images; FC2 pair 5 epochs (3,000 steps), LeNet-5 pair 2 epochs; D ∈ {2, 4, 16}",
+                settings: settings(trainCount: 60_000, testCount: 10_000, fc2Epochs: 5, lenetEpochs: 2, interval: 1_000))
         case .paper:
             return TierPlan(
                 configurations: configurations(Array(1...16)), seeds: 5,
