@@ -2,7 +2,10 @@ import Foundation
 import Harness
 import MPONet
 import Testing
+import _TestSupport
 
+/// One smoke job in this process with BLAS pinned to one thread (holding the BLAS-threads lock:
+/// other tests change the count, and results are deterministic per thread count).
 private func runMPONet(configuration: Configuration, seed: Int = 0,
                        overriding changes: [String: ConfigurationValue] = [:]) throws -> RunRecord {
     let suite = MPONetSuite()
@@ -10,7 +13,7 @@ private func runMPONet(configuration: Configuration, seed: Int = 0,
     for (key, value) in changes { settings[key] = value }
     let context = RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: seed,
                              settings: settings, dataDirectory: dataDirectory)
-    try suite.run(context)
+    try withBLASThreads(1) { try suite.run(context) }
     return context.recorded
 }
 
