@@ -17,8 +17,8 @@ import TensorNetworks
 /// Which is cheaper depends on the batch and D: for FC2's first layer
 /// `M_{4,7,7,4}^{4,4,4,4}(D)` at batch 100, core by core costs ≈ 0.14× the dense flops at
 /// D = 2 and ≈ 6.6× at D = 16 (an MPO-Net is a compression, not automatically a speed-up).
-/// ``contraction`` left `nil` picks, per batch size, the order with fewer flops for a training
-/// step (``flops(inputShape:contraction:)``, core-by-core flops weighted by
+/// ``contraction`` left `nil` picks, per batch size, the order with fewer flops for the forward
+/// pass and the core gradients (``flops(inputShape:contraction:)``, core-by-core flops weighted by
 /// ``coreByCoreCostFactor``); both give the same numbers up to rounding.
 public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
     /// How the layer is applied to a batch.
@@ -108,8 +108,10 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
     public func contraction(batch: Int) -> Contraction {
         if let contraction { return contraction }
         let shape = [batch, inputSize]
-        let dense = flops(inputShape: shape, contraction: .denseMatrix).training(needsInputGradient: true)
-        let cores = flops(inputShape: shape, contraction: .coreByCore).training(needsInputGradient: true)
+        // The input gradient is left out: a first layer (MPO-FC2's, where the choice matters)
+        // needs none, and elsewhere it is the smaller part of either order.
+        let dense = flops(inputShape: shape, contraction: .denseMatrix).training(needsInputGradient: false)
+        let cores = flops(inputShape: shape, contraction: .coreByCore).training(needsInputGradient: false)
         return Self.coreByCoreCostFactor * cores < dense ? .coreByCore : .denseMatrix
     }
 
