@@ -140,7 +140,7 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
             states.reserveCapacity(mpo.siteCount)
             var y = x
             for core in mpo.cores {
-                let state = Self.moveSlowAxisLast(y, batch: x.shape[0], axis: core.shape[1])
+                let state = Self.transposeEachRow(y, batch: x.shape[0], rows: core.shape[1])
                     .reshaped([-1, core.shape[0] * core.shape[1]])
                 y = state.matmul(core.reshaped([core.shape[0] * core.shape[1], -1]))
                 states.append(state)
@@ -177,7 +177,7 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
                 cores[k] = states[k].matmul(dyMatrix, transposeSelf: true).reshaped(core.shape)
                 guard k > 0 || needsInputGradient else { break }
                 let dState = dyMatrix.matmul(coreMatrix, transposeOther: true)      // [M_k, Dl·I]
-                dy = Self.moveLastAxisSlow(dState, batch: batch, axis: core.shape[1])
+                dy = Self.transposeEachRow(dState, batch: batch, rows: dState.count / (batch * core.shape[1]))
                 if k == 0 { dx = dy.reshaped([batch, inputSize]) }
             }
             return (dx, cores + biasGradient)
@@ -220,39 +220,21 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
 
     // MARK: State layout
 
-    /// Per batch row, `[a, c] → [c, a]`: the state `[B, I_k, rest]` becomes `[B, rest, I_k]`,
-    /// putting the next core's input mode beside the bond (which ends `rest`).
+    /// Transposes, per batch row, the state viewed as a `[rows, columns]` matrix. With
+    /// `rows = I_k` it turns `[B, I_k, rest]` into `[B, rest, I_k]`, putting the next core's
+    /// input mode beside the bond (which ends `rest`); with the extents swapped it undoes that.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    static func moveSlowAxisLast(_ y: Tensor<Scalar>, batch: Int, axis a: Int) -> Tensor<Scalar> {
-        let c = y.count / (batch * a)
-        guard a > 1 && c > 1 else { return y }
+    static func transposeEachRow(_ y: Tensor<Scalar>, batch: Int, rows: Int) -> Tensor<Scalar> {
+        let columns = y.count / (batch * rows)
+        guard rows > 1 && columns > 1 else { return y }
         return Tensor(shape: [y.count]) { out in
             y.withUnsafeBufferPointer { input in
                 for b in 0..<batch {
-                    let base = b * a * c
-                    for i in 0..<a {
-                        let source = base + i * c
-                        for j in 0..<c { out[base + j * a + i] = input[source + j] }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The inverse of ``moveSlowAxisLast(_:batch:axis:)``: per batch row `[c, a] → [a, c]`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    static func moveLastAxisSlow(_ y: Tensor<Scalar>, batch: Int, axis a: Int) -> Tensor<Scalar> {
-        let c = y.count / (batch * a)
-        guard a > 1 && c > 1 else { return y }
-        return Tensor(shape: [y.count]) { out in
-            y.withUnsafeBufferPointer { input in
-                for b in 0..<batch {
-                    let base = b * a * c
-                    for i in 0..<a {
-                        let target = base + i * c
-                        for j in 0..<c { out[target + j] = input[base + j * a + i] }
+                    let base = b * rows * columns
+                    for i in 0..<rows {
+                        let source = base + i * columns
+                        for j in 0..<columns { out[base + j * rows + i] = input[source + j] }
                     }
                 }
             }
