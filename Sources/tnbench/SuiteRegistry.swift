@@ -1,5 +1,6 @@
 import CopyNodeInit
 import Harness
+import KnowledgeDistillation
 import MPONet
 import RankRegularization
 import StoudenmireMPS
@@ -18,4 +19,5 @@ let registeredSuites: [any Suite] = [
     TNNClassificationSuite(),
     TNNRegressionSuite(),
     MPONetSuite(),
+    KnowledgeDistillationSuite(),
 ]
