@@ -10,7 +10,7 @@ enum NaiveChain {
         var v = [1.0]
         for j in 0..<site {
             let core = cores[j], (dl, dr) = (core.shape[0], core.shape[2])
-            let (p0, p1) = map(x[j])
+            let phi = map(x[j]), (p0, p1) = (phi[0], phi[1])
             var next = [Double](repeating: 0, count: dr)
             for l in 0..<dl { for r in 0..<dr { next[r] += v[l] * (p0 * core[l, 0, r] + p1 * core[l, 1, r]) } }
             v = next
@@ -22,7 +22,7 @@ enum NaiveChain {
         var w = [1.0]
         for j in stride(from: cores.count - 1, through: site, by: -1) {
             let core = cores[j], (dl, dr) = (core.shape[0], core.shape[2])
-            let (p0, p1) = map(x[j])
+            let phi = map(x[j]), (p0, p1) = (phi[0], phi[1])
             var next = [Double](repeating: 0, count: dl)
             for l in 0..<dl { for r in 0..<dr { next[l] += (p0 * core[l, 0, r] + p1 * core[l, 1, r]) * w[r] } }
             w = next
@@ -34,8 +34,7 @@ enum NaiveChain {
     static func outputs(bond: Tensor<Double>, site j: Int, cores: [Tensor<Double>], x: [Double], map: FeatureMap) -> [Double] {
         let v = leftVector(cores, upTo: j, x: x, map: map)
         let w = rightVector(cores, downTo: j + 2, x: x, map: map)
-        let (a0, a1) = map(x[j]), (b0, b1) = map(x[j + 1])
-        let phiA = [a0, a1], phiB = [b0, b1]
+        let phiA = map(x[j]), phiB = map(x[j + 1])
         let (dl, c, dr) = (bond.shape[0], bond.shape[2], bond.shape[4])
         return (0..<c).map { label in
             var f = 0.0

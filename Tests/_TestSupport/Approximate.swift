@@ -94,3 +94,20 @@ extension Tensor {
         }
     }
 }
+
+/// Records an issue unless two arrays have the same length and agree elementwise within the mixed tolerance.
+public func expectClose(
+    _ actual: [Double], _ expected: [Double],
+    relativeTolerance: Double = 1e-9, absoluteTolerance: Double = 0,
+    _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    guard actual.count == expected.count else {
+        Issue.record("lengths differ: \(actual.count) vs \(expected.count) \(comment.map { "— \($0)" } ?? "")",
+                     sourceLocation: sourceLocation)
+        return
+    }
+    for i in actual.indices {
+        expectClose(actual[i], expected[i], relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
+                    comment ?? "index \(i)", sourceLocation: sourceLocation)
+    }
+}

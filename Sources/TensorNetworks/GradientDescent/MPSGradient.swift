@@ -40,10 +40,15 @@ public struct BatchEvaluation: Sendable, Equatable {
 }
 
 /// Direct gradient descent through a whole MPS classifier: batched forward and backward passes
-/// over all cores at once, with softmax cross-entropy on the outputs f^ℓ.
+/// over all cores at once, with softmax cross-entropy (or, for distillation, the KL divergence
+/// from target distributions, ``TrainingTargets``) on the outputs f^ℓ.
 ///
-/// The label leg must sit on the first core (``MPSClassifier/labelSite`` = 0, the layout of
-/// Barratt et al., W = A₀^ℓ A₁ … A_{L−1}).
+/// The label leg sits on any core k = ``labelSite``: on the first (W = A₀^ℓ A₁ … A_{L−1}, the
+/// layout of Barratt et al., described below) or in the chain (tn4ml and TorchMPS put it in the
+/// middle). For k > 0 the cores left of k are contracted from the left the same way:
+/// Λ₀ = 1, Λ_{j+1}[b, r] = Σ_s φ_s·(Λ_j·A_j)[b, s, r]; the logits are
+/// f[b, ℓ] = Σ_{s,r} (Λ_k·A_k)[b, s, ℓ, r]·Z_k[b, s, r]; and the backward pass runs two adjoint
+/// sweeps away from the label core, one to each end (the left one mirrors the right one).
 ///
 /// **Forward.** Right environments R_L = 1, R_j[b, l] = Σ_{s,r} A_j[l, s, r]·φ_s(x_bj)·R_{j+1}[b, r]:
 /// per site one product Z_j = φ_j ⊙ R_{j+1} ([B, d·D_{j+1}]) and one GEMM R_j = Z_j·A_jᵀ. All Z_j are
@@ -65,6 +70,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     public let labelCount: Int
     public let batchCapacity: Int
     public let numerics: ContractionNumerics
+    /// The core carrying the label leg.
+    public let labelSite: Int
     public var siteCount: Int { bondDimensions.count - 1 }
 
     // Scratch memory (raw, allocated once).
@@ -82,20 +89,33 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     private let scaled: UnsafeMutablePointer<Scalar>       // [cap, Dmax]
     private let product: UnsafeMutablePointer<Scalar>      // [cap, d·Dmax]
     private let probabilities: UnsafeMutablePointer<Double> // [cap, C]
-    private let lastLabels: UnsafeMutablePointer<Int>      // [cap]: labels of the last forward pass
+    private let logitGradient: UnsafeMutablePointer<Double> // [cap, C]: ∂loss_b/∂f_b of the last forward pass
+    private let logitExponents: UnsafeMutablePointer<Int>  // [cap]: f = f̂·2^e
+    // Label site k > 0 only.
+    private let left: UnsafeMutablePointer<Scalar>         // per bond j = 0…k: [cap, D_j]
+    private let leftOffsets: [Int]
+    private let leftExponents: UnsafeMutablePointer<Int>   // [(k + 1), cap]: Λ_j = Λ̂_j·2^λ
+    private let labelProduct: UnsafeMutablePointer<Scalar> // Λ_k·A_k: [cap, d·C·D_{k+1}]
+    private let labelAdjoint: UnsafeMutablePointer<Scalar> // [cap, d·C·D_{k+1}]
+    private let leftAdjoint: UnsafeMutablePointer<Scalar>  // Y: [cap, Dmax]
+    private let leftAdjointNext: UnsafeMutablePointer<Scalar> // [cap, Dmax]
     private let maxBond: Int
     private let allocations: [(UnsafeMutableRawPointer)]
 
     /// - Parameters:
     ///   - bondDimensions: D₀ … D_L of the model (D₀ = D_L = 1).
+    ///   - labelSite: the core with the label leg (default: the first).
     ///   - batchCapacity: the largest batch that will be passed.
     public init(
-        bondDimensions: [Int], physicalDimension: Int, labelCount: Int, batchCapacity: Int,
+        bondDimensions: [Int], physicalDimension: Int, labelCount: Int, labelSite: Int = 0, batchCapacity: Int,
         numerics: ContractionNumerics
     ) {
         precondition(bondDimensions.count >= 2 && bondDimensions.first == 1 && bondDimensions.last == 1,
                      "bond dimensions must run D₀ = 1 … D_L = 1, got \(bondDimensions)")
         precondition(batchCapacity >= 1, "batch capacity must be positive")
+        precondition(labelSite >= 0 && labelSite < bondDimensions.count - 1,
+                     "label site \(labelSite) outside 0..<\(bondDimensions.count - 1)")
+        self.labelSite = labelSite
         self.bondDimensions = bondDimensions
         self.physicalDimension = physicalDimension
         self.labelCount = labelCount
@@ -129,7 +149,20 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         scaled = alloc(cap * dmax, Scalar.self)
         product = alloc(cap * d * dmax, Scalar.self)
         probabilities = alloc(cap * labelCount, Double.self)
-        lastLabels = alloc(cap, Int.self)
+        logitGradient = alloc(cap * labelCount, Double.self)
+        logitExponents = alloc(cap, Int.self)
+        let k = labelSite
+        var lo = [Int](repeating: 0, count: k + 1)
+        total = 0
+        if k > 0 { for j in 0...k { lo[j] = total; total += cap * bondDimensions[j] } }
+        leftOffsets = lo
+        left = alloc(total, Scalar.self)
+        leftExponents = alloc(k > 0 ? (k + 1) * cap : 0, Int.self)
+        let labelWidth = k > 0 ? cap * d * labelCount * bondDimensions[k + 1] : 0
+        labelProduct = alloc(labelWidth, Scalar.self)
+        labelAdjoint = alloc(labelWidth, Scalar.self)
+        leftAdjoint = alloc(k > 0 ? cap * dmax : 0, Scalar.self)
+        leftAdjointNext = alloc(k > 0 ? cap * dmax : 0, Scalar.self)
         allocations = raw
     }
 
@@ -143,30 +176,31 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     private var parameterCount: Int {
         var total = 0
         for j in 0..<siteCount {
-            total += bondDimensions[j] * physicalDimension * bondDimensions[j + 1] * (j == 0 ? labelCount : 1)
+            total += bondDimensions[j] * physicalDimension * bondDimensions[j + 1] * (j == labelSite ? labelCount : 1)
         }
         return total
     }
 
     // MARK: Public entry points
 
-    /// Mean cross-entropy, accuracy and (unless `gradients` is nil) the gradient of the mean loss
+    /// Mean loss, accuracy and (unless `gradients` is nil) the gradient of the mean loss
     /// with respect to every core, for the samples `batch` (indices into the feature tensor).
     ///
     /// - Parameters:
-    ///   - cores: the cores (label core first, [1, d, C, D₁]; then [D_j, d, D_{j+1}]).
+    ///   - cores: the cores (the label core [D_k, d, C, D_{k+1}] at ``labelSite``, the others
+    ///     [D_j, d, D_{j+1}]).
     ///   - features: [L, N, d] site-major features (``FeatureMap/siteFeatures(_:as:)``).
-    ///   - labels: the label of every one of the N samples.
+    ///   - targets: what every one of the N samples is fitted to.
     ///   - gradients: overwritten with ∂(mean loss)/∂core, same shapes as `cores`.
     /// - Returns: the batch's loss and accuracy; when `isFinite` is false the gradients are invalid.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     @discardableResult
     public func lossAndGradient(
-        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], batch: [Int],
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, targets: TrainingTargets, batch: [Int],
         gradients: inout [Tensor<Scalar>]
     ) -> BatchEvaluation {
-        let evaluation = forward(cores: cores, features: features, labels: labels, batch: batch, wantGradient: true)
+        let evaluation = forward(cores: cores, features: features, targets: targets, batch: batch, wantGradient: true)
         guard evaluation.isFinite else { return evaluation }
         let ok = backward(cores: cores, count: batch.count, gradients: &gradients)
         var result = evaluation
@@ -174,19 +208,29 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         return result
     }
 
+    /// Mean cross-entropy against `labels`, accuracy and gradients: ``lossAndGradient(cores:features:targets:batch:gradients:)``
+    /// with `.labels(labels)`.
+    @discardableResult
+    public func lossAndGradient(
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], batch: [Int],
+        gradients: inout [Tensor<Scalar>]
+    ) -> BatchEvaluation {
+        lossAndGradient(cores: cores, features: features, targets: .labels(labels), batch: batch, gradients: &gradients)
+    }
+
     /// Loss and accuracy only (no backward pass), over any number of samples, in chunks of the
     /// engine's capacity.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func evaluate(
-        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], samples: [Int]
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, targets: TrainingTargets, samples: [Int]
     ) -> BatchEvaluation {
         var lossSum = 0.0, correct = 0, finite = true
         var start = 0
         while start < samples.count {
             let end = Swift.min(start + batchCapacity, samples.count)
             let chunk = Array(samples[start..<end])
-            let e = forward(cores: cores, features: features, labels: labels, batch: chunk, wantGradient: false)
+            let e = forward(cores: cores, features: features, targets: targets, batch: chunk, wantGradient: false)
             correct += e.correct
             if e.isFinite { lossSum += e.loss * Double(chunk.count) } else { finite = false }
             start = end
@@ -196,19 +240,26 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             count: samples.count, isFinite: finite)
     }
 
-    /// The logits f^ℓ of `samples` as exact `Double`s (log-scaled mode: f̂·2^ρ), [count, C].
+    /// Cross-entropy and accuracy against `labels` (no backward pass).
+    public func evaluate(
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], samples: [Int]
+    ) -> BatchEvaluation {
+        evaluate(cores: cores, features: features, targets: .labels(labels), samples: samples)
+    }
+
+    /// The logits f^ℓ of `samples` as exact `Double`s (log-scaled mode: f̂·2^e), [count, C].
     public func logits(cores: [Tensor<Scalar>], features: Tensor<Scalar>, samples: [Int]) -> [Double] {
         var out = [Double]()
         out.reserveCapacity(samples.count * labelCount)
         var start = 0
-        let dummyLabels = [Int](repeating: 0, count: features.shape[1])
+        let dummyLabels = TrainingTargets.labels([Int](repeating: 0, count: features.shape[1]))
         while start < samples.count {
             let end = Swift.min(start + batchCapacity, samples.count)
             let chunk = Array(samples[start..<end])
-            _ = forward(cores: cores, features: features, labels: dummyLabels, batch: chunk, wantGradient: false)
+            _ = forward(cores: cores, features: features, targets: dummyLabels, batch: chunk, wantGradient: false)
             for b in 0..<chunk.count {
                 for c in 0..<labelCount {
-                    out.append(Self.scaled(Double(logits[b * labelCount + c]), rightExponents[rightOffsetsExponent(1) + b]))
+                    out.append(Self.scaled(Double(logits[b * labelCount + c]), logitExponents[b]))
                 }
             }
             start = end
@@ -218,20 +269,19 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
 
     // MARK: Forward
 
-    @inline(__always) private func rightOffsetsExponent(_ bond: Int) -> Int { bond * batchCapacity }
-
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     private func forward(
-        cores: [Tensor<Scalar>], features: Tensor<Scalar>, labels: [Int], batch: [Int], wantGradient: Bool
+        cores: [Tensor<Scalar>], features: Tensor<Scalar>, targets: TrainingTargets, batch: [Int], wantGradient: Bool
     ) -> BatchEvaluation {
         let l = siteCount, d = physicalDimension, c = labelCount, n = batch.count, cap = batchCapacity
+        let k = labelSite
         precondition(n >= 1 && n <= cap, "batch of \(n) exceeds the engine's capacity \(cap)")
         precondition(cores.count == l, "engine built for \(l) sites, model has \(cores.count)")
         precondition(features.rank == 3 && features.shape[0] == l && features.shape[2] == d,
                      "features must be [\(l), N, \(d)], got \(features.shape)")
-        precondition(cores[0].shape == [1, d, c, bondDimensions[1]],
-                     "label core must be [1, \(d), \(c), \(bondDimensions[1])] on site 0, got \(cores[0].shape)")
+        precondition(cores[k].shape == [bondDimensions[k], d, c, bondDimensions[k + 1]],
+                     "label core must be [\(bondDimensions[k]), \(d), \(c), \(bondDimensions[k + 1])] on site \(k), got \(cores[k].shape)")
         let logScaled = numerics == .logscaled
 
         // Gather the batch's features: phi[j, b, s].
@@ -251,7 +301,7 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         let rl = right + rightOffsets[l]
         for b in 0..<n { rl[b] = 1; rightExponents[l * cap + b] = 0 }
 
-        for j in stride(from: l - 1, through: 0, by: -1) {
+        for j in stride(from: l - 1, through: k, by: -1) {
             let dr = bondDimensions[j + 1]
             let rNext = right + rightOffsets[j + 1]
             let zj = z + zOffsets[j]
@@ -266,7 +316,7 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                     for r in 0..<dr { o[r] = f * row[r] }
                 }
             }
-            if j == 0 { break }
+            if j == k { break }
             let dl = bondDimensions[j]
             let rj = right + rightOffsets[j]
             cores[j].withUnsafeBufferPointer { a in
@@ -281,99 +331,169 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             }
         }
 
-        // Logits f̂[b, ℓ] = Σ_s Σ_r Z₀[b, s, r]·A₀[s, ℓ, r].
-        let d1 = bondDimensions[1]
-        cores[0].withUnsafeBufferPointer { a in
-            for s in 0..<d {
-                gemm(transposeA: false, transposeB: true, m: n, n: c, k: d1, alpha: 1,
-                     a: z + zOffsets[0] + s * d1, lda: d * d1, b: a.baseAddress! + s * c * d1, ldb: d1,
-                     beta: s == 0 ? 0 : 1, c: logits, ldc: c)
+        let eRight = rightExponents + (k + 1) * cap
+        if k == 0 {
+            // Logits f̂[b, ℓ] = Σ_s Σ_r Z₀[b, s, r]·A₀[s, ℓ, r].
+            let d1 = bondDimensions[1]
+            cores[0].withUnsafeBufferPointer { a in
+                for s in 0..<d {
+                    gemm(transposeA: false, transposeB: true, m: n, n: c, k: d1, alpha: 1,
+                         a: z + zOffsets[0] + s * d1, lda: d * d1, b: a.baseAddress! + s * c * d1, ldb: d1,
+                         beta: s == 0 ? 0 : 1, c: logits, ldc: c)
+                }
+            }
+            for b in 0..<n { logitExponents[b] = eRight[b] }
+        } else {
+            forwardLeft(cores: cores, count: n)
+            // M = Λ_k·A_k [n, d·C·D_{k+1}]; f̂[b, ℓ] = Σ_{s,r} M[b, s, ℓ, r]·Z_k[b, s, r].
+            let dk = bondDimensions[k], dr = bondDimensions[k + 1], width = d * c * dr
+            cores[k].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: false, m: n, n: width, k: dk, alpha: 1,
+                     a: left + leftOffsets[k], lda: dk, b: a.baseAddress!, ldb: width, beta: 0, c: labelProduct, ldc: width)
+            }
+            let zk = z + zOffsets[k], eLeft = leftExponents + k * cap
+            for b in 0..<n {
+                let m = labelProduct + b * width, zb = zk + b * d * dr
+                for ell in 0..<c {
+                    var total: Scalar = 0
+                    for s in 0..<d {
+                        let ms = m + (s * c + ell) * dr, zs = zb + s * dr
+                        for r in 0..<dr { total += ms[r] * zs[r] }
+                    }
+                    logits[b * c + ell] = total
+                }
+                logitExponents[b] = eLeft[b] + eRight[b]
             }
         }
 
-        // Softmax cross-entropy in Double on the exact logits.
+        // The loss in Double on the exact logits; ∂loss_b/∂f_b kept for the backward pass.
         var lossSum = 0.0, correct = 0, finite = true
-        let e1 = rightExponents + cap
         for b in 0..<n {
             var maxLogit = -Double.infinity, best = -1
-            for k in 0..<c {
-                let v = Self.scaled(Double(logits[b * c + k]), e1[b])
-                probabilities[b * c + k] = v
-                if !v.isFinite { finite = false }
-                if v > maxLogit { maxLogit = v; best = k }
+            let v = probabilities + b * c
+            for ell in 0..<c {
+                let x = Self.scaled(Double(logits[b * c + ell]), logitExponents[b])
+                v[ell] = x
+                if !x.isFinite { finite = false }
+                if x > maxLogit { maxLogit = x; best = ell }
             }
-            let y = labels[batch[b]]
-            lastLabels[b] = y
-            if finite && best == y { correct += 1 }
+            let sample = batch[b]
+            if finite && best == targets.targetClass(of: sample, classes: c) { correct += 1 }
             guard finite else { continue }
-            // loss = log Σ_k e^{f_k − max} − (f_y − max): finite whenever the logits are.
-            let shiftedTarget = probabilities[b * c + y] - maxLogit
-            var total = 0.0
-            for k in 0..<c {
-                let e = exp(probabilities[b * c + k] - maxLogit)
-                probabilities[b * c + k] = e
-                total += e
+            switch targets {
+            case .labels(let labels):
+                lossSum += Softmax.crossEntropy(v, count: c, label: labels[sample], gradient: logitGradient + b * c)
+            case .distributions(let q, let temperature):
+                lossSum += q.withUnsafeBufferPointer { qp in
+                    Softmax.klDivergence(target: qp.baseAddress! + sample * c, logits: v, count: c,
+                                         temperature: temperature, gradient: logitGradient + b * c)
+                }
             }
-            lossSum += log(total) - shiftedTarget
-            for k in 0..<c { probabilities[b * c + k] /= total }
         }
         if !finite { return BatchEvaluation(loss: .infinity, correct: correct, count: n, isFinite: false) }
         let loss = lossSum / Double(n)
         return BatchEvaluation(loss: loss, correct: correct, count: n, isFinite: loss.isFinite)
     }
 
+    /// Λ₀ = 1, Λ_{j+1}[b, r] = Σ_s φ_s·(Λ_j·A_j)[b, s, r] for j < k (label site k > 0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func forwardLeft(cores: [Tensor<Scalar>], count n: Int) {
+        let d = physicalDimension, cap = batchCapacity, k = labelSite
+        let logScaled = numerics == .logscaled
+        for b in 0..<n { left[b] = 1; leftExponents[b] = 0 }
+        for j in 0..<k {
+            let dl = bondDimensions[j], dr = bondDimensions[j + 1]
+            let lj = left + leftOffsets[j], lNext = left + leftOffsets[j + 1]
+            cores[j].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: false, m: n, n: d * dr, k: dl, alpha: 1,
+                     a: lj, lda: dl, b: a.baseAddress!, ldb: d * dr, beta: 0, c: product, ldc: d * dr)
+            }
+            Self.contractPhysical(product, phi + j * cap * d, into: lNext, count: n, physical: d, width: dr)
+            let eIn = leftExponents + j * cap, eOut = leftExponents + (j + 1) * cap
+            if logScaled {
+                for b in 0..<n { eOut[b] = eIn[b] + Self.normalize(lNext + b * dr, dr) }
+            } else {
+                for b in 0..<n { eOut[b] = 0 }
+            }
+        }
+    }
+
+    /// out[b, r] = Σ_s φ[b, s]·t[b, s, r] for t [n, d, width].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inline(__always) private static func contractPhysical(
+        _ t: UnsafeMutablePointer<Scalar>, _ phi: UnsafeMutablePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>,
+        count n: Int, physical d: Int, width dr: Int
+    ) {
+        for b in 0..<n {
+            let tb = t + b * d * dr
+            let o = out + b * dr
+            let f0 = phi[b * d]
+            for r in 0..<dr { o[r] = f0 * tb[r] }
+            for s in 1..<d {
+                let f = phi[b * d + s]
+                let ts = tb + s * dr
+                for r in 0..<dr { o[r] += f * ts[r] }
+            }
+        }
+    }
+
     // MARK: Backward
 
-    /// Needs the state left by a `forward(…, wantGradient: true)` on `count` samples; the labels
-    /// were folded into `probabilities` (p − onehot is formed here).
+    /// Needs the state left by a `forward(…, wantGradient: true)` on `count` samples (the
+    /// per-sample ∂loss/∂f in `logitGradient`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     private func backward(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
-        let l = siteCount, d = physicalDimension, c = labelCount, cap = batchCapacity
+        let l = siteCount, d = physicalDimension, c = labelCount, cap = batchCapacity, k = labelSite
         let logScaled = numerics == .logscaled
         if gradients.count != l || zip(gradients, cores).contains(where: { $0.shape != $1.shape }) {
             gradients = cores.map { Tensor<Scalar>(zeros: $0.shape) }
         }
-        // U[b, s, ℓ] = φ₀,s·(p − onehot)/n.
         let inv = 1 / Double(n)
-        for b in 0..<n {
-            let y = lastLabels[b]
-            for s in 0..<d {
-                let f = Double(phi[b * d + s])
-                for k in 0..<c {
-                    let g = probabilities[b * c + k] - (k == y ? 1 : 0)
-                    outputGradient[(b * d + s) * c + k] = Scalar(f * g * inv)
+        var finite = true
+        let d1 = bondDimensions[k + 1]
+        if k == 0 {
+            // U[b, s, ℓ] = φ₀,s·(∂loss_b/∂f_bℓ)/n.
+            for b in 0..<n {
+                for s in 0..<d {
+                    let f = Double(phi[b * d + s])
+                    for ell in 0..<c {
+                        outputGradient[(b * d + s) * c + ell] = Scalar(f * logitGradient[b * c + ell] * inv)
+                    }
                 }
             }
-        }
-        var finite = true
-        let d1 = bondDimensions[1]
-        // ∂A₀ as [d·C, D₁] = Uᵀ·R₁ with per-sample exponent ρ₁.
-        let r1 = right + rightOffsets[1]
-        let e1 = rightExponents + cap
-        let common0 = logScaled ? Self.commonExponent(e1, nil, n) : 0
-        let rScaled: UnsafeMutablePointer<Scalar>
-        if logScaled {
-            for b in 0..<n { Self.copyScaled(r1 + b * d1, scaled + b * d1, d1, e1[b] - common0) }
-            rScaled = scaled
+            // ∂A₀ as [d·C, D₁] = Uᵀ·R₁ with per-sample exponent ρ₁.
+            let r1 = right + rightOffsets[1]
+            let e1 = rightExponents + cap
+            let common0 = logScaled ? Self.commonExponent(e1, nil, n) : 0
+            let rScaled: UnsafeMutablePointer<Scalar>
+            if logScaled {
+                for b in 0..<n { Self.copyScaled(r1 + b * d1, scaled + b * d1, d1, e1[b] - common0) }
+                rScaled = scaled
+            } else {
+                rScaled = r1
+            }
+            gradients[0].withUnsafeMutableBufferPointer { g in
+                gemm(transposeA: true, transposeB: false, m: d * c, n: d1, k: n, alpha: 1,
+                     a: outputGradient, lda: d * c, b: rScaled, ldb: d1, beta: 0, c: g.baseAddress!, ldc: d1)
+                if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common0) && finite }
+            }
+            // X₁ = U·A₀ ([n, d·C]·[d·C, D₁]), exponent 0.
+            cores[0].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: false, m: n, n: d1, k: d * c, alpha: 1,
+                     a: outputGradient, lda: d * c, b: a.baseAddress!, ldb: d1, beta: 0, c: adjoint, ldc: d1)
+            }
+            for b in 0..<n { adjointExponents[b] = 0 }
         } else {
-            rScaled = r1
+            finite = backwardLabelCore(cores: cores, count: n, gradients: &gradients) && finite
         }
-        gradients[0].withUnsafeMutableBufferPointer { g in
-            gemm(transposeA: true, transposeB: false, m: d * c, n: d1, k: n, alpha: 1,
-                 a: outputGradient, lda: d * c, b: rScaled, ldb: d1, beta: 0, c: g.baseAddress!, ldc: d1)
-            if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common0) && finite }
-        }
-        // X₁ = U·A₀ ([n, d·C]·[d·C, D₁]), exponent 0.
-        cores[0].withUnsafeBufferPointer { a in
-            gemm(transposeA: false, transposeB: false, m: n, n: d1, k: d * c, alpha: 1,
-                 a: outputGradient, lda: d * c, b: a.baseAddress!, ldb: d1, beta: 0, c: adjoint, ldc: d1)
-        }
-        for b in 0..<n { adjointExponents[b] = 0 }
         if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(adjoint + b * d1, d1) } }
 
+        // The adjoint sweep to the right end: X_{k+1} is in `adjoint`.
         var x = adjoint, xNext = adjointNext
-        for j in 1..<l {
+        for j in (k + 1)..<Swift.max(l, k + 1) {
             let dl = bondDimensions[j], dr = bondDimensions[j + 1]
             let zj = z + zOffsets[j]
             // ∂A_j = X_jᵀ·Z_j, with per-sample exponent ξ_j + ρ_{j+1}.
@@ -397,23 +517,123 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                 gemm(transposeA: false, transposeB: false, m: n, n: d * dr, k: dl, alpha: 1,
                      a: x, lda: dl, b: a.baseAddress!, ldb: d * dr, beta: 0, c: product, ldc: d * dr)
             }
-            let pj = phi + j * cap * d
-            for b in 0..<n {
-                let t = product + b * d * dr
-                let out = xNext + b * dr
-                let f0 = pj[b * d]
-                for r in 0..<dr { out[r] = f0 * t[r] }
-                for s in 1..<d {
-                    let f = pj[b * d + s]
-                    let ts = t + s * dr
-                    for r in 0..<dr { out[r] += f * ts[r] }
-                }
-            }
+            Self.contractPhysical(product, phi + j * cap * d, into: xNext, count: n, physical: d, width: dr)
             if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(xNext + b * dr, dr) } }
             swap(&x, &xNext)
         }
+        if k > 0 { finite = backwardLeft(cores: cores, count: n, gradients: &gradients) && finite }
         if !logScaled {
             for g in gradients where !g.withUnsafeBufferPointer({ $0.allSatisfy { $0.isFinite } }) { return false }
+        }
+        return finite
+    }
+
+    /// Label site k > 0: ∂A_k, the right adjoint X_{k+1} (into `adjoint`, exponents λ_k) and the
+    /// left adjoint Y_k (into `leftAdjoint`, exponents ρ_{k+1}).
+    ///
+    /// With G[b, ℓ] = (∂loss_b/∂f_bℓ)/n and W[b, s, ℓ, r] = G[b, ℓ]·Z_k[b, s, r] (true scale 2^ρ_{k+1}):
+    /// ∂A_k = Λ_kᵀ·W, Y_k = W·A_kᵀ, X_{k+1}[b, r] = Σ_{s,ℓ} (Λ_k·A_k)[b, s, ℓ, r]·φ_s·G[b, ℓ].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func backwardLabelCore(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
+        let d = physicalDimension, c = labelCount, cap = batchCapacity, k = labelSite
+        let logScaled = numerics == .logscaled
+        let dk = bondDimensions[k], dr = bondDimensions[k + 1], width = d * c * dr
+        let inv = 1 / Double(n)
+        let zk = z + zOffsets[k], pk = phi + k * cap * d
+        let eLeft = leftExponents + k * cap, eRight = rightExponents + (k + 1) * cap
+        var finite = true
+        // W (unscaled: true value W·2^ρ).
+        for b in 0..<n {
+            let w = labelAdjoint + b * width, zb = zk + b * d * dr
+            for s in 0..<d {
+                for ell in 0..<c {
+                    let g = Scalar(logitGradient[b * c + ell] * inv)
+                    let ws = w + (s * c + ell) * dr, zs = zb + s * dr
+                    for r in 0..<dr { ws[r] = g * zs[r] }
+                }
+            }
+        }
+        // Y_k = W·A_kᵀ [n, D_k], exponent ρ_{k+1}: waits in `leftAdjoint` for the left sweep.
+        cores[k].withUnsafeBufferPointer { a in
+            gemm(transposeA: false, transposeB: true, m: n, n: dk, k: width, alpha: 1,
+                 a: labelAdjoint, lda: width, b: a.baseAddress!, ldb: width, beta: 0, c: leftAdjoint, ldc: dk)
+        }
+        // ∂A_k = Λ̂_kᵀ·(W·2^{λ + ρ − M})·2^M.
+        let common = logScaled ? Self.commonExponent(eLeft, eRight, n) : 0
+        if logScaled {
+            for b in 0..<n {
+                Self.copyScaled(labelAdjoint + b * width, labelAdjoint + b * width, width, eLeft[b] + eRight[b] - common)
+            }
+        }
+        gradients[k].withUnsafeMutableBufferPointer { g in
+            gemm(transposeA: true, transposeB: false, m: dk, n: width, k: n, alpha: 1,
+                 a: left + leftOffsets[k], lda: dk, b: labelAdjoint, ldb: width, beta: 0, c: g.baseAddress!, ldc: width)
+            if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) && finite }
+        }
+        // X_{k+1}[b, r] = Σ_{s,ℓ} M[b, s, ℓ, r]·φ_s·G[b, ℓ], exponent λ_k.
+        for b in 0..<n {
+            let m = labelProduct + b * width, out = adjoint + b * dr
+            for r in 0..<dr { out[r] = 0 }
+            for s in 0..<d {
+                for ell in 0..<c {
+                    let weight = Scalar(Double(pk[b * d + s]) * logitGradient[b * c + ell] * inv)
+                    let ms = m + (s * c + ell) * dr
+                    for r in 0..<dr { out[r] += weight * ms[r] }
+                }
+            }
+            adjointExponents[b] = eLeft[b]
+        }
+        return finite
+    }
+
+    /// The adjoint sweep to the left end (label site k > 0), from Y_k with exponent ρ_{k+1}:
+    /// V_j[b, s, r] = φ_s·Y_{j+1}[b, r], ∂A_j = Λ_jᵀ·V_j, Y_j = V_j·A_jᵀ.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func backwardLeft(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
+        let d = physicalDimension, cap = batchCapacity, k = labelSite
+        let logScaled = numerics == .logscaled
+        var finite = true
+        let eY = adjointExponents  // reused: the right sweep is done
+        let eRight = rightExponents + (k + 1) * cap
+        for b in 0..<n { eY[b] = eRight[b] }
+        if logScaled { for b in 0..<n { eY[b] += Self.normalize(leftAdjoint + b * bondDimensions[k], bondDimensions[k]) } }
+        var y = leftAdjoint, yNext = leftAdjointNext
+        for j in stride(from: k - 1, through: 0, by: -1) {
+            let dl = bondDimensions[j], dr = bondDimensions[j + 1]
+            // V = φ_j ⊙ Y_{j+1} [n, d·D_{j+1}]
+            let pj = phi + j * cap * d
+            for b in 0..<n {
+                let row = y + b * dr, out = product + b * d * dr
+                for s in 0..<d {
+                    let f = pj[b * d + s]
+                    let o = out + s * dr
+                    for r in 0..<dr { o[r] = f * row[r] }
+                }
+            }
+            let eL = leftExponents + j * cap
+            let common = logScaled ? Self.commonExponent(eL, eY, n) : 0
+            let lj = left + leftOffsets[j]
+            let ls: UnsafeMutablePointer<Scalar>
+            if logScaled {
+                for b in 0..<n { Self.copyScaled(lj + b * dl, scaled + b * dl, dl, eL[b] + eY[b] - common) }
+                ls = scaled
+            } else {
+                ls = lj
+            }
+            gradients[j].withUnsafeMutableBufferPointer { g in
+                gemm(transposeA: true, transposeB: false, m: dl, n: d * dr, k: n, alpha: 1,
+                     a: ls, lda: dl, b: product, ldb: d * dr, beta: 0, c: g.baseAddress!, ldc: d * dr)
+                if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) && finite }
+            }
+            if j == 0 { break }
+            cores[j].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
+                     a: product, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: yNext, ldc: dl)
+            }
+            if logScaled { for b in 0..<n { eY[b] += Self.normalize(yNext + b * dl, dl) } }
+            swap(&y, &yNext)
         }
         return finite
     }

@@ -4,6 +4,8 @@ import Optimization
 
 /// Direct gradient descent on an MPS classifier: Adam on every core at once, optionally with rank
 /// regularizers (whose soft bond dimensions get their own Adam with the same hyperparameters).
+/// The label leg may sit on any core; the outputs are fitted to labels or, for distillation, to
+/// target distributions (``TrainingTargets``).
 ///
 /// A batch whose loss or gradient is not finite is counted and skipped (no update), so a model
 /// that cannot train shows as a flat curve instead of NaNs.
@@ -19,12 +21,13 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
 
     /// What one epoch did.
     public struct EpochReport: Sendable {
-        /// Mean training loss over the finite batches (cross-entropy, plus the penalty when
-        /// regularized); nil when no batch was finite.
+        /// Mean training loss over the finite batches (cross-entropy or KL divergence, plus the
+        /// penalty when regularized); nil when no batch was finite.
         public var meanLoss: Double?
-        /// Mean cross-entropy alone over the finite batches.
+        /// Mean cross-entropy (or KL divergence) alone over the finite batches.
         public var meanCrossEntropy: Double?
-        /// Training accuracy over the finite batches' samples (before each step's update).
+        /// Training error over the finite batches' samples (before each step's update), against
+        /// the labels or the target distributions' arg max.
         public var trainError: Double?
         public var batches: Int
         public var nonFiniteBatches: Int
@@ -35,7 +38,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         model: MPSClassifier<Scalar>, regularizer: RankRegularizer? = nil, numerics: ContractionNumerics,
         batchSize: Int, optimizer: Adam = Adam()
     ) {
-        precondition(model.labelSite == 0, "gradient training needs the label on site 0, got \(model.labelSite)")
+        precondition(regularizer == nil || model.labelSite == 0,
+                     "rank regularization needs the label on site 0, got \(model.labelSite)")
         self.model = model
         self.regularizer = regularizer
         self.numerics = numerics
@@ -43,17 +47,22 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         self.softOptimizer = optimizer
         self.engine = MPSGradientEngine(
             bondDimensions: model.bondDimensions, physicalDimension: model.physicalDimension,
-            labelCount: model.labelCount, batchCapacity: batchSize, numerics: numerics)
+            labelCount: model.labelCount, labelSite: model.labelSite, batchCapacity: batchSize, numerics: numerics)
         self.gradients = model.cores.map { Tensor(zeros: $0.shape) }
     }
 
     /// One pass over `batches` (indices into `features` [L, N, d] and `labels`).
     public func trainEpoch(features: Tensor<Scalar>, labels: [Int], batches: [[Int]]) -> EpochReport {
+        trainEpoch(features: features, targets: .labels(labels), batches: batches)
+    }
+
+    /// One pass over `batches` (indices into `features` [L, N, d] and `targets`).
+    public func trainEpoch(features: Tensor<Scalar>, targets: TrainingTargets, batches: [[Int]]) -> EpochReport {
         var lossSum = 0.0, ceSum = 0.0, finiteBatches = 0, nonFinite = 0, correct = 0, seen = 0
         var flops = 0.0
         for batch in batches {
             let cores = regularizer.map { $0.maskedCores(model.cores) } ?? model.cores
-            let e = engine.lossAndGradient(cores: cores, features: features, labels: labels, batch: batch, gradients: &gradients)
+            let e = engine.lossAndGradient(cores: cores, features: features, targets: targets, batch: batch, gradients: &gradients)
             flops += engine.flopsPerTrainingBatch(batch.count)
             guard e.isFinite else { nonFinite += 1; continue }
             var loss = e.loss
@@ -90,12 +99,19 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     /// Loss and accuracy of the inference model on `samples`, with the trainer's numerics.
     /// A sample whose logits are not finite counts as an error.
     public func evaluate(features: Tensor<Scalar>, labels: [Int], samples: [Int], chunkSize: Int = 500) -> BatchEvaluation {
+        evaluate(features: features, targets: .labels(labels), samples: samples, chunkSize: chunkSize)
+    }
+
+    /// Loss and accuracy of the inference model on `samples` against `targets`.
+    public func evaluate(
+        features: Tensor<Scalar>, targets: TrainingTargets, samples: [Int], chunkSize: Int = 500
+    ) -> BatchEvaluation {
         let inference = inferenceModel
         let evaluator = MPSGradientEngine<Scalar>(
             bondDimensions: inference.bondDimensions, physicalDimension: inference.physicalDimension,
-            labelCount: inference.labelCount, batchCapacity: Swift.min(chunkSize, Swift.max(samples.count, 1)),
-            numerics: numerics)
-        return evaluator.evaluate(cores: inference.cores, features: features, labels: labels, samples: samples)
+            labelCount: inference.labelCount, labelSite: inference.labelSite,
+            batchCapacity: Swift.min(chunkSize, Swift.max(samples.count, 1)), numerics: numerics)
+        return evaluator.evaluate(cores: inference.cores, features: features, targets: targets, samples: samples)
     }
 
     /// Forward flops of evaluating the inference model on `count` samples.
