@@ -74,6 +74,31 @@ private let timing: Set<String> = ["epoch_seconds", "gflops", "teacher_seconds"]
         #expect(a.curves["teacher_test_accuracy"] == b.curves["teacher_test_accuracy"])
     }
 
+    /// The findings on hand-made summaries: the paper's own table makes both orderings hold;
+    /// students that match each other make the collapse finding fail, and a seed at chance
+    /// after the normal epochs fails the plateau finding.
+    @Test func findingsJudgeTheOrderings() {
+        func summary(_ student: String, _ d: Int, _ metric: String, _ values: [Double]) -> MetricSummary {
+            MetricSummary(configuration: ["student": .string(student), "D": .int(d)], metric: metric, values: values)
+        }
+        func holds(_ results: [MetricSummary], _ prefix: String) -> Bool? {
+            KnowledgeDistillationSuite().findings(results).first { $0.statement.hasPrefix(prefix) }?.holds
+        }
+        let epochs = [summary("direct", 10, "epochs", [25])]
+        let paper = epochs + [summary("direct", 10, "test_accuracy", [0.897]), summary("fc", 10, "test_accuracy", [0.541]),
+                              summary("cnn", 10, "test_accuracy", [0.906])]
+        #expect(holds(paper, "Distilling from the CNN teacher") == true)
+        #expect(holds(paper, "The paper's FC→MPS collapse reproduces after all epochs") == true)
+        let matched = epochs + [summary("direct", 10, "test_accuracy", [0.86]), summary("fc", 10, "test_accuracy", [0.85]),
+                                summary("cnn", 10, "test_accuracy", [0.84])]
+        #expect(holds(matched, "Distilling from the CNN teacher") == false)
+        #expect(holds(matched, "The paper's FC→MPS collapse reproduces after all epochs") == false)
+        let plateau = [summary("fc", 10, "test_accuracy_normal", [0.85, 0.09]), summary("fc", 10, "test_accuracy", [0.3, 0.1])]
+        #expect(holds(plateau, "Every student leaves") == false)
+        #expect(holds(plateau, "The Gaussian epochs do not lower") == false)
+        #expect(KnowledgeDistillationSuite().findings([]).isEmpty)
+    }
+
     @Test func badInputIsOneLineNamingTheKey() throws {
         let suite = KnowledgeDistillationSuite()
         try expectInputFailure(suite, configuration: ["student": "teacher", "D": 2], mentioning: ["'student'", "direct, fc, cnn"])
