@@ -1,8 +1,8 @@
 import TensorCore
 
-/// TorchMPS's initialization of an MPS classifier ("random_eye"): every core is the identity on
-/// its bond legs plus i.i.d. normal noise of a tiny standard deviation, so that at initialization
-/// the network passes its boundary vector through unchanged and every class gets the same output.
+/// TorchMPS's initialization of an MPS classifier: every core is the identity on its bond legs
+/// plus i.i.d. normal noise of a tiny standard deviation, so that at initialization the network
+/// passes its boundary vector through unchanged and every class gets the same output.
 ///
 /// For a feature map whose first component is the constant 1 (``FeatureMap/polynomial(degree:)``,
 /// φ(x) = [1, x, …]), the identity sits on the physical index s = 0:
@@ -13,10 +13,13 @@ import TensorCore
 /// stays of order 1, whatever the image. (δ_{lr} on a non-square core is the rectangular identity,
 /// `torch.eye(D_l, D_r)`: the boundary cores pick bond index 0.)
 ///
-/// TorchMPS writes the identity on *every* physical index and uses φ(x) = [1 − x, x], whose
-/// components sum to 1, so its Σ_s φ_s·A_s is I + O(σ) too. The two are the same model in two
-/// bases of the same space: with A'_0 = A_0 and A'_1 = A_1 − A_0 (the [1, x] basis), TorchMPS's
-/// cores become exactly this initialization with noise of standard deviation √2·σ on s = 1.
+/// TorchMPS uses φ(x) = [x, 1 − x] and builds each site's transfer matrix as a trainable bias
+/// matrix (initialized to the identity) plus Σ_s φ_s(x)·B_s with B ~ N(0, σ²) (`MPS` with
+/// `use_bias`; its older `random_eye` writes the identity on every physical index instead): in
+/// both, Σ_s φ_s·A_s = I + O(σ), the same function as this initialization in the [1, x] basis
+/// (A'_0 = bias + B_1, A'_1 = B_0 − B_1). The parametrization differs — three trainable tensors
+/// per site there, two here — and with it the steps Adam takes. Its label core ("random_eye",
+/// no physical leg) is the identity for every class, as here.
 ///
 /// At initialization all logits are equal (to 1 + O(σ)); the label core receives a gradient at
 /// once, the other cores only through the O(σ) differences between classes until the label core
