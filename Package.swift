@@ -19,6 +19,7 @@ let suiteNames = [
     "TNNClassification",
     "TNNRegression",
     "MPONet",
+    "TN4ML",
 ]
 
 let suiteDependencies: [Target.Dependency] = [

@@ -5,6 +5,7 @@ import RankRegularization
 import StoudenmireMPS
 import TNNClassification
 import TNNRegression
+import TN4ML
 
 /// Every suite `tnbench` knows, in the order `list` shows them and `run all` runs them.
 ///
@@ -18,4 +19,5 @@ let registeredSuites: [any Suite] = [
     TNNClassificationSuite(),
     TNNRegressionSuite(),
     MPONetSuite(),
+    TN4MLSuite(),
 ]

@@ -18,6 +18,16 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     private var softOptimizer: Adam
     private let engine: MPSGradientEngine<Scalar>
     private var gradients: [Tensor<Scalar>]
+    /// When set, every optimizer step is followed by bringing the MPS to mixed canonical form
+    /// around this site and normalizing it there, ‖W‖ = 1 (tn4ml's
+    /// `train(normalize=True, canonize=(True, k))`). The function changes only by the
+    /// normalization's positive factor; Adam's moments are not transformed (as in tn4ml).
+    /// Without a regularizer only.
+    public var canonicalCenter: Int? {
+        didSet {
+            precondition(canonicalCenter == nil || regularizer == nil, "canonical gauge fixing needs an unregularized model")
+        }
+    }
 
     /// What one epoch did.
     public struct EpochReport: Sendable {
@@ -78,6 +88,17 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
                 regularizer = reg
             }
             optimizer.update(&model.cores, gradients: gradients)
+            if let center = canonicalCenter {
+                flops += model.canonicalizationFlops(center: center)
+                do {
+                    try model.canonicalize(center: center)
+                    model.normalizeCenter(center)
+                } catch {
+                    // A non-finite core: the step diverged; later batches see it as non-finite too.
+                    nonFinite += 1
+                    continue
+                }
+            }
             lossSum += loss
             ceSum += e.loss
             finiteBatches += 1
