@@ -61,7 +61,9 @@ import TensorNetworks
 /// Per epoch: `train_loss`, `val_loss`, `val_accuracy`. Final: `test_accuracy`, `val_accuracy`,
 /// `train_accuracy`, `val_loss` (last), `epochs_run`, `epoch_seconds` (median over epochs of the
 /// training pass plus the validation pass), `samples_per_second` (training samples per second of
-/// the training pass, median epoch), `gflops`, `param_count`; the array `bond_dimensions`.
+/// the training pass, median epoch), `gflops`, `param_count`, `gauge_fraction` (the share of
+/// training time spent in the per-step canonicalization); the array `bond_dimensions`; the timer
+/// `gauge`.
 public struct TN4MLSuite: Suite {
     public init() {}
 
@@ -99,6 +101,8 @@ public struct TN4MLSuite: Suite {
                        description: "training flops (gradients, optimizer-side factorizations) per second of training"),
             MetricSpec("param_count", .smallerIsBetter, kind: .informational, unit: "parameters",
                        description: "scalars in all cores"),
+            MetricSpec("gauge_fraction", .smallerIsBetter, kind: .informational, unit: "fraction",
+                       description: "share of the training time spent re-canonicalizing and normalizing after each step"),
         ]
     }
 
@@ -256,10 +260,12 @@ public struct TN4MLSuite: Suite {
                 optimizer: Adam(learningRate: learningRate, epsilon: epsilon))
             trainer.canonicalCenter = labelSite
             let steps = EarlyStoppedTraining(maxEpochs: maxEpochs, patience: patience, batchSize: batchSize)
+            var gaugeSeconds = 0.0
             let result = try steps.run(
                 trainCount: train.labels.count, shuffle: context.rng("shuffle"),
                 epoch: { batches in
                     let report = trainer.trainEpoch(features: train.features, labels: train.labels, batches: batches)
+                    gaugeSeconds += report.gaugeSeconds
                     guard report.nonFiniteBatches == 0, let loss = report.meanLoss else {
                         throw Divergence("a batch of the epoch gave a non-finite loss or gradient")
                     }
@@ -276,6 +282,8 @@ public struct TN4MLSuite: Suite {
                 return Double(e.correct) / Double(e.count)
             }
             var measurements = result.measurements
+            measurements.timers["gauge"] = gaugeSeconds
+            measurements.scalars["gauge_fraction"] = gaugeSeconds / Swift.max(measurements.timers["epoch"] ?? 0, 1e-12)
             measurements.scalars["test_accuracy"] = accuracy(test)
             measurements.scalars["train_accuracy"] = accuracy(train)
             measurements.scalars["param_count"] = Double(final.parameterCount)

@@ -42,6 +42,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         public var batches: Int
         public var nonFiniteBatches: Int
         public var flops: Double
+        /// Seconds spent re-canonicalizing and normalizing after the steps (``canonicalCenter``).
+        public var gaugeSeconds: Double = 0
     }
 
     public init(
@@ -69,7 +71,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     /// One pass over `batches` (indices into `features` [L, N, d] and `targets`).
     public func trainEpoch(features: Tensor<Scalar>, targets: TrainingTargets, batches: [[Int]]) -> EpochReport {
         var lossSum = 0.0, ceSum = 0.0, finiteBatches = 0, nonFinite = 0, correct = 0, seen = 0
-        var flops = 0.0
+        var flops = 0.0, gaugeSeconds = 0.0
         for batch in batches {
             let cores = regularizer.map { $0.maskedCores(model.cores) } ?? model.cores
             let e = engine.lossAndGradient(cores: cores, features: features, targets: targets, batch: batch, gradients: &gradients)
@@ -90,6 +92,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
             optimizer.update(&model.cores, gradients: gradients)
             if let center = canonicalCenter {
                 flops += model.canonicalizationFlops(center: center)
+                let start = MonotonicClock.seconds()
+                defer { gaugeSeconds += MonotonicClock.seconds() - start }
                 do {
                     try model.canonicalize(center: center)
                     model.normalizeCenter(center)
@@ -109,7 +113,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
             meanLoss: finiteBatches > 0 ? lossSum / Double(finiteBatches) : nil,
             meanCrossEntropy: finiteBatches > 0 ? ceSum / Double(finiteBatches) : nil,
             trainError: seen > 0 ? 1 - Double(correct) / Double(seen) : nil,
-            batches: batches.count, nonFiniteBatches: nonFinite, flops: flops)
+            batches: batches.count, nonFiniteBatches: nonFinite, flops: flops, gaugeSeconds: gaugeSeconds)
     }
 
     /// The model used for evaluation: with a regularizer, truncated and absorbed.
