@@ -22,7 +22,7 @@ import TensorNetworks
 ///   stratified 20% test / 20% validation split per seed (113 / 91 / 365 rows: rounding per class).
 /// - Model: L = 30 sites, one per feature; the output (class) leg of dimension 2 on site
 ///   L/2 = 15; open boundaries; bonds D_j = min(D, d^j, d^(L−j)).
-/// - Initialization (``NearIdentityInitializer``): entries N(0, 0.01²), the identity added to the
+/// - Initialization (``TN4MLInitializer``): entries N(0, 0.01²), the identity added to the
 ///   physical-index-0 slice of every core but the output core, tn4ml's boundary mask, then mixed
 ///   canonical form around site 15 and ‖W‖ = 1.
 /// - Training: softmax cross-entropy, Adam (lr 1e-3, β = 0.9/0.999, ε = 1e-8), batch 32 (the last
@@ -245,7 +245,7 @@ public struct TN4MLSuite: Suite {
         let (train, validation, test) = (part(split.train), part(split.validation), part(split.test))
 
         var initRNG = context.rng("init")
-        let model: MPSClassifier<Double> = try NearIdentityInitializer.mps(
+        let model: MPSClassifier<Double> = try TN4MLInitializer.mps(
             siteCount: table.featureCount, bondDimension: bond, labelSite: labelSite, labelCount: 2, featureMap: map,
             standardDeviation: initStd, using: &initRNG)
         context.setAttribute("train_rows", .int(split.train.count))

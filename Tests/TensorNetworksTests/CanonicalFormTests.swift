@@ -68,7 +68,7 @@ import _TestSupport
     /// nothing), ‖W‖ = 1.
     @Test func nearIdentityInitializationIsCanonicalAndNormalized() throws {
         var rng = Philox(seed: 1, stream: 1)
-        let mps: MPSClassifier<Double> = try NearIdentityInitializer.mps(
+        let mps: MPSClassifier<Double> = try TN4MLInitializer.mps(
             siteCount: 9, bondDimension: 5, labelSite: 4, labelCount: 2, featureMap: .polynomial(degree: 2),
             standardDeviation: 1e-2, using: &rng)
         #expect(mps.bondDimensions == [1, 3, 5, 5, 5, 5, 5, 5, 3, 1])

@@ -131,7 +131,7 @@ extension MPSClassifier {
 /// Bonds are D_j = min(D, d^j, d^(L−j)) (``MPSClassifier/cappedBondDimensions(siteCount:bondDimension:physicalDimension:)``):
 /// tn4ml's default "even" shapes start at D everywhere, but its first canonicalization reduces
 /// the edge bonds to exactly these.
-public enum NearIdentityInitializer {
+public enum TN4MLInitializer {
     public static func mps<Scalar: BLASScalar>(
         _: Scalar.Type = Scalar.self, siteCount: Int, bondDimension: Int, labelSite: Int, labelCount: Int,
         featureMap: FeatureMap, standardDeviation: Double, using rng: inout Philox
