@@ -209,8 +209,28 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
         results += convolutionGEMMs()
         results += convolutionLayers()
         results += mpoLayers()
+        results += try canonicalizations()
         if sweeps { results += try sweeperBondUpdates() }
         return results
+    }
+
+    /// The gauge fixing tn4ml's training applies after every step (TN4ML suite): mixed canonical
+    /// form of a 30-site, d = 3 MPS around site 15 (QR/LQ of each [D·d, D] core and the product
+    /// absorbing its triangular factor) and the normalization.
+    func canonicalizations(bondDimensions: [Int] = [50, 200]) throws -> [KernelResult] {
+        try bondDimensions.map { bond in
+            var random = rng("canonical-\(bond)")
+            let mps: MPSClassifier<Scalar> = try TN4MLInitializer.mps(
+                siteCount: 30, bondDimension: bond, labelSite: 15, labelCount: 2, featureMap: .polynomial(degree: 2),
+                standardDeviation: 1e-2, using: &random)
+            return result("MPS canonicalization", "L = 30, d = 3, D = \(bond), centre 15",
+                          flops: mps.canonicalizationFlops(center: 15)) {
+                var copy = mps
+                try? copy.canonicalize(center: 15)
+                copy.normalizeCenter(15)
+                consume(copy)
+            }
+        }
     }
 
     /// 1024³ through `cblas_?gemm` directly and through `TensorCore.gemm`.

@@ -6,6 +6,12 @@ extension MPSClassifier {
     /// right of it right isometries (LQ as [D_l, rest·D_r], L absorbed to the left). The function
     /// f is unchanged; ‖W‖ is then the Frobenius norm of the centre core.
     ///
+    /// The factorizations are CholeskyQR2 (``TensorCore/Tensor/choleskyQR()``: Gram matrices,
+    /// Cholesky, triangular solves — all level-3 BLAS, three times the speed of Householder QR
+    /// at D = 200 here), with Householder QR/LQ where a core is too ill-conditioned for it
+    /// (a fresh, rank-deficient initialization). The triangular factors then have a positive
+    /// diagonal, a gauge choice: f and the canonical form are the same either way.
+    ///
     /// A bond shrinks to min(rows, columns) of its factorization when that is smaller than the
     /// bond (the edges of a chain whose bonds exceed d^j): initialize with
     /// ``cappedBondDimensions(siteCount:bondDimension:physicalDimension:)`` to keep every shape.
@@ -17,7 +23,8 @@ extension MPSClassifier {
         precondition(center >= 0 && center < siteCount, "centre \(center) outside 0..<\(siteCount)")
         for j in 0..<center {
             let core = cores[j], right = core.shape.last!
-            let (q, r) = try core.reshaped([core.count / right, right]).qr()
+            let matrix = core.reshaped([core.count / right, right])
+            let (q, r) = try (matrix.shape[0] >= right ? matrix.choleskyQR() : nil) ?? matrix.qr()
             cores[j] = q.reshaped(Array(core.shape.dropLast()) + [q.shape[1]])
             let next = cores[j + 1], left = next.shape[0]
             let absorbed = r.matmul(next.reshaped([left, next.count / left]))
@@ -25,7 +32,8 @@ extension MPSClassifier {
         }
         for j in stride(from: siteCount - 1, to: center, by: -1) {
             let core = cores[j], left = core.shape[0]
-            let (l, q) = try core.reshaped([left, core.count / left]).lq()
+            let matrix = core.reshaped([left, core.count / left])
+            let (l, q) = try (matrix.shape[1] >= left ? matrix.choleskyLQ() : nil) ?? matrix.lq()
             cores[j] = q.reshaped([q.shape[0]] + Array(core.shape.dropFirst()))
             let previous = cores[j - 1], right = previous.shape.last!
             let absorbed = previous.reshaped([previous.count / right, right]).matmul(l)
@@ -48,13 +56,14 @@ extension MPSClassifier {
     }
 
     /// The floating-point work of ``canonicalize(center:)``: per factorized [m, n] matrix
-    /// (m ≥ n) 4mn² − 4n³/3 for the Householder factorization and the explicit Q, plus
-    /// 2·n²·(size of the neighbour / n) for absorbing the triangular factor.
+    /// (m ≥ n) 4mn² + n³ for CholeskyQR2 (two Gram matrices and two triangular solves, mn² each,
+    /// the Cholesky factorizations and R₂·R₁), plus 2·n²·(size of the neighbour / n) for absorbing
+    /// the triangular factor.
     public func canonicalizationFlops(center: Int) -> Double {
         var total = 0.0
         func factor(_ m: Int, _ n: Int, _ neighbour: Int) {
             let (big, small) = (Double(Swift.max(m, n)), Double(Swift.min(m, n)))
-            total += 4 * big * small * small - 4 * small * small * small / 3 + 2 * small * Double(neighbour)
+            total += 4 * big * small * small + small * small * small + 2 * small * Double(neighbour)
         }
         for j in 0..<center {
             let r = cores[j].shape.last!
