@@ -113,6 +113,7 @@ extension ResultDirectory {
     }
 
     public func recordSubmission(_ submission: SlurmSubmission) throws {
+        try FileManager.default.createDirectory(atPath: slurmPath, withIntermediateDirectories: true)
         let data = try JSONEncoder.pretty.encode(submissions() + [submission])
         try atomicWrite(submissionsPath) { try data.write(to: URL(fileURLWithPath: $0)) }
     }
