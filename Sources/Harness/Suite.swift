@@ -114,6 +114,10 @@ public struct JobResources: Codable, Sendable, Equatable {
     public var memoryMegabytes: Int
     public var timeMinutes: Int
 
+    enum CodingKeys: String, CodingKey {
+        case cpus, memoryMegabytes = "memory_megabytes", timeMinutes = "time_minutes"
+    }
+
     public init(cpus: Int, memoryMegabytes: Int, timeMinutes: Int) {
         precondition(cpus >= 1 && memoryMegabytes >= 1 && timeMinutes >= 1, "job resources must be positive")
         self.cpus = cpus
