@@ -12,6 +12,10 @@ public struct Provenance: Sendable, Codable, Equatable {
     /// For a dirty build, the first 12 hex digits of the SHA-256 of the difference (`git diff HEAD`
     /// plus untracked sources): two dirty builds of one commit differ in code iff this differs.
     public var gitDiffHash: String?
+    /// 12 hex digits of the SHA-256 of the code the tool was built from (the content and path of
+    /// every file under Package.swift, Sources, Suites and Plugins): equal for two builds iff they
+    /// ran the same code, committed or not, whatever the commit (a docs-only commit keeps it).
+    public var codeHash: String?
     /// The compiler the tool was built with (from `#if compiler(...)` checks).
     public var swiftVersion: String
     /// `debug` or `release` (`#if DEBUG`).
@@ -25,12 +29,14 @@ public struct Provenance: Sendable, Codable, Equatable {
     public var hostName: String
 
     public init(
-        gitCommit: String, gitDirty: Bool?, gitDiffHash: String? = nil, swiftVersion: String, buildConfiguration: String,
+        gitCommit: String, gitDirty: Bool?, gitDiffHash: String? = nil, codeHash: String? = nil, swiftVersion: String,
+        buildConfiguration: String,
         blasConfiguration: String, blasThreads: Int, cpuModel: String, hostName: String
     ) {
         self.gitCommit = gitCommit
         self.gitDirty = gitDirty
         self.gitDiffHash = gitDiffHash
+        self.codeHash = codeHash
         self.swiftVersion = swiftVersion
         self.buildConfiguration = buildConfiguration
         self.blasConfiguration = blasConfiguration
@@ -48,7 +54,8 @@ public struct Provenance: Sendable, Codable, Equatable {
         }
         return Provenance(
             gitCommit: GeneratedBuildInfo.gitCommit.isEmpty ? "unknown" : GeneratedBuildInfo.gitCommit, gitDirty: dirty,
-            gitDiffHash: GeneratedBuildInfo.gitDiffHash.isEmpty ? nil : GeneratedBuildInfo.gitDiffHash, swiftVersion: compilerVersion,
+            gitDiffHash: GeneratedBuildInfo.gitDiffHash.isEmpty ? nil : GeneratedBuildInfo.gitDiffHash,
+            codeHash: GeneratedBuildInfo.codeHash.isEmpty ? nil : GeneratedBuildInfo.codeHash, swiftVersion: compilerVersion,
             buildConfiguration: buildConfiguration, blasConfiguration: BLASRuntime.configuration,
             blasThreads: BLASRuntime.threadCount, cpuModel: cpuModel, hostName: hostName)
     }
@@ -58,18 +65,23 @@ public struct Provenance: Sendable, Codable, Equatable {
         String(gitCommit.prefix(10)) + (gitDirty == true ? "+dirty" : "")
     }
 
-    /// The code a record was made by: the commit, plus `+dirty.<diff hash>` for a dirty build.
-    /// Records with different build ids come from different suite code (see
-    /// ``ResultDirectory/merge(allowMixedBuilds:)``).
+    /// The build a record was made by, for people: the commit, plus `+dirty.<diff hash>` for a
+    /// dirty build.
     public var buildID: String {
         String(gitCommit.prefix(10)) + (gitDirty == true ? "+dirty" + (gitDiffHash.map { ".\($0)" } ?? "") : "")
     }
+
+    /// What decides whether two records ran the same code: `code <code hash>`, or the
+    /// ``buildID`` for records written before the code hash existed (see
+    /// ``ResultDirectory/merge(allowMixedBuilds:)``).
+    public var codeID: String { codeHash.map { "code \($0)" } ?? buildID }
 
     var attributes: [String: HDF5AttributeValue] {
         [
             "git_commit": .string(gitCommit),
             "git_dirty": .string(gitDirty.map { $0 ? "true" : "false" } ?? "unknown"),
             "git_diff_hash": .string(gitDiffHash ?? ""),
+            "code_hash": .string(codeHash ?? ""),
             "swift_version": .string(swiftVersion),
             "build_configuration": .string(buildConfiguration),
             "blas_configuration": .string(blasConfiguration),
@@ -87,6 +99,7 @@ public struct Provenance: Sendable, Codable, Equatable {
         default: gitDirty = nil
         }
         gitDiffHash = a["git_diff_hash"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        codeHash = a["code_hash"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         swiftVersion = a["swift_version"]?.stringValue ?? "unknown"
         buildConfiguration = a["build_configuration"]?.stringValue ?? "unknown"
         blasConfiguration = a["blas_configuration"]?.stringValue ?? "unknown"

@@ -115,14 +115,15 @@ public enum Report {
     static func contributors(_ records: [JobRecord]) -> String {
         var md = ""
         let builds = Dictionary(grouping: records) { $0.provenance.buildID }
-        md += "### Builds\n\n| build | git commit | dirty | jobs |\n| --- | --- | --- | --- |\n"
+        md += "### Builds\n\n| build | git commit | dirty | code hash | jobs |\n| --- | --- | --- | --- | --- |\n"
         for build in builds.keys.sorted() {
             let jobs = builds[build]!
             let p = jobs[0].provenance
             let dirty = p.gitDirty.map { $0 ? "yes" + (p.gitDiffHash.map { " (diff \($0))" } ?? "") : "no" } ?? "unknown"
-            md += "| \(build) | \(p.gitCommit) | \(dirty) | \(jobList(jobs)) |\n"
+            md += "| \(build) | \(p.gitCommit) | \(dirty) | \(p.codeHash ?? "—") | \(jobList(jobs)) |\n"
         }
-        if builds.count > 1 { md += "\n**The records come from \(builds.count) different builds** (merged with `--allow-mixed-builds`).\n" }
+        let codes = Set(records.map(\.provenance.codeID))
+        if codes.count > 1 { md += "\n**The records come from builds of \(codes.count) different codes** (merged with `--allow-mixed-builds`).\n" }
         let hosts = Dictionary(grouping: records) { $0.provenance.hostName }
         md += "\n### Hosts\n\n| host | CPU | BLAS threads | jobs |\n| --- | --- | --- | --- |\n"
         for host in hosts.keys.sorted() {

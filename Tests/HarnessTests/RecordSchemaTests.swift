@@ -14,9 +14,9 @@ import Testing
             overrides: ["epochs": 3])
     }
 
-    func provenance(commit: String, dirty: Bool? = false, hash: String? = nil, host: String = "node01") -> Provenance {
+    func provenance(commit: String, dirty: Bool? = false, hash: String? = nil, code: String? = nil, host: String = "node01") -> Provenance {
         Provenance(
-            gitCommit: commit, gitDirty: dirty, gitDiffHash: hash, swiftVersion: "Swift 6.3", buildConfiguration: "release",
+            gitCommit: commit, gitDirty: dirty, gitDiffHash: hash, codeHash: code, swiftVersion: "Swift 6.3", buildConfiguration: "release",
             blasConfiguration: "OpenBLAS", blasThreads: 2, cpuModel: "Xeon", hostName: host)
     }
 
@@ -91,8 +91,24 @@ import Testing
         #expect(provenance(commit: "0123456789abcdef").buildID == "0123456789")
         #expect(provenance(commit: "0123456789abcdef", dirty: true, hash: "feedbeef0000").buildID == "0123456789+dirty.feedbeef0000")
         #expect(provenance(commit: "unknown", dirty: nil).buildID == "unknown")
-        // This test binary was stamped at build time.
-        #expect(!Provenance.current().gitCommit.isEmpty)
+        #expect(provenance(commit: "0123456789abcdef", code: "c0de").codeID == "code c0de")
+        #expect(provenance(commit: "0123456789abcdef").codeID == "0123456789")
+        // This test binary was stamped at build time (in a checkout: commit and code hash).
+        let current = Provenance.current()
+        #expect(!current.gitCommit.isEmpty)
+        #expect((current.gitCommit == "unknown") == (current.codeHash == nil))
+    }
+
+    /// Two commits with the same code (a docs-only commit between them) merge without the flag.
+    @Test func sameCodeFromTwoCommitsMerges() throws {
+        let directory = ResultDirectory(temporaryDirectory())
+        try directory.prepare(tier: .smoke)
+        let other = Job(suite: "Synthetic", configuration: ["m": 20], seed: 1)
+        try directory.write(record(job, provenance: provenance(commit: "aaaaaaaaaaaa", code: "c0de00000000")))
+        try directory.write(record(other, provenance: provenance(commit: "bbbbbbbbbbbb", code: "c0de00000000")))
+        let results = try directory.loadResults()
+        #expect(results.records.count == 2)
+        #expect(Report.contributors(results.records).contains("| bbbbbbbbbb | bbbbbbbbbbbb | no | c0de00000000 | 1: Synthetic [m=20] seed 1 |"))
     }
 
     /// Records of different builds are refused with the jobs of each build, unless allowed; the
@@ -101,16 +117,16 @@ import Testing
         let directory = ResultDirectory(temporaryDirectory())
         try directory.prepare(tier: .smoke)
         let other = Job(suite: "Synthetic", configuration: ["m": 20], seed: 1)
-        try directory.write(record(job, provenance: provenance(commit: "aaaaaaaaaaaa", host: "node01")))
-        try directory.write(record(other, provenance: provenance(commit: "aaaaaaaaaaaa", dirty: true, hash: "123456789abc", host: "node02")))
+        try directory.write(record(job, provenance: provenance(commit: "aaaaaaaaaaaa", code: "c1", host: "node01")))
+        try directory.write(record(other, provenance: provenance(commit: "aaaaaaaaaaaa", dirty: true, hash: "123456789abc", code: "c2", host: "node02")))
         do {
             try directory.merge()
             Issue.record("mixed builds were merged")
         } catch let error as HarnessError {
             #expect(error.kind == .mixedBuilds && error.exitStatus == .usage)
-            #expect(error.message.contains("2 builds"))
-            #expect(error.message.contains("aaaaaaaaaa: 1 job(s) (Synthetic [m=10] seed 0)"))
-            #expect(error.message.contains("aaaaaaaaaa+dirty.123456789abc: 1 job(s) (Synthetic [m=20] seed 1)"))
+            #expect(error.message.contains("builds of 2 different codes"))
+            #expect(error.message.contains("build aaaaaaaaaa (code c1): 1 job(s) (Synthetic [m=10] seed 0)"))
+            #expect(error.message.contains("build aaaaaaaaaa+dirty.123456789abc (code c2): 1 job(s) (Synthetic [m=20] seed 1)"))
             #expect(error.message.contains("--allow-mixed-builds") && !error.message.contains("\n"))
         }
         #expect(throws: HarnessError.self) { try directory.checkBuild(allowMixedBuilds: false) }
@@ -123,9 +139,9 @@ import Testing
             #expect(attributes["hosts"] == .string("node01,node02"))
         }
         let text = Report.contributors(results.records)
-        #expect(text.contains("| aaaaaaaaaa | aaaaaaaaaaaa | no | 1: Synthetic [m=10] seed 0 |"))
-        #expect(text.contains("| aaaaaaaaaa+dirty.123456789abc | aaaaaaaaaaaa | yes (diff 123456789abc) | 1: Synthetic [m=20] seed 1 |"))
-        #expect(text.contains("**The records come from 2 different builds**"))
+        #expect(text.contains("| aaaaaaaaaa | aaaaaaaaaaaa | no | c1 | 1: Synthetic [m=10] seed 0 |"))
+        #expect(text.contains("| aaaaaaaaaa+dirty.123456789abc | aaaaaaaaaaaa | yes (diff 123456789abc) | c2 | 1: Synthetic [m=20] seed 1 |"))
+        #expect(text.contains("**The records come from builds of 2 different codes**"))
         #expect(text.contains("| node01 | Xeon | 2 | 1: Synthetic [m=10] seed 0 |") && text.contains("| node02 |"))
     }
 
@@ -134,7 +150,7 @@ import Testing
         let root = temporaryDirectory()
         let directory = ResultDirectory(root)
         try directory.prepare(tier: .smoke)
-        try directory.write(record(job, provenance: provenance(commit: "0000000000ff")))
+        try directory.write(record(job, provenance: provenance(commit: "0000000000ff", code: "0ther")))
         #expect(throws: HarnessError.self) { try runSynthetic(into: root, seeds: 1) }
         #expect(directory.recordFiles().count == 1)
     }

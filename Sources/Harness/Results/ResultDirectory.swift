@@ -145,8 +145,8 @@ public struct ResultDirectory: Sendable {
     /// and host that made a record. Returns the merged file's path.
     ///
     /// - Throws: ``HarnessError`` `.mixedBuilds` when the records come from more than one build
-    ///   (different code: see ``Provenance/buildID``) and `allowMixedBuilds` is false, naming the
-    ///   jobs of each build.
+    ///   that ran different code (see ``Provenance/codeID``) and `allowMixedBuilds` is false,
+    ///   naming the builds and jobs of each.
     @discardableResult
     public func merge(allowMixedBuilds: Bool = false) throws -> String {
         let manifest = try readManifest()
@@ -164,7 +164,8 @@ public struct ResultDirectory: Sendable {
                 attributes["merged"] = .string(Timestamp.now())
                 attributes["job_count"] = .int(Int64(files.count))
                 try root.setAttributes(attributes)
-                var builds: [String: [String]] = [:]
+                var builds: [String: BuildGroup] = [:]
+                var buildIDs: Set<String> = []
                 var hosts: Set<String> = []
                 for path in files {
                     let source = try HDF5File.open(path)
@@ -183,7 +184,8 @@ public struct ResultDirectory: Sendable {
                                 let jobAttributes = try seedGroup.attributes()
                                 let provenance = Provenance(attributes: jobAttributes)
                                 let job = "\(jobAttributes["suite"]?.stringValue ?? suite.name) [\(jobAttributes["configuration"]?.stringValue ?? configuration.name)] \(seed.name.replacingOccurrences(of: "_", with: " "))"
-                                builds[provenance.buildID, default: []].append(job)
+                                builds[provenance.codeID, default: BuildGroup()].add(provenance, job: job)
+                                buildIDs.insert(provenance.buildID)
                                 hosts.insert(provenance.hostName)
                             }
                         }
@@ -191,7 +193,7 @@ public struct ResultDirectory: Sendable {
                 }
                 try Self.checkSingleBuild(builds, allowMixedBuilds: allowMixedBuilds)
                 try root.setAttributes([
-                    "builds": .string(builds.keys.sorted().joined(separator: ",")),
+                    "builds": .string(buildIDs.sorted().joined(separator: ",")),
                     "hosts": .string(hosts.sorted().joined(separator: ",")),
                 ])
                 merged.flush()
@@ -200,22 +202,35 @@ public struct ResultDirectory: Sendable {
         return mergedPath
     }
 
-    /// Refuses records of several builds unless allowed: the error names each build's jobs.
-    static func checkSingleBuild(_ builds: [String: [String]], allowMixedBuilds: Bool) throws {
-        guard builds.count > 1 && !allowMixedBuilds else { return }
-        let parts = builds.keys.sorted().map { build -> String in
-            let jobs = builds[build]!.sorted()
+    /// The builds (``Provenance/buildID``) that ran one code (``Provenance/codeID``) and their jobs.
+    public struct BuildGroup: Sendable, Equatable {
+        public var builds: Set<String> = []
+        public var jobs: [String] = []
+        mutating func add(_ provenance: Provenance, job: String) {
+            builds.insert(provenance.buildID)
+            jobs.append(job)
+        }
+    }
+
+    /// Refuses records that ran different code unless allowed: the error names each code's
+    /// builds and jobs.
+    static func checkSingleBuild(_ groups: [String: BuildGroup], allowMixedBuilds: Bool) throws {
+        guard groups.count > 1 && !allowMixedBuilds else { return }
+        let parts = groups.keys.sorted().map { code -> String in
+            let group = groups[code]!
+            let jobs = group.jobs.sorted()
             let shown = jobs.prefix(3).joined(separator: ", ") + (jobs.count > 3 ? ", …" : "")
-            return "\(build): \(jobs.count) job(s) (\(shown))"
+            let builds = group.builds.sorted().joined(separator: ", ")
+            return "build \(builds)\(code.hasPrefix("code ") ? " (\(code))" : ""): \(jobs.count) job(s) (\(shown))"
         }
         throw HarnessError(
             .mixedBuilds,
-            "the records come from \(builds.count) builds of different code — \(parts.joined(separator: "; ")) — delete the other build's records and run them again, or pass --allow-mixed-builds")
+            "the records come from builds of \(groups.count) different codes — \(parts.joined(separator: "; ")) — delete the other build's records and run them again, or pass --allow-mixed-builds")
     }
 
-    /// The build of every record in the directory: build id → the jobs it made.
-    public func recordBuilds() -> [String: [String]] {
-        var builds: [String: [String]] = [:]
+    /// The code of every record in the directory: ``Provenance/codeID`` → its builds and jobs.
+    public func recordBuilds() -> [String: BuildGroup] {
+        var builds: [String: BuildGroup] = [:]
         for file in recordFiles() {
             guard let attributes = try? withHDF5({ () -> [String: HDF5AttributeValue]? in
                 let root = try HDF5File.open(file).root()
@@ -231,7 +246,7 @@ public struct ResultDirectory: Sendable {
                 return nil
             }) else { continue }
             let job = "\(attributes["suite"]?.stringValue ?? "?") [\(attributes["configuration"]?.stringValue ?? "?")] seed \(Int(attributes["seed"]?.doubleValue ?? -1))"
-            builds[Provenance(attributes: attributes).buildID, default: []].append(job)
+            builds[Provenance(attributes: attributes).codeID, default: BuildGroup()].add(Provenance(attributes: attributes), job: job)
         }
         return builds
     }
@@ -242,8 +257,8 @@ public struct ResultDirectory: Sendable {
     public func checkBuild(_ current: Provenance = .current(), allowMixedBuilds: Bool) throws {
         guard !allowMixedBuilds else { return }
         var builds = recordBuilds()
-        guard builds.keys.contains(where: { $0 != current.buildID }) else { return }
-        builds[current.buildID, default: []].append("this tnbench")
+        guard builds.keys.contains(where: { $0 != current.codeID }) else { return }
+        builds[current.codeID, default: BuildGroup()].add(current, job: "this tnbench")
         try Self.checkSingleBuild(builds, allowMixedBuilds: false)
     }
 

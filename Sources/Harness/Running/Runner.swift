@@ -60,7 +60,7 @@ public struct Runner: Sendable {
     /// Re-run jobs recorded as failed (by default every recorded job is kept, failed ones too;
     /// diverged jobs are deterministic and never retried).
     public var retryFailed: Bool
-    /// Add to (and merge) a directory holding records of another build (see ``Provenance/buildID``).
+    /// Add to (and merge) a directory holding records of another build (see ``Provenance/codeID``).
     public var allowMixedBuilds: Bool
 
     public init(directory: ResultDirectory, tier: Tier, dataDirectory: String, retryFailed: Bool = false, allowMixedBuilds: Bool = false) {
