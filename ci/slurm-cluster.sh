@@ -118,7 +118,7 @@ start() {
 }
 
 stop() {
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
   for daemon in slurmd slurmctld; do
     if running "$HOME_DIR/$daemon.pid"; then $SUDO kill "$(cat "$HOME_DIR/$daemon.pid")" 2>/dev/null || true; fi
   done

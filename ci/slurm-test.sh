@@ -9,8 +9,10 @@
 #   (b) after a running task is killed with scancel, `tnbench submit` again submits only the
 #       missing job, which completes, and leaves the other records untouched;
 #   (c) the dependent (afterany) job wrote DIR/report/REPORT.md, and wrote it again after (b).
+# Before the cluster, without Slurm: the `tnbench commands` lines for other schedulers, run by
+# xargs, give the same numbers as the local run.
 # Where Slurm cannot be started it prints "SKIPPED" and why, and exits 0 — or 1 when
-# TNBENCH_REQUIRE_SLURM=1. Set TNBENCH_BIN to test a tnbench already built.
+# TNBENCH_REQUIRE_SLURM=1. Set TNBENCH_BIN to test a tnbench already built, KEEP=1 to keep the runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -26,6 +28,29 @@ if [ -z "${TNBENCH_BIN:-}" ]; then
 fi
 T=$TNBENCH_BIN
 
+WORK=$(mktemp -d /tmp/tnbench-slurm-test.XXXXXX)
+cleanup() {
+  if [ "${CLUSTER_UP:-0}" = 1 ]; then
+    squeue -h --name="tnbench-cluster" -o %i 2>/dev/null | xargs -r scancel 2>/dev/null || true
+    bash ci/slurm-cluster.sh stop || true
+  fi
+  if [ "${KEEP:-0}" != 1 ]; then rm -rf "$WORK"; else say "kept $WORK"; fi
+}
+trap cleanup EXIT
+
+# The local reference: worker processes with one BLAS thread each, as an array task with 1 CPU.
+"$T" run "${SUITES[@]}" --tier smoke --jobs 2 --out "$WORK/local" >"$WORK/local-run.log" 2>&1 || { cat "$WORK/local-run.log"; fail "the local run failed"; }
+JOBS=$("$T" commands "$WORK/local" --indices --retry-failed | wc -l)
+[ "$JOBS" -eq 0 ] || fail "the local run left $JOBS job(s) without a record"
+
+# Any other scheduler: the printed commands, run by xargs two at a time, give the same numbers.
+"$T" plan "${SUITES[@]}" --tier smoke --out "$WORK/commands" >/dev/null
+"$T" commands "$WORK/commands" | OPENBLAS_NUM_THREADS=1 xargs -P 2 -I{} sh -c '{} >/dev/null' || fail "a printed run-job command failed"
+[ -z "$("$T" commands "$WORK/commands")" ] || fail "jobs left without a record after running every printed command"
+"$T" diff "$WORK/local" "$WORK/commands" >/dev/null || fail "the printed commands' numbers differ from the local run's"
+say "run-job commands for other schedulers: same numbers as the local run"
+
+CLUSTER_UP=1  # from here on, cleanup stops whatever the start left running (by its PID files)
 cluster_output=$(bash ci/slurm-cluster.sh start) || {
   status=$?
   if [ "$status" -eq 77 ]; then
@@ -39,13 +64,6 @@ eval "$cluster_output"
 STARTED_AT=$(date +%s)
 say "cluster up in $((STARTED_AT - START)) s ($(sinfo --version), SLURM_CONF=$SLURM_CONF)"
 
-WORK=$(mktemp -d /tmp/tnbench-slurm-test.XXXXXX)
-cleanup() {
-  [ -n "${WORK:-}" ] && squeue -h --name="tnbench-cluster" -o %i 2>/dev/null | xargs -r scancel 2>/dev/null || true
-  bash ci/slurm-cluster.sh stop || true
-  if [ "${KEEP:-0}" != 1 ]; then rm -rf "$WORK"; else say "kept $WORK"; fi
-}
-trap cleanup EXIT
 
 wait_for_run() {  # waits until no job of the run is queued (tasks and report job)
   local deadline=$(( $(date +%s) + ${2:-150} ))
@@ -55,10 +73,6 @@ wait_for_run() {  # waits until no job of the run is queued (tasks and report jo
   done
 }
 
-# The local reference: worker processes with one BLAS thread each, as an array task with 1 CPU.
-"$T" run "${SUITES[@]}" --tier smoke --jobs 2 --out "$WORK/local" >"$WORK/local-run.log" 2>&1 || { cat "$WORK/local-run.log"; fail "the local run failed"; }
-JOBS=$("$T" commands "$WORK/local" --indices --retry-failed | wc -l)
-[ "$JOBS" -eq 0 ] || fail "the local run left $JOBS job(s) without a record"
 
 # The cluster run: plan, then submit with a preamble that keeps task $VICTIM running (asleep)
 # long enough to be killed.
