@@ -70,6 +70,23 @@ import _TestSupport
         #expect(try directory.readPlan().requests.count == 1)
     }
 
+    /// JSON writes 1.0 as 1: the plan still gives back floating-point values as such, so a job
+    /// run by index has the configuration name (and random streams) and settings it was planned with.
+    @Test func floatingPointValuesSurviveThePlanFile() throws {
+        let directory = ResultDirectory(temporaryDirectory())
+        let job = PlannedJob(
+            suite: suite, job: Job(suite: "Synthetic", configuration: ["m": 10, "lr": 2.0, "rate": 0.5, "init": "copy_node"], seed: 0),
+            settings: ["learning_rate": 1.0, "epochs": 3, "alpha": 1e-7], overrides: ["learning_rate": 1.0])
+        try directory.extendPlan(with: [job], tier: .smoke, request: PlanRequest(suites: ["all"]))
+        let entry = try directory.readPlan().jobs[0]
+        #expect(entry.configuration.values == ["m": .int(10), "lr": .double(2), "rate": .double(0.5), "init": .string("copy_node")])
+        #expect(entry.configuration.name == "init=copy_node,lr=2.0,m=10,rate=0.5")
+        #expect(entry.settings == ["learning_rate": .double(1), "epochs": .int(3), "alpha": .double(1e-7)])
+        #expect(entry.overrides == ["learning_rate": .double(1)])
+        // Planning the same job again is not a change of settings.
+        #expect(try directory.extendPlan(with: [job], tier: .smoke, request: PlanRequest(suites: ["all"])).indices == [0])
+    }
+
     @Test func entryOutOfRangeAndUnknownSuite() throws {
         let directory = ResultDirectory(temporaryDirectory())
         let plan = try directory.extendPlan(with: try plan(), tier: .smoke, request: PlanRequest(suites: ["all"])).plan

@@ -32,6 +32,57 @@ public struct PlanEntry: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case index, suite, configuration, seed, settings, overrides, resources
+        case doubleKeys = "double_keys"
+    }
+
+    /// The keys whose values are floating-point numbers. JSON does not keep `1.0` apart from `1`
+    /// (JSONEncoder writes both as `1`), yet `lr=1.0` and `lr=1` are different configurations (other
+    /// names, other random streams): the plan lists the floating-point keys and restores them.
+    struct DoubleKeys: Codable, Equatable {
+        var configuration: [String]
+        var settings: [String]
+        var overrides: [String]
+    }
+
+    static func doubleKeys(_ values: [String: ConfigurationValue]) -> [String] {
+        values.filter { if case .double = $0.value { true } else { false } }.keys.sorted()
+    }
+
+    static func restoring(_ values: [String: ConfigurationValue], doubles: [String]) -> [String: ConfigurationValue] {
+        var result = values
+        for key in doubles { if case .int(let i)? = result[key] { result[key] = .double(Double(i)) } }
+        return result
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let doubles = try container.decodeIfPresent(DoubleKeys.self, forKey: .doubleKeys)
+            ?? DoubleKeys(configuration: [], settings: [], overrides: [])
+        index = try container.decode(Int.self, forKey: .index)
+        suite = try container.decode(String.self, forKey: .suite)
+        configuration = Configuration(Self.restoring(
+            try container.decode(Configuration.self, forKey: .configuration).values, doubles: doubles.configuration))
+        seed = try container.decode(Int.self, forKey: .seed)
+        settings = Self.restoring(try container.decode([String: ConfigurationValue].self, forKey: .settings), doubles: doubles.settings)
+        overrides = Self.restoring(
+            try container.decodeIfPresent([String: ConfigurationValue].self, forKey: .overrides) ?? [:], doubles: doubles.overrides)
+        resources = try container.decode(JobResources.self, forKey: .resources)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(index, forKey: .index)
+        try container.encode(suite, forKey: .suite)
+        try container.encode(configuration, forKey: .configuration)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(settings, forKey: .settings)
+        try container.encode(overrides, forKey: .overrides)
+        try container.encode(resources, forKey: .resources)
+        try container.encode(
+            DoubleKeys(
+                configuration: Self.doubleKeys(configuration.values), settings: Self.doubleKeys(settings),
+                overrides: Self.doubleKeys(overrides)),
+            forKey: .doubleKeys)
     }
 }
 
