@@ -31,7 +31,8 @@ struct SubmitCommand: ParsableCommand {
             """)
 
     @Argument(help: "A planned run directory (`tnbench plan`), on a file system the nodes see.") var directory: String
-    @Flag(help: "Print the scripts and the sbatch commands; submit nothing.") var dryRun = false
+    @Flag(help: "Print the scripts and the sbatch commands; write and submit nothing (squeue is not asked, so queued jobs are listed too).")
+    var dryRun = false
     @Flag(help: "Also submit the jobs recorded as failed.") var retryFailed = false
     @Option(help: "CPUs per task (also the task's BLAS threads).") var cpus: Int?
     @Option(help: "Memory per task in megabytes.") var memory: Int?

@@ -176,7 +176,7 @@ public struct RunPlan: Codable, Sendable, Equatable {
                         .map { "\($0) = \(existing.settings[$0]?.description ?? "unset") then, \(job.settings[$0]?.description ?? "unset") now" }
                     throw HarnessError(
                         .invalidConfiguration,
-                        "job \(existing.index) (\(job.job)) was planned with other settings (\(changed.joined(separator: "; "))): drop the --set or choose another --out")
+                        "job \(existing.index) (\(job.job)) was planned with other settings (\(changed.joined(separator: "; "))): a different --set, or the suite's tier settings changed since; plan it with the same settings or choose another --out")
                 }
                 indices.append(existing.index)
             } else {
