@@ -41,11 +41,12 @@ import Optimization
 /// pair have not changed since) while the right ones grow by one site per step. An environment
 /// on the label's side carries the label index: its rows are (sample, ℓ).
 ///
-/// **Cost per pair step** for a [m, n] merged matrix (m = D_l·d·(C), n = d·(C)·D_r) and a batch of
-/// B: the merge 2·m·D·n, the outputs 2·B·m·n, the gradient 2·B·m·n, the SVD of the m×n matrix
-/// (estimated as 6·max·min² + 20·min³, Golub & Van Loan's R-SVD count), one environment GEMM
-/// 2·B·D_l·d·D. The SVDs dominate from D ≈ 20 on (B = 32): at D = 100 a [300, 300] SVD is
-/// ~7·10⁸ flops against ~10⁷ for the GEMMs of the step.
+/// **Cost per pair step** for an [m, n] merged matrix (m = D_l·d·(C), n = d·(C)·D_r) and a
+/// batch of B: the merge 2·m·D·n, the outputs 2·B·m·n, the gradient 2·B·m·n, one environment
+/// GEMM 2·B·D_l·d·D, and the SVD of the m×n matrix (``svdFlops(rows:columns:)``). The SVDs
+/// dominate from D ≈ 10 on (B = 32): at D = 100 a [300, 300] SVD is ~2.5·10⁸ flops against
+/// ~3·10⁷ for the merge and the two batch GEMMs, and LAPACK runs it well below GEMM speed (its
+/// bidiagonalization is half matrix-vector work). tn4ml splits the same matrices by an SVD too.
 ///
 /// **Numerics.** Plain contraction in the scalar type. The cores behind the sweep are isometries,
 /// so an environment row is bounded by the product of ‖φ(x)‖ over its sites (1 for the
@@ -86,7 +87,7 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
         public var nonFiniteBatches: Int
         /// All flops of the epoch (merges, outputs, gradients, environments, SVDs).
         public var flops: Double
-        /// The SVDs' share of ``flops`` (an estimate: 6·max·min² + 20·min³ per m×n matrix).
+        /// The SVDs' share of ``flops`` (estimated by ``svdFlops(rows:columns:)``).
         public var decompositionFlops: Double
         /// Wall-clock seconds of the epoch and of its SVDs alone (not deterministic).
         public var seconds: Double
@@ -109,6 +110,8 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
     ///   neither the canonicalization nor a split ever changes a bond — e.g. bonds capped at
     ///   min(D, d^j, d^(L−j)); `optimizer` has taken no step.
     /// - Throws: ``LinearAlgebraError`` if an LQ factorization fails.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public init(model: MPSClassifier<Scalar>, batchCapacity: Int, optimizer: Adam) throws {
         let l = model.siteCount, d = model.physicalDimension, bonds = model.bondDimensions
         precondition(l >= 2, "sweeps need at least two sites, got \(l)")
@@ -146,6 +149,8 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
     /// One pass over `batches` (indices into `features` [L, N, d] and `labels`).
     ///
     /// - Throws: ``LinearAlgebraError`` if an SVD fails (the model is then left mid-sweep).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func trainEpoch(features: Tensor<Scalar>, labels: [Int], batches: [[Int]]) throws -> EpochReport {
         precondition(features.rank == 3 && features.shape[0] == model.siteCount
                      && features.shape[2] == model.physicalDimension && features.shape[1] == labels.count,
@@ -284,8 +289,7 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
         let bond = shapeLeft.last!
         let (m, n) = (merged.shape[0], merged.shape[1])
         let full = try merged.svd()
-        let small = Double(Swift.min(m, n)), large = Double(Swift.max(m, n))
-        let svdFlops = 6 * large * small * small + 20 * small * small * small
+        let svdFlops = Self.svdFlops(rows: m, columns: n)
         flops += svdFlops
         state.decompositionFlops += svdFlops
         let kept = full.truncated(Truncation(maxBondDimension: bond))
@@ -303,6 +307,15 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
         }
         model.cores[i] = u.reshaped(shapeLeft)
         model.cores[i + 1] = vt.reshaped(shapeRight)
+    }
+
+    /// The operation count of a thin SVD with vectors by ?gesdd, for p = max(m, n) ≥ q = min(m, n):
+    /// bidiagonalization 4pq² − 4q³/3, divide and conquer on the bidiagonal with both vector sets
+    /// ≈ 8q³/3 (no deflation), back-transformations 4pq² − 2q³ and 2q³: 8pq² + 4q³/3 in all
+    /// (9.3·n³ for a square matrix). An estimate: deflation makes the middle term smaller.
+    public static func svdFlops(rows m: Int, columns n: Int) -> Double {
+        let p = Double(Swift.max(m, n)), q = Double(Swift.min(m, n))
+        return 8 * p * q * q + 4 * q * q * q / 3
     }
 
     // MARK: - Environments
