@@ -89,7 +89,7 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
         public var flops: Double
         /// The SVDs' share of ``flops`` (estimated by ``svdFlops(rows:columns:)``).
         public var decompositionFlops: Double
-        /// Wall-clock seconds of the epoch and of its SVDs alone (not deterministic).
+        /// Wall-clock seconds of the epoch and of its splits (SVD, truncation, S absorbed; not deterministic).
         public var seconds: Double
         public var decompositionSeconds: Double
 
