@@ -66,6 +66,10 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
     /// The current MPS: canonical, with the orthogonality centre on sites (0, 1) between batches.
     /// Its bond dimensions are those of the initial model.
     public private(set) var model: MPSClassifier<Scalar>
+    /// After every batch, divide the orthogonality centre (site 0, where the left-moving
+    /// half-sweep ends) by its norm, so that ‖W‖ = 1: tn4ml's `train(normalize=True)`, which it
+    /// applies after each batch with the `Sweeps` strategy too. Off by default.
+    public var normalizesAfterBatch = false
     /// The largest batch ``trainEpoch(features:labels:batches:)`` accepts.
     public let batchCapacity: Int
     /// The optimizer each pair step starts from (one copy per pair and direction).
@@ -164,6 +168,7 @@ public final class BondGradientSweeper<Scalar: BLASScalar> {
             precondition(!batch.isEmpty && batch.count <= batchCapacity, "batch of \(batch.count) for capacity \(batchCapacity)")
             var state = BatchState(n: batch.count)
             try sweep(features: features, labels: labels, batch: batch, state: &state)
+            if normalizesAfterBatch { model.normalizeCenter(0) }
             report.decompositionFlops += state.decompositionFlops
             report.decompositionSeconds += state.decompositionSeconds
             if state.finite {
