@@ -11,15 +11,7 @@ private func problem(
 ) -> (mps: MPSClassifier<Double>, features: Tensor<Double>, labels: [Int], pixels: Tensor<Double>) {
     var rng = Philox(seed: seed, stream: 21)
     let map = FeatureMap.polynomial(degree: 2), d = map.dimension
-    var bonds = [1]
-    for j in 1..<sites {
-        var cap = bond, left = 1, right = 1
-        for _ in 0..<j { left = Swift.min(left * d, bond) }
-        for _ in 0..<(sites - j) { right = Swift.min(right * d, bond) }
-        cap = Swift.min(cap, Swift.min(left, right))
-        bonds.append(cap)
-    }
-    bonds.append(1)
+    let bonds = MPSClassifier<Double>.cappedBondDimensions(siteCount: sites, bondDimension: bond, physicalDimension: d)
     let cores = (0..<sites).map { j -> Tensor<Double> in
         let shape = j == labelSite ? [bonds[j], d, labels, bonds[j + 1]] : [bonds[j], d, bonds[j + 1]]
         return Tensor<Double>.randomNormal(shape: shape, mean: 0, standardDeviation: scale, using: &rng)
