@@ -47,6 +47,11 @@ import Optimization
 /// dominate from D ≈ 10 on (B = 32): at D = 100 a [300, 300] SVD is ~2.5·10⁸ flops against
 /// ~3·10⁷ for the merge and the two batch GEMMs, and LAPACK runs it well below GEMM speed (its
 /// bidiagonalization is half matrix-vector work). tn4ml splits the same matrices by an SVD too.
+/// Measured on the breast-cancer shape (30 sites, d = 3, C = 2, 364 samples in batches of 32; one
+/// thread of a shared 2-core Xeon, release build): the splits take 83–95% of an epoch from D = 10
+/// on, and from D = 50 on an epoch runs at the SVDs' rate, 2.6–7 GFLOP/s (varying with the
+/// machine's load) against 41 for a 1024³ GEMM (`tnbench kernels`, rows `BondGradientSweeper
+/// batch` and `svd (gesdd)`).
 ///
 /// **Numerics.** Plain contraction in the scalar type. The cores behind the sweep are isometries,
 /// so an environment row is bounded by the product of ‖φ(x)‖ over its sites (1 for the
