@@ -19,6 +19,7 @@ let suiteNames = [
     "TNNClassification",
     "TNNRegression",
     "MPONet",
+    "KnowledgeDistillation",
     "TN4ML",
 ]
 

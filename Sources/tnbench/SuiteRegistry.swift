@@ -1,5 +1,6 @@
 import CopyNodeInit
 import Harness
+import KnowledgeDistillation
 import MPONet
 import RankRegularization
 import StoudenmireMPS
@@ -19,5 +20,6 @@ let registeredSuites: [any Suite] = [
     TNNClassificationSuite(),
     TNNRegressionSuite(),
     MPONetSuite(),
+    KnowledgeDistillationSuite(),
     TN4MLSuite(),
 ]

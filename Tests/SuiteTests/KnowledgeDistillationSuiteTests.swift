@@ -1,0 +1,111 @@
+import Foundation
+import Harness
+import KnowledgeDistillation
+import Testing
+import _TestSupport
+
+/// One smoke job in this process with BLAS pinned to one thread (holding the BLAS-threads lock:
+/// other tests change the count, and results are deterministic per thread count).
+private func runKD(configuration: Configuration, seed: Int = 0,
+                   overriding changes: [String: ConfigurationValue] = [:]) throws -> RunRecord {
+    let suite = KnowledgeDistillationSuite()
+    var settings = suite.plan(for: .smoke).settings
+    for (key, value) in changes { settings[key] = value }
+    let context = RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: seed,
+                             settings: settings, dataDirectory: dataDirectory)
+    try withBLASThreads(1) { try suite.run(context) }
+    return context.recorded
+}
+
+private let timing: Set<String> = ["epoch_seconds", "gflops", "teacher_seconds"]
+
+@Suite struct KnowledgeDistillationSuiteTests {
+    @Test func plansFollowTheIssue() {
+        let suite = KnowledgeDistillationSuite()
+        let paper = suite.plan(for: .paper)
+        #expect(Set(paper.configurations.compactMap { $0.string("student") }) == ["direct", "fc", "cnn"])
+        #expect(Set(paper.configurations.compactMap { $0.int("D") }) == [10, 20, 40, 80])
+        #expect(paper.configurations.count == 12)
+        #expect(paper.settings["epochs"] == 25 && paper.settings["gaussian_epochs"] == 5 && paper.settings["teacher_epochs"] == 25)
+        #expect(paper.settings["train_count"] == 2_000 && paper.settings["test_count"] == 1_000)
+        #expect(paper.settings["learning_rate"] == 1e-3 && paper.settings["teacher_learning_rate"] == 0.01)
+        #expect(paper.settings["label_site"] == 392 && paper.settings["temperature"] == 1.0)
+        let ci = suite.plan(for: .ci)
+        #expect(Set(ci.configurations.compactMap { $0.int("D") }) == [10] && ci.settings["epochs"] == 25)
+    }
+
+    /// Every student trains on the smoke data deterministically and records its numbers; the
+    /// distilled ones train a teacher first and one Gaussian epoch after the normal one.
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason), arguments: KnowledgeDistillationSuite().plan(for: .smoke).configurations)
+    func smokeIsDeterministic(configuration: Configuration) throws {
+        let first = try runKD(configuration: configuration)
+        let second = try runKD(configuration: configuration)
+        #expect(first.scalars.filter { !timing.contains($0.key) } == second.scalars.filter { !timing.contains($0.key) })
+        #expect(first.curves["test_accuracy"] == second.curves["test_accuracy"])
+        #expect(first.curves["train_loss"] == second.curves["train_loss"])
+        for metric in ["test_accuracy", "test_error", "train_accuracy", "train_loss", "param_count", "epoch_seconds", "gflops"] {
+            #expect(first.scalars[metric]?.isFinite == true, "missing \(metric)")
+        }
+        let accuracy = try #require(first.scalars["test_accuracy"])
+        #expect(accuracy >= 0 && accuracy <= 1 && first.scalars["test_error"] == 1 - accuracy)
+        // 784 sites, D = 2, label core [2, 2, 10, 2] on site 392.
+        #expect(first.scalars["param_count"] == Double(2 * 2 * 2 + 781 * 2 * 4 + 10 * 2 * 4))
+        #expect(first.flops > 0)
+        if configuration.string("student") == "direct" {
+            #expect(first.scalars["gaussian_epochs"] == 0 && first.scalars["teacher_test_accuracy"] == nil)
+            #expect(first.curves["test_accuracy"]?.x == [1])
+        } else {
+            #expect(first.scalars["gaussian_epochs"] == 1)
+            #expect(first.curves["test_accuracy"]?.x == [1, 2])
+            #expect(first.curves["teacher_test_accuracy"]?.x == [1])
+            for metric in ["teacher_test_accuracy", "teacher_agreement", "teacher_seconds"] {
+                #expect(first.scalars[metric]?.isFinite == true, "missing \(metric)")
+            }
+        }
+    }
+
+    /// The students of one seed and D start from the same MPS and the distilled ones of a kind
+    /// learn from the same teacher whatever D is.
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func teachersAreSharedAcrossBondDimensions() throws {
+        let a = try runKD(configuration: ["student": "cnn", "D": 2])
+        let b = try runKD(configuration: ["student": "cnn", "D": 3])
+        #expect(a.scalars["teacher_test_accuracy"] == b.scalars["teacher_test_accuracy"])
+        #expect(a.curves["teacher_test_accuracy"] == b.curves["teacher_test_accuracy"])
+    }
+
+    /// The findings on hand-made summaries: the paper's own table makes both orderings hold;
+    /// students that match each other make the collapse finding fail, and a seed at chance
+    /// after the normal epochs fails the plateau finding.
+    @Test func findingsJudgeTheOrderings() {
+        func summary(_ student: String, _ d: Int, _ metric: String, _ values: [Double]) -> MetricSummary {
+            MetricSummary(configuration: ["student": .string(student), "D": .int(d)], metric: metric, values: values)
+        }
+        func holds(_ results: [MetricSummary], _ prefix: String) -> Bool? {
+            KnowledgeDistillationSuite().findings(results).first { $0.statement.hasPrefix(prefix) }?.holds
+        }
+        let epochs = [summary("direct", 10, "epochs", [25])]
+        let paper = epochs + [summary("direct", 10, "test_accuracy", [0.897]), summary("fc", 10, "test_accuracy", [0.541]),
+                              summary("cnn", 10, "test_accuracy", [0.906])]
+        #expect(holds(paper, "Distilling from the CNN teacher") == true)
+        #expect(holds(paper, "The paper's FC→MPS collapse reproduces after all epochs") == true)
+        let matched = epochs + [summary("direct", 10, "test_accuracy", [0.86]), summary("fc", 10, "test_accuracy", [0.85]),
+                                summary("cnn", 10, "test_accuracy", [0.84])]
+        #expect(holds(matched, "Distilling from the CNN teacher") == false)
+        #expect(holds(matched, "The paper's FC→MPS collapse reproduces after all epochs") == false)
+        let plateau = [summary("fc", 10, "test_accuracy_normal", [0.85, 0.09]), summary("fc", 10, "test_accuracy", [0.3, 0.1])]
+        #expect(holds(plateau, "Every student leaves") == false)
+        #expect(holds(plateau, "The Gaussian epochs do not lower") == false)
+        #expect(KnowledgeDistillationSuite().findings([]).isEmpty)
+    }
+
+    @Test func badInputIsOneLineNamingTheKey() throws {
+        let suite = KnowledgeDistillationSuite()
+        try expectInputFailure(suite, configuration: ["student": "teacher", "D": 2], mentioning: ["'student'", "direct, fc, cnn"])
+        try expectInputFailure(suite, configuration: ["student": "direct", "D": 0], mentioning: ["'D' = 0 is out of range"])
+        try expectInputFailure(suite, configuration: ["student": "direct", "D": 2], overriding: ["numerics": "exact"],
+                               mentioning: ["'numerics'", "plain, logscaled"])
+        try expectInputFailure(suite, configuration: ["student": "fc", "D": 2], overriding: ["label_site": 784],
+                               mentioning: ["'label_site' = 784 is out of range"])
+    }
+}
