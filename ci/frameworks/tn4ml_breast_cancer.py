@@ -28,9 +28,12 @@ epoch in the early-stopping hook; the first epoch (JIT compilation) is reported 
     bash ci/frameworks/tn4ml_breast_cancer.sh --bond-dims 2,5,10,20,50,100,200,400 --epochs 4 \
         --threads 2 --embedding polynomial --json /tmp/tn4ml-results.json [--full-train 20]
 
-`--epochs N` trains N epochs per D for timing (epoch 1 = compile, epochs 2..N timed); `--full-train D`
-(repeatable) also runs the full early-stopped training at D and reports test accuracy. Each run is
-a separate child process (one at a time), so compile caches and peak memory are per run.
+`--epochs N` trains N epochs per D for timing (epoch 1 = compile, epochs 2..N timed; a run stops after
+its second epoch once an epoch exceeds --epoch-budget seconds); `--full-train D` (repeatable) also runs
+the full early-stopped training at D and reports test accuracy; `--step-timing 200,400 --steps k` times
+single training steps (gradient + Adam, normalize, canonicalize) where whole epochs take too long and
+estimates the training pass as 364/32 steps. Each run is a separate child process (one at a time), so
+compile caches and peak memory are per run.
 
 Threads: the child pins itself before importing jax: sched_setaffinity to the first --threads CPUs
 (XLA's CPU thread pools size themselves from the affinity mask), XLA_FLAGS
@@ -68,8 +71,11 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=42, help="jax.random.key for the initializer")
     p.add_argument("--epoch-budget", type=float, default=120.0,
                    help="stop a timing run after the second epoch once an epoch takes longer (s)")
+    p.add_argument("--step-timing", metavar="D,D", default="",
+                   help="bond dimensions too slow for whole epochs: time single training steps instead")
+    p.add_argument("--steps", type=int, default=2, help="timed steps per --step-timing run")
     p.add_argument("--worker", type=int, metavar="D", help=argparse.SUPPRESS)
-    p.add_argument("--worker-mode", choices=["timing", "full"], help=argparse.SUPPRESS)
+    p.add_argument("--worker-mode", choices=["timing", "full", "steps"], help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -90,6 +96,7 @@ def load_data():
     import numpy as np
     from sklearn.model_selection import train_test_split
     sys.path.insert(0, HERE)
+    sys.dont_write_bytecode = True                  # no __pycache__ in the work tree
     from sklearn_split_indices import load_table, tn4ml_split
 
     x, target = load_table()
@@ -113,7 +120,7 @@ class EpochClock:
             if "backend_compile" in event:
                 self.compiles.append((time.perf_counter(), duration))
         jax.monitoring.register_event_duration_secs_listener(listener)
-        self.passes = {"val_loss": [], "val_acc": []}
+        self.passes = {"val_loss": [], "val_acc": [], "normalize": [], "canonicalize": []}
         self.ends = []
 
     def wrap(self, model, name, key):
@@ -175,6 +182,10 @@ def worker(args):
     clock = EpochClock()
     clock.wrap(model, "evaluate", "val_loss")
     clock.wrap(model, "accuracy", "val_acc")
+    clock.wrap(model, "normalize", "normalize")        # called after every training step
+    clock.wrap(model, "canonicalize", "canonicalize")  # likewise (canonize=(True, 15))
+    if mode == "steps":
+        return step_timing(args, model, clock, X_train, y_train, embedding, crossentropy_loss, jax, jnp)
     budget = args.epoch_budget if mode == "timing" else float("inf")
 
     class StopTiming(Exception):
@@ -217,6 +228,8 @@ def worker(args):
             "val_loss_pass_s": clock.passes["val_loss"][e],
             "val_acc_pass_s": clock.passes["val_acc"][e],
             "cpu_s": c1 - c0,
+            "normalize_s": sum(clock.passes["normalize"][12 * e:12 * (e + 1)]),
+            "canonicalize_s": sum(clock.passes["canonicalize"][12 * e:12 * (e + 1)]),
             "compiles": len(comp),
             "compile_s": sum(comp),
             "loss": history["loss"][e],
@@ -240,6 +253,32 @@ def worker(args):
     out["versions"] = {"tn4ml": getattr(tn4ml, "__version__", None) or _dist_version("tn4ml"),
                        "jax": jax.__version__}
     out["peak_rss_mb"] = _peak_rss_mb()
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def step_timing(args, model, clock, X_train, y_train, embedding, eval_metric, jax, jnp):
+    """Per-step cost where whole epochs take too long: `model.train` on the first 32*k training rows
+    (k full batches), two epochs, no validation; epoch 1 = compile + k steps, epoch 2 = k steps.
+    A training pass over 364 rows is then about (364/32) steps (11 of 32 and one of 12)."""
+    import numpy as np
+    k = args.steps
+    t = os.times()
+    clock.start = (time.perf_counter(), t.user + t.system)
+    history = model.train(X_train[:32 * k], targets=y_train[:32 * k], epochs=2, batch_size=32,
+                          embedding=embedding, normalize=True, dtype=jnp.float64,
+                          canonize=(True, X_train.shape[1] // 2))
+    norm, canon = clock.passes["normalize"], clock.passes["canonicalize"]
+    per_step = history["epoch_time"][1] / k
+    out = {"bond_dim": args.worker, "mode": "steps", "nparams": int(model.nparams()), "steps_per_epoch": k,
+           "first_epoch_s (compile + k steps)": history["epoch_time"][0],
+           "second_epoch_s (k steps)": history["epoch_time"][1],
+           "per_step_s": per_step,
+           "per_step_normalize_s": float(np.mean(norm[k:])), "per_step_canonicalize_s": float(np.mean(canon[k:])),
+           "per_step_grad_and_adam_s": per_step - float(np.mean(norm[k:])) - float(np.mean(canon[k:])),
+           "estimated_train_pass_s": per_step * 364 / 32,
+           "compiles": len(clock.compiles), "compile_s": sum(d for _, d in clock.compiles),
+           "loss": history["loss"], "peak_rss_mb": _peak_rss_mb(),
+           "versions": {"tn4ml": _dist_version("tn4ml"), "jax": jax.__version__}}
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -288,11 +327,12 @@ def main():
         worker(args)
         return
     dims = [int(d) for d in args.bond_dims.split(",") if d]
-    jobs = [(d, "full") for d in args.full_train] + [(d, "timing") for d in dims]
+    jobs = ([(d, "full") for d in args.full_train] + [(d, "timing") for d in dims]
+            + [(int(d), "steps") for d in args.step_timing.split(",") if d])
     passthrough = ["--threads", str(args.threads), "--embedding", args.embedding, "--epochs", str(args.epochs),
                    "--max-epochs", str(args.max_epochs), "--patience", str(args.patience), "--lr", str(args.lr),
                    "--init-std", str(args.init_std), "--loss", args.loss, "--seed", str(args.seed),
-                   "--epoch-budget", str(args.epoch_budget)]
+                   "--epoch-budget", str(args.epoch_budget), "--steps", str(args.steps)]
     results = {
         "script": "ci/frameworks/tn4ml_breast_cancer.py",
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -318,6 +358,13 @@ def main():
         if proc.returncode != 0 or not lines:
             run = {"bond_dim": D, "mode": mode, "error": f"exit {proc.returncode}", "stdout_tail": proc.stdout[-2000:]}
             print(f"D={D} {mode}: FAILED (exit {proc.returncode})", flush=True)
+        elif lines and json.loads(lines[-1][len("RESULT "):])["mode"] == "steps":
+            run = json.loads(lines[-1][len("RESULT "):])
+            run["loadavg_1min_before_after"] = [load0, os.getloadavg()[0]]
+            print(f"D={D:4d} steps: {run['per_step_s']:.2f} s per step of 32 (gradient + Adam "
+                  f"{run['per_step_grad_and_adam_s']:.2f}, normalize {run['per_step_normalize_s']:.2f}, canonicalize "
+                  f"{run['per_step_canonicalize_s']:.2f}); training pass of 364 ~ {run['estimated_train_pass_s']:.0f} s; "
+                  f"first epoch (compile + {run['steps_per_epoch']} steps) {run['first_epoch_s (compile + k steps)']:.0f} s", flush=True)
         else:
             run = json.loads(lines[-1][len("RESULT "):])
             run["summary"] = summarize(run)
