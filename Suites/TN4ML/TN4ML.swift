@@ -54,6 +54,12 @@ import TensorNetworks
 ///   of [3D, 3D] matrices, minutes per epoch beyond that.
 /// - Adam is optax's (ε = 1e-8 added to the bias-corrected √v̂), for both optimizers.
 ///
+/// ## tn4ml's quirks (noted, not reproduced)
+/// - Its epoch training loss divides the sum over the 12 batches by 364 // 32 = 11 (12/11 too
+///   high); ours is the mean over the batches. Its validation and test passes are unaffected.
+/// - `GaussianRBFEmbedding` is constant (see above); `EarlyStopping` keeps the live model, not the
+///   best one (reproduced: we evaluate the last model too).
+///
 /// ## What is not reproduced
 /// The paper's runtime comparison (5.6 s per epoch on a GPU vs 20.6 s on a CPU at D = 50) needs
 /// a GPU and unknown hardware: there is none here. We record what a reader of that figure wants
