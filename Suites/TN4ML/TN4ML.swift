@@ -21,7 +21,9 @@ import TensorNetworks
 ///   order, as tn4ml's fixed split with a varying JAX key does. `split=stratified`: a seeded
 ///   stratified 20% test / 20% validation split per seed (113 / 91 / 365 rows: rounding per class).
 /// - Model: L = 30 sites, one per feature; the output (class) leg of dimension 2 on site
-///   L/2 = 15; open boundaries; bonds D_j = min(D, d^j, d^(L−j)).
+///   L/2 = 15; open boundaries; bonds D_j = min(D, d^j, d^(L−j)). Every input's product state is
+///   normalized, ‖Φ(x)‖ = 1, as tn4ml's `embed` does (``FeatureMap/normalized(_:)``): with the
+///   polynomial map the constant component becomes 1/‖φ(x)‖, so the outputs are f(x)/‖Φ(x)‖.
 /// - Initialization (``TN4MLInitializer``): entries N(0, 0.01²), the identity added to the
 ///   physical-index-0 slice of every core but the output core, tn4ml's boundary mask, then mixed
 ///   canonical form around site 15 and ‖W‖ = 1.
@@ -252,7 +254,8 @@ public struct TN4MLSuite: Suite {
         let labels = table.labels.map { 1 - $0 }
         var splitRNG = context.rng("split")
         let split = try Self.split(splitName, labels: labels, settings: settings, rng: &splitRNG)
-        let map = embedding.featureMap
+        // tn4ml's `embed` divides every product state Φ(x) by its norm: unit local vectors.
+        let map = FeatureMap.normalized(embedding.featureMap)
         func part(_ rows: [Int]) -> (features: Tensor<Double>, labels: [Int]) {
             (map.siteFeatures(scaled.subset(rows).features, as: Double.self), rows.map { labels[$0] })
         }

@@ -198,6 +198,10 @@ extension MPSGradientLabelSiteTests {
         let v = [0.0, 0.5, 1.0].map { exp(-4 * (x - $0) * (x - $0)) }
         let norm = v.map { $0 * $0 }.reduce(0, +).squareRoot()
         expectClose(FeatureMap.gaussianRBF(centers: [0, 0.5, 1], gamma: 4)(x), v.map { $0 / norm }, relativeTolerance: 1e-14)
+        // Normalized: unit length, the same direction.
+        let p = [1, x, x * x], pn = (1 + x * x + x * x * x * x).squareRoot()
+        expectClose(FeatureMap.normalized(.polynomial(degree: 2))(x), p.map { $0 / pn }, relativeTolerance: 1e-15)
+        #expect(FeatureMap.normalized(.legendre(degree: 3)).dimension == 4)
     }
 
     /// tn4ml's Fourier map is a Dirichlet kernel: φ(j/(p − 1)) is the j-th unit vector, and for p = 2
