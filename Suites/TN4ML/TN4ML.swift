@@ -122,31 +122,38 @@ public struct TN4MLSuite: Suite {
             FigureSpec(
                 id: "test_accuracy_vs_D", title: "test accuracy against bond dimension (gradient descent, tn4ml's split)",
                 kind: .metricVersus(metric: "test_accuracy", x: "D", series: "embedding"), xLabel: "bond dimension D",
-                yLabel: "test accuracy", logX: true, filter: ["optimizer": "gradient", "split": "tn4ml"]),
+                yLabel: "test accuracy", logX: true, filter: ["optimizer": "gradient", "split": "tn4ml", "gauge": "canonical"]),
+            FigureSpec(
+                id: "test_accuracy_by_gauge", title: "test accuracy against D: tn4ml's per-step gauge fixing vs plain Adam (polynomial)",
+                kind: .metricVersus(metric: "test_accuracy", x: "D", series: "gauge"), xLabel: "bond dimension D",
+                yLabel: "test accuracy", logX: true, filter: ["embedding": "polynomial", "optimizer": "gradient", "split": "tn4ml"]),
             FigureSpec(
                 id: "epoch_seconds_vs_D", title: "seconds per epoch (training + validation) against D, polynomial embedding",
                 kind: .metricVersus(metric: "epoch_seconds", x: "D", series: "optimizer"), xLabel: "bond dimension D",
-                yLabel: "seconds per epoch", logX: true, logY: true, filter: ["embedding": "polynomial", "split": "tn4ml"]),
+                yLabel: "seconds per epoch", logX: true, logY: true, filter: ["embedding": "polynomial", "split": "tn4ml", "gauge": "canonical"]),
             FigureSpec(
                 id: "samples_per_second_vs_D", title: "training throughput against D, polynomial embedding",
                 kind: .metricVersus(metric: "samples_per_second", x: "D", series: "optimizer"), xLabel: "bond dimension D",
-                yLabel: "training samples per second", logX: true, logY: true, filter: ["embedding": "polynomial", "split": "tn4ml"]),
+                yLabel: "training samples per second", logX: true, logY: true, filter: ["embedding": "polynomial", "split": "tn4ml", "gauge": "canonical"]),
             FigureSpec(
                 id: "test_accuracy_by_optimizer", title: "test accuracy against D: gradient descent vs sweeps (polynomial)",
                 kind: .metricVersus(metric: "test_accuracy", x: "D", series: "optimizer"), xLabel: "bond dimension D",
-                yLabel: "test accuracy", logX: true, filter: ["embedding": "polynomial", "split": "tn4ml"]),
+                yLabel: "test accuracy", logX: true, filter: ["embedding": "polynomial", "split": "tn4ml", "gauge": "canonical"]),
             FigureSpec(
                 id: "val_loss_vs_epoch", title: "validation loss per epoch (polynomial, gradient descent)",
                 kind: .curve(name: "val_loss", series: "D"), xLabel: "epoch", yLabel: "cross-entropy (nats)",
-                logY: true, filter: ["embedding": "polynomial", "optimizer": "gradient", "split": "tn4ml"]),
+                logY: true, filter: ["embedding": "polynomial", "optimizer": "gradient", "split": "tn4ml", "gauge": "canonical"]),
         ]
     }
 
     public func plan(for tier: Tier) -> TierPlan {
-        func grid(_ d: [Int], _ embeddings: [Embedding], _ optimizers: [OptimizerName], _ splits: [SplitName]) -> [Configuration] {
+        func grid(
+            _ d: [Int], _ embeddings: [Embedding], _ optimizers: [OptimizerName], _ splits: [SplitName], _ gauge: Gauge = .canonical
+        ) -> [Configuration] {
             Configuration.grid([
                 ("D", d.map { .int($0) }), ("embedding", embeddings.map { .string($0.rawValue) }),
                 ("optimizer", optimizers.map { .string($0.rawValue) }), ("split", splits.map { .string($0.rawValue) }),
+                ("gauge", [.string(gauge.rawValue)]),
             ])
         }
         switch tier {
@@ -154,14 +161,16 @@ public struct TN4MLSuite: Suite {
             return TierPlan(
                 configurations: grid([2, 5], [.polynomial], [.gradient], [.tn4ml])
                     + grid([5], [.trigonometric], [.gradient], [.stratified])
-                    + grid([5], [.polynomial], [.sweeps], [.tn4ml]),
+                    + grid([5], [.polynomial], [.sweeps], [.tn4ml])
+                    + grid([5], [.polynomial], [.gradient], [.tn4ml], .none),
                 seeds: 1, summary: "D ∈ {2, 5}, at most 3 epochs",
                 settings: settings(maxEpochs: 3))
         case .ci:
             return TierPlan(
                 configurations: grid([2, 10, 20, 50], Embedding.allCases, [.gradient], [.tn4ml])
                     + grid([20], [.polynomial], [.gradient], [.stratified])
-                    + grid([2, 10, 20], [.polynomial], [.sweeps], [.tn4ml]),
+                    + grid([2, 10, 20], [.polynomial], [.sweeps], [.tn4ml])
+                    + grid([2, 10, 20, 50], [.polynomial], [.gradient], [.tn4ml], .none),
                 seeds: 3,
                 summary: "the full protocol (≤ 100 epochs, early stopping) at D ∈ {2, 10, 20, 50}, every embedding; sweeps at D ≤ 20",
                 settings: settings(maxEpochs: 100))
@@ -170,7 +179,8 @@ public struct TN4MLSuite: Suite {
             return TierPlan(
                 configurations: grid(all, Embedding.allCases, [.gradient], [.tn4ml])
                     + grid(all, [.polynomial], [.gradient], [.stratified])
-                    + grid([2, 5, 10, 20, 50, 100], [.polynomial], [.sweeps], [.tn4ml]),
+                    + grid([2, 5, 10, 20, 50, 100], [.polynomial], [.sweeps], [.tn4ml])
+                    + grid(all, [.polynomial], [.gradient], [.tn4ml], .none),
                 seeds: 5,
                 summary: "D ∈ {2, 5, …, 400} × five embeddings, ≤ 100 epochs with early stopping, 5 seeds; sweeps at D ≤ 100",
                 settings: settings(maxEpochs: 100))
@@ -182,7 +192,7 @@ public struct TN4MLSuite: Suite {
             "max_epochs": .int(maxEpochs), "patience": 10, "batch_size": 32, "learning_rate": 1e-3,
             "adam_epsilon": 1e-8, "init_std": 1e-2, "test_fraction": 0.2, "validation_fraction": 0.2,
             "random_state": 42, "label_site": .int(Self.labelSite), "scaling": "min-max on the full table",
-            "scalar": "float64", "gauge": "normalize + canonical at the label site after every step",
+            "scalar": "float64",
         ]
     }
 
@@ -205,6 +215,14 @@ public struct TN4MLSuite: Suite {
     /// The `optimizer` axis.
     enum OptimizerName: String, CaseIterable {
         case gradient, sweeps
+    }
+
+    /// The `gauge` axis: what follows every optimizer step.
+    enum Gauge: String, CaseIterable {
+        /// Normalize and re-canonicalize around the label site (tn4ml's `normalize=True, canonize=(True, 15)`).
+        case canonical
+        /// Nothing: plain Adam on the cores (for comparison; not tn4ml's protocol).
+        case none
     }
 
     /// The `split` axis.
@@ -247,6 +265,7 @@ public struct TN4MLSuite: Suite {
         let epsilon = try settings.double("adam_epsilon", in: 0...)
         let initStd = try settings.double("init_std", in: 0...)
         let labelSite = try settings.int("label_site", in: 0...29)
+        let gauge = try context.parameters.choice("gauge", as: Gauge.self)
 
         // Data: the full table scaled, malignant → 1 (tn4ml's labels; scikit-learn's file has 0).
         let table = try context.measure("load") { try TabularSet.breastCancer(dataDirectory: context.dataDirectory) }.value
@@ -285,7 +304,7 @@ public struct TN4MLSuite: Suite {
         switch optimizer {
         case .gradient:
             let trainer = MPSGradientTrainer(model: model, numerics: .plain, batchSize: batchSize, optimizer: adam)
-            trainer.canonicalCenter = labelSite
+            trainer.canonicalCenter = gauge == .canonical ? labelSite : nil
             current = { trainer.model }
             epoch = { batches in
                 let report = trainer.trainEpoch(features: train.features, labels: train.labels, batches: batches)
@@ -297,7 +316,7 @@ public struct TN4MLSuite: Suite {
             }
         case .sweeps:
             let sweeper = try BondGradientSweeper(model: model, batchCapacity: batchSize, optimizer: adam)
-            sweeper.normalizesAfterBatch = true
+            sweeper.normalizesAfterBatch = gauge == .canonical
             current = { sweeper.model }
             epoch = { batches in
                 let report = try sweeper.trainEpoch(features: train.features, labels: train.labels, batches: batches)
@@ -338,7 +357,7 @@ public struct TN4MLSuite: Suite {
             let sd = s.standardDeviation.isNaN ? "" : String(format: " ± %.3f", s.standardDeviation)
             return "\(s.configuration.name): \(String(format: "%.3f", s.mean))\(sd) (n=\(s.n))"
         }
-        let polynomial = summaries("test_accuracy", ["embedding": "polynomial", "optimizer": "gradient", "split": "tn4ml"])
+        let polynomial = summaries("test_accuracy", ["embedding": "polynomial", "optimizer": "gradient", "split": "tn4ml", "gauge": "canonical"])
         let middle = polynomial.filter { [20, 50].contains($0.configuration.int("D") ?? 0) }
         let largest = polynomial.max { ($0.configuration.int("D") ?? 0) < ($1.configuration.int("D") ?? 0) }
         var findings = [Finding]()
