@@ -41,6 +41,11 @@ Threads: the child pins itself before importing jax: sched_setaffinity to the fi
 OMP/OPENBLAS/MKL/NUMEXPR_NUM_THREADS=<n> for numpy/scipy. OPENBLAS_CORETYPE is left as the
 environment has it (jax does not use OpenBLAS). The JSON records process CPU seconds per epoch, so the
 effective parallelism (cpu / wall) is visible.
+
+Measured 2026-12-02 on the shared 2-core machine under other load (1-minute load 6-12): with
+--threads 2 (multi-threaded Eigen) tn4ml's eager per-step `canonicalize` took 10-13 s at D = 100 and
+22 s at D = 200, against 0.2-0.4 s with --threads 1, so from D = 100 on the 2-thread epoch is dominated
+by it (training pass 116 s vs 15 s at D = 100). Run both thread counts before comparing.
 """
 import argparse
 import json
