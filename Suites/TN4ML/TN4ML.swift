@@ -20,13 +20,18 @@ import TensorNetworks
 ///   tested against scikit-learn's indices — so seeds vary only the initialization and the batch
 ///   order, as tn4ml's fixed split with a varying JAX key does. `split=stratified`: a seeded
 ///   stratified 20% test / 20% validation split per seed (113 / 91 / 365 rows: rounding per class).
-/// - Model: L = 30 sites, one per feature; the output (class) leg of dimension 2 on site
-///   L/2 = 15; open boundaries; bonds D_j = min(D, d^j, d^(L−j)). Every input's product state is
+/// - Model: L = 30 sites, one per feature; the output (class) leg of dimension 2 on 0-based
+///   site 14 (tn4ml's `class_index = L // 2` counts from 1), the orthogonality centre on site 15
+///   (its `canonize=(True, 15)` counts from 0); open boundaries; bonds D_j = min(D, d^j, d^(L−j)). Every input's product state is
 ///   normalized, ‖Φ(x)‖ = 1, as tn4ml's `embed` does (``FeatureMap/normalized(_:)``): with the
 ///   polynomial map the constant component becomes 1/‖φ(x)‖, so the outputs are f(x)/‖Φ(x)‖.
 /// - Initialization (``TN4MLInitializer``): entries N(0, 0.01²), the identity added to the
 ///   physical-index-0 slice of every core but the output core, tn4ml's boundary mask, then mixed
-///   canonical form around site 15 and ‖W‖ = 1.
+///   canonical form around site 15 and ‖W‖ = 1. (tn4ml draws every core with the same JAX key,
+///   so equal-shaped cores start identical; we draw each core afresh.)
+/// - Loss: softmax cross-entropy of the *unit* logits f(x)/‖f(x)‖ (tn4ml's classifier loss
+///   normalizes each output vector; the per-sample loss is then ≥ log(1 + e^(−√2)) ≈ 0.218),
+///   ``MPSGradientEngine/normalizesLogits``. The sweeper (``BondGradientSweeper``) uses raw logits.
 /// - Training: softmax cross-entropy, optax's Adam (lr 1e-3, β = 0.9/0.999, ε = 1e-8), batch 32 (the last
 ///   batch of 12), Double; after every step the MPS is normalized and brought back to canonical
 ///   form around site 15 (`normalize=True, canonize=(True, 15)`); validation loss after every
@@ -107,8 +112,11 @@ public struct TN4MLSuite: Suite {
             year: 2025, arxiv: "2502.13090", baselineID: "tn4ml-mps-breast-cancer")
     }
 
-    /// The site of the output leg (tn4ml: L // 2).
-    static let labelSite = 15
+    /// The site of the output leg: tn4ml's `class_index = L // 2 = 15` counts sites from 1, so the
+    /// output index sits on 0-based site 14; its `canonize=(True, 15)` counts from 0.
+    static let labelSite = 14
+    /// The orthogonality centre of tn4ml's gauge fixing (0-based).
+    static let canonicalCenter = 15
 
     public var metrics: [MetricSpec] {
         [
@@ -209,7 +217,7 @@ public struct TN4MLSuite: Suite {
         [
             "max_epochs": .int(maxEpochs), "patience": 10, "batch_size": 32, "learning_rate": 1e-3,
             "adam_epsilon": 1e-8, "init_std": 1e-2, "test_fraction": 0.2, "validation_fraction": 0.2,
-            "random_state": 42, "label_site": .int(Self.labelSite), "scaling": "min-max on the full table",
+            "random_state": 42, "label_site": .int(Self.labelSite), "canonical_center": .int(Self.canonicalCenter), "scaling": "min-max on the full table",
             "scalar": "float64",
         ]
     }
@@ -283,6 +291,7 @@ public struct TN4MLSuite: Suite {
         let epsilon = try settings.double("adam_epsilon", in: 0...)
         let initStd = try settings.double("init_std", in: 0...)
         let labelSite = try settings.int("label_site", in: 0...29)
+        let center = try settings.int("canonical_center", in: 0...29)
         let gauge = try context.parameters.choice("gauge", as: Gauge.self)
 
         // Data: the full table scaled, malignant → 1 (tn4ml's labels; scikit-learn's file has 0).
@@ -301,18 +310,21 @@ public struct TN4MLSuite: Suite {
         var initRNG = context.rng("init")
         let model: MPSClassifier<Double> = try TN4MLInitializer.mps(
             siteCount: table.featureCount, bondDimension: bond, labelSite: labelSite, labelCount: 2, featureMap: map,
-            standardDeviation: initStd, using: &initRNG)
+            standardDeviation: initStd, center: center, using: &initRNG)
         context.setAttribute("train_rows", .int(split.train.count))
         context.setAttribute("validation_rows", .int(split.validation.count))
         context.setAttribute("test_rows", .int(split.test.count))
         context.record(array: "split_test_rows", shape: [split.test.count], values: split.test.map(Double.init))
 
         // One evaluation for both optimizers: the live model, plain Double contraction.
+        // The loss sees unit logits f/‖f‖, as tn4ml's (gradient descent; the sweeper uses raw logits).
+        let unitLogits = optimizer == .gradient
         func evaluate(_ model: MPSClassifier<Double>, _ part: (features: Tensor<Double>, labels: [Int])) -> BatchEvaluation {
-            MPSGradientEngine<Double>(
+            let engine = MPSGradientEngine<Double>(
                 bondDimensions: model.bondDimensions, physicalDimension: model.physicalDimension, labelCount: 2,
                 labelSite: model.labelSite, batchCapacity: Swift.max(1, part.labels.count), numerics: .plain)
-                .evaluate(cores: model.cores, features: part.features, labels: part.labels, samples: Array(0..<part.labels.count))
+            engine.normalizesLogits = unitLogits
+            return engine.evaluate(cores: model.cores, features: part.features, labels: part.labels, samples: Array(0..<part.labels.count))
         }
         let adam = Adam(learningRate: learningRate, epsilon: epsilon, epsilonPlacement: .biasCorrected)
         let training = EarlyStoppedTraining(maxEpochs: maxEpochs, patience: patience, batchSize: batchSize)
@@ -322,7 +334,8 @@ public struct TN4MLSuite: Suite {
         switch optimizer {
         case .gradient:
             let trainer = MPSGradientTrainer(model: model, numerics: .plain, batchSize: batchSize, optimizer: adam)
-            trainer.canonicalCenter = gauge == .canonical ? labelSite : nil
+            trainer.canonicalCenter = gauge == .canonical ? center : nil
+            trainer.normalizesLogits = unitLogits
             current = { trainer.model }
             epoch = { batches in
                 let report = trainer.trainEpoch(features: train.features, labels: train.labels, batches: batches)

@@ -125,8 +125,8 @@ extension MPSClassifier {
 /// physical index 0 (A[l, 0, r] += δ_lr, rectangular where D_l ≠ D_r), so that with a feature map
 /// whose first component is the constant 1 the chain starts close to passing its environment
 /// through; the first core keeps only right index 0 and the last only left index 0 (tn4ml's
-/// "obc" mask); then the MPS is brought to mixed canonical form around the label site and
-/// normalized there (‖W‖ = 1).
+/// "obc" mask); then the MPS is brought to mixed canonical form around `center` (default: the
+/// label site) and normalized there (‖W‖ = 1).
 ///
 /// Bonds are D_j = min(D, d^j, d^(L−j)) (``MPSClassifier/cappedBondDimensions(siteCount:bondDimension:physicalDimension:)``):
 /// tn4ml's default "even" shapes start at D everywhere, but its first canonicalization reduces
@@ -134,7 +134,7 @@ extension MPSClassifier {
 public enum TN4MLInitializer {
     public static func mps<Scalar: BLASScalar>(
         _: Scalar.Type = Scalar.self, siteCount: Int, bondDimension: Int, labelSite: Int, labelCount: Int,
-        featureMap: FeatureMap, standardDeviation: Double, using rng: inout Philox
+        featureMap: FeatureMap, standardDeviation: Double, center: Int? = nil, using rng: inout Philox
     ) throws -> MPSClassifier<Scalar> {
         precondition(siteCount >= 2 && labelSite >= 0 && labelSite < siteCount, "label site \(labelSite) of \(siteCount)")
         let d = featureMap.dimension
@@ -159,8 +159,8 @@ public enum TN4MLInitializer {
             cores.append(core)
         }
         var mps = MPSClassifier(cores: cores, labelSite: labelSite, labelCount: labelCount, featureMap: featureMap)
-        try mps.canonicalize(center: labelSite)
-        mps.normalizeCenter(labelSite)
+        try mps.canonicalize(center: center ?? labelSite)
+        mps.normalizeCenter(center ?? labelSite)
         return mps
     }
 }

@@ -72,6 +72,10 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     public let numerics: ContractionNumerics
     /// The core carrying the label leg.
     public let labelSite: Int
+    /// When set, the loss sees the unit logits f/‖f‖ instead of f (tn4ml's classifier loss
+    /// normalizes each sample's output vector before the softmax); the gradient is carried
+    /// through the normalization. Off by default.
+    public var normalizesLogits = false
     public var siteCount: Int { bondDimensions.count - 1 }
 
     // Scratch memory (raw, allocated once).
@@ -380,6 +384,15 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             let sample = batch[b]
             if finite && best == targets.targetClass(of: sample, classes: c) { correct += 1 }
             guard finite else { continue }
+            // Unit logits u = f/‖f‖ (tn4ml): the loss sees u; ∂/∂f = (g_u − u·(u·g_u))/‖f‖ below.
+            var logitNorm = 1.0
+            if normalizesLogits {
+                logitNorm = 0
+                for ell in 0..<c { logitNorm += v[ell] * v[ell] }
+                logitNorm = logitNorm.squareRoot()
+                guard logitNorm > 0 && logitNorm.isFinite else { finite = false; continue }
+                for ell in 0..<c { v[ell] /= logitNorm }
+            }
             switch targets {
             case .labels(let labels):
                 lossSum += Softmax.crossEntropy(v, count: c, label: labels[sample], gradient: logitGradient + b * c)
@@ -388,6 +401,12 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                     Softmax.klDivergence(target: qp.baseAddress! + sample * c, logits: v, count: c,
                                          temperature: temperature, gradient: logitGradient + b * c)
                 }
+            }
+            if normalizesLogits {
+                let g = logitGradient + b * c
+                var along = 0.0
+                for ell in 0..<c { along += v[ell] * g[ell] }
+                for ell in 0..<c { g[ell] = (g[ell] - v[ell] * along) / logitNorm }
             }
         }
         if !finite { return BatchEvaluation(loss: .infinity, correct: correct, count: n, isFinite: false) }

@@ -23,6 +23,11 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     /// `train(normalize=True, canonize=(True, k))`). The function changes only by the
     /// normalization's positive factor; Adam's moments are not transformed (as in tn4ml).
     /// Without a regularizer only.
+    /// When set, the loss sees each sample's unit logits f/‖f‖ (``MPSGradientEngine/normalizesLogits``).
+    public var normalizesLogits: Bool {
+        get { engine.normalizesLogits }
+        set { engine.normalizesLogits = newValue }
+    }
     public var canonicalCenter: Int? {
         didSet {
             precondition(canonicalCenter == nil || regularizer == nil, "canonical gauge fixing needs an unregularized model")
