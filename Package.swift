@@ -20,6 +20,7 @@ let suiteNames = [
     "TNNRegression",
     "MPONet",
     "KnowledgeDistillation",
+    "TN4ML",
 ]
 
 let suiteDependencies: [Target.Dependency] = [
@@ -72,7 +73,9 @@ let package = Package(
             ]),
 
         // The benchmark's spine and its tool.
-        .target(name: "Harness", dependencies: ["TensorCore", "CHDF5"]),
+        // Harness is stamped with the git commit at build time (Plugins/BuildInfo).
+        .target(name: "Harness", dependencies: ["TensorCore", "CHDF5"], plugins: ["BuildInfo"]),
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         .executableTarget(
             name: "tnbench",
             dependencies: [

@@ -20,6 +20,8 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable, Equatable 
     public enum Kind: Sendable, Equatable {
         case unknownSuite, unknownTier, unknownConfigurationKey, invalidConfiguration
         case malformedBaseline, missingBaseline, unwritableOutput, invalidResults, invalidArgument
+        /// Records of one run made by different builds (see ``Provenance/codeID``).
+        case mixedBuilds
     }
     public var kind: Kind
     public var message: String

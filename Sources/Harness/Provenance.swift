@@ -4,10 +4,18 @@ import TensorCore
 /// Where and how a result was produced: stored as attributes on every job group and on the root
 /// of a merged results file.
 public struct Provenance: Sendable, Codable, Equatable {
-    /// The `git rev-parse HEAD` of the working directory, or `"unknown"` outside a checkout.
+    /// The git commit the tool was built from (stamped at build time by the `BuildInfo` plugin),
+    /// or `"unknown"` when it was built outside a checkout.
     public var gitCommit: String
-    /// Whether tracked files differed from the commit (`git status --porcelain -uno`); nil when unknown.
+    /// Whether the sources it was built from differed from the commit; nil when unknown.
     public var gitDirty: Bool?
+    /// For a dirty build, the first 12 hex digits of the SHA-256 of the difference (`git diff HEAD`
+    /// plus untracked sources): two dirty builds of one commit differ in code iff this differs.
+    public var gitDiffHash: String?
+    /// 12 hex digits of the SHA-256 of the code the tool was built from (the content and path of
+    /// every file under Package.swift, Sources, Suites and Plugins): equal for two builds iff they
+    /// ran the same code, committed or not, whatever the commit (a docs-only commit keeps it).
+    public var codeHash: String?
     /// The compiler the tool was built with (from `#if compiler(...)` checks).
     public var swiftVersion: String
     /// `debug` or `release` (`#if DEBUG`).
@@ -21,11 +29,14 @@ public struct Provenance: Sendable, Codable, Equatable {
     public var hostName: String
 
     public init(
-        gitCommit: String, gitDirty: Bool?, swiftVersion: String, buildConfiguration: String,
+        gitCommit: String, gitDirty: Bool?, gitDiffHash: String? = nil, codeHash: String? = nil, swiftVersion: String,
+        buildConfiguration: String,
         blasConfiguration: String, blasThreads: Int, cpuModel: String, hostName: String
     ) {
         self.gitCommit = gitCommit
         self.gitDirty = gitDirty
+        self.gitDiffHash = gitDiffHash
+        self.codeHash = codeHash
         self.swiftVersion = swiftVersion
         self.buildConfiguration = buildConfiguration
         self.blasConfiguration = blasConfiguration
@@ -34,11 +45,17 @@ public struct Provenance: Sendable, Codable, Equatable {
         self.hostName = hostName
     }
 
-    /// The provenance of this process now (git is asked once per process and cached).
+    /// The provenance of this process now: the build's stamp, this host and CPU, BLAS as set now.
     public static func current() -> Provenance {
-        let git = gitState
+        let dirty: Bool? = switch GeneratedBuildInfo.gitDirty {
+        case "true": true
+        case "false": false
+        default: nil
+        }
         return Provenance(
-            gitCommit: git.commit, gitDirty: git.dirty, swiftVersion: compilerVersion,
+            gitCommit: GeneratedBuildInfo.gitCommit.isEmpty ? "unknown" : GeneratedBuildInfo.gitCommit, gitDirty: dirty,
+            gitDiffHash: GeneratedBuildInfo.gitDiffHash.isEmpty ? nil : GeneratedBuildInfo.gitDiffHash,
+            codeHash: GeneratedBuildInfo.codeHash.isEmpty ? nil : GeneratedBuildInfo.codeHash, swiftVersion: compilerVersion,
             buildConfiguration: buildConfiguration, blasConfiguration: BLASRuntime.configuration,
             blasThreads: BLASRuntime.threadCount, cpuModel: cpuModel, hostName: hostName)
     }
@@ -48,10 +65,23 @@ public struct Provenance: Sendable, Codable, Equatable {
         String(gitCommit.prefix(10)) + (gitDirty == true ? "+dirty" : "")
     }
 
+    /// The build a record was made by, for people: the commit, plus `+dirty.<diff hash>` for a
+    /// dirty build.
+    public var buildID: String {
+        String(gitCommit.prefix(10)) + (gitDirty == true ? "+dirty" + (gitDiffHash.map { ".\($0)" } ?? "") : "")
+    }
+
+    /// What decides whether two records ran the same code: `code <code hash>`, or the
+    /// ``buildID`` for records written before the code hash existed (see
+    /// ``ResultDirectory/merge(allowMixedBuilds:)``).
+    public var codeID: String { codeHash.map { "code \($0)" } ?? buildID }
+
     var attributes: [String: HDF5AttributeValue] {
         [
             "git_commit": .string(gitCommit),
             "git_dirty": .string(gitDirty.map { $0 ? "true" : "false" } ?? "unknown"),
+            "git_diff_hash": .string(gitDiffHash ?? ""),
+            "code_hash": .string(codeHash ?? ""),
             "swift_version": .string(swiftVersion),
             "build_configuration": .string(buildConfiguration),
             "blas_configuration": .string(blasConfiguration),
@@ -68,6 +98,8 @@ public struct Provenance: Sendable, Codable, Equatable {
         case "false": gitDirty = false
         default: gitDirty = nil
         }
+        gitDiffHash = a["git_diff_hash"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        codeHash = a["code_hash"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         swiftVersion = a["swift_version"]?.stringValue ?? "unknown"
         buildConfiguration = a["build_configuration"]?.stringValue ?? "unknown"
         blasConfiguration = a["blas_configuration"]?.stringValue ?? "unknown"
@@ -111,27 +143,6 @@ public struct Provenance: Sendable, Codable, Equatable {
     }()
 
     static let hostName: String = ProcessInfo.processInfo.hostName
-
-    static let gitState: (commit: String, dirty: Bool?) = {
-        guard let commit = runGit(["rev-parse", "HEAD"]), !commit.isEmpty else { return ("unknown", nil) }
-        let status = runGit(["status", "--porcelain", "--untracked-files=no"])
-        return (commit, status.map { !$0.isEmpty })
-    }()
-
-    /// Runs git in the current directory; nil when git is missing or fails.
-    private static func runGit(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }
 
 /// ISO 8601 UTC timestamps (`2025-01-31T12:00:00Z`) for provenance.

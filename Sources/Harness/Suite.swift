@@ -91,16 +91,58 @@ public struct TierPlan: Sendable {
     public var summary: String
     /// Tier-wide settings (data sizes, epochs, learning rate…), stored with every record.
     public var settings: [String: ConfigurationValue]
+    /// What one job needs on a cluster (`tnbench submit`); nil takes ``JobResources/default(for:)``.
+    public var resources: JobResources?
 
     public init(
         configurations: [Configuration], seeds: Int, summary: String,
-        settings: [String: ConfigurationValue] = [:]
+        settings: [String: ConfigurationValue] = [:], resources: JobResources? = nil
     ) {
         precondition(!configurations.isEmpty && seeds >= 1, "a tier plan needs configurations and seeds")
         self.configurations = configurations
         self.seeds = seeds
         self.summary = summary
         self.settings = settings
+        self.resources = resources
+    }
+}
+
+/// What one job asks a cluster scheduler for: CPUs (also its BLAS threads), memory and a time
+/// limit. `tnbench submit` takes the largest over the jobs it submits; flags override each.
+public struct JobResources: Codable, Sendable, Equatable {
+    public var cpus: Int
+    public var memoryMegabytes: Int
+    public var timeMinutes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case cpus, memoryMegabytes = "memory_megabytes", timeMinutes = "time_minutes"
+    }
+
+    public init(cpus: Int, memoryMegabytes: Int, timeMinutes: Int) {
+        precondition(cpus >= 1 && memoryMegabytes >= 1 && timeMinutes >= 1, "job resources must be positive")
+        self.cpus = cpus
+        self.memoryMegabytes = memoryMegabytes
+        self.timeMinutes = timeMinutes
+    }
+
+    /// What a job of a tier needs when its suite says nothing: smoke 1 CPU, 1 GB, 10 minutes;
+    /// ci 2 CPUs, 2 GB, 1 hour; paper 2 CPUs, 4 GB, 12 hours.
+    public static func `default`(for tier: Tier) -> JobResources {
+        switch tier {
+        case .smoke: JobResources(cpus: 1, memoryMegabytes: 1024, timeMinutes: 10)
+        case .ci: JobResources(cpus: 2, memoryMegabytes: 2048, timeMinutes: 60)
+        case .paper: JobResources(cpus: 2, memoryMegabytes: 4096, timeMinutes: 720)
+        }
+    }
+
+    /// The largest of each resource over `resources` (nil when empty).
+    public static func maximum(_ resources: [JobResources]) -> JobResources? {
+        guard let first = resources.first else { return nil }
+        return resources.dropFirst().reduce(first) {
+            JobResources(
+                cpus: max($0.cpus, $1.cpus), memoryMegabytes: max($0.memoryMegabytes, $1.memoryMegabytes),
+                timeMinutes: max($0.timeMinutes, $1.timeMinutes))
+        }
     }
 }
 

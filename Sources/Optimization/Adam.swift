@@ -9,16 +9,28 @@ import TensorCore
 ///
 /// (ε is added to the *uncorrected* √v: Kingma & Ba's "ε̂" variant, Keras' default, ε = 1e-7;
 /// t counts from 1 for the bias correction, and η_t is the schedule's rate at step t − 1).
+/// With ``EpsilonPlacement/biasCorrected`` ε is added to the bias-corrected √v̂ instead, as optax
+/// (tn4ml's optimizer) and PyTorch do: θ ← θ − η_t·m̂/(√v̂ + ε) with m̂ = m/(1 − β₁ᵗ),
+/// v̂ = v/(1 − β₂ᵗ) — the same as the form above with ε·√(1 − β₂ᵗ) in place of ε.
 /// Moments are kept per slot in `Double` (a gradient of 1e-30 gives v = 1e-60, which float32
 /// would flush to zero; with ε = 1e-7 the step is ≈ η·g/ε either way, so this changes accuracy,
 /// not behaviour).
 public struct Adam: Optimizer {
+    /// Where ε enters the denominator.
+    public enum EpsilonPlacement: String, Codable, Sendable, CaseIterable {
+        /// m/(√v + ε) with the bias corrections folded into the step size (Keras, Kingma & Ba's ε̂).
+        case uncorrected
+        /// m̂/(√v̂ + ε) on the bias-corrected moments (optax, PyTorch).
+        case biasCorrected
+    }
+
     public var schedule: LearningRateSchedule
     public var beta1: Double
     public var beta2: Double
     public var epsilon: Double
     /// λ ≥ 0, the L2 coefficient added to the gradient (coupled L2, not AdamW's decoupled decay).
     public var weightDecay: Double
+    public var epsilonPlacement: EpsilonPlacement
     /// The number of updates applied so far (t).
     public private(set) var step = 0
     private var m = SlotBuffers()
@@ -26,9 +38,10 @@ public struct Adam: Optimizer {
 
     public init(
         schedule: LearningRateSchedule, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
-        weightDecay: Double = 0
+        weightDecay: Double = 0, epsilonPlacement: EpsilonPlacement = .uncorrected
     ) {
         precondition(weightDecay >= 0, "Adam: weight decay must be non-negative, got \(weightDecay)")
+        self.epsilonPlacement = epsilonPlacement
         self.schedule = schedule
         self.beta1 = beta1
         self.beta2 = beta2
@@ -38,8 +51,9 @@ public struct Adam: Optimizer {
 
     /// A constant learning rate (Keras' defaults otherwise).
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
-                weightDecay: Double = 0) {
-        self.init(schedule: .constant(learningRate), beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+                weightDecay: Double = 0, epsilonPlacement: EpsilonPlacement = .uncorrected) {
+        self.init(schedule: .constant(learningRate), beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                  epsilonPlacement: epsilonPlacement)
     }
 
     /// η_t: the base rate the next update uses (before bias correction).
@@ -55,7 +69,8 @@ public struct Adam: Optimizer {
         step += 1
         let t = Double(step)
         let alpha = rate * (1 - integerPower(beta2, t)).squareRoot() / (1 - integerPower(beta1, t))
-        let b1 = beta1, b2 = beta2, eps = epsilon, decay = weightDecay
+        let b1 = beta1, b2 = beta2, decay = weightDecay
+        let eps = epsilonPlacement == .uncorrected ? epsilon : epsilon * (1 - integerPower(beta2, t)).squareRoot()
         for k in parameters.indices {
             let slot = slots[k]
             m.prepare(slot, count: parameters[k].count, owner: "Adam")

@@ -21,6 +21,7 @@ import Darwin
 /// | `fourier(p)` | φ_j = (1/p)·\|Σ_{k<p} exp(2πi·k·((p − 1)x − j)/p)\|, j = 0…p − 1 | p |
 /// | `gaussianRBF(centers:gamma:)` | v_j = exp(−γ(x − c_j)²), φ = v/‖v‖ | centers.count |
 /// | `legendre(degree: p)` | [P₀(x), P₁(x), …, P_p(x)], Legendre polynomials | p + 1 |
+/// | `normalized(map)` | map(x)/‖map(x)‖ (tn4ml's `embed` normalizes every input's product state) | as map |
 public enum FeatureMap: Hashable, Codable, Sendable {
     /// φ(x) = [cos(πx/2), sin(πx/2)] (Stoudenmire & Schwab 2016, eq. 3; tn4ml's
     /// `TrigonometricEmbedding(k=1)`): d = 2, ‖φ(x)‖ = 1; x = 0 (white) maps to (1, 0) and
@@ -42,6 +43,9 @@ public enum FeatureMap: Hashable, Codable, Sendable {
     case gaussianRBF(centers: [Double], gamma: Double)
     /// [P₀(x), …, P_degree(x)] with the Legendre polynomials (tn4ml's `LegendreEmbedding`).
     case legendre(degree: Int)
+    /// φ(x)/‖φ(x)‖: every local vector of unit norm, so the product state Φ(x) has norm 1 — what
+    /// tn4ml's `embed` does to every input (it divides Φ(x) by its norm).
+    indirect case normalized(FeatureMap)
 
     /// The local dimension d.
     public var dimension: Int {
@@ -50,6 +54,7 @@ public enum FeatureMap: Hashable, Codable, Sendable {
         case .polynomial(let p), .legendre(let p): return p + 1
         case .fourier(let p): return p
         case .gaussianRBF(let centers, _): return centers.count
+        case .normalized(let inner): return inner.dimension
         }
     }
 
@@ -60,6 +65,7 @@ public enum FeatureMap: Hashable, Codable, Sendable {
         case .polynomial(let p), .legendre(let p): return p >= 1
         case .fourier(let p): return p >= 2
         case .gaussianRBF(let centers, let gamma): return !centers.isEmpty && gamma > 0 && gamma.isFinite
+        case .normalized(let inner): return inner.isValid
         }
     }
 
@@ -101,6 +107,13 @@ public enum FeatureMap: Hashable, Codable, Sendable {
                     out[k + 1] = ((2 * kk + 1) * x * out[k] - kk * out[k - 1]) / (kk + 1)
                 }
             }
+        case .normalized(let inner):
+            inner.write(x, to: out)
+            let d = inner.dimension
+            var norm = 0.0
+            for s in 0..<d { norm += out[s] * out[s] }
+            norm = norm.squareRoot()
+            if norm > 0 { for s in 0..<d { out[s] /= norm } }
         }
     }
 

@@ -20,7 +20,7 @@ struct BaselineCommand: ParsableCommand {
         @OptionGroup var baselines: BaselineOptions
 
         func run() throws {
-            let results = try ResultDirectory(directory).loadResults()
+            let results = try ResultDirectory(directory).loadResults(allowMixedBuilds: baselines.allowMixedBuilds)
             let names = suite.isEmpty ? results.suites : suite
             for name in names {
                 guard results.suites.contains(name) else {

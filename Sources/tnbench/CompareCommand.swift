@@ -27,7 +27,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var baselines: BaselineOptions
 
     func run() throws {
-        let results = try ResultDirectory(directory).loadResults()
+        let results = try ResultDirectory(directory).loadResults(allowMixedBuilds: baselines.allowMixedBuilds)
         let comparison = try Comparison(
             results: results, suites: registeredSuites, baselines: baselines.directory,
             referenceTier: try tier.map(JobPlanner.tier))

@@ -20,7 +20,9 @@ struct KernelsCommand: ParsableCommand {
             (forward, kernel gradient, patch gradient) of LeNet-5's convolutions on a batch of \
             100 and those Conv2D layers' forward and backward passes end to end, and one \
             TwoSiteSweeper right half-sweep (20 sites, N = 10,000, m = 20) with 1 worker and \
-            with one per thread.
+            with one per thread, and one BondGradientSweeper mini-batch (tn4ml's Sweeps on the \
+            breast-cancer shape: 30 sites, d = 3, C = 2, batch 32, D = 10 and 50) beside the \
+            thin SVD of one [3D, 3D] merged matrix.
 
             Times come from CLOCK_MONOTONIC: after warm-up calls, each of K repetitions runs the \
             kernel back to back for at least 50 ms (5 ms with --quick); best and median are \
@@ -36,7 +38,7 @@ struct KernelsCommand: ParsableCommand {
     @Flag(help: "Fewer repetitions and shorter timings (for tests and CI).")
     var quick = false
 
-    @Flag(help: "Skip the end-to-end TwoSiteSweeper half-sweeps (the slowest rows).")
+    @Flag(help: "Skip the end-to-end sweeper rows (TwoSiteSweeper half-sweeps, BondGradientSweeper batches; the slowest rows).")
     var noSweeps = false
 
     @Flag(help: "Print the machine-readable JSON array instead of the table.")

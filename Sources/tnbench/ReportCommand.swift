@@ -28,7 +28,7 @@ struct FiguresCommand: ParsableCommand {
     @OptionGroup var options: ReportOptions
 
     func run() throws {
-        let results = try ResultDirectory(options.directory).loadResults()
+        let results = try ResultDirectory(options.directory).loadResults(allowMixedBuilds: options.baselines.allowMixedBuilds)
         let figures = try options.renderFigures(results)
         for figure in figures { print("\(figure.directory)/\(figure.id).\(figure.rendered ? "png" : "gp")") }
     }
@@ -43,7 +43,7 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var options: ReportOptions
 
     func run() throws {
-        let results = try ResultDirectory(options.directory).loadResults()
+        let results = try ResultDirectory(options.directory).loadResults(allowMixedBuilds: options.baselines.allowMixedBuilds)
         let comparison = try Comparison(
             results: results, suites: registeredSuites, baselines: options.baselines.directory,
             referenceTier: try options.tier.map(JobPlanner.tier))

@@ -6,6 +6,7 @@ import RankRegularization
 import StoudenmireMPS
 import TNNClassification
 import TNNRegression
+import TN4ML
 
 /// Every suite `tnbench` knows, in the order `list` shows them and `run all` runs them.
 ///
@@ -20,4 +21,5 @@ let registeredSuites: [any Suite] = [
     TNNRegressionSuite(),
     MPONetSuite(),
     KnowledgeDistillationSuite(),
+    TN4MLSuite(),
 ]

@@ -21,13 +21,17 @@ struct TNBench: ParsableCommand {
               tnbench report results/ci                      reports/ci/REPORT.md with figures
               tnbench baseline update results/ci             make this run the new reference
 
+            On a cluster: `tnbench plan … --out DIR`, then `tnbench submit DIR` (Slurm) or \
+            `tnbench commands DIR` (any scheduler), `tnbench status DIR`, `tnbench report DIR`.
+
             Exit status: 0 ok · 1 a metric regressed · 2 usage or input error · 3 a job failed \
             or diverged · 4 no reference results for the tier · 130 interrupted (resume by \
             re-running). See docs/RESULTS-SCHEMA.md.
             """,
         subcommands: [
-            ListCommand.self, RunCommand.self, CompareCommand.self, FiguresCommand.self, ReportCommand.self,
-            BaselineCommand.self, DataCommand.self, KernelsCommand.self, JobCommand.self,
+            ListCommand.self, RunCommand.self, PlanCommand.self, RunJobCommand.self, CommandsCommand.self,
+            SubmitCommand.self, StatusCommand.self, CompareCommand.self, FiguresCommand.self, ReportCommand.self,
+            DiffCommand.self, BaselineCommand.self, DataCommand.self, KernelsCommand.self,
         ])
 }
 
@@ -35,6 +39,9 @@ struct TNBench: ParsableCommand {
 struct BaselineOptions: ParsableArguments {
     @Option(name: .customLong("baselines"), help: "The baselines directory (paper points and reference runs).")
     var directory = "Baselines"
+
+    @Flag(help: "Merge records made by different builds (different code) instead of refusing.")
+    var allowMixedBuilds = false
 }
 
 /// Ends the tool with a typed status (see ``ExitStatus``).

@@ -170,6 +170,27 @@ import Darwin
         #expect(parameters.map(\.scalars) == reference.map(\.scalars))
     }
 
+    /// optax's form: θ ← θ − η·m̂/(√v̂ + ε) on the bias-corrected moments, by hand for three steps
+    /// with a gradient small enough (1e-7) that where ε sits changes the step by a factor ≈ 2.
+    @Test func biasCorrectedEpsilonMatchesOptaxByHand() {
+        var adam = Adam(learningRate: 1e-3, epsilon: 1e-8, epsilonPlacement: .biasCorrected)
+        var keras = Adam(learningRate: 1e-3, epsilon: 1e-8)
+        var parameters = [Tensor<Double>(shape: [1], scalars: [1])]
+        var other = parameters
+        var expected = 1.0, m = 0.0, v = 0.0
+        for (t, g) in [1e-7, -2e-7, 3e-7].enumerated() {
+            adam.update(&parameters, gradients: [Tensor(shape: [1], scalars: [g])])
+            keras.update(&other, gradients: [Tensor(shape: [1], scalars: [g])])
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            let n = Double(t + 1)
+            let mHat = m / (1 - pow(0.9, n)), vHat = v / (1 - pow(0.999, n))
+            expected -= 1e-3 * mHat / (vHat.squareRoot() + 1e-8)
+            expectClose(parameters[0].scalars[0], expected, relativeTolerance: 0, absoluteTolerance: 1e-15)
+        }
+        #expect(abs(other[0].scalars[0] - expected) > 1e-5)
+    }
+
     @Test func weightDecayAddsTheL2Gradient() {
         // With λθ added, a zero loss gradient still moves θ towards 0 (by ≈ η on the first step).
         var adam = Adam(learningRate: 1e-3, weightDecay: 0.1)

@@ -70,6 +70,36 @@ import _TestSupport
         for i in 0..<l.shape[0] { for j in (i + 1)..<max(i + 1, l.shape[1]) where j < l.shape[1] { #expect(l[i, j] == 0) } }
     }
 
+    /// CholeskyQR2 on tall matrices (and its LQ on wide ones): reconstruction, orthonormal Q,
+    /// triangular R with a positive diagonal — the Householder factorization up to column signs.
+    @Test(arguments: [(6, 4), (30, 30), (50, 8), (600, 200)])
+    func choleskyQRMatchesHouseholderUpToSigns(shape: (Int, Int)) throws {
+        var rng = Philox(seed: 10, stream: UInt64(shape.0 * 1000 + shape.1))
+        let a = Tensor<Double>.randomNormal(shape: [shape.0, shape.1], using: &rng)
+        let (q, r) = try #require(a.choleskyQR())
+        expectClose(q.matmul(r), a, relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
+        #expect(identityError(q, columns: true) < 1e-13)
+        for i in 0..<r.shape[0] {
+            #expect(r[i, i] > 0)
+            for j in 0..<i { #expect(r[i, j] == 0) }
+        }
+        let (_, householder) = try a.qr()
+        for i in 0..<r.shape[0] { for j in 0..<r.shape[1] { expectClose(r[i, j], abs(householder[i, i]) / householder[i, i] * householder[i, j], relativeTolerance: 1e-10, absoluteTolerance: 1e-10) } }
+        let (l, q2) = try #require(a.transposed().choleskyLQ())
+        expectClose(l.matmul(q2), a.transposed(), relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
+        #expect(identityError(q2, columns: false) < 1e-13)
+    }
+
+    /// A rank-deficient matrix is refused (the caller falls back to Householder QR).
+    @Test func choleskyQRRefusesRankDeficientInput() {
+        let a = Tensor<Double>(shape: [4, 3], scalars: [1, 2, 3, 2, 4, 6, 0, 0, 0, 1, 2, 3])
+        #expect(a.choleskyQR() == nil)
+        var rng = Philox(seed: 3)
+        let b = Tensor<Double>.randomNormal(shape: [20, 5], using: &rng)
+        let columns = b.scalars.enumerated().map { $0.offset % 5 == 4 ? b.scalars[$0.offset - 1] * (1 + 1e-12) : $0.element }
+        #expect(Tensor<Double>(shape: [20, 5], scalars: columns).choleskyQR() == nil, "nearly dependent columns")
+    }
+
     @Test func singlePrecisionSVDReconstructsToFloatRounding() throws {
         var rng = Philox(seed: 9)
         let a = Tensor<Float>.randomNormal(shape: [40, 20], using: &rng)

@@ -77,6 +77,29 @@ private func expectGradient(
         expectGradient(gradients, of: loss, at: p.mps.cores)
     }
 
+    /// Cross-entropy of the unit logits f/‖f‖ (tn4ml's loss): the value from the formula, the gradient
+    /// through the normalization against finite differences.
+    @Test(arguments: ContractionNumerics.allCases)
+    func unitLogitGradientMatchesFiniteDifferences(numerics: ContractionNumerics) {
+        let p = problem(labelSite: 2)
+        let batch = [0, 1, 3, 4]
+        let e = engine(p.mps, capacity: 4, numerics: numerics)
+        e.normalizesLogits = true
+        var gradients: [Tensor<Double>] = []
+        let result = e.lossAndGradient(cores: p.mps.cores, features: p.features, labels: p.labels, batch: batch, gradients: &gradients)
+        #expect(result.isFinite)
+        let logits = e.logits(cores: p.mps.cores, features: p.features, samples: batch)
+        var expected = 0.0
+        for (b, n) in batch.enumerated() {
+            let f = Array(logits[(b * 3)..<(b * 3 + 3)]), norm = f.map { $0 * $0 }.reduce(0, +).squareRoot()
+            let u = f.map { $0 / norm }, z = u.map { exp($0) }.reduce(0, +)
+            expected += log(z) - u[p.labels[n]]
+        }
+        expectClose(result.loss, expected / 4, relativeTolerance: 1e-12)
+        let loss = { (cores: [Tensor<Double>]) in e.evaluate(cores: cores, features: p.features, labels: p.labels, samples: batch).loss }
+        expectGradient(gradients, of: loss, at: p.mps.cores)
+    }
+
     /// The distillation loss (mean KL from target distributions, temperature 2) and its gradient.
     @Test(arguments: ContractionNumerics.allCases, [0, 2])
     func distillationGradientMatchesFiniteDifferences(numerics: ContractionNumerics, labelSite: Int) {
@@ -198,6 +221,10 @@ extension MPSGradientLabelSiteTests {
         let v = [0.0, 0.5, 1.0].map { exp(-4 * (x - $0) * (x - $0)) }
         let norm = v.map { $0 * $0 }.reduce(0, +).squareRoot()
         expectClose(FeatureMap.gaussianRBF(centers: [0, 0.5, 1], gamma: 4)(x), v.map { $0 / norm }, relativeTolerance: 1e-14)
+        // Normalized: unit length, the same direction.
+        let p = [1, x, x * x], pn = (1 + x * x + x * x * x * x).squareRoot()
+        expectClose(FeatureMap.normalized(.polynomial(degree: 2))(x), p.map { $0 / pn }, relativeTolerance: 1e-15)
+        #expect(FeatureMap.normalized(.legendre(degree: 3)).dimension == 4)
     }
 
     /// tn4ml's Fourier map is a Dirichlet kernel: φ(j/(p − 1)) is the j-th unit vector, and for p = 2

@@ -51,7 +51,8 @@ public struct FigureRenderer: Sendable {
             do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
                 throw HarnessError(.unwritableOutput, "cannot create figure directory '\(directory)': choose a writable --out")
             }
-            let commit = results.records.first { $0.job.suite == suite.name }?.provenance.shortCommit ?? results.provenance.shortCommit
+            let builds = Set(results.records.filter { $0.job.suite == suite.name }.map(\.provenance.buildID)).sorted()
+            let commit = builds.isEmpty ? results.provenance.buildID : builds.joined(separator: ", ")
             for spec in suite.figures {
                 let data = FigureData.make(spec, suite: suite.name, records: results.records, reference: reference, paper: paper)
                 let (dat, gp) = Self.script(spec, data: data, commit: commit)

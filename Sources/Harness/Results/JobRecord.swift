@@ -34,6 +34,8 @@ public struct JobRecord: Sendable {
     public var message: String
     public var record: RunRecord
     public var settings: [String: ConfigurationValue]
+    /// The settings changed from the tier's by `--set` (a subset of ``settings``).
+    public var overrides: [String: ConfigurationValue]
     public var provenance: Provenance
     /// ISO 8601 UTC.
     public var startTime: String
@@ -43,8 +45,9 @@ public struct JobRecord: Sendable {
     public init(
         job: Job, tier: Tier, status: JobStatus, message: String, record: RunRecord,
         settings: [String: ConfigurationValue], provenance: Provenance, startTime: String,
-        endTime: String, wallSeconds: Double
+        endTime: String, wallSeconds: Double, overrides: [String: ConfigurationValue] = [:]
     ) {
+        self.overrides = overrides
         self.job = job
         self.tier = tier
         self.status = status
@@ -92,6 +95,7 @@ enum JobRecordCodec {
 
         try group.createGroup("configuration").setAttributes(record.job.configuration.values.mapValues(HDF5AttributeValue.init))
         try group.createGroup("settings").setAttributes(record.settings.mapValues(HDF5AttributeValue.init))
+        try group.createGroup("overrides").setAttributes(record.overrides.mapValues(HDF5AttributeValue.init))
         try group.createGroup("scalars").setAttributes(record.record.scalars.mapValues { .double($0) })
         try group.createGroup("timers").setAttributes(record.record.timers.mapValues { .double($0) })
         try group.createGroup("attributes").setAttributes(record.record.attributes.mapValues(HDF5AttributeValue.init))
@@ -105,8 +109,13 @@ enum JobRecordCodec {
         let arrays = try group.createGroup("arrays")
         for name in record.record.arrays.keys.sorted() {
             let array = record.record.arrays[name]!
-            try arrays.writeDataset(escape(name), shape: array.shape, data: array.data)
-            try arrays.setDatasetAttributes(escape(name), array.attributes.mapValues(HDF5AttributeValue.init))
+            // Schema 2: `mps/core_000` is the dataset core_000 in the group mps.
+            var parts = name.split(separator: "/", omittingEmptySubsequences: true).map { escape(String($0)) }
+            let leaf = parts.popLast() ?? escape(name)
+            var parent = arrays
+            for part in parts { parent = parent.exists(part) ? try parent.group(part) : try parent.createGroup(part) }
+            try parent.writeDataset(leaf, shape: array.shape, data: array.data)
+            try parent.setDatasetAttributes(leaf, array.attributes.mapValues(HDF5AttributeValue.init))
         }
     }
 
@@ -139,10 +148,19 @@ enum JobRecordCodec {
             }
         }
         if group.exists("arrays") {
-            let arrays = try group.group("arrays")
-            for child in arrays.children() where !child.isGroup {
-                run.arrays[unescape(child.name)] = try arrays.readDataset(child.name)
+            // Schema 2 nests slash-separated names as groups; schema 1 escaped the slash (`%2F`)
+            // in one dataset name. Both read back as `mps/core_000`.
+            func readArrays(_ parent: HDF5Group, prefix: String) throws {
+                for child in parent.children() {
+                    let name = prefix + unescape(child.name)
+                    if child.isGroup {
+                        try readArrays(try parent.group(child.name), prefix: name + "/")
+                    } else {
+                        run.arrays[name] = try parent.readDataset(child.name)
+                    }
+                }
             }
+            try readArrays(try group.group("arrays"), prefix: "")
         }
         let job = Job(
             suite: try string("suite"), configuration: Configuration(try typed("configuration")),
@@ -151,7 +169,7 @@ enum JobRecordCodec {
             job: job, tier: tier, status: status, message: a["message"]?.stringValue ?? "", record: run,
             settings: try typed("settings"), provenance: Provenance(attributes: a),
             startTime: a["start_time"]?.stringValue ?? "", endTime: a["end_time"]?.stringValue ?? "",
-            wallSeconds: a["wall_seconds"]?.doubleValue ?? 0)
+            wallSeconds: a["wall_seconds"]?.doubleValue ?? 0, overrides: try typed("overrides"))
     }
 
     static func unescape(_ name: String) -> String {

@@ -3,7 +3,10 @@ import Foundation
 /// The version of the HDF5 results schema (docs/RESULTS-SCHEMA.md), stored as the root attribute
 /// `schema_version` of every job file and merged file. Bump it on any incompatible change and
 /// keep readers for older versions.
-public let resultsSchemaVersion = 1
+///
+/// Version 2 stores an array named with slashes (`mps/core_000`) as nested groups
+/// (`arrays/mps/core_000`); version 1 stored it as one dataset `mps%2Fcore_000`. Both are read.
+public let resultsSchemaVersion = 2
 
 /// What a run directory was created for, so that a resumed run cannot mix tiers.
 public struct RunManifest: Codable, Sendable, Equatable {
@@ -138,9 +141,14 @@ public struct ResultDirectory: Sendable {
     // MARK: Merging and loading
 
     /// Merges every job record into `results.h5` (atomically; object copies, so float32 stays
-    /// float32), with the run's provenance on the root. Returns the merged file's path.
+    /// float32), with the run's provenance on the root and, in `builds` and `hosts`, every build
+    /// and host that made a record. Returns the merged file's path.
+    ///
+    /// - Throws: ``HarnessError`` `.mixedBuilds` when the records come from more than one build
+    ///   that ran different code (see ``Provenance/codeID``) and `allowMixedBuilds` is false,
+    ///   naming the builds and jobs of each.
     @discardableResult
-    public func merge() throws -> String {
+    public func merge(allowMixedBuilds: Bool = false) throws -> String {
         let manifest = try readManifest()
         let files = recordFiles()
         try atomicWrite(mergedPath) { temporary in
@@ -156,6 +164,9 @@ public struct ResultDirectory: Sendable {
                 attributes["merged"] = .string(Timestamp.now())
                 attributes["job_count"] = .int(Int64(files.count))
                 try root.setAttributes(attributes)
+                var builds: [String: BuildGroup] = [:]
+                var buildIDs: Set<String> = []
+                var hosts: Set<String> = []
                 for path in files {
                     let source = try HDF5File.open(path)
                     let sourceRoot = try source.root()
@@ -167,26 +178,98 @@ public struct ResultDirectory: Sendable {
                             for seed in configurationGroup.children() where seed.isGroup {
                                 let groupPath = "/\(suite.name)/\(configuration.name)/\(seed.name)"
                                 try merged.copy(from: source, groupPath, to: groupPath)
-                                let values = try configurationGroup.group(seed.name).group("configuration").attributes()
+                                let seedGroup = try configurationGroup.group(seed.name)
+                                let values = try seedGroup.group("configuration").attributes()
                                 try root.group("\(suite.name)/\(configuration.name)").setAttributes(values)
+                                let jobAttributes = try seedGroup.attributes()
+                                let provenance = Provenance(attributes: jobAttributes)
+                                let job = "\(jobAttributes["suite"]?.stringValue ?? suite.name) [\(jobAttributes["configuration"]?.stringValue ?? configuration.name)] \(seed.name.replacingOccurrences(of: "_", with: " "))"
+                                builds[provenance.codeID, default: BuildGroup()].add(provenance, job: job)
+                                buildIDs.insert(provenance.buildID)
+                                hosts.insert(provenance.hostName)
                             }
                         }
                     }
                 }
+                try Self.checkSingleBuild(builds, allowMixedBuilds: allowMixedBuilds)
+                try root.setAttributes([
+                    "builds": .string(buildIDs.sorted().joined(separator: ",")),
+                    "hosts": .string(hosts.sorted().joined(separator: ",")),
+                ])
                 merged.flush()
             }
         }
         return mergedPath
     }
 
+    /// The builds (``Provenance/buildID``) that ran one code (``Provenance/codeID``) and their jobs.
+    public struct BuildGroup: Sendable, Equatable {
+        public var builds: Set<String> = []
+        public var jobs: [String] = []
+        mutating func add(_ provenance: Provenance, job: String) {
+            builds.insert(provenance.buildID)
+            jobs.append(job)
+        }
+    }
+
+    /// Refuses records that ran different code unless allowed: the error names each code's
+    /// builds and jobs.
+    static func checkSingleBuild(_ groups: [String: BuildGroup], allowMixedBuilds: Bool) throws {
+        guard groups.count > 1 && !allowMixedBuilds else { return }
+        let parts = groups.keys.sorted().map { code -> String in
+            let group = groups[code]!
+            let jobs = group.jobs.sorted()
+            let shown = jobs.prefix(3).joined(separator: ", ") + (jobs.count > 3 ? ", …" : "")
+            let builds = group.builds.sorted().joined(separator: ", ")
+            return "build \(builds)\(code.hasPrefix("code ") ? " (\(code))" : ""): \(jobs.count) job(s) (\(shown))"
+        }
+        throw HarnessError(
+            .mixedBuilds,
+            "the records come from builds of \(groups.count) different codes — \(parts.joined(separator: "; ")) — delete the other build's records and run them again, or pass --allow-mixed-builds")
+    }
+
+    /// The code of every record in the directory: ``Provenance/codeID`` → its builds and jobs.
+    public func recordBuilds() -> [String: BuildGroup] {
+        var builds: [String: BuildGroup] = [:]
+        for file in recordFiles() {
+            guard let attributes = try? withHDF5({ () -> [String: HDF5AttributeValue]? in
+                let root = try HDF5File.open(file).root()
+                for suite in root.children() where suite.isGroup {
+                    let suiteGroup = try root.group(suite.name)
+                    for configuration in suiteGroup.children() where configuration.isGroup {
+                        let configurationGroup = try suiteGroup.group(configuration.name)
+                        for seed in configurationGroup.children() where seed.isGroup {
+                            return try configurationGroup.group(seed.name).attributes()
+                        }
+                    }
+                }
+                return nil
+            }) else { continue }
+            let job = "\(attributes["suite"]?.stringValue ?? "?") [\(attributes["configuration"]?.stringValue ?? "?")] seed \(Int(attributes["seed"]?.doubleValue ?? -1))"
+            builds[Provenance(attributes: attributes).codeID, default: BuildGroup()].add(Provenance(attributes: attributes), job: job)
+        }
+        return builds
+    }
+
+    /// Checks that every record was made by the build `current` (this tool), unless allowed.
+    ///
+    /// - Throws: ``HarnessError`` `.mixedBuilds` naming the other builds' jobs.
+    public func checkBuild(_ current: Provenance = .current(), allowMixedBuilds: Bool) throws {
+        guard !allowMixedBuilds else { return }
+        var builds = recordBuilds()
+        guard builds.keys.contains(where: { $0 != current.codeID }) else { return }
+        builds[current.codeID, default: BuildGroup()].add(current, job: "this tnbench")
+        try Self.checkSingleBuild(builds, allowMixedBuilds: false)
+    }
+
     /// Loads every job record: merging first when `jobs/` exists, else from `results.h5` alone
     /// (so a shared results file is enough for compare, figures and report).
-    public func loadResults() throws -> ResultSet {
+    public func loadResults(allowMixedBuilds: Bool = false) throws -> ResultSet {
         let manager = FileManager.default
         guard manager.fileExists(atPath: path) else {
             throw HarnessError(.invalidResults, "no results directory '\(path)': pass the --out directory of a `tnbench run`")
         }
-        if manager.fileExists(atPath: jobsPath) { try merge() }
+        if manager.fileExists(atPath: jobsPath) { try merge(allowMixedBuilds: allowMixedBuilds) }
         guard manager.fileExists(atPath: mergedPath) else {
             throw HarnessError(.invalidResults, "'\(path)' has neither jobs/ nor results.h5: pass the --out directory of a `tnbench run`")
         }

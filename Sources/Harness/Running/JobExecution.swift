@@ -55,7 +55,7 @@ public enum JobExecution {
         return .finished(JobRecord(
             job: planned.job, tier: tier, status: status, message: message, record: context.recorded,
             settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(startDate),
-            endTime: Timestamp.now(), wallSeconds: wall))
+            endTime: Timestamp.now(), wallSeconds: wall, overrides: planned.overrides))
     }
 
     /// A record for a job whose worker process died without writing one (a crash, an abort, a kill).
@@ -63,6 +63,6 @@ public enum JobExecution {
         JobRecord(
             job: planned.job, tier: tier, status: .failed, message: reason, record: RunRecord(),
             settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(started),
-            endTime: Timestamp.now(), wallSeconds: wallSeconds)
+            endTime: Timestamp.now(), wallSeconds: wallSeconds, overrides: planned.overrides)
     }
 }

@@ -2,12 +2,23 @@
 public struct PlannedJob: Sendable {
     public var suite: any Suite
     public var job: Job
+    /// The tier's settings with the `--set` overrides applied: what the job reads.
     public var settings: [String: ConfigurationValue]
+    /// The `--set` values among ``settings`` (recorded with the job, so a varied protocol is
+    /// visible in every record).
+    public var overrides: [String: ConfigurationValue]
+    /// What one job of this suite and tier needs from a cluster scheduler.
+    public var resources: JobResources
 
-    public init(suite: any Suite, job: Job, settings: [String: ConfigurationValue]) {
+    public init(
+        suite: any Suite, job: Job, settings: [String: ConfigurationValue],
+        overrides: [String: ConfigurationValue] = [:], resources: JobResources = .default(for: .smoke)
+    ) {
         self.suite = suite
         self.job = job
         self.settings = settings
+        self.overrides = overrides
+        self.resources = resources
     }
 }
 
@@ -66,6 +77,11 @@ public struct SettingOverrides: Sendable, Equatable {
     /// The arguments that reproduce these overrides, sorted by key.
     public var arguments: [String] { values.keys.sorted().flatMap { ["--set", "\($0)=\(values[$0]!)"] } }
 
+    /// The overrides of keys `settings` has (those a suite's jobs record as overridden).
+    public func applicable(to settings: [String: ConfigurationValue]) -> [String: ConfigurationValue] {
+        values.filter { settings[$0.key] != nil }
+    }
+
     /// `settings` with the overrides of keys it has applied.
     ///
     /// - Throws: ``HarnessError`` `.invalidConfiguration` when a value's type differs from the
@@ -120,7 +136,9 @@ public enum JobPlanner {
         var jobs: [PlannedJob] = []
         for suite in suites {
             var plan = suite.plan(for: tier)
+            let applied = overrides.applicable(to: plan.settings)
             plan.settings = try overrides.applied(to: plan.settings, of: suite.name)
+            let resources = plan.resources ?? .default(for: tier)
             let keys = Set(plan.configurations.flatMap(\.keys))
             guard filter.values.keys.allSatisfy(keys.contains) else { continue }
             var configurations = plan.configurations
@@ -148,7 +166,8 @@ public enum JobPlanner {
                 for seed in 0..<(seeds ?? plan.seeds) {
                     jobs.append(PlannedJob(
                         suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: seed),
-                        settings: plan.settings))
+                        settings: plan.settings, overrides: plan.settings.filter { applied[$0.key] != nil },
+                        resources: resources))
                 }
             }
         }

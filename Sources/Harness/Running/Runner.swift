@@ -60,12 +60,15 @@ public struct Runner: Sendable {
     /// Re-run jobs recorded as failed (by default every recorded job is kept, failed ones too;
     /// diverged jobs are deterministic and never retried).
     public var retryFailed: Bool
+    /// Add to (and merge) a directory holding records of another build (see ``Provenance/codeID``).
+    public var allowMixedBuilds: Bool
 
-    public init(directory: ResultDirectory, tier: Tier, dataDirectory: String, retryFailed: Bool = false) {
+    public init(directory: ResultDirectory, tier: Tier, dataDirectory: String, retryFailed: Bool = false, allowMixedBuilds: Bool = false) {
         self.directory = directory
         self.tier = tier
         self.dataDirectory = dataDirectory
         self.retryFailed = retryFailed
+        self.allowMixedBuilds = allowMixedBuilds
     }
 
     /// The processors available to BLAS, shared among `workers`: 2 cores and 1 worker → 2
@@ -100,6 +103,7 @@ public struct Runner: Sendable {
         shouldStop: @escaping @Sendable () -> Bool = { Interruption.isRequested }
     ) throws -> RunSummary {
         try directory.prepare(tier: tier)
+        try directory.checkBuild(allowMixedBuilds: allowMixedBuilds)
         let start = ProgressDisplay.clock()
         let pending = jobs.filter { needsRun($0.job) }
         var summary = RunSummary()
@@ -115,7 +119,7 @@ public struct Runner: Sendable {
             try runInWorkers(pending, launcher: launcher, display: display, shouldStop: shouldStop, summary: &summary)
         }
         summary.wallSeconds = ProgressDisplay.clock() - start
-        try directory.merge()
+        try directory.merge(allowMixedBuilds: allowMixedBuilds)
         return summary
     }
 

@@ -54,6 +54,15 @@ where RawSignificand: FixedWidthInteger {
     static func orglq(
         m: Int, n: Int, k: Int, a: UnsafeMutablePointer<Self>, lda: Int,
         tau: UnsafePointer<Self>) -> Int32
+    /// The Gram matrix of a row-major matrix into the upper triangle of `c` (`?syrk`):
+    /// `c` ← AᵀA (n×n) for A k×n when `transpose`, else AAᵀ (n×n) for A n×k.
+    static func syrk(transpose: Bool, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Cholesky factorization in place (`?potrf`): the upper factor U (G = UᵀU) when `upper`, else
+    /// the lower L (G = LLᵀ). Reads the corresponding triangle; returns LAPACK's `info`.
+    static func potrf(upper: Bool, n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
+    /// Triangular solve in place with an upper-triangular `u` (`?trsm`, non-unit diagonal), B m×n:
+    /// B ← B·U⁻¹ (`left` false) or B ← U⁻ᵀ·B (`left` true).
+    static func trsmUpper(left: Bool, m: Int, n: Int, u: UnsafePointer<Self>, ldu: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
 }
 
 @inline(__always) func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }

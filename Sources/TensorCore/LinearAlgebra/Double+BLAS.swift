@@ -72,4 +72,18 @@ extension Double: BLASScalar {
     ) -> Int32 {
         LAPACKE_dorglq(LAPACK_ROW_MAJOR, lapackInt(m), lapackInt(n), lapackInt(k), a, lapackInt(lda), tau)
     }
+
+    public static func syrk(transpose: Bool, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, cblasTranspose(transpose), blasInt(n), blasInt(k), 1, a, blasInt(lda),
+                    0, c, blasInt(ldc))
+    }
+
+    public static func potrf(upper: Bool, n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int32 {
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: upper ? "U" : "L")), lapackInt(n), a, lapackInt(lda))
+    }
+
+    public static func trsmUpper(left: Bool, m: Int, n: Int, u: UnsafePointer<Double>, ldu: Int, b: UnsafeMutablePointer<Double>, ldb: Int) {
+        cblas_dtrsm(CblasRowMajor, left ? CblasLeft : CblasRight, CblasUpper, left ? CblasTrans : CblasNoTrans,
+                    CblasNonUnit, blasInt(m), blasInt(n), 1, u, blasInt(ldu), b, blasInt(ldb))
+    }
 }

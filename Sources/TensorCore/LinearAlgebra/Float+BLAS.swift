@@ -72,4 +72,18 @@ extension Float: BLASScalar {
     ) -> Int32 {
         LAPACKE_sorglq(LAPACK_ROW_MAJOR, lapackInt(m), lapackInt(n), lapackInt(k), a, lapackInt(lda), tau)
     }
+
+    public static func syrk(transpose: Bool, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, cblasTranspose(transpose), blasInt(n), blasInt(k), 1, a, blasInt(lda),
+                    0, c, blasInt(ldc))
+    }
+
+    public static func potrf(upper: Bool, n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int32 {
+        LAPACKE_spotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: upper ? "U" : "L")), lapackInt(n), a, lapackInt(lda))
+    }
+
+    public static func trsmUpper(left: Bool, m: Int, n: Int, u: UnsafePointer<Float>, ldu: Int, b: UnsafeMutablePointer<Float>, ldb: Int) {
+        cblas_strsm(CblasRowMajor, left ? CblasLeft : CblasRight, CblasUpper, left ? CblasTrans : CblasNoTrans,
+                    CblasNonUnit, blasInt(m), blasInt(n), 1, u, blasInt(ldu), b, blasInt(ldb))
+    }
 }

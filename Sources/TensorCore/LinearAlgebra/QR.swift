@@ -61,3 +61,64 @@ extension Tensor {
         return (l, q)
     }
 }
+
+extension Tensor {
+    /// The thin QR factorization of a tall m×n matrix (m ≥ n) by CholeskyQR2: R₁ = chol(AᵀA),
+    /// Q₁ = A·R₁⁻¹, then once more on Q₁ (R₂, Q = Q₁·R₂⁻¹), R = R₂·R₁ — Gram matrices, Cholesky
+    /// factorizations and triangular solves, all level-3 BLAS (4mn² + n³ flops), with R's
+    /// diagonal positive. The second pass makes Q orthonormal to working precision when
+    /// cond(A) ≲ ε^(−1/2).
+    ///
+    /// - Returns: nil when A is too ill-conditioned for it (a Cholesky factorization fails, or
+    ///   R₁'s diagonal spans more than ε^(−1/2)·10⁻¹): use ``qr()`` then.
+    public func choleskyQR() -> (q: Tensor, r: Tensor)? {
+        precondition(rank == 2 && shape[0] >= shape[1], "choleskyQR() needs a tall matrix, got shape \(shape)")
+        guard let (q, u) = choleskyOrthonormalized(rows: false) else { return nil }
+        return (q, u)
+    }
+
+    /// The thin LQ factorization of a wide m×n matrix (m ≤ n) by CholeskyQR2 on the rows
+    /// (L = (U₂U₁)ᵀ lower with a positive diagonal, Q with orthonormal rows), without transposing A.
+    ///
+    /// - Returns: nil when A is too ill-conditioned for it: use ``lq()`` then.
+    public func choleskyLQ() -> (l: Tensor, q: Tensor)? {
+        precondition(rank == 2 && shape[0] <= shape[1], "choleskyLQ() needs a wide matrix, got shape \(shape)")
+        guard let (q, u) = choleskyOrthonormalized(rows: true) else { return nil }
+        return (u.transposed(), q)
+    }
+
+    /// Two CholeskyQR passes on the columns (A = Q·U) or the rows (A = Uᵀ·Q) of A; U upper.
+    private func choleskyOrthonormalized(rows: Bool) -> (q: Tensor, u: Tensor)? {
+        let (m, n) = (shape[0], shape[1])
+        let k = rows ? m : n           // the Gram matrix is k×k
+        let inner = rows ? n : m
+        guard k > 0 else { return nil }
+        var q = self
+        var u = Tensor(zeros: [k, k])
+        for pass in 0..<2 {
+            var gram = Tensor(zeros: [k, k])
+            q.withUnsafeBufferPointer { a in
+                gram.withUnsafeMutableBufferPointer { g in
+                    Scalar.syrk(transpose: !rows, n: k, k: inner, a: a.baseAddress!, lda: n, c: g.baseAddress!, ldc: k)
+                }
+            }
+            let info = gram.withUnsafeMutableBufferPointer { Scalar.potrf(upper: true, n: k, a: $0.baseAddress!, lda: k) }
+            guard info == 0 else { return nil }
+            gram.withUnsafeMutableBufferPointer { g in  // U: clear the lower triangle potrf left alone
+                for i in 0..<k { for j in 0..<i { g[i * k + j] = 0 } }
+            }
+            if pass == 0 {
+                let diagonal = gram.withUnsafeBufferPointer { g in (0..<k).map { i in abs(g[i * k + i]) } }
+                guard let smallest = diagonal.min(), let largest = diagonal.max(), smallest > 0,
+                      largest / smallest < 0.1 / Scalar.ulpOfOne.squareRoot() else { return nil }
+            }
+            q.withUnsafeMutableBufferPointer { b in
+                gram.withUnsafeBufferPointer { t in
+                    Scalar.trsmUpper(left: rows, m: m, n: n, u: t.baseAddress!, ldu: k, b: b.baseAddress!, ldb: n)
+                }
+            }
+            u = pass == 0 ? gram : gram.matmul(u)
+        }
+        return (q, u)
+    }
+}

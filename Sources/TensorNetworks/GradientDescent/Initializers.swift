@@ -118,3 +118,49 @@ extension MPSClassifier {
         c * d * D + (l - 2) * d * D * D + d * D
     }
 }
+
+/// tn4ml's initialization of an MPS classifier (`MPS_initialize` with `randn(σ)`,
+/// `add_identity=True`, open boundaries, `canonical_center` = the label site):
+/// every entry N(0, σ²); on every core but the label core the identity is added to the slice of
+/// physical index 0 (A[l, 0, r] += δ_lr, rectangular where D_l ≠ D_r), so that with a feature map
+/// whose first component is the constant 1 the chain starts close to passing its environment
+/// through; the first core keeps only right index 0 and the last only left index 0 (tn4ml's
+/// "obc" mask); then the MPS is brought to mixed canonical form around `center` (default: the
+/// label site) and normalized there (‖W‖ = 1).
+///
+/// Bonds are D_j = min(D, d^j, d^(L−j)) (``MPSClassifier/cappedBondDimensions(siteCount:bondDimension:physicalDimension:)``):
+/// tn4ml's default "even" shapes start at D everywhere, but its first canonicalization reduces
+/// the edge bonds to exactly these.
+public enum TN4MLInitializer {
+    public static func mps<Scalar: BLASScalar>(
+        _: Scalar.Type = Scalar.self, siteCount: Int, bondDimension: Int, labelSite: Int, labelCount: Int,
+        featureMap: FeatureMap, standardDeviation: Double, center: Int? = nil, using rng: inout Philox
+    ) throws -> MPSClassifier<Scalar> {
+        precondition(siteCount >= 2 && labelSite >= 0 && labelSite < siteCount, "label site \(labelSite) of \(siteCount)")
+        let d = featureMap.dimension
+        let bonds = MPSClassifier<Scalar>.cappedBondDimensions(siteCount: siteCount, bondDimension: bondDimension, physicalDimension: d)
+        var cores = [Tensor<Scalar>]()
+        for j in 0..<siteCount {
+            let (dl, dr) = (bonds[j], bonds[j + 1])
+            let shape = j == labelSite ? [dl, d, labelCount, dr] : [dl, d, dr]
+            var core = Tensor<Scalar>.randomNormal(shape: shape, mean: 0, standardDeviation: Scalar(standardDeviation), using: &rng)
+            core.withUnsafeMutableBufferPointer { a in
+                if j != labelSite {
+                    for i in 0..<Swift.min(dl, dr) { a[(i * d + 0) * dr + i] += 1 }
+                }
+                let inner = a.count / (dl * dr)  // d, or d·C on the label core
+                if j == 0 {
+                    for s in 0..<inner { for r in 1..<Swift.max(dr, 1) { a[s * dr + r] = 0 } }
+                }
+                if j == siteCount - 1 {
+                    for l in 1..<Swift.max(dl, 1) { for s in 0..<inner { a[l * inner + s] = 0 } }
+                }
+            }
+            cores.append(core)
+        }
+        var mps = MPSClassifier(cores: cores, labelSite: labelSite, labelCount: labelCount, featureMap: featureMap)
+        try mps.canonicalize(center: center ?? labelSite)
+        mps.normalizeCenter(center ?? labelSite)
+        return mps
+    }
+}

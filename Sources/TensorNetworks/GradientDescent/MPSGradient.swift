@@ -72,6 +72,10 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     public let numerics: ContractionNumerics
     /// The core carrying the label leg.
     public let labelSite: Int
+    /// When set, the loss sees the unit logits f/‖f‖ instead of f (tn4ml's classifier loss
+    /// normalizes each sample's output vector before the softmax); the gradient is carried
+    /// through the normalization. Off by default.
+    public var normalizesLogits = false
     public var siteCount: Int { bondDimensions.count - 1 }
 
     // Scratch memory (raw, allocated once).
@@ -380,6 +384,15 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             let sample = batch[b]
             if finite && best == targets.targetClass(of: sample, classes: c) { correct += 1 }
             guard finite else { continue }
+            // Unit logits u = f/‖f‖ (tn4ml): the loss sees u; ∂/∂f = (g_u − u·(u·g_u))/‖f‖ below.
+            var logitNorm = 1.0
+            if normalizesLogits {
+                logitNorm = 0
+                for ell in 0..<c { logitNorm += v[ell] * v[ell] }
+                logitNorm = logitNorm.squareRoot()
+                guard logitNorm > 0 && logitNorm.isFinite else { finite = false; continue }
+                for ell in 0..<c { v[ell] /= logitNorm }
+            }
             switch targets {
             case .labels(let labels):
                 lossSum += Softmax.crossEntropy(v, count: c, label: labels[sample], gradient: logitGradient + b * c)
@@ -388,6 +401,12 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                     Softmax.klDivergence(target: qp.baseAddress! + sample * c, logits: v, count: c,
                                          temperature: temperature, gradient: logitGradient + b * c)
                 }
+            }
+            if normalizesLogits {
+                let g = logitGradient + b * c
+                var along = 0.0
+                for ell in 0..<c { along += v[ell] * g[ell] }
+                for ell in 0..<c { g[ell] = (g[ell] - v[ell] * along) / logitNorm }
             }
         }
         if !finite { return BatchEvaluation(loss: .infinity, correct: correct, count: n, isFinite: false) }
@@ -497,20 +516,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             let dl = bondDimensions[j], dr = bondDimensions[j + 1]
             let zj = z + zOffsets[j]
             // ∂A_j = X_jᵀ·Z_j, with per-sample exponent ξ_j + ρ_{j+1}.
-            let eR = rightExponents + (j + 1) * cap
-            let common = logScaled ? Self.commonExponent(adjointExponents, eR, n) : 0
-            let xs: UnsafeMutablePointer<Scalar>
-            if logScaled {
-                for b in 0..<n { Self.copyScaled(x + b * dl, scaled + b * dl, dl, adjointExponents[b] + eR[b] - common) }
-                xs = scaled
-            } else {
-                xs = x
-            }
-            gradients[j].withUnsafeMutableBufferPointer { g in
-                gemm(transposeA: true, transposeB: false, m: dl, n: d * dr, k: n, alpha: 1,
-                     a: xs, lda: dl, b: zj, ldb: d * dr, beta: 0, c: g.baseAddress!, ldc: d * dr)
-                if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) && finite }
-            }
+            finite = coreGradient(&gradients[j], rows: x, width: dl, exponents: adjointExponents, rightExponents + (j + 1) * cap,
+                                  times: zj, count: n) && finite
             if j == l - 1 { break }
             // X_{j+1}[b, r] = Σ_s φ_s·(X_j·A_j)[b, s, r]
             cores[j].withUnsafeBufferPointer { a in
@@ -612,21 +619,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                     for r in 0..<dr { o[r] = f * row[r] }
                 }
             }
-            let eL = leftExponents + j * cap
-            let common = logScaled ? Self.commonExponent(eL, eY, n) : 0
-            let lj = left + leftOffsets[j]
-            let ls: UnsafeMutablePointer<Scalar>
-            if logScaled {
-                for b in 0..<n { Self.copyScaled(lj + b * dl, scaled + b * dl, dl, eL[b] + eY[b] - common) }
-                ls = scaled
-            } else {
-                ls = lj
-            }
-            gradients[j].withUnsafeMutableBufferPointer { g in
-                gemm(transposeA: true, transposeB: false, m: dl, n: d * dr, k: n, alpha: 1,
-                     a: ls, lda: dl, b: product, ldb: d * dr, beta: 0, c: g.baseAddress!, ldc: d * dr)
-                if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) && finite }
-            }
+            finite = coreGradient(&gradients[j], rows: left + leftOffsets[j], width: dl, exponents: leftExponents + j * cap, eY,
+                                  times: product, count: n) && finite
             if j == 0 { break }
             cores[j].withUnsafeBufferPointer { a in
                 gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
@@ -634,6 +628,36 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             }
             if logScaled { for b in 0..<n { eY[b] += Self.normalize(yNext + b * dl, dl) } }
             swap(&y, &yNext)
+        }
+        return finite
+    }
+
+    /// ∂A = Xᵀ·Y for a core of the chain: X [n, D_l] (adjoint or environment rows, true scale
+    /// 2^(e₁[b] + e₂[b]) per sample in log-scaled mode), Y [n, width] with width = gradient.count / D_l.
+    /// Log-scaled, X's rows are first brought to a common exponent M (in `scaled`) and the product
+    /// is multiplied by 2^M. Returns false when the gradient is not finite (log-scaled only).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func coreGradient(
+        _ gradient: inout Tensor<Scalar>, rows x: UnsafeMutablePointer<Scalar>, width dl: Int,
+        exponents e1: UnsafeMutablePointer<Int>, _ e2: UnsafeMutablePointer<Int>,
+        times y: UnsafeMutablePointer<Scalar>, count n: Int
+    ) -> Bool {
+        let logScaled = numerics == .logscaled
+        let columns = gradient.count / dl
+        let common = logScaled ? Self.commonExponent(e1, e2, n) : 0
+        let xs: UnsafeMutablePointer<Scalar>
+        if logScaled {
+            for b in 0..<n { Self.copyScaled(x + b * dl, scaled + b * dl, dl, e1[b] + e2[b] - common) }
+            xs = scaled
+        } else {
+            xs = x
+        }
+        var finite = true
+        gradient.withUnsafeMutableBufferPointer { g in
+            gemm(transposeA: true, transposeB: false, m: dl, n: columns, k: n, alpha: 1,
+                 a: xs, lda: dl, b: y, ldb: columns, beta: 0, c: g.baseAddress!, ldc: columns)
+            if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) }
         }
         return finite
     }

@@ -18,6 +18,21 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     private var softOptimizer: Adam
     private let engine: MPSGradientEngine<Scalar>
     private var gradients: [Tensor<Scalar>]
+    /// When set, every optimizer step is followed by bringing the MPS to mixed canonical form
+    /// around this site and normalizing it there, ‖W‖ = 1 (tn4ml's
+    /// `train(normalize=True, canonize=(True, k))`). The function changes only by the
+    /// normalization's positive factor; Adam's moments are not transformed (as in tn4ml).
+    /// Without a regularizer only.
+    /// When set, the loss sees each sample's unit logits f/‖f‖ (``MPSGradientEngine/normalizesLogits``).
+    public var normalizesLogits: Bool {
+        get { engine.normalizesLogits }
+        set { engine.normalizesLogits = newValue }
+    }
+    public var canonicalCenter: Int? {
+        didSet {
+            precondition(canonicalCenter == nil || regularizer == nil, "canonical gauge fixing needs an unregularized model")
+        }
+    }
 
     /// What one epoch did.
     public struct EpochReport: Sendable {
@@ -32,6 +47,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         public var batches: Int
         public var nonFiniteBatches: Int
         public var flops: Double
+        /// Seconds spent re-canonicalizing and normalizing after the steps (``canonicalCenter``).
+        public var gaugeSeconds: Double = 0
     }
 
     public init(
@@ -59,7 +76,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     /// One pass over `batches` (indices into `features` [L, N, d] and `targets`).
     public func trainEpoch(features: Tensor<Scalar>, targets: TrainingTargets, batches: [[Int]]) -> EpochReport {
         var lossSum = 0.0, ceSum = 0.0, finiteBatches = 0, nonFinite = 0, correct = 0, seen = 0
-        var flops = 0.0
+        var flops = 0.0, gaugeSeconds = 0.0
         for batch in batches {
             let cores = regularizer.map { $0.maskedCores(model.cores) } ?? model.cores
             let e = engine.lossAndGradient(cores: cores, features: features, targets: targets, batch: batch, gradients: &gradients)
@@ -78,6 +95,19 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
                 regularizer = reg
             }
             optimizer.update(&model.cores, gradients: gradients)
+            if let center = canonicalCenter {
+                flops += model.canonicalizationFlops(center: center)
+                let start = MonotonicClock.seconds()
+                defer { gaugeSeconds += MonotonicClock.seconds() - start }
+                do {
+                    try model.canonicalize(center: center)
+                    model.normalizeCenter(center)
+                } catch {
+                    // A non-finite core: the step diverged; later batches see it as non-finite too.
+                    nonFinite += 1
+                    continue
+                }
+            }
             lossSum += loss
             ceSum += e.loss
             finiteBatches += 1
@@ -88,7 +118,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
             meanLoss: finiteBatches > 0 ? lossSum / Double(finiteBatches) : nil,
             meanCrossEntropy: finiteBatches > 0 ? ceSum / Double(finiteBatches) : nil,
             trainError: seen > 0 ? 1 - Double(correct) / Double(seen) : nil,
-            batches: batches.count, nonFiniteBatches: nonFinite, flops: flops)
+            batches: batches.count, nonFiniteBatches: nonFinite, flops: flops, gaugeSeconds: gaugeSeconds)
     }
 
     /// The model used for evaluation: with a regularizer, truncated and absorbed.

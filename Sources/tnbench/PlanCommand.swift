@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// What `plan` and `run` select: suites, tier, seeds, configurations, setting overrides, the run directory.
+struct PlanOptions: ParsableArguments {
+    @Argument(help: "Suites to run, or 'all'. See `tnbench list`.")
+    var suites: [String] = ["all"]
+
+    @Option(help: "smoke (seconds), ci (minutes) or paper (hours).")
+    var tier: String
+
+    @Option(help: "Seeds per configuration, 0..<N (default: the tier's).")
+    var seeds: Int?
+
+    @Option(help: "The run directory (default: results/<tier>-<UTC time>). Re-use it to resume.")
+    var out: String?
+
+    @Option(name: .customLong("config"), parsing: .singleValue,
+            help: "key=value: keep configurations with that value (repeatable); a value missing from the tier's grid is substituted into every configuration.")
+    var configs: [String] = []
+
+    @Option(name: .customLong("set"), parsing: .singleValue,
+            help: "key=value: change a tier setting for this run (repeatable), e.g. --set epochs_lenet5=20.")
+    var sets: [String] = []
+
+    /// The planned jobs, the overrides and the run directory, with the jobs added to its plan.
+    func plan() throws -> (jobs: [PlannedJob], overrides: SettingOverrides, tier: Tier, outputPath: String, plan: RunPlan) {
+        let tier = try JobPlanner.tier(tier)
+        let selected = try JobPlanner.select(suites, from: registeredSuites)
+        let overrides = try SettingOverrides(parsing: sets)
+        let planned = try JobPlanner.plan(
+            suites: selected, tier: tier, seeds: seeds, filter: try ConfigurationFilter(parsing: configs),
+            overrides: overrides)
+        guard !planned.isEmpty else {
+            throw HarnessError(.invalidConfiguration, "no jobs: the selected suites have no configuration matching \(configs.joined(separator: " "))")
+        }
+        let outputPath = out ?? "results/\(tier.rawValue)-\(RunCommand.stamp())"
+        let request = PlanRequest(suites: suites, seeds: seeds, configurations: configs, settings: sets)
+        let (plan, _) = try ResultDirectory(outputPath).extendPlan(with: planned, tier: tier, request: request)
+        return (planned, overrides, tier, outputPath, plan)
+    }
+}
+
+/// `tnbench plan`: write a run directory's plan without running anything.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Plan a run: write <out>/plan.json, every job with a stable index, and run nothing.",
+        discussion: """
+            The jobs can then run anywhere that sees the directory: `tnbench submit DIR` (Slurm), \
+            `tnbench commands DIR` (one shell command per job without a record, for any other \
+            scheduler), or `tnbench run-job DIR INDEX` by hand. Planning again into the same \
+            directory keeps every job at its index and appends new ones.
+
+            Examples:
+              tnbench plan CopyNodeInit --tier paper --config init=copy_node --out results/copy-node
+              tnbench plan all --tier smoke --set epochs=2 --out results/smoke
+            """)
+
+    @OptionGroup var options: PlanOptions
+
+    func run() throws {
+        let (planned, _, _, outputPath, plan) = try options.plan()
+        print("planned \(planned.count) job(s) into \(outputPath)/\(RunPlan.fileName) (\(plan.jobs.count) in the plan)")
+        print("next: tnbench submit \(outputPath)  ·  tnbench commands \(outputPath)  ·  tnbench run-job \(outputPath) INDEX")
+    }
+}
