@@ -24,9 +24,11 @@ public enum ContractionNumerics: String, Codable, Sendable, CaseIterable {
 
 /// What one batch (or an evaluation pass) measured.
 public struct BatchEvaluation: Sendable, Equatable {
-    /// Mean softmax cross-entropy over the batch (nats); meaningful only when ``isFinite``.
+    /// Mean loss over the batch (nats): softmax cross-entropy against labels, or the KL divergence
+    /// from target distributions (``TrainingTargets``); meaningful only when ``isFinite``.
     public var loss: Double
-    /// Samples whose arg-max logit is the label (a non-finite logit never counts as correct).
+    /// Samples whose arg-max logit is the label, or the target distribution's arg max (a
+    /// non-finite logit never counts as correct).
     public var correct: Int
     public var count: Int
     /// False when a logit (hence the loss) or a gradient was not finite; no gradient is valid then.
