@@ -4,17 +4,10 @@ import MPONet
 import Testing
 import _TestSupport
 
-/// One smoke job in this process with BLAS pinned to one thread (holding the BLAS-threads lock:
-/// other tests change the count, and results are deterministic per thread count).
+/// One smoke job in this process, BLAS pinned to one thread (``runPinned(_:tier:configuration:seed:overriding:)``).
 private func runMPONet(configuration: Configuration, seed: Int = 0,
-                       overriding changes: [String: ConfigurationValue] = [:]) throws -> RunRecord {
-    let suite = MPONetSuite()
-    var settings = suite.plan(for: .smoke).settings
-    for (key, value) in changes { settings[key] = value }
-    let context = RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: seed,
-                             settings: settings, dataDirectory: dataDirectory)
-    try withBLASThreads(1) { try suite.run(context) }
-    return context.recorded
+                overriding changes: [String: ConfigurationValue] = [:]) throws -> RunRecord {
+    try runPinned(MPONetSuite(), configuration: configuration, seed: seed, overriding: changes)
 }
 
 private let timing: Set<String> = ["epoch_seconds", "gflops"]

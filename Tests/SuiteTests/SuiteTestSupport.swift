@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Harness
 import Testing
+import _TestSupport
 
 /// The data directory the suite tests read (`TNBENCH_DATA_DIR`, else `~/.cache/tnbench/data`).
 let dataDirectory = DataDirectory.resolve(flag: nil)
@@ -44,4 +45,19 @@ func expectInputFailure(
     for fragment in fragments {
         #expect(record.message.contains(fragment), "'\(fragment)' not in: \(record.message)", sourceLocation: sourceLocation)
     }
+}
+
+/// One job of `suite` at `tier` run directly in this process with BLAS pinned to one thread
+/// (holding the BLAS-threads lock: other tests change the count, and results are deterministic
+/// per thread count), with settings changed by `overriding`; what the job recorded.
+func runPinned(
+    _ suite: any Suite, tier: Tier = .smoke, configuration: Configuration, seed: Int = 0,
+    overriding changes: [String: ConfigurationValue] = [:]
+) throws -> RunRecord {
+    var settings = suite.plan(for: tier).settings
+    for (key, value) in changes { settings[key] = value }
+    let context = RunContext(suite: suite.name, tier: tier, configuration: configuration, seed: seed,
+                             settings: settings, dataDirectory: dataDirectory)
+    try withBLASThreads(1) { try suite.run(context) }
+    return context.recorded
 }
