@@ -73,8 +73,7 @@ extension Tensor {
     ///   R₁'s diagonal spans more than ε^(−1/2)·10⁻¹): use ``qr()`` then.
     public func choleskyQR() -> (q: Tensor, r: Tensor)? {
         precondition(rank == 2 && shape[0] >= shape[1], "choleskyQR() needs a tall matrix, got shape \(shape)")
-        guard let (q, u) = choleskyOrthonormalized(rows: false) else { return nil }
-        return (q, u)
+        return choleskyOrthonormalized(rows: false).map { (q: $0.q, r: $0.u) }
     }
 
     /// The thin LQ factorization of a wide m×n matrix (m ≤ n) by CholeskyQR2 on the rows
@@ -83,8 +82,7 @@ extension Tensor {
     /// - Returns: nil when A is too ill-conditioned for it: use ``lq()`` then.
     public func choleskyLQ() -> (l: Tensor, q: Tensor)? {
         precondition(rank == 2 && shape[0] <= shape[1], "choleskyLQ() needs a wide matrix, got shape \(shape)")
-        guard let (q, u) = choleskyOrthonormalized(rows: true) else { return nil }
-        return (u.transposed(), q)
+        return choleskyOrthonormalized(rows: true).map { (l: $0.u.transposed(), q: $0.q) }
     }
 
     /// Two CholeskyQR passes on the columns (A = Q·U) or the rows (A = Uᵀ·Q) of A; U upper.
