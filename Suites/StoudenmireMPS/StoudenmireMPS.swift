@@ -138,7 +138,10 @@ public struct StoudenmireMPSSuite: Suite {
             return TierPlan(
                 configurations: grid([10, 20, 40, 80, 120]), seeds: 3,
                 summary: "60,000 / 10,000 images, m ∈ {10, 20, 40, 80, 120}, 3 sweeps",
-                settings: ["train_count": 60_000, "test_count": 10_000, "sweeps": 3, "cg_steps": 3, "init_count": 10_000])
+                settings: ["train_count": 60_000, "test_count": 10_000, "sweeps": 3, "cg_steps": 3, "init_count": 10_000],
+                // m = 120 peaks at ≈ 7.5 GB (the cached environments, 196 × 60,000 × 120 floats)
+                // and takes ≈ 1 h on 2 cores; smaller m far less.
+                resources: JobResources(cpus: 2, memoryMegabytes: 10_240, timeMinutes: 180))
         }
     }
 
