@@ -26,7 +26,8 @@ struct BaselineCommand: ParsableCommand {
                 guard results.suites.contains(name) else {
                     throw HarnessError(.unknownSuite, "suite '\(name)' is not in \(directory); suites there: \(results.suites.joined(separator: ", "))")
                 }
-                let reference = ReferenceBaselines.make(from: results, suite: name)
+                let metrics = registeredSuites.first { $0.name == name }?.metrics ?? []
+                let reference = ReferenceBaselines.make(from: results, suite: name, metrics: metrics)
                 try reference.write(to: baselines.directory)
                 let failed = results.records.filter { $0.job.suite == name && $0.status != .completed }.count
                 print("\(ReferenceBaselines.path(suite: name, tier: results.tier, in: baselines.directory)): \(reference.entries.count) entries"

@@ -8,6 +8,12 @@ public enum PaperVerdict: String, Codable, Sendable {
     case differs
     /// Neither (too few seeds, too much spread, or straddling the margin).
     case inconclusive
+    /// The run's tier does not follow the protocol behind the paper's number (the point's
+    /// ``PaperPoint/tiers``): both numbers are shown, no verdict is drawn.
+    case notComparable = "not_comparable"
+
+    /// How reports print it.
+    public var label: String { self == .notComparable ? "not comparable at this tier" : rawValue }
 }
 
 /// Our result against our own reference run.
@@ -21,6 +27,8 @@ public struct ComparisonRow: Sendable {
     public var configuration: Configuration
     public var metric: MetricSpec
     public var values: [Double]
+    /// For a speed metric with ``MetricSpec/samples``: the per-step samples of every seed, pooled.
+    public var samples: [Double] = []
     public var n: Int { values.count }
     public var mean: Double { Statistics.mean(values) }
     public var standardDeviation: Double { Statistics.standardDeviation(values) }
@@ -29,8 +37,20 @@ public struct ComparisonRow: Sendable {
     public var paperVerdict: PaperVerdict?
     public var paperReason: String
     public var referenceValues: [Double]?
+    /// The reference's pooled per-step samples, when it stored them.
+    public var referenceSamples: [Double]?
     public var referenceVerdict: ReferenceVerdict?
     public var referenceReason: String
+
+    /// For a speed metric with a reference: the ratio new/reference (worse above 1) and its 99%
+    /// interval, from the samples when both sides have them, else from the per-seed values.
+    public var speedRatio: SpeedRatio? {
+        guard metric.kind == .speed, let referenceValues else { return nil }
+        let useSamples = samples.count > 1 && (referenceSamples?.count ?? 0) > 1
+        return SpeedRatio(
+            new: useSamples ? samples : values, reference: useSamples ? referenceSamples! : referenceValues,
+            worseIsLarger: metric.polarity == .smallerIsBetter, level: Verdicts.speedLevel)
+    }
 }
 
 /// The verdict rules (docs/RESULTS-SCHEMA.md states them for users).
@@ -39,7 +59,11 @@ public enum Verdicts {
     /// (the point's, or the metric's practical margin when the point has none); *differs* when the
     /// Student-t 95% CI excludes value ± margin; else *inconclusive* — always so for n < 2.
     /// With zero spread the mean is taken as exact.
-    public static func paper(_ values: [Double], point: PaperPoint, metric: MetricSpec) -> (PaperVerdict, String) {
+    /// At a tier the point does not list (``PaperPoint/tiers``): *not comparable*.
+    public static func paper(_ values: [Double], point: PaperPoint, metric: MetricSpec, tier: Tier) -> (PaperVerdict, String) {
+        guard point.tiers.contains(tier) else {
+            return (.notComparable, "the point judges the \(point.tiers.map(\.rawValue).joined(separator: "/")) tier; this run is \(tier.rawValue)")
+        }
         let margin = point.margin ?? metric.practicalMargin
         let (low, high) = (point.value - margin, point.value + margin)
         let mean = Statistics.mean(values)
@@ -60,43 +84,71 @@ public enum Verdicts {
         return (.inconclusive, "not shown equivalent within ±\(fmt(margin)) nor different")
     }
 
-    /// The reference verdict, nil for informational metrics or fewer than two values on a side.
+    /// The relative slowdown a speed verdict needs beyond its interval when the metric sets no
+    /// ``MetricSpec/practicalMargin``: 5%.
+    public static let defaultSpeedThreshold = 0.05
+
+    /// The level of the speed interval: 99%.
+    public static let speedLevel = 0.99
+
+    /// The reference verdict, nil for informational metrics or too few values.
     ///
     /// Quality: *regressed* when one-sided Welch p < 0.01 in the bad direction AND the mean moved
-    /// the bad way by more than the practical margin; *improved* symmetrically; else *ok*.
-    /// Speed: *regressed* when the mean ratio (new/reference, or its inverse when larger is
-    /// better) exceeds 1.10 AND the one-sided Mann–Whitney p < 0.01; *improved* when the ratio
-    /// is below 1/1.10 with p < 0.01 the other way; else *ok*.
-    public static func reference(_ values: [Double], reference: [Double], metric: MetricSpec) -> (ReferenceVerdict?, String) {
+    /// the bad way by more than the practical margin; *improved* symmetrically; else *ok*; nil
+    /// with fewer than two seeds on a side.
+    ///
+    /// Speed: see ``speed(_:reference:metric:)``. `samples` are the pooled per-step samples of
+    /// every seed on each side (``MetricSpec/samples``); without them, or when a side has fewer
+    /// than two, the per-seed values are used.
+    public static func reference(
+        _ values: [Double], reference: [Double], metric: MetricSpec, samples: (new: [Double], reference: [Double])? = nil
+    ) -> (ReferenceVerdict?, String) {
         guard metric.kind != .informational else { return (nil, "informational") }
+        if metric.kind == .speed {
+            if let samples, samples.new.count > 1, samples.reference.count > 1 {
+                return speed(samples.new, reference: samples.reference, metric: metric, what: "per-step samples")
+            }
+            return speed(values, reference: reference, metric: metric, what: "per-seed values")
+        }
         guard values.count > 1, reference.count > 1 else {
             return (nil, "n=\(values.count) vs reference n=\(reference.count): too few seeds to test")
         }
         let smaller = metric.polarity == .smallerIsBetter
         let (new, old) = (Statistics.mean(values), Statistics.mean(reference))
-        switch metric.kind {
-        case .quality:
-            let test = HypothesisTests.welch(values, reference)!
-            // "worse" is larger when smaller is better.
-            let worseBy = smaller ? new - old : old - new
-            let pWorse = smaller ? test.pGreater : test.pLess
-            let pBetter = smaller ? test.pLess : test.pGreater
-            let detail = "Δmean \(signed(new - old)) (margin \(fmt(metric.practicalMargin))), Welch p_worse=\(fmt(pWorse)) p_better=\(fmt(pBetter))"
-            if pWorse < 0.01 && worseBy > metric.practicalMargin { return (.regressed, detail) }
-            if pBetter < 0.01 && -worseBy > metric.practicalMargin { return (.improved, detail) }
-            return (.ok, detail)
-        case .speed:
-            let ratio = smaller ? new / old : old / new
-            let (test, _) = HypothesisTests.mannWhitney(values, reference)!
-            let pWorse = smaller ? test.pGreater : test.pLess
-            let pBetter = smaller ? test.pLess : test.pGreater
-            let detail = "ratio \(fmt(ratio)) (threshold 1.10), Mann–Whitney p_worse=\(fmt(pWorse)) p_better=\(fmt(pBetter))"
-            if ratio > 1.10 && pWorse < 0.01 { return (.regressed, detail) }
-            if ratio < 1 / 1.10 && pBetter < 0.01 { return (.improved, detail) }
-            return (.ok, detail)
-        case .informational:
-            return (nil, "informational")
+        let test = HypothesisTests.welch(values, reference)!
+        // "worse" is larger when smaller is better.
+        let worseBy = smaller ? new - old : old - new
+        let pWorse = smaller ? test.pGreater : test.pLess
+        let pBetter = smaller ? test.pLess : test.pGreater
+        let detail = "Δmean \(signed(new - old)) (margin \(fmt(metric.practicalMargin))), Welch p_worse=\(fmt(pWorse)) p_better=\(fmt(pBetter))"
+        if pWorse < 0.01 && worseBy > metric.practicalMargin { return (.regressed, detail) }
+        if pBetter < 0.01 && -worseBy > metric.practicalMargin { return (.improved, detail) }
+        return (.ok, detail)
+    }
+
+    /// The speed verdict from two samples of a time-like metric (per-step samples pooled over
+    /// seeds, or one value per seed): the ratio r = exp(HL) of the Hodges–Lehmann shift of the
+    /// logarithms, new against reference (inverted when larger is better, so r > 1 is worse),
+    /// with its 99% distribution-free interval (``SpeedRatio``), and the threshold t (the
+    /// metric's relative ``MetricSpec/practicalMargin``, else 5%):
+    /// *regressed* when r > 1 + t and the interval lies above 1; *improved* when r < 1/(1 + t) and
+    /// the interval lies below 1; *ok* otherwise; nil when a side has fewer than two values or
+    /// the samples are too few for a 99% interval (3 against 3 values).
+    public static func speed(_ new: [Double], reference: [Double], metric: MetricSpec, what: String = "samples") -> (ReferenceVerdict?, String) {
+        guard new.count > 1, reference.count > 1,
+            let ratio = SpeedRatio(new: new, reference: reference, worseIsLarger: metric.polarity == .smallerIsBetter, level: speedLevel)
+        else {
+            return (nil, "\(new.count) vs \(reference.count) \(what): too few to test")
         }
+        let threshold = metric.practicalMargin > 0 ? metric.practicalMargin : defaultSpeedThreshold
+        guard let interval = ratio.interval else {
+            return (nil, "ratio \(fmt(ratio.ratio)) from \(ratio.newCount) vs \(ratio.referenceCount) \(what): too few for a 99% interval")
+        }
+        let detail = "ratio \(fmt(ratio.ratio)) (99% CI [\(fmt(interval.low)), \(fmt(interval.high))], threshold \(fmt(1 + threshold))) "
+            + "from \(ratio.newCount) vs \(ratio.referenceCount) \(what)"
+        if ratio.ratio > 1 + threshold && interval.low > 1 { return (.regressed, detail) }
+        if ratio.ratio < 1 / (1 + threshold) && interval.high < 1 { return (.improved, detail) }
+        return (.ok, detail)
     }
 
     static func fmt(_ x: Double) -> String { formatNumber(x) }
