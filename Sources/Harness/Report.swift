@@ -49,7 +49,10 @@ public enum Report {
                     } else {
                         md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
                     }
-                    md += "_\(figure.title)_ — [SVG](\(relative)/\(figure.id).svg) · [PDF](\(relative)/\(figure.id).pdf) · [data](\(relative)/\(figure.id).dat) · [script](\(relative)/\(figure.id).gp)\n\n"
+                    let links = [("SVG", "svg"), ("PDF", "pdf"), ("data", "dat"), ("script", "gp")]
+                        .filter { FileManager.default.fileExists(atPath: "\(figure.directory)/\(figure.id).\($0.1)") }
+                        .map { "[\($0.0)](\(relative)/\(figure.id).\($0.1))" }
+                    md += "_\(figure.title)_" + (links.isEmpty ? "" : " — " + links.joined(separator: " · ")) + "\n\n"
                 }
             }
             let rows = comparison.rows.filter { $0.suite == suite }

@@ -21,7 +21,7 @@ struct CostSuite: Suite {
     func plan(for tier: Tier) -> TierPlan {
         TierPlan(
             configurations: [["size": 1]], seeds: 3, summary: "3 seeds of timed busy work",
-            settings: ["epochs": 8, "work": 150_000, "slowdown": 1.0])
+            settings: ["epochs": 8, "work": 20_000_000, "slowdown": 1.0])
     }
 
     func run(_ context: RunContext) throws {

@@ -3,38 +3,12 @@ import Testing
 import _TestSupport
 @testable import Harness
 
-/// Same-machine A/B of two builds, with the builds stood in for by two settings of a suite whose
-/// cost is a setting: a 30% slower head must be flagged, and a head equal to its base never.
-@Suite(.serialized) struct RevisionComparisonTests {
+/// Same-machine A/B of two builds: the interleaved order and the judgement of quality metrics.
+@Suite struct RevisionComparisonTests {
     @Test func interleavingAlternatesWhichSideGoesFirst() {
         let jobs = (0..<3).map { Job(suite: "Cost", configuration: ["size": 1], seed: $0) }
         let order = InterleavedRun.schedule(jobs).map { "\($0.side.rawValue)\($0.job.seed)" }
         #expect(order == ["base0", "head0", "head1", "base1", "base2", "head2"])
-    }
-
-    @Test func aThirtyPercentSlowerHeadIsFlaggedRegressed() throws {
-        let comparison = try costAB(root: temporaryDirectory(), headSlowdown: 1.3)
-        let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
-        #expect(speed.verdict == .regressed, "\(speed.reason)")
-        #expect(speed.reason.contains("24 vs 24 per-step samples"))
-        // The work does not change the seed-determined quality metric: bit-identical.
-        let score = try #require(comparison.rows.first { $0.metric.name == "score" })
-        #expect(score.verdict == .ok && score.changedSeeds.isEmpty)
-        #expect(comparison.exitStatus == .regression)
-        #expect(comparison.text().contains("1 metric regressed"))
-    }
-
-    /// Ten A/A trials on this machine, whatever else it is doing: never flagged.
-    @Test func aHeadEqualToItsBaseIsOkInTenOfTenTrials() throws {
-        var ratios: [Double] = []
-        for trial in 0..<10 {
-            let comparison = try costAB(root: temporaryDirectory("aa\(trial)"), headSlowdown: 1.0)
-            let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
-            #expect(speed.verdict == .ok, "trial \(trial): \(speed.reason)")
-            #expect(comparison.exitStatus == .ok)
-            ratios.append(speed.speed?.ratio ?? .nan)
-        }
-        print("A/A ratios of 10 trials: \(ratios.map { String(format: "%.3f", $0) }.joined(separator: " "))")
     }
 
     @Test func sameSeedQualityChangesNameTheirConfigurations() throws {
@@ -66,5 +40,38 @@ import _TestSupport
             suites: [SyntheticSuite()])
         #expect(same.rows.filter { $0.metric.kind == .quality }.allSatisfy { $0.verdict == .ok && $0.changedSeeds.isEmpty })
         #expect(same.exitStatus == .ok)
+    }
+}
+
+/// Same-machine A/B of two builds, with the builds stood in for by two settings of a suite whose
+/// cost is a setting: a 30% slower head must be flagged, and a head equal to its base never.
+///
+/// They time real work, so they run alone: `ci/ab-test.sh` (called by `.ci/run`) sets
+/// TNBENCH_TIMING_TESTS=1 and runs only this suite, after the rest of the tests.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TNBENCH_TIMING_TESTS"] == "1", "timing tests run alone: bash ci/ab-test.sh"))
+struct SameMachineTimingTests {
+    @Test func aThirtyPercentSlowerHeadIsFlaggedRegressed() throws {
+        let comparison = try costAB(root: temporaryDirectory(), headSlowdown: 1.3)
+        let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
+        #expect(speed.verdict == .regressed, "\(speed.reason)")
+        #expect(speed.reason.contains("24 vs 24 per-step samples"))
+        // The work does not change the seed-determined quality metric: bit-identical.
+        let score = try #require(comparison.rows.first { $0.metric.name == "score" })
+        #expect(score.verdict == .ok && score.changedSeeds.isEmpty)
+        #expect(comparison.exitStatus == .regression)
+        #expect(comparison.text().contains("1 metric regressed"))
+    }
+
+    /// Ten A/A trials on this machine, whatever else it is doing: never flagged.
+    @Test func aHeadEqualToItsBaseIsOkInTenOfTenTrials() throws {
+        var ratios: [Double] = []
+        for trial in 0..<10 {
+            let comparison = try costAB(root: temporaryDirectory("aa\(trial)"), headSlowdown: 1.0)
+            let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
+            #expect(speed.verdict == .ok, "trial \(trial): \(speed.reason)")
+            #expect(comparison.exitStatus == .ok)
+            ratios.append(speed.speed?.ratio ?? .nan)
+        }
+        print("A/A ratios of 10 trials: \(ratios.map { String(format: "%.3f", $0) }.joined(separator: " "))")
     }
 }

@@ -52,7 +52,7 @@ public struct Comparison: Sendable {
                     let point = paper?.point(for: spec.name, configuration)
                     var row = ComparisonRow(
                         suite: suiteName, configuration: configuration, metric: spec, values: values,
-                        samples: spec.kind == .speed ? mine.compactMap { $0.samples(of: spec) }.flatMap { $0 } : [],
+                        samples: spec.kind == .speed ? mine.compactMap { $0.samples(of: spec) } : [],
                         paperPoint: point, paperVerdict: nil, paperReason: point == nil ? "no paper point" : "", referenceValues: nil,
                         referenceVerdict: nil, referenceReason: reference == nil ? "no reference for tier \(self.referenceTier.rawValue)" : "")
                     if values.isEmpty && point == nil { continue }

@@ -103,9 +103,9 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         entries.first { $0.metric == metric && $0.configuration == configuration }?.values
     }
 
-    /// The pooled per-step samples of a configuration's speed metric (nil when not stored).
-    public func samples(for metric: String, _ configuration: Configuration) -> [Double]? {
-        entries.first { $0.metric == metric && $0.configuration == configuration }?.samples.map { $0.flatMap { $0 } }
+    /// Each seed's per-step samples of a configuration's speed metric (nil when not stored).
+    public func samples(for metric: String, _ configuration: Configuration) -> [[Double]]? {
+        entries.first { $0.metric == metric && $0.configuration == configuration }?.samples
     }
 
     /// Builds the reference of one suite from a run's completed jobs, with the per-step samples

@@ -27,8 +27,8 @@ public struct ComparisonRow: Sendable {
     public var configuration: Configuration
     public var metric: MetricSpec
     public var values: [Double]
-    /// For a speed metric with ``MetricSpec/samples``: the per-step samples of every seed, pooled.
-    public var samples: [Double] = []
+    /// For a speed metric with ``MetricSpec/samples``: the per-step samples of each seed.
+    public var samples: [[Double]] = []
     public var n: Int { values.count }
     public var mean: Double { Statistics.mean(values) }
     public var standardDeviation: Double { Statistics.standardDeviation(values) }
@@ -37,19 +37,17 @@ public struct ComparisonRow: Sendable {
     public var paperVerdict: PaperVerdict?
     public var paperReason: String
     public var referenceValues: [Double]?
-    /// The reference's pooled per-step samples, when it stored them.
-    public var referenceSamples: [Double]?
+    /// The reference's per-step samples of each seed, when it stored them.
+    public var referenceSamples: [[Double]]?
     public var referenceVerdict: ReferenceVerdict?
     public var referenceReason: String
 
     /// For a speed metric with a reference: the ratio new/reference (worse above 1) and its 99%
-    /// interval, from the samples when both sides have them, else from the per-seed values.
+    /// interval (``Verdicts/speedData(values:reference:samples:)`` says from what).
     public var speedRatio: SpeedRatio? {
         guard metric.kind == .speed, let referenceValues else { return nil }
-        let useSamples = samples.count > 1 && (referenceSamples?.count ?? 0) > 1
-        return SpeedRatio(
-            new: useSamples ? samples : values, reference: useSamples ? referenceSamples! : referenceValues,
-            worseIsLarger: metric.polarity == .smallerIsBetter, level: Verdicts.speedLevel)
+        let data = Verdicts.speedData(values: values, reference: referenceValues, samples: referenceSamples.map { (samples, $0) })
+        return SpeedRatio(new: data.new, reference: data.reference, worseIsLarger: metric.polarity == .smallerIsBetter, level: Verdicts.speedLevel)
     }
 }
 
@@ -97,18 +95,16 @@ public enum Verdicts {
     /// the bad way by more than the practical margin; *improved* symmetrically; else *ok*; nil
     /// with fewer than two seeds on a side.
     ///
-    /// Speed: see ``speed(_:reference:metric:)``. `samples` are the pooled per-step samples of
-    /// every seed on each side (``MetricSpec/samples``); without them, or when a side has fewer
-    /// than two, the per-seed values are used.
+    /// Speed: see ``speed(_:reference:metric:what:)``. `samples` are each seed's per-step samples
+    /// on each side (``MetricSpec/samples``); without them the per-seed values are used
+    /// (``speedData(values:reference:samples:)``).
     public static func reference(
-        _ values: [Double], reference: [Double], metric: MetricSpec, samples: (new: [Double], reference: [Double])? = nil
+        _ values: [Double], reference: [Double], metric: MetricSpec, samples: (new: [[Double]], reference: [[Double]])? = nil
     ) -> (ReferenceVerdict?, String) {
         guard metric.kind != .informational else { return (nil, "informational") }
         if metric.kind == .speed {
-            if let samples, samples.new.count > 1, samples.reference.count > 1 {
-                return speed(samples.new, reference: samples.reference, metric: metric, what: "per-step samples")
-            }
-            return speed(values, reference: reference, metric: metric, what: "per-seed values")
+            let data = speedData(values: values, reference: reference, samples: samples)
+            return speed(data.new, reference: data.reference, metric: metric, what: data.what)
         }
         guard values.count > 1, reference.count > 1 else {
             return (nil, "n=\(values.count) vs reference n=\(reference.count): too few seeds to test")
@@ -126,19 +122,31 @@ public enum Verdicts {
         return (.ok, detail)
     }
 
-    /// The speed verdict from two samples of a time-like metric (per-step samples pooled over
-    /// seeds, or one value per seed): the ratio r = exp(HL) of the Hodges–Lehmann shift of the
-    /// logarithms, new against reference (inverted when larger is better, so r > 1 is worse),
-    /// with its 99% distribution-free interval (``SpeedRatio``), and the threshold t (the
-    /// metric's relative ``MetricSpec/practicalMargin``, else 5%):
+    /// What a speed verdict is drawn from: each seed's per-step samples when both sides have at
+    /// least two in all, else the per-seed values, one group each.
+    public static func speedData(
+        values: [Double], reference: [Double], samples: (new: [[Double]], reference: [[Double]])?
+    ) -> (new: [[Double]], reference: [[Double]], what: String) {
+        if let samples, samples.new.joined().count > 1, samples.reference.joined().count > 1 {
+            return (samples.new, samples.reference, "per-step samples")
+        }
+        return (values.map { [$0] }, reference.map { [$0] }, "per-seed values")
+    }
+
+    /// The speed verdict from two samples of a time-like metric, grouped by job (per-step samples
+    /// of each seed, or one value per seed): the ratio r = exp(HL) of the Hodges–Lehmann shift of
+    /// the pooled logarithms, new against reference (inverted when larger is better, so r > 1 is
+    /// worse), with its 99% interval widened by the spread between jobs (``SpeedRatio``), and the
+    /// threshold t (the metric's relative ``MetricSpec/practicalMargin``, else 5%):
     /// *regressed* when r > 1 + t and the interval lies above 1; *improved* when r < 1/(1 + t) and
     /// the interval lies below 1; *ok* otherwise; nil when a side has fewer than two values or
     /// the samples are too few for a 99% interval (3 against 3 values).
-    public static func speed(_ new: [Double], reference: [Double], metric: MetricSpec, what: String = "samples") -> (ReferenceVerdict?, String) {
-        guard new.count > 1, reference.count > 1,
+    public static func speed(_ new: [[Double]], reference: [[Double]], metric: MetricSpec, what: String = "samples") -> (ReferenceVerdict?, String) {
+        let counts = (new.joined().count, reference.joined().count)
+        guard counts.0 > 1, counts.1 > 1,
             let ratio = SpeedRatio(new: new, reference: reference, worseIsLarger: metric.polarity == .smallerIsBetter, level: speedLevel)
         else {
-            return (nil, "\(new.count) vs \(reference.count) \(what): too few to test")
+            return (nil, "\(counts.0) vs \(counts.1) \(what): too few to test")
         }
         let threshold = metric.practicalMargin > 0 ? metric.practicalMargin : defaultSpeedThreshold
         guard let interval = ratio.interval else {
@@ -146,6 +154,7 @@ public enum Verdicts {
         }
         let detail = "ratio \(fmt(ratio.ratio)) (99% CI [\(fmt(interval.low)), \(fmt(interval.high))], threshold \(fmt(1 + threshold))) "
             + "from \(ratio.newCount) vs \(ratio.referenceCount) \(what)"
+            + (ratio.jobSpread > 0 ? ", spread between jobs \(fmt(100 * ratio.jobSpread))%" : "")
         if ratio.ratio > 1 + threshold && interval.low > 1 { return (.regressed, detail) }
         if ratio.ratio < 1 / (1 + threshold) && interval.high < 1 { return (.improved, detail) }
         return (.ok, detail)

@@ -73,14 +73,11 @@ public struct RevisionComparison: Sendable {
                         base: paired.map(\.1), head: paired.map(\.2), speed: nil, changedSeeds: [], verdict: nil, reason: "")
                     if spec.kind == .speed {
                         let pairedSeeds = Set(row.seeds)
-                        let samples = { (runs: [Int: JobRecord]) in
-                            pairedSeeds.sorted().compactMap { runs[$0]!.samples(of: spec) }.flatMap { $0 }
-                        }
-                        let (baseSamples, headSamples) = (samples(baseRuns), samples(headRuns))
-                        let useSamples = baseSamples.count > 1 && headSamples.count > 1
-                        let (new, old) = useSamples ? (headSamples, baseSamples) : (row.head, row.base)
-                        row.speed = SpeedRatio(new: new, reference: old, worseIsLarger: spec.polarity == .smallerIsBetter, level: Verdicts.speedLevel)
-                        let (verdict, reason) = Verdicts.speed(new, reference: old, metric: spec, what: useSamples ? "per-step samples" : "per-seed values")
+                        let samples = { (runs: [Int: JobRecord]) in pairedSeeds.sorted().compactMap { runs[$0]!.samples(of: spec) } }
+                        let data = Verdicts.speedData(values: row.head, reference: row.base, samples: (samples(headRuns), samples(baseRuns)))
+                        row.speed = SpeedRatio(
+                            new: data.new, reference: data.reference, worseIsLarger: spec.polarity == .smallerIsBetter, level: Verdicts.speedLevel)
+                        let (verdict, reason) = Verdicts.speed(data.new, reference: data.reference, metric: spec, what: data.what)
                         row.verdict = verdict.map(Self.verdict)
                         row.reason = reason
                     } else {

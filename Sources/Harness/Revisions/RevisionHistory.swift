@@ -82,8 +82,8 @@ public struct RevisionHistory: Sendable {
                     let records = run.records.filter { $0.job.suite == suite.name && $0.status == .completed }
                     for configuration in Set(records.map(\.job.configuration)) {
                         let mine = records.filter { $0.job.configuration == configuration }
-                        let samples = mine.compactMap { $0.samples(of: metric) }.flatMap { $0 }
-                        let values = (samples.count > 1 ? samples : mine.compactMap { $0.record.scalars[metric.name] }).filter(\.isFinite).sorted()
+                        let samples = mine.compactMap { $0.samples(of: metric) }.joined()
+                        let values = (samples.count > 1 ? Array(samples) : mine.compactMap { $0.record.scalars[metric.name] }).filter(\.isFinite).sorted()
                         guard !values.isEmpty else { continue }
                         series[configuration, default: []].append((
                             x, Statistics.quantile(sorted: values, 0.5), Statistics.quantile(sorted: values, 0.25),

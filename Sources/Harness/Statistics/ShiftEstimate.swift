@@ -68,8 +68,19 @@ public struct ShiftEstimate: Sendable, Equatable {
     }
 }
 
-/// How much slower (or faster) a run is than another, from per-step timing samples: the
-/// Hodges–Lehmann shift of the logarithms, so a ratio with its interval.
+/// How much slower (or faster) a run is than another, from per-step timing samples grouped by
+/// job: the Hodges–Lehmann shift of the logarithms of all samples pooled, so a ratio, with an
+/// interval that also covers the spread between jobs.
+///
+/// Pooling the samples of every job gives dozens per side, but a job's samples share its
+/// machine state (a neighbour's load for the whole job), which the pooled Moses interval does not
+/// see. The interval is therefore widened by a between-job term, a method-of-moments estimate in
+/// the manner of DerSimonian and Laird (1986): with m_j the median of job j's log samples and
+/// v_j = (π/2)·s_j²/n_j the sampling variance of that median, τ̂² = max(0, var(m_j) − mean(v_j))
+/// on each side with at least two jobs of at least two samples, averaged over the sides; the
+/// interval's half-widths h become z·√((h/z)² + τ̂²(1/J_new + 1/J_reference)), z the normal
+/// quantile of the level. With no spread between jobs beyond their sampling noise it is the Moses
+/// interval.
 public struct SpeedRatio: Sendable, Equatable {
     /// exp(HL(log new − log reference)): the typical new/reference ratio of a step's time; above 1
     /// is slower when smaller is better. For larger-is-better metrics (GFLOP/s) it is inverted, so
@@ -79,18 +90,43 @@ public struct SpeedRatio: Sendable, Equatable {
     public var interval: ConfidenceInterval?
     public var newCount: Int
     public var referenceCount: Int
+    /// τ̂, the spread between jobs (log scale, ≈ relative) beyond their sampling noise; 0 when
+    /// none is seen or it cannot be estimated.
+    public var jobSpread: Double
 
-    /// The ratio of `new` to `reference` (`worseIsLarger`: larger values are worse, as for
-    /// seconds). Non-positive or non-finite values are dropped. Returns nil when a side is left empty.
-    public init?(new: [Double], reference: [Double], worseIsLarger: Bool = true, level: Double = 0.99) {
-        let logNew = new.filter { $0 > 0 && $0.isFinite }.map { Foundation.log($0) }
-        let logReference = reference.filter { $0 > 0 && $0.isFinite }.map { Foundation.log($0) }
+    /// The ratio of `new` to `reference`, each a list of jobs' samples (`worseIsLarger`: larger
+    /// values are worse, as for seconds). Non-positive or non-finite values are dropped. Returns
+    /// nil when a side is left empty.
+    public init?(new: [[Double]], reference: [[Double]], worseIsLarger: Bool = true, level: Double = 0.99) {
+        func logs(_ groups: [[Double]]) -> [[Double]] {
+            groups.map { $0.filter { $0 > 0 && $0.isFinite }.map { Foundation.log($0) } }.filter { !$0.isEmpty }
+        }
+        let (logNew, logReference) = (logs(new), logs(reference))
+        let (flatNew, flatReference) = (logNew.flatMap { $0 }, logReference.flatMap { $0 })
         guard let shift = worseIsLarger
-            ? ShiftEstimate(logNew, logReference, level: level) : ShiftEstimate(logReference, logNew, level: level)
+            ? ShiftEstimate(flatNew, flatReference, level: level) : ShiftEstimate(flatReference, flatNew, level: level)
         else { return nil }
         ratio = exp(shift.estimate)
-        interval = shift.interval.map { ConfidenceInterval(low: exp($0.low), high: exp($0.high), level: $0.level) }
-        newCount = logNew.count
-        referenceCount = logReference.count
+        newCount = flatNew.count
+        referenceCount = flatReference.count
+        let spreads = [logNew, logReference].compactMap(Self.betweenJobVariance)
+        let tau2 = spreads.isEmpty ? 0 : spreads.reduce(0, +) / Double(spreads.count)
+        jobSpread = tau2.squareRoot()
+        interval = shift.interval.map { moses in
+            let between = tau2 * (1 / Double(logNew.count) + 1 / Double(logReference.count))
+            let z = -ShiftEstimate.inverseNormalCDF((1 - level) / 2)
+            let widen = { (half: Double) in z * ((half / z) * (half / z) + between).squareRoot() }
+            let low = shift.estimate - widen(shift.estimate - moses.low), high = shift.estimate + widen(moses.high - shift.estimate)
+            return ConfidenceInterval(low: exp(low), high: exp(high), level: level)
+        }
+    }
+
+    /// τ̂² of one side: the variance of its jobs' medians beyond their sampling variance; nil
+    /// with fewer than two jobs or a job of fewer than two samples.
+    static func betweenJobVariance(_ jobs: [[Double]]) -> Double? {
+        guard jobs.count > 1, jobs.allSatisfy({ $0.count > 1 }) else { return nil }
+        let medians = jobs.map(Statistics.median)
+        let sampling = jobs.map { Double.pi / 2 * Statistics.variance($0) / Double($0.count) }
+        return max(0, Statistics.variance(medians) - Statistics.mean(sampling))
     }
 }
