@@ -71,7 +71,7 @@ public enum Report {
             md += "\n</details>\n\n"
             md += "<details><summary>Time and work</summary>\n\n`gflops` is the suite's metric (the counted work of its hot loop per second of that loop, see the "
             md += "metric's description); the last column divides all counted work by all timed seconds, loading and evaluation included.\n\n"
-            md += "| configuration | jobs | mean time per job | timed seconds | GFLOP counted | `gflops` (mean) | GFLOP / timed second |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+            md += "| configuration | jobs | mean time per job | timed seconds | GFLOP counted | `gflops` (mean) | GFLOP / timed second | peak memory (max) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
             let mine = records.filter { $0.job.suite == suite && $0.status == .completed }
             for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder) {
                 let jobs = mine.filter { $0.job.configuration == configuration }
@@ -81,7 +81,9 @@ public enum Report {
                 let rate = timed > 0 && flops > 0 ? formatNumber(flops / timed / 1e9) : "—"
                 let suiteRates = jobs.compactMap { $0.record.scalars["gflops"] }.filter(\.isFinite)
                 let suiteRate = suiteRates.isEmpty ? "—" : formatNumber(Statistics.mean(suiteRates))
-                md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(suiteRate) | \(rate) |\n"
+                let peaks = jobs.compactMap(\.peakResidentBytes)
+                let peak = peaks.max().map { String(format: "%.2f GiB", $0 / 1_073_741_824) } ?? "—"
+                md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(suiteRate) | \(rate) | \(peak) |\n"
             }
             md += "\n</details>\n\n"
         }

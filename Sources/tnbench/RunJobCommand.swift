@@ -45,6 +45,7 @@ struct RunJobCommand: ParsableCommand {
         }
         guard let record = run.existingRecord(entry.job) else { throw exitStatus(.jobFailed) }
         var line = "job \(index) (\(entry.job)): \(record.status.rawValue) in \(ProgressDisplay.format(record.wallSeconds))"
+        if let peak = record.peakResidentBytes { line += String(format: ", peak memory %.2f GiB", peak / 1_073_741_824) }
         line += " on \(record.provenance.hostName), build \(record.provenance.buildID)"
         if !record.message.isEmpty { line += ": \(record.message)" }
         print(line)

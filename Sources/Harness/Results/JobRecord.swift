@@ -41,6 +41,9 @@ public struct JobRecord: Sendable {
     public var startTime: String
     public var endTime: String
     public var wallSeconds: Double
+    /// The job's peak resident memory in bytes (see ``PeakMemory``); nil when not measured
+    /// (records written before it was, or a worker that died).
+    public var peakResidentBytes: Double?
 
     public init(
         job: Job, tier: Tier, status: JobStatus, message: String, record: RunRecord,
@@ -98,6 +101,7 @@ enum JobRecordCodec {
         attributes["end_time"] = .string(record.endTime)
         attributes["wall_seconds"] = .double(record.wallSeconds)
         attributes["flops"] = .double(record.record.flops)
+        if let peak = record.peakResidentBytes { attributes["peak_rss_bytes"] = .double(peak) }
         try group.setAttributes(attributes)
 
         try group.createGroup("configuration").setAttributes(record.job.configuration.values.mapValues(HDF5AttributeValue.init))
@@ -172,11 +176,13 @@ enum JobRecordCodec {
         let job = Job(
             suite: try string("suite"), configuration: Configuration(try typed("configuration")),
             seed: Int(a["seed"]?.doubleValue ?? -1))
-        return JobRecord(
+        var record = JobRecord(
             job: job, tier: tier, status: status, message: a["message"]?.stringValue ?? "", record: run,
             settings: try typed("settings"), provenance: Provenance(attributes: a),
             startTime: a["start_time"]?.stringValue ?? "", endTime: a["end_time"]?.stringValue ?? "",
             wallSeconds: a["wall_seconds"]?.doubleValue ?? 0, overrides: try typed("overrides"))
+        record.peakResidentBytes = a["peak_rss_bytes"]?.doubleValue
+        return record
     }
 
     static func unescape(_ name: String) -> String {

@@ -26,6 +26,7 @@ public enum JobExecution {
             suite: planned.job.suite, tier: tier, configuration: planned.job.configuration, seed: planned.job.seed,
             settings: planned.settings, dataDirectory: dataDirectory, progress: progress, isCancelled: isCancelled)
         let startDate = Date()
+        PeakMemory.reset()
         let start = context.monotonicSeconds()
         var status = JobStatus.completed
         var message = ""
@@ -52,10 +53,12 @@ public enum JobExecution {
             message = String(describing: error)
         }
         let wall = context.monotonicSeconds() - start
-        return .finished(JobRecord(
+        var record = JobRecord(
             job: planned.job, tier: tier, status: status, message: message, record: context.recorded,
             settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(startDate),
-            endTime: Timestamp.now(), wallSeconds: wall, overrides: planned.overrides))
+            endTime: Timestamp.now(), wallSeconds: wall, overrides: planned.overrides)
+        record.peakResidentBytes = PeakMemory.peakResidentBytes()
+        return .finished(record)
     }
 
     /// A record for a job whose worker process died without writing one (a crash, an abort, a kill).

@@ -192,11 +192,30 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
     }
 
     /// With several workers, BLAS runs one thread per call; returns what restores the setting.
+    /// The serial work between passes (SVD, environment update) gets the previous thread count
+    /// back (see ``updateBond(site:direction:)``).
     private func pinBLASThreads() -> () -> Void {
         guard options.workers > 1 else { return {} }
         let previous = BLASRuntime.threadCount
+        serialBLASThreads = previous
         BLASRuntime.setThreadCount(1)
-        return { BLASRuntime.setThreadCount(previous) }
+        return { [self] in
+            serialBLASThreads = nil
+            BLASRuntime.setThreadCount(previous)
+        }
+    }
+
+    /// The BLAS threads of the work outside the workers' passes while the passes run one thread
+    /// each; nil when the threads are not pinned.
+    private var serialBLASThreads: Int?
+
+    /// Runs `body` — work on one thread of the sweeper's, between passes — with every BLAS
+    /// thread the caller had; the passes' single-thread setting is restored afterwards.
+    private func withSerialBLASThreads<T>(_ body: () throws -> T) rethrows -> T {
+        guard let threads = serialBLASThreads, threads > 1 else { return try body() }
+        BLASRuntime.setThreadCount(threads)
+        defer { BLASRuntime.setThreadCount(1) }
+        return try body()
     }
 
     /// The bond tensor of sites (j, j+1) in the layout [Dₗ, d, C, d, Dᵣ].
@@ -219,7 +238,9 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
     func updateBond(site j: Int, direction: SweepDirection) throws -> BondUpdate {
         let startFlops = flops
         let (bond, costBefore, costAfter) = try optimizeBond(site: j)
-        let (bondDimension, truncationError) = try split(bond, site: j, direction: direction)
+        let (bondDimension, truncationError) = try withSerialBLASThreads {
+            try split(bond, site: j, direction: direction)
+        }
         return BondUpdate(
             site: j, direction: direction, costBefore: costBefore, costAfter: costAfter,
             truncationError: truncationError, bondDimension: bondDimension, flops: flops - startFlops)
