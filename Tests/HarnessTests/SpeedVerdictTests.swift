@@ -124,12 +124,23 @@ import _TestSupport
         #expect(ten.regressed >= 0.8)
     }
 
+    /// A job's timing spikes (a preempted step ten times slower) leave its median's sampling
+    /// noise, and so τ̂, as they were: the scale is the median absolute deviation.
+    @Test func spikesDoNotHideTheSpreadBetweenJobs() throws {
+        var rng = Philox(seed: 5, stream: 6)
+        let jobs = [-0.1, 0, 0.1].map { shift in (0..<300).map { i in shift + 0.05 * rng.nextNormal() + (i % 20 == 0 ? 2.3 : 0) } }
+        // Three jobs 10% apart, 5% step noise, every 20th step 10× slower: τ̂ ≈ 0.1.
+        let tau = try #require(SpeedRatio.betweenJobVariance(jobs)).squareRoot()
+        #expect(tau > 0.08 && tau < 0.12)
+    }
+
     @Test func jobSpreadIsTheVarianceOfJobMediansBeyondTheirSamplingNoise() throws {
         // Identical jobs: no spread. Jobs shifted by ±10%: about that.
         let job = [1.0, 1.1, 0.9, 1.05, 0.95].map { Foundation.log($0) }
         #expect(SpeedRatio.betweenJobVariance([job, job, job]) == 0)
         let shifted = [job.map { $0 + 0.1 }, job, job.map { $0 - 0.1 }]
-        let expected = Statistics.variance([0.1, 0, -0.1]) - Double.pi / 2 * Statistics.variance(job) / 5
+        let scale = 1.4826 * Statistics.median(job.map { abs($0 - Statistics.median(job)) })
+        let expected = Statistics.variance([0.1, 0, -0.1]) - Double.pi / 2 * scale * scale / 5
         expectClose(try #require(SpeedRatio.betweenJobVariance(shifted)), expected, relativeTolerance: 1e-12)
         #expect(SpeedRatio.betweenJobVariance([job]) == nil && SpeedRatio.betweenJobVariance([job, [0.1]]) == nil)
         // The widened interval contains the pooled one and reports the spread.

@@ -76,7 +76,8 @@ public struct ShiftEstimate: Sendable, Equatable {
 /// machine state (a neighbour's load for the whole job), which the pooled Moses interval does not
 /// see. The interval is therefore widened by a between-job term, a method-of-moments estimate in
 /// the manner of DerSimonian and Laird (1986): with m_j the median of job j's log samples and
-/// v_j = (π/2)·s_j²/n_j the sampling variance of that median, τ̂² = max(0, var(m_j) − mean(v_j))
+/// v_j = (π/2)·σ̂_j²/n_j the sampling variance of that median (σ̂_j the scaled median absolute
+/// deviation: timing spikes would inflate a standard deviation), τ̂² = max(0, var(m_j) − mean(v_j))
 /// on each side with at least two jobs of at least two samples, averaged over the sides; the
 /// interval's half-widths h become z·√((h/z)² + τ̂²(1/J_new + 1/J_reference)), z the normal
 /// quantile of the level. With no spread between jobs beyond their sampling noise it is the Moses
@@ -126,7 +127,10 @@ public struct SpeedRatio: Sendable, Equatable {
     static func betweenJobVariance(_ jobs: [[Double]]) -> Double? {
         guard jobs.count > 1, jobs.allSatisfy({ $0.count > 1 }) else { return nil }
         let medians = jobs.map(Statistics.median)
-        let sampling = jobs.map { Double.pi / 2 * Statistics.variance($0) / Double($0.count) }
+        let sampling = jobs.map { job -> Double in
+            let scale = Statistics.scaledMedianAbsoluteDeviation(job)
+            return Double.pi / 2 * scale * scale / Double(job.count)
+        }
         return max(0, Statistics.variance(medians) - Statistics.mean(sampling))
     }
 }
