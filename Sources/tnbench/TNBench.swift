@@ -57,6 +57,7 @@ func printError(_ message: String) {
 enum Main {
     static func main() {
         restartWithRecognisedBLASCoreIfNeeded()
+        LargeAllocations.returnFreedBlocksToTheSystem()
         do {
             var command = try TNBench.parseAsRoot()
             try command.run()

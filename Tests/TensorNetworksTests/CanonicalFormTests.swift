@@ -34,6 +34,23 @@ import _TestSupport
         return e.scalars[0]
     }
 
+    /// The two halves factorized concurrently (BLAS pinned to one thread per call) give the same
+    /// numbers, bit for bit, as the sequential form with one BLAS thread.
+    @Test(arguments: [0, 4, 9])
+    func concurrentHalvesEqualTheSequentialForm(center: Int) throws {
+        let p = Self.problem(sites: 10, bond: 9, labelSite: 4, seed: 11)
+        var sequential = p.mps, concurrent = p.mps
+        try withBLASThreads(1) { try sequential.canonicalize(center: center) }
+        try withBLASThreads(2) {
+            try concurrent.canonicalize(center: center, concurrentHalves: true)
+            #expect(BLASRuntime.threadCount == 2, "the thread count is restored")
+        }
+        for (a, b) in zip(sequential.cores, concurrent.cores) {
+            #expect(a.shape == b.shape)
+            #expect(a.scalars == b.scalars)
+        }
+    }
+
     @Test(arguments: [0, 3, 6])
     func canonicalizationKeepsTheFunctionAndMakesIsometries(center: Int) throws {
         let p = Self.problem()

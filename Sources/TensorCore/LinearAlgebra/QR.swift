@@ -3,6 +3,8 @@ extension Tensor {
     /// columns and `R` is k×n upper triangular, k = min(m, n). (`?geqrf` + `?orgqr`.)
     ///
     /// - Throws: ``LinearAlgebraError`` if LAPACK reports an error.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func qr() throws -> (q: Tensor, r: Tensor) {
         precondition(rank == 2, "qr() needs a matrix, got shape \(shape)")
         let m = shape[0], n = shape[1], k = Swift.min(m, n)
@@ -37,6 +39,8 @@ extension Tensor {
     /// `Q` is k×n with orthonormal rows, k = min(m, n). (`?gelqf` + `?orglq`.)
     ///
     /// - Throws: ``LinearAlgebraError`` if LAPACK reports an error.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func lq() throws -> (l: Tensor, q: Tensor) {
         precondition(rank == 2, "lq() needs a matrix, got shape \(shape)")
         let m = shape[0], n = shape[1], k = Swift.min(m, n)
@@ -71,6 +75,8 @@ extension Tensor {
     ///
     /// - Returns: nil when A is too ill-conditioned for it (a Cholesky factorization fails, or
     ///   R₁'s diagonal spans more than ε^(−1/2)·10⁻¹): use ``qr()`` then.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func choleskyQR() -> (q: Tensor, r: Tensor)? {
         precondition(rank == 2 && shape[0] >= shape[1], "choleskyQR() needs a tall matrix, got shape \(shape)")
         return choleskyOrthonormalized(rows: false).map { (q: $0.q, r: $0.u) }
@@ -80,6 +86,8 @@ extension Tensor {
     /// (L = (U₂U₁)ᵀ lower with a positive diagonal, Q with orthonormal rows), without transposing A.
     ///
     /// - Returns: nil when A is too ill-conditioned for it: use ``lq()`` then.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func choleskyLQ() -> (l: Tensor, q: Tensor)? {
         precondition(rank == 2 && shape[0] <= shape[1], "choleskyLQ() needs a wide matrix, got shape \(shape)")
         return choleskyOrthonormalized(rows: true).map { (l: $0.u.transposed(), q: $0.q) }

@@ -74,6 +74,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     }
 
     /// One pass over `batches` (indices into `features` [L, N, d] and `targets`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func trainEpoch(features: Tensor<Scalar>, targets: TrainingTargets, batches: [[Int]]) -> EpochReport {
         var lossSum = 0.0, ceSum = 0.0, finiteBatches = 0, nonFinite = 0, correct = 0, seen = 0
         var flops = 0.0, gaugeSeconds = 0.0
@@ -100,7 +102,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
                 let start = MonotonicClock.seconds()
                 defer { gaugeSeconds += MonotonicClock.seconds() - start }
                 do {
-                    try model.canonicalize(center: center)
+                    try model.canonicalize(center: center, concurrentHalves: true)
                     model.normalizeCenter(center)
                 } catch {
                     // A non-finite core: the step diverged; later batches see it as non-finite too.
@@ -133,6 +135,8 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     }
 
     /// Loss and accuracy of the inference model on `samples` against `targets`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func evaluate(
         features: Tensor<Scalar>, targets: TrainingTargets, samples: [Int], chunkSize: Int = 500
     ) -> BatchEvaluation {

@@ -1,3 +1,4 @@
+import Dispatch
 import TensorCore
 
 extension MPSClassifier {
@@ -18,33 +19,105 @@ extension MPSClassifier {
     ///
     /// Cost: Σ_j 4·D_l·rest·D_r² flops for the factorizations and products (the QR of a
     /// [D·d, D] matrix and one GEMM per site).
+    ///
+    /// With `concurrentHalves` and more than one BLAS thread, the two halves — independent until
+    /// the centre — are factorized at the same time on two threads, BLAS running one thread per
+    /// call meanwhile (the process-wide count is restored afterwards; small factorizations gain
+    /// nothing from BLAS threads, two halves on two cores halve the time). The arithmetic is the
+    /// same as the sequential form's with one BLAS thread, so the result does not depend on it.
     /// - Throws: ``LinearAlgebraError`` if a factorization fails (a non-finite core).
-    public mutating func canonicalize(center: Int) throws {
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public mutating func canonicalize(center: Int, concurrentHalves: Bool = false) throws {
         precondition(center >= 0 && center < siteCount, "centre \(center) outside 0..<\(siteCount)")
+        var cores = self.cores
+        var leftFactor: Tensor<Scalar>?, rightFactor: Tensor<Scalar>?
+        var leftError: Error?, rightError: Error?
+        let threads = BLASRuntime.threadCount
+        try cores.withUnsafeMutableBufferPointer { buffer in
+            let shared = UncheckedSendable(buffer)
+            let halves = { (half: Int) in
+                do {
+                    if half == 0 {
+                        leftFactor = try Self.orthonormalizeLeft(shared.value, upTo: center)
+                    } else {
+                        rightFactor = try Self.orthonormalizeRight(shared.value, downTo: center)
+                    }
+                } catch {
+                    if half == 0 { leftError = error } else { rightError = error }
+                }
+            }
+            if concurrentHalves && threads > 1 {
+                BLASRuntime.setThreadCount(1)
+                defer { BLASRuntime.setThreadCount(threads) }
+                let run = UncheckedSendable(halves)
+                DispatchQueue.concurrentPerform(iterations: 2) { run.value($0) }
+            } else {
+                halves(0)
+                halves(1)
+            }
+            if let error = leftError ?? rightError { throw error }
+        }
+        // R·C first, then ·L: the order of the sequential form.
+        if let r = leftFactor {
+            let core = cores[center], left = core.shape[0]
+            cores[center] = r.matmul(core.reshaped([left, core.count / left]))
+                .reshaped([r.shape[0]] + Array(core.shape.dropFirst()))
+        }
+        if let l = rightFactor {
+            let core = cores[center], right = core.shape.last!
+            cores[center] = core.reshaped([core.count / right, right]).matmul(l)
+                .reshaped(Array(core.shape.dropLast()) + [l.shape[1]])
+        }
+        self.cores = cores
+    }
+
+    /// Cores 0..<center become left isometries, each R absorbed into the next core up to
+    /// center − 1; returns the R of core center − 1 (nil when center is 0).
+    private static func orthonormalizeLeft(_ cores: UnsafeMutableBufferPointer<Tensor<Scalar>>, upTo center: Int) throws -> Tensor<Scalar>? {
+        var carried: Tensor<Scalar>?
         for j in 0..<center {
             let core = cores[j], right = core.shape.last!
             let matrix = core.reshaped([core.count / right, right])
             let (q, r) = try (matrix.shape[0] >= right ? matrix.choleskyQR() : nil) ?? matrix.qr()
             cores[j] = q.reshaped(Array(core.shape.dropLast()) + [q.shape[1]])
-            let next = cores[j + 1], left = next.shape[0]
-            let absorbed = r.matmul(next.reshaped([left, next.count / left]))
-            cores[j + 1] = absorbed.reshaped([r.shape[0]] + Array(next.shape.dropFirst()))
+            if j + 1 == center {
+                carried = r
+            } else {
+                let next = cores[j + 1], left = next.shape[0]
+                let absorbed = r.matmul(next.reshaped([left, next.count / left]))
+                cores[j + 1] = absorbed.reshaped([r.shape[0]] + Array(next.shape.dropFirst()))
+            }
         }
-        for j in stride(from: siteCount - 1, to: center, by: -1) {
+        return carried
+    }
+
+    /// Cores center+1…L−1 become right isometries, each L absorbed into the previous core down
+    /// to center + 1; returns the L of core center + 1 (nil when center is the last site).
+    private static func orthonormalizeRight(_ cores: UnsafeMutableBufferPointer<Tensor<Scalar>>, downTo center: Int) throws -> Tensor<Scalar>? {
+        var carried: Tensor<Scalar>?
+        for j in stride(from: cores.count - 1, to: center, by: -1) {
             let core = cores[j], left = core.shape[0]
             let matrix = core.reshaped([left, core.count / left])
             let (l, q) = try (matrix.shape[1] >= left ? matrix.choleskyLQ() : nil) ?? matrix.lq()
             cores[j] = q.reshaped([q.shape[0]] + Array(core.shape.dropFirst()))
-            let previous = cores[j - 1], right = previous.shape.last!
-            let absorbed = previous.reshaped([previous.count / right, right]).matmul(l)
-            cores[j - 1] = absorbed.reshaped(Array(previous.shape.dropLast()) + [l.shape[1]])
+            if j - 1 == center {
+                carried = l
+            } else {
+                let previous = cores[j - 1], right = previous.shape.last!
+                let absorbed = previous.reshaped([previous.count / right, right]).matmul(l)
+                cores[j - 1] = absorbed.reshaped(Array(previous.shape.dropLast()) + [l.shape[1]])
+            }
         }
+        return carried
     }
 
     /// Divides the core at `center` by its Frobenius norm and returns that norm: in mixed
     /// canonical form around `center` (``canonicalize(center:)``) this is ‖W‖, and the MPS is
     /// then normalized, ‖W‖ = 1 (quimb's `normalize(insert=center)`).
     @discardableResult
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public mutating func normalizeCenter(_ center: Int) -> Double {
         let norm = cores[center].withUnsafeBufferPointer { p in
             p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
