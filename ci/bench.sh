@@ -26,6 +26,8 @@ compare_status=$?
 "$tnbench" compare "$out" --json > "$out/compare.json" || true
 "$tnbench" report "$out" --out "reports/bench-$tier" || true
 echo "report: reports/bench-$tier/REPORT.md"
+# Keep this revision's results by build, for `tnbench history draw` (speed over commits).
+"$tnbench" history add "$out" > /dev/null || true
 
 if [ "$compare_status" -ne 0 ]; then exit "$compare_status"; fi
 exit "$run_status"

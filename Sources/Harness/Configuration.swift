@@ -81,6 +81,20 @@ public struct Configuration: Hashable, Sendable, Codable, CustomStringConvertibl
     /// legends and category labels, where the keys are known from the context.
     public var shortName: String { values.isEmpty ? "default" : keys.map { values[$0]!.description }.joined(separator: ", ") }
 
+    /// The reading order of configurations: key by key (keys sorted), numbers by value and before
+    /// strings, so `D=2` comes before `D=10`; a missing key comes first. Ties fall back to ``name``.
+    public static func inReadingOrder(_ a: Configuration, _ b: Configuration) -> Bool {
+        for key in Set(a.values.keys).union(b.values.keys).sorted() {
+            switch (a.values[key], b.values[key]) {
+            case let (x?, y?) where x != y && !(x.numericValue != nil && x.numericValue == y.numericValue): return x < y
+            case (nil, .some): return true
+            case (.some, nil): return false
+            default: continue
+            }
+        }
+        return a.name < b.name
+    }
+
     public subscript(key: String) -> ConfigurationValue? {
         get { values[key] }
         set { values[key] = newValue }

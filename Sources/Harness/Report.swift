@@ -1,8 +1,9 @@
 import Foundation
 
-/// The Markdown report of one benchmark run: per suite the verdict table, the findings, the
-/// figures (relative links), time, the suites' `gflops` and counted work per timed second per
-/// configuration; failed jobs; provenance.
+/// The Markdown report of one benchmark run: an overview row per suite; per suite a headline
+/// (the paper's numbers beside ours with the verdict, the findings, what moved against the
+/// reference) and the figures, then, folded in `<details>`, every metric of every configuration
+/// and the time and work per configuration; failed jobs; provenance.
 public enum Report {
     /// Writes `<directory>/REPORT.md` (figures are expected under `<directory>/figures/`).
     /// Returns the report's path.
@@ -34,37 +35,45 @@ public enum Report {
         md += "- total job time: \(ProgressDisplay.format(wall)) (sum over jobs); first start \(starts.first ?? "-"), last end \(ends.last ?? "-")\n"
         md += "- regressions: \(comparison.regressions.count); exit status of `tnbench compare`: \(comparison.exitStatus.rawValue) (\(comparison.exitStatus))\n\n"
 
+        md += overview(comparison)
         for suite in results.suites {
             md += "## \(suite)\n\n"
+            md += headline(comparison, suite: suite)
+            let suiteFigures = figures.filter { $0.suite == suite }
+            if !suiteFigures.isEmpty {
+                md += "### Figures\n\n"
+                for figure in suiteFigures {
+                    let relative = relativePath(figure.directory, from: directory)
+                    if figure.rendered {
+                        md += "![\(figure.title)](\(relative)/\(figure.id).png)\n\n"
+                    } else {
+                        md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
+                    }
+                    let links = [("SVG", "svg"), ("PDF", "pdf"), ("data", "dat"), ("script", "gp")]
+                        .filter { FileManager.default.fileExists(atPath: "\(figure.directory)/\(figure.id).\($0.1)") }
+                        .map { "[\($0.0)](\(relative)/\(figure.id).\($0.1))" }
+                    md += "_\(figure.title)_" + (links.isEmpty ? "" : " — " + links.joined(separator: " · ")) + "\n\n"
+                }
+            }
+            let rows = comparison.rows.filter { $0.suite == suite }
+            md += "<details><summary>Every metric of every configuration (\(rows.count) rows)</summary>\n\n"
             md += "| configuration | metric | mean ± σ | n | 95% CI | paper (confidence) | paper verdict | reference verdict |\n"
             md += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
-            for row in comparison.rows where row.suite == suite {
+            // Judged metrics first, informational ones (data sizes, epochs, counts) after them.
+            for row in rows.filter({ $0.metric.kind != .informational }) + rows.filter({ $0.metric.kind == .informational }) {
                 let stats = row.n == 0 ? "—" : (row.n > 1 ? "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation))" : formatNumber(row.mean))
                 let ci = row.interval.map { "[\(formatNumber($0.low)), \(formatNumber($0.high))]" } ?? "—"
                 let paper = row.paperPoint.map { "\(formatNumber($0.value)) (\($0.confidence.rawValue))" } ?? "—"
-                let pv = row.paperVerdict.map { "\($0.rawValue)" } ?? "—"
+                let pv = row.paperVerdict.map { "\($0.label)" } ?? "—"
                 let rv = row.referenceVerdict.map { $0 == .regressed ? "**regressed**" : $0.rawValue } ?? "—"
                 md += "| \(cell(row.configuration.name)) | \(row.metric.name) | \(stats) | \(row.n) | \(ci) | \(paper) | \(pv) | \(rv) |\n"
             }
-            let regressed = comparison.rows.filter { $0.suite == suite && ($0.referenceVerdict == .regressed || $0.referenceVerdict == .improved) }
-            if !regressed.isEmpty {
-                md += "\n"
-                for row in regressed {
-                    md += "- **\(row.referenceVerdict!.rawValue)** \(row.configuration.name) \(row.metric.name): \(row.referenceReason)\n"
-                }
-            }
-            if let findings = comparison.findings[suite], !findings.isEmpty {
-                md += "\n### Findings\n\n"
-                for finding in findings {
-                    let verdict = finding.holds.map { $0 ? "✅ holds" : "❌ does not hold" } ?? "❔ undecided"
-                    md += "- \(verdict): \(finding.statement) — \(finding.detail)\n"
-                }
-            }
-            md += "\n### Time and work\n\n`gflops` is the suite's metric (the counted work of its hot loop per second of that loop, see the "
+            md += "\n</details>\n\n"
+            md += "<details><summary>Time and work</summary>\n\n`gflops` is the suite's metric (the counted work of its hot loop per second of that loop, see the "
             md += "metric's description); the last column divides all counted work by all timed seconds, loading and evaluation included.\n\n"
             md += "| configuration | jobs | mean time per job | timed seconds | GFLOP counted | `gflops` (mean) | GFLOP / timed second | peak memory (max) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
             let mine = records.filter { $0.job.suite == suite && $0.status == .completed }
-            for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: { $0.name < $1.name }) {
+            for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder) {
                 let jobs = mine.filter { $0.job.configuration == configuration }
                 let timed = jobs.reduce(0) { $0 + $1.timedSeconds }
                 let flops = jobs.reduce(0) { $0 + $1.record.flops }
@@ -76,20 +85,7 @@ public enum Report {
                 let peak = peaks.max().map { String(format: "%.2f GiB", $0 / 1_073_741_824) } ?? "—"
                 md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(suiteRate) | \(rate) | \(peak) |\n"
             }
-            let suiteFigures = figures.filter { $0.suite == suite }
-            if !suiteFigures.isEmpty {
-                md += "\n### Figures\n\n"
-                for figure in suiteFigures {
-                    let relative = relativePath(figure.directory, from: directory)
-                    if figure.rendered {
-                        md += "![\(figure.title)](\(relative)/\(figure.id).png)\n\n"
-                    } else {
-                        md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
-                    }
-                    md += "_\(figure.title)_ — [SVG](\(relative)/\(figure.id).svg) · [PDF](\(relative)/\(figure.id).pdf) · [data](\(relative)/\(figure.id).dat) · [script](\(relative)/\(figure.id).gp)\n\n"
-                }
-            }
-            md += "\n"
+            md += "\n</details>\n\n"
         }
         if !comparison.unsuccessful.isEmpty {
             md += "## Failed and diverged jobs\n\n"
@@ -110,6 +106,65 @@ public enum Report {
         md += "\n" + contributors(records)
         md += "\nGenerated by `tnbench report`; the raw records are in `results.h5` of the run directory (schema: docs/RESULTS-SCHEMA.md).\n"
         return md
+    }
+
+    /// One row per suite: how its paper claims, findings and reference comparisons came out.
+    static func overview(_ comparison: Comparison) -> String {
+        var md = "| suite | paper claims | findings | against the reference |\n| --- | --- | --- | --- |\n"
+        func counts<T: Hashable>(_ items: [T], _ order: [(T, String)]) -> String {
+            let parts = order.compactMap { key, label -> String? in
+                let n = items.filter { $0 == key }.count
+                return n > 0 ? "\(n) \(label)" : nil
+            }
+            return parts.isEmpty ? "—" : parts.joined(separator: ", ")
+        }
+        for suite in comparison.results.suites {
+            let rows = comparison.rows.filter { $0.suite == suite }
+            let paper = counts(rows.compactMap(\.paperVerdict), [
+                (.reproduced, "reproduced"), (.differs, "differ"), (.inconclusive, "inconclusive"), (.notComparable, "not comparable at this tier"),
+            ])
+            let findings = counts((comparison.findings[suite] ?? []).map(\.verdict), [
+                (.holds, "hold"), (.fails, "fail"), (.notTestable, "not testable"),
+            ])
+            let reference = counts(rows.compactMap(\.referenceVerdict), [(.regressed, "**regressed**"), (.improved, "improved"), (.ok, "ok")])
+            md += "| [\(suite)](#\(suite.lowercased())) | \(paper) | \(findings) | \(reference) |\n"
+        }
+        return md + "\n"
+    }
+
+    /// A suite's headline: the paper's numbers beside ours with the verdict, its findings, what
+    /// moved against the reference.
+    static func headline(_ comparison: Comparison, suite: String) -> String {
+        var md = ""
+        let rows = comparison.rows.filter { $0.suite == suite }
+        let claims = rows.filter { $0.paperPoint != nil && $0.n > 0 }
+        if !claims.isEmpty {
+            md += "| configuration | metric | paper | ours (mean ± σ, n) | verdict |\n| --- | --- | --- | --- | --- |\n"
+            for row in claims {
+                let point = row.paperPoint!
+                let margin = point.margin.map { " ± \(formatNumber($0))" } ?? ""
+                let ours = row.n > 1 ? "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation)) (\(row.n))" : "\(formatNumber(row.mean)) (\(row.n))"
+                let verdict = row.paperVerdict.map { $0 == .notComparable ? "_\($0.label)_" : "**\($0.label)**" } ?? "—"
+                md += "| \(cell(row.configuration.name)) | \(row.metric.name) | \(formatNumber(point.value))\(margin) (\(point.confidence.rawValue)) | \(ours) | \(verdict) |\n"
+            }
+            md += "\n"
+        }
+        if let findings = comparison.findings[suite], !findings.isEmpty {
+            for finding in findings {
+                let mark = switch finding.verdict { case .holds: "✅"; case .fails: "❌"; case .notTestable: "❔" }
+                md += "- \(mark) **\(finding.verdict.label)**: \(finding.statement) — \(finding.detail)\n"
+            }
+            md += "\n"
+        }
+        let moved = rows.filter { $0.referenceVerdict == .regressed || $0.referenceVerdict == .improved }
+        for row in moved {
+            md += "- **\(row.referenceVerdict!.rawValue)** against the reference: \(row.configuration.name) \(row.metric.name): \(row.referenceReason)\n"
+        }
+        let speed = rows.filter { $0.metric.kind == .speed && $0.referenceVerdict != nil }
+        if !speed.isEmpty && moved.filter({ $0.metric.kind == .speed }).isEmpty {
+            md += "- speed against the reference: \(speed.count) configuration(s) ok\n"
+        }
+        return md.isEmpty ? "" : md + "\n"
     }
 
     /// Every build (git commit, dirty flag and diff hash) and every host that made a record, with

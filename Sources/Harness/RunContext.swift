@@ -127,6 +127,20 @@ public final class RunContext {
         return (value, seconds)
     }
 
+    /// Like ``measure(_:_:)``, and also appends the seconds as the next point of the curve
+    /// `sample` (x = 1, 2, …): one per-step sample of a speed metric that names that curve as its
+    /// ``MetricSpec/samples``.
+    ///
+    /// ```swift
+    /// timing: { try context.measure("train", sample: "sweep_seconds", $0).value }
+    /// ```
+    @discardableResult
+    public func measure<T>(_ timer: String, sample curve: String, _ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
+        let result = try measure(timer, body)
+        append(curve, x: Double((recorded.curves[curve]?.x.count ?? 0) + 1), y: result.seconds)
+        return result
+    }
+
     /// Records what a library routine measured, under its names: scalars, curve points
     /// (appended), arrays, timers (added) and flops (added).
     public func record(_ measurements: Measurements) {

@@ -156,7 +156,8 @@ public enum Polarity: String, Codable, Sendable {
 public enum MetricKind: String, Codable, Sendable {
     /// Accuracy-like: regressed when one-sided Welch p < 0.01 and the change exceeds the margin.
     case quality
-    /// Time-like: regressed when the ratio exceeds 1.10 and Mann–Whitney p < 0.01.
+    /// Time-like: judged by the ratio of the run's per-step samples to the reference's
+    /// (Hodges–Lehmann on the logarithms with its 99% interval, ``Verdicts/reference(_:reference:metric:)``).
     case speed
     /// Recorded and reported, never a regression (parameter counts, GFLOP/s, spectra summaries).
     case informational
@@ -170,19 +171,26 @@ public struct MetricSpec: Codable, Sendable, Hashable {
     public var kind: MetricKind
     /// "fraction", "seconds", "GFLOP/s", "parameters", "nats"…
     public var unit: String
-    /// The smallest change that matters in practice (absolute, in `unit`) for quality metrics.
+    /// The smallest change that matters in practice: absolute, in `unit`, for quality metrics;
+    /// relative for speed metrics (0.05 is 5% slower), where 0 means the default
+    /// ``Verdicts/defaultSpeedThreshold``.
     public var practicalMargin: Double
     public var description: String
+    /// For a speed metric: the curve holding its per-step samples (one y value per epoch, sweep or
+    /// half-sweep the suite timed), which the speed verdicts pool over seeds. nil: the verdict
+    /// has one value per seed only.
+    public var samples: String?
 
     public init(
         _ name: String, _ polarity: Polarity, kind: MetricKind, unit: String,
-        practicalMargin: Double = 0, description: String
+        practicalMargin: Double = 0, samples: String? = nil, description: String
     ) {
         self.name = name
         self.polarity = polarity
         self.kind = kind
         self.unit = unit
         self.practicalMargin = practicalMargin
+        self.samples = samples
         self.description = description
     }
 }
@@ -207,18 +215,52 @@ public struct MetricSummary: Sendable {
     public var standardDeviation: Double { Statistics.standardDeviation(values) }
 }
 
+/// What our results say of a paper's statement.
+public enum FindingVerdict: String, Codable, Sendable {
+    /// The results support it.
+    case holds
+    /// The results contradict it.
+    case fails
+    /// The run cannot decide it: the configurations it needs were not run, too few seeds, or the
+    /// tier runs a reduced protocol the statement does not speak of. Judged either way or not at all.
+    case notTestable = "not_testable"
+
+    /// How reports print it.
+    public var label: String {
+        switch self {
+        case .holds: "holds"
+        case .fails: "fails"
+        case .notTestable: "not testable at this tier"
+        }
+    }
+}
+
 /// A cross-configuration statement of the paper checked on our results.
 public struct Finding: Codable, Sendable {
     /// The paper's statement: "Glorot/He/LeCun plateau while copy-node trains at every D".
     public var statement: String
-    /// Whether our results support it; `nil` when they cannot tell (too few seeds, missing runs).
-    public var holds: Bool?
+    public var verdict: FindingVerdict
     /// The numbers behind the verdict.
     public var detail: String
 
-    public init(statement: String, holds: Bool?, detail: String) {
+    public init(statement: String, verdict: FindingVerdict, detail: String) {
         self.statement = statement
-        self.holds = holds
+        self.verdict = verdict
         self.detail = detail
+    }
+
+    /// A finding judged either way: `holds` true → *holds*, false → *fails*, nil → *not testable*
+    /// (the run lacks what the statement needs).
+    public init(statement: String, holds: Bool?, detail: String) {
+        self.init(statement: statement, verdict: holds.map { $0 ? .holds : .fails } ?? .notTestable, detail: detail)
+    }
+
+    /// Whether our results support it; nil when not testable.
+    public var holds: Bool? {
+        switch verdict {
+        case .holds: true
+        case .fails: false
+        case .notTestable: nil
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Harness
 
 /// `tnbench baseline`: manage the reference runs.
@@ -11,12 +12,16 @@ struct BaselineCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a run the reference of its tier: writes Baselines/reference/<tier>/<suite>.json.",
             discussion: """
-                Stores the raw per-seed values of every metric of every configuration, with host, CPU \
-                and commit. Only completed jobs count. This is the only command that writes reference \
-                results; commit the files it writes.
+                Stores the raw per-seed values of every metric of every configuration, and the \
+                per-step samples of the speed metrics, with host, CPU and commit. Only completed jobs \
+                count. This is the only command that writes reference results; commit the files it \
+                writes. It also writes the run's report into <reports>/<tier>/ (REPORT.md and the PNG \
+                figures with their data and scripts), the report a reader opens without running anything.
                 """)
         @Argument(help: "A run directory (the --out of `tnbench run`).") var directory: String
         @Option(help: "Only these suites (default: every suite in the run).") var suite: [String] = []
+        @Option(help: "Where the tier's report goes (<reports>/<tier>/REPORT.md).") var reports = "reports"
+        @Flag(help: "Do not write the report.") var noReport = false
         @OptionGroup var baselines: BaselineOptions
 
         func run() throws {
@@ -26,12 +31,24 @@ struct BaselineCommand: ParsableCommand {
                 guard results.suites.contains(name) else {
                     throw HarnessError(.unknownSuite, "suite '\(name)' is not in \(directory); suites there: \(results.suites.joined(separator: ", "))")
                 }
-                let reference = ReferenceBaselines.make(from: results, suite: name)
+                let metrics = registeredSuites.first { $0.name == name }?.metrics ?? []
+                let reference = ReferenceBaselines.make(from: results, suite: name, metrics: metrics)
                 try reference.write(to: baselines.directory)
                 let failed = results.records.filter { $0.job.suite == name && $0.status != .completed }.count
                 print("\(ReferenceBaselines.path(suite: name, tier: results.tier, in: baselines.directory)): \(reference.entries.count) entries"
                     + (failed > 0 ? " (\(failed) failed/diverged job(s) left out)" : ""))
             }
+            guard !noReport else { return }
+            let directory = "\(reports)/\(results.tier.rawValue)"
+            let renderer = FigureRenderer(outputDirectory: directory + "/figures", baselines: baselines.directory)
+            let (figures, warning) = try renderer.render(results: results, suites: registeredSuites)
+            if let warning { FileHandle.standardError.write(Data("tnbench: warning: \(warning)\n".utf8)) }
+            // The committed report keeps PNGs, data and scripts; SVG and PDF are a `gnuplot <id>.gp` away.
+            for figure in figures {
+                for ext in ["svg", "pdf"] { try? FileManager.default.removeItem(atPath: "\(figure.directory)/\(figure.id).\(ext)") }
+            }
+            let comparison = try Comparison(results: results, suites: registeredSuites, baselines: baselines.directory)
+            print(try Report.write(comparison, figures: figures, to: directory))
         }
     }
 }

@@ -24,7 +24,9 @@ struct ListCommand: ParsableCommand {
                 let keys = Set(plan.configurations.flatMap(\.keys)).sorted()
                 print("  \(tier.rawValue): \(plan.configurations.count) configuration(s) × \(plan.seeds) seed(s) [keys: \(keys.joined(separator: ", "))] — \(plan.summary)")
             }
-            print("  metrics: " + suite.metrics.map { "\($0.name) (\($0.kind.rawValue), \($0.polarity == .smallerIsBetter ? "↓" : "↑") \($0.unit))" }.joined(separator: ", "))
+            print("  metrics: " + suite.metrics.map {
+                "\($0.name) (\($0.kind.rawValue), \($0.polarity == .smallerIsBetter ? "↓" : "↑") \($0.unit)\($0.samples.map { ", samples: curve \($0)" } ?? ""))"
+            }.joined(separator: ", "))
             print("  figures: " + suite.figures.map(\.id).joined(separator: ", "))
             print()
         }
@@ -42,6 +44,8 @@ struct SuiteListing: Encodable {
     struct MetricListing: Encodable {
         var name, polarity, kind, unit, description: String
         var practical_margin: Double
+        /// The curve of per-step samples of a speed metric; nil when it has none.
+        var samples: String?
     }
     var name: String
     var summary: String
@@ -56,7 +60,7 @@ struct SuiteListing: Encodable {
         paper = suite.paper
         metrics = suite.metrics.map {
             MetricListing(name: $0.name, polarity: $0.polarity.rawValue, kind: $0.kind.rawValue, unit: $0.unit,
-                          description: $0.description, practical_margin: $0.practicalMargin)
+                          description: $0.description, practical_margin: $0.practicalMargin, samples: $0.samples)
         }
         var tiers: [String: TierListing] = [:]
         for tier in Tier.allCases {

@@ -20,6 +20,8 @@ struct TNBench: ParsableCommand {
               tnbench compare results/ci                     verdicts vs paper and reference
               tnbench report results/ci                      reports/ci/REPORT.md with figures
               tnbench baseline update results/ci             make this run the new reference
+              tnbench ab main                                this build against main, interleaved on this machine
+              tnbench history                                speed of every suite over the commits benchmarked
 
             On a cluster: `tnbench plan … --out DIR`, then `tnbench submit DIR` (Slurm) or \
             `tnbench commands DIR` (any scheduler), `tnbench status DIR`, `tnbench report DIR`.
@@ -31,7 +33,7 @@ struct TNBench: ParsableCommand {
         subcommands: [
             ListCommand.self, RunCommand.self, PlanCommand.self, RunJobCommand.self, CommandsCommand.self,
             SubmitCommand.self, StatusCommand.self, CompareCommand.self, FiguresCommand.self, ReportCommand.self,
-            DiffCommand.self, BaselineCommand.self, DataCommand.self, KernelsCommand.self,
+            DiffCommand.self, ABCommand.self, HistoryCommand.self, BaselineCommand.self, DataCommand.self, KernelsCommand.self,
         ])
 }
 

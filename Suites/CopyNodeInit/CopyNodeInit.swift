@@ -98,7 +98,7 @@ public struct CopyNodeInitSuite: Suite {
                        description: "mean cross-entropy of the last epoch's finite batches"),
             MetricSpec("param_count", .smallerIsBetter, kind: .informational, unit: "parameters",
                        description: "388D² + 22D"),
-            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
+            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
                        description: "wall-clock seconds per training epoch (forward + backward + Adam), median over epochs"),
             MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
                        description: "training flops (6·batch·parameters per step) per second of training"),
@@ -266,16 +266,17 @@ public struct CopyNodeInitSuite: Suite {
                         + "artifact: the matched variance gives outputs of order 2^(−L/2) and gradients far below Adam's ε "
                         + "(see init_log10_output). " + scaledStuck.map(describe).joined(separator: "; ")))
         }
-        // Copy-node at D ≥ 6 beats 5% test error — judged only at the paper's data size and epochs.
+        // Copy-node at D ≥ 6 beats 5% test error: the paper's statement at its data size and epochs;
+        // at a reduced protocol the statement names the protocol run, and is judged either way.
         let copyTest = mean("test_error", ["init": "copy_node", "numerics": "plain"]).filter { ($0.configuration.int("D") ?? 0) >= 6 }
         let images = mean("train_images", [:]).map(\.mean).min() ?? 0
         let epochs = mean("epochs", [:]).map(\.mean).min() ?? 0
+        let paperProtocol = images >= 48_000 && epochs >= 100
         findings.append(Finding(
-            statement: "Copy-node initialization at D ≥ 6 beats 5% test error (the S&S m = 10 reference)",
-            holds: copyTest.isEmpty ? nil : (images >= 48_000 && epochs >= 100 ? copyTest.allSatisfy { $0.mean < 0.05 }
-                                             : (copyTest.allSatisfy { $0.mean < 0.05 } ? true : nil)),
-            detail: (images >= 48_000 && epochs >= 100 ? "" : "reduced protocol (\(Int(images)) images, \(Int(epochs)) epochs): judged only if it already holds; ")
-                + copyTest.map(describe).joined(separator: "; ")))
+            statement: "Copy-node initialization at D ≥ 6 beats 5% test error (the S&S m = 10 reference)"
+                + (paperProtocol ? "" : " within this run's reduced protocol (\(Int(images)) images, \(Int(epochs)) epochs; the paper's: 48,000, 100)"),
+            holds: copyTest.isEmpty ? nil : copyTest.allSatisfy { $0.mean < 0.05 },
+            detail: copyTest.map(describe).joined(separator: "; ")))
         return findings
     }
 }

@@ -67,7 +67,7 @@ public struct RankRegularizationSuite: Suite {
                        description: "parameters of the truncated model (388D² + 22D without regularizers)"),
             MetricSpec("train_loss", .smallerIsBetter, kind: .informational, unit: "nats",
                        description: "mean cross-entropy of the last epoch"),
-            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
+            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
                        description: "wall-clock seconds per training epoch, median"),
             MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
                        description: "training flops (6·batch·parameters per step) per second of training"),

@@ -127,7 +127,7 @@ public struct TN4MLSuite: Suite {
                        description: "validation cross-entropy after the last epoch"),
             MetricSpec("epochs_run", .smallerIsBetter, kind: .informational, unit: "epochs",
                        description: "epochs until early stopping (or the maximum)"),
-            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
+            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
                        description: "seconds per epoch: training pass and validation pass, median over epochs"),
             MetricSpec("samples_per_second", .largerIsBetter, kind: .informational, unit: "samples/s",
                        description: "training samples per second of the training pass (median epoch)"),

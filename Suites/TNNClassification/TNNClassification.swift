@@ -81,7 +81,7 @@ import TensorNetworks
 /// decision field's grid side); all required.
 ///
 /// ## Records
-/// Per sweep: `loss`, `train_accuracy`, `test_accuracy`, `entropy_max`; array `entropy`
+/// Per sweep: `loss`, `train_accuracy`, `test_accuracy`, `entropy_max`, `sweep_seconds`; array `entropy`
 /// [sweeps, bonds]. Final: `test_accuracy`, `train_accuracy`, `loss`, `entropy_max`,
 /// `sweep_seconds`, `gflops`, `param_count`; arrays `singular_values` [bonds, D] (zero-padded),
 /// `decision_field` [ny, nx] (predicted class), `points` and `test_points` [n, 3].
@@ -108,7 +108,7 @@ public struct TNNClassificationSuite: Suite {
                        description: "training loss after the last sweep"),
             MetricSpec("entropy_max", .smallerIsBetter, kind: .informational, unit: "nats",
                        description: "largest bond entanglement entropy of the MPO after the last sweep"),
-            MetricSpec("sweep_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
+            MetricSpec("sweep_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "sweep_seconds",
                        description: "wall-clock seconds per sweep (left→right and right→left)"),
             MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
                        description: "counted floating-point operations of training (products and SVDs of the sweeps, model count) / training seconds (the sweeps' timer only)"),
@@ -227,7 +227,7 @@ public struct TNNClassificationSuite: Suite {
         do {
             reports = try TNNTraining.run(
                 &network, trainer: &trainer, inputs: train.features, targets: targets, sweeps: sweeps,
-                timing: { try context.measure("train", $0).value }
+                timing: { try context.measure("train", sample: "sweep_seconds", $0).value }
             ) { sweep, report, network in
                 context.addFlops(report.flops)
                 let x = Double(sweep)

@@ -106,7 +106,7 @@ import Darwin
 /// 5 sweeps).
 ///
 /// ## Records
-/// Per sweep: `loss` (training MSE), `entropy_max`; array `entropy` [sweeps, layers × bonds].
+/// Per sweep: `loss` (training MSE), `entropy_max`, `sweep_seconds`; array `entropy` [sweeps, layers × bonds].
 /// Before training: `stability_ratio_init`. Final: `mse`, `train_mse`, `noise_variance`,
 /// `slope` and `intercept` (line), `nonnegative_floor` (sine, `output = relu`), `entropy_max`,
 /// `stability_ratio_final`, `sweep_seconds`, `gflops`, `param_count`; arrays `points` [n, 2]
@@ -148,7 +148,7 @@ public struct TNNRegressionSuite: Suite {
                        description: "the same after the last sweep (≈ 2α when every feature has saturated to 0)"),
             MetricSpec("entropy_max", .smallerIsBetter, kind: .informational, unit: "nats",
                        description: "largest bond entanglement entropy over all TN layers after the last sweep"),
-            MetricSpec("sweep_seconds", .smallerIsBetter, kind: .speed, unit: "seconds",
+            MetricSpec("sweep_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "sweep_seconds",
                        description: "wall-clock seconds per sweep"),
             MetricSpec("gflops", .largerIsBetter, kind: .informational, unit: "GFLOP/s",
                        description: "counted floating-point operations of training (products and SVDs of the sweeps, model count) / training seconds (the sweeps' timer only)"),
@@ -262,7 +262,7 @@ public struct TNNRegressionSuite: Suite {
         do {
             reports = try TNNTraining.run(
                 &network, trainer: &trainer, inputs: data.features, targets: targets, sweeps: sweeps,
-                timing: { try context.measure("train", $0).value }
+                timing: { try context.measure("train", sample: "sweep_seconds", $0).value }
             ) { sweep, report, _ in
                 context.addFlops(report.flops)
                 context.append("loss", x: Double(sweep), y: report.loss)

@@ -140,6 +140,10 @@ import _TestSupport
         (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": "0.1", "confidence": "table", "source": "s"}]}"#,
          "points[0].value: missing or not a finite number"),
         (#"{"suite": "Synthetic", "#, "(file): not valid JSON"),
+        (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": 0.1, "confidence": "table", "source": "s", "tiers": ["ci", "full"]}]}"#,
+         "points[0].tiers: 'full' is not one of smoke, ci, paper"),
+        (#"{"suite": "Synthetic", "paper_id": "x", "points": [{"metric": "test_error", "configuration": {}, "value": 0.1, "confidence": "table", "source": "s", "tiers": []}]}"#,
+         "points[0].tiers: must be a non-empty array of tier names (smoke, ci, paper)"),
     ])
     func malformedPaperBaselines(json: String, expected: String) {
         let root = temporaryDirectory()

@@ -38,6 +38,10 @@ import _TestSupport
         #expect(paper10.paperVerdict == .reproduced)
         #expect(paper20.paperVerdict == .differs)
         #expect(paper20.paperPoint?.confidence == .figureApprox)
+        // A point of the paper tier only: shown beside ours, no verdict drawn at the smoke tier.
+        let count10 = try #require(comparison.rows.first { $0.configuration == ["m": 10] && $0.metric.name == "param_count" })
+        #expect(count10.paperPoint?.value == 100 && count10.paperVerdict == .notComparable)
+        #expect(comparison.text().contains("paper 100 [table]: not comparable at this tier"))
         // No reference yet: exit status 4 and null reference verdicts.
         #expect(comparison.exitStatus == .missingBaseline)
         #expect(comparison.rows.allSatisfy { $0.referenceVerdict == nil })
@@ -69,7 +73,7 @@ import _TestSupport
         #expect(objects.count == 6)
         #expect(Set(objects[0].keys) == [
             "suite", "configuration", "metric", "n", "mean", "std", "ci_low", "ci_high", "paper_value",
-            "paper_confidence", "paper_verdict", "reference_verdict",
+            "paper_confidence", "paper_verdict", "reference_verdict", "speed_ratio", "speed_ratio_ci_low", "speed_ratio_ci_high",
         ])
 
         // 6. A clean rerun is ok everywhere, exit status 0.

@@ -89,15 +89,17 @@ func runSynthetic(
     return try BLASThreadsLock.withLock { try runner.run(jobs, shouldStop: shouldStop) }
 }
 
-/// Writes `Baselines/Synthetic.json` with a point that m = 10 reproduces and one that m = 20 does not.
+/// Writes `Baselines/Synthetic.json` with a point that m = 10 reproduces and one that m = 20 does
+/// not (both judging the smoke tier), and a paper-tier point for m = 10's param_count.
 func writePaperBaselines(_ directory: String) throws {
     let json = """
         {"suite": "Synthetic", "paper_id": "synthetic",
          "points": [
           {"metric": "test_error", "configuration": {"m": 10}, "value": 0.05, "sigma": null, "n": null,
-           "confidence": "table", "margin": 0.005, "source": "Table 1", "note": "exact"},
+           "confidence": "table", "margin": 0.005, "source": "Table 1", "note": "exact", "tiers": ["smoke", "paper"]},
           {"metric": "test_error", "configuration": {"m": 20}, "value": 0.03, "confidence": "figure-approx",
-           "margin": 0.002, "source": "Fig. 2"}
+           "margin": 0.002, "source": "Fig. 2", "tiers": ["smoke"]},
+          {"metric": "param_count", "configuration": {"m": 10}, "value": 100, "confidence": "table", "source": "Sec. 2"}
          ]}
         """
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

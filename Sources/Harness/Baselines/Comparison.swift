@@ -38,7 +38,7 @@ public struct Comparison: Sendable {
             let paper = try PaperBaselines.load(suite: suiteName, from: baselines, metrics: suite?.metrics.map(\.name))
             let reference = try ReferenceBaselines.load(suite: suiteName, tier: self.referenceTier, from: baselines)
             if reference == nil { missingReference.append(suiteName) }
-            let configurations = Array(Set(records.map(\.job.configuration))).sorted { $0.name < $1.name }
+            let configurations = Array(Set(records.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder)
             var summaries: [MetricSummary] = []
             for configuration in configurations {
                 let mine = completed.filter { $0.job.configuration == configuration }.sorted { $0.job.seed < $1.job.seed }
@@ -51,15 +51,21 @@ public struct Comparison: Sendable {
                     let values = mine.compactMap { $0.record.scalars[spec.name] }.filter(\.isFinite)
                     let point = paper?.point(for: spec.name, configuration)
                     var row = ComparisonRow(
-                        suite: suiteName, configuration: configuration, metric: spec, values: values, paperPoint: point,
-                        paperVerdict: nil, paperReason: point == nil ? "no paper point" : "", referenceValues: nil,
+                        suite: suiteName, configuration: configuration, metric: spec, values: values,
+                        samples: spec.kind == .speed ? mine.compactMap { $0.samples(of: spec) } : [],
+                        paperPoint: point, paperVerdict: nil, paperReason: point == nil ? "no paper point" : "", referenceValues: nil,
                         referenceVerdict: nil, referenceReason: reference == nil ? "no reference for tier \(self.referenceTier.rawValue)" : "")
                     if values.isEmpty && point == nil { continue }
-                    if let point { (row.paperVerdict, row.paperReason) = Verdicts.paper(values, point: point, metric: spec) }
+                    if let point {
+                        (row.paperVerdict, row.paperReason) = Verdicts.paper(values, point: point, metric: spec, tier: results.tier)
+                    }
                     if let reference {
                         if let old = reference.values(for: spec.name, configuration) {
                             row.referenceValues = old
-                            (row.referenceVerdict, row.referenceReason) = Verdicts.reference(values, reference: old, metric: spec)
+                            row.referenceSamples = reference.samples(for: spec.name, configuration)
+                            (row.referenceVerdict, row.referenceReason) = Verdicts.reference(
+                                values, reference: old, metric: spec,
+                                samples: row.referenceSamples.map { (row.samples, $0) })
                         } else {
                             row.referenceReason = "no reference values for this configuration"
                         }
@@ -118,6 +124,7 @@ public struct Comparison: Sendable {
         }
         let objects = rows.map { row -> String in
             let ci = row.interval
+            let speed = row.speedRatio
             let fields = [
                 "\"suite\": \(string(row.suite))",
                 "\"configuration\": \(configuration(row.configuration))",
@@ -131,6 +138,9 @@ public struct Comparison: Sendable {
                 "\"paper_confidence\": \(string(row.paperPoint?.confidence.rawValue))",
                 "\"paper_verdict\": \(string(row.paperVerdict?.rawValue))",
                 "\"reference_verdict\": \(string(row.referenceVerdict?.rawValue))",
+                "\"speed_ratio\": \(number(speed?.ratio))",
+                "\"speed_ratio_ci_low\": \(number(speed?.interval?.low))",
+                "\"speed_ratio_ci_high\": \(number(speed?.interval?.high))",
             ]
             return "  {" + fields.joined(separator: ", ") + "}"
         }
@@ -146,7 +156,7 @@ public struct Comparison: Sendable {
             lines.append("\(suite)")
             for row in rows where row.suite == suite {
                 let stats = row.n == 0 ? "no values" : "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation)) (n=\(row.n))"
-                let paper = row.paperPoint.map { "paper \(formatNumber($0.value)) [\($0.confidence.rawValue)]: \(row.paperVerdict?.rawValue ?? "-")" } ?? "paper -"
+                let paper = row.paperPoint.map { "paper \(formatNumber($0.value)) [\($0.confidence.rawValue)]: \(row.paperVerdict?.label ?? "-")" } ?? "paper -"
                 let reference = "reference: \(row.referenceVerdict?.rawValue ?? "-")"
                 lines.append("  \(row.configuration.name)  \(row.metric.name) = \(stats)  \(paper)  \(reference)")
                 if row.referenceVerdict == .regressed || row.referenceVerdict == .improved {
@@ -154,8 +164,7 @@ public struct Comparison: Sendable {
                 }
             }
             for finding in findings[suite] ?? [] {
-                let verdict = finding.holds.map { $0 ? "holds" : "does not hold" } ?? "undecided"
-                lines.append("  finding (\(verdict)): \(finding.statement) — \(finding.detail)")
+                lines.append("  finding (\(finding.verdict.label)): \(finding.statement) — \(finding.detail)")
             }
         }
         for record in unsuccessful {

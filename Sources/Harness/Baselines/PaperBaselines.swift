@@ -27,11 +27,17 @@ public struct PaperPoint: Codable, Sendable, Equatable {
     /// Where the number comes from: "Table 1", "Fig. 3 (read off)", "abstract".
     public var source: String
     public var note: String?
+    /// The tiers whose runs follow the protocol behind the number, so the point judges them
+    /// (default: the paper tier). At other tiers the point is shown beside our number as
+    /// *not comparable at this tier*.
+    public var tiers: [Tier]
 
     public init(
         metric: String, configuration: Configuration, value: Double, sigma: Double? = nil, n: Int? = nil,
-        confidence: BaselineConfidence, margin: Double? = nil, source: String, note: String? = nil
+        confidence: BaselineConfidence, margin: Double? = nil, source: String, note: String? = nil,
+        tiers: [Tier] = [.paper]
     ) {
+        self.tiers = tiers
         self.metric = metric
         self.configuration = configuration
         self.value = value
@@ -98,7 +104,7 @@ public struct PaperBaselines: Codable, Sendable, Equatable {
         for (index, raw) in rawPoints.enumerated() {
             let at = "points[\(index)]"
             guard case .object(let p) = raw else { throw fail(at, "must be an object") }
-            let known: Set = ["metric", "configuration", "value", "sigma", "n", "confidence", "margin", "source", "note"]
+            let known: Set = ["metric", "configuration", "value", "sigma", "n", "confidence", "margin", "source", "note", "tiers"]
             if let extra = p.keys.sorted().first(where: { !known.contains($0) }) {
                 throw fail("\(at).\(extra)", "unknown field; valid fields: \(known.sorted().joined(separator: ", "))")
             }
@@ -136,9 +142,22 @@ public struct PaperBaselines: Codable, Sendable, Equatable {
             }
             if confidence == .claim && margin == nil { throw fail("\(at).margin", "required for a 'claim' point") }
             guard let source = p["source"]?.string, !source.isEmpty else { throw fail("\(at).source", "missing or empty") }
+            var tiers: [Tier] = [.paper]
+            if let raw = p["tiers"], !raw.isNull {
+                let valid = Tier.allCases.map(\.rawValue).joined(separator: ", ")
+                guard case .array(let names) = raw, !names.isEmpty else {
+                    throw fail("\(at).tiers", "must be a non-empty array of tier names (\(valid))")
+                }
+                tiers = try names.map { name in
+                    guard let tier = name.string.flatMap(Tier.init(rawValue:)) else {
+                        throw fail("\(at).tiers", "'\(name.string ?? "(not a string)")' is not one of \(valid)")
+                    }
+                    return tier
+                }
+            }
             points.append(PaperPoint(
                 metric: metric, configuration: Configuration(configuration), value: value, sigma: sigma, n: n,
-                confidence: confidence, margin: margin, source: source, note: p["note"]?.string))
+                confidence: confidence, margin: margin, source: source, note: p["note"]?.string, tiers: tiers))
         }
         return PaperBaselines(suite: name, paperID: paperID, points: points)
     }

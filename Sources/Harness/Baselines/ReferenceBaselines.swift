@@ -2,7 +2,10 @@ import Foundation
 
 /// `Baselines/reference/<tier>/<suite>.json`: our own earlier results of one suite at one tier,
 /// the raw per-seed values of every metric of every configuration, with where they were
-/// produced. Written only by `tnbench baseline update RUN_DIR`.
+/// produced, and the per-step samples of speed metrics. Written only by `tnbench baseline update RUN_DIR`.
+///
+/// Version 2 added ``Entry/samples``; version 1 files are read (their speed verdicts fall back to
+/// the per-seed values).
 public struct ReferenceBaselines: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {
         public var configuration: Configuration
@@ -10,14 +13,21 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         /// One value per completed seed.
         public var values: [Double]
         public var seeds: [Int]
+        /// For a speed metric that declares ``MetricSpec/samples``: each seed's per-step samples,
+        /// in the order of ``seeds``.
+        public var samples: [[Double]]?
 
-        public init(configuration: Configuration, metric: String, values: [Double], seeds: [Int]) {
+        public init(configuration: Configuration, metric: String, values: [Double], seeds: [Int], samples: [[Double]]? = nil) {
             self.configuration = configuration
             self.metric = metric
             self.values = values
             self.seeds = seeds
+            self.samples = samples
         }
     }
+
+    /// The version this tool writes.
+    public static let currentSchemaVersion = 2
 
     public var schemaVersion: Int
     public var suite: String
@@ -41,7 +51,7 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         suite: String, tier: Tier, created: String, run: String, hostName: String, cpuModel: String,
         gitCommit: String, blasConfiguration: String, entries: [Entry]
     ) {
-        self.schemaVersion = 1
+        self.schemaVersion = Self.currentSchemaVersion
         self.suite = suite
         self.tier = tier
         self.created = created
@@ -93,17 +103,25 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         entries.first { $0.metric == metric && $0.configuration == configuration }?.values
     }
 
-    /// Builds the reference of one suite from a run's completed jobs.
-    public static func make(from results: ResultSet, suite: String) -> ReferenceBaselines {
+    /// Each seed's per-step samples of a configuration's speed metric (nil when not stored).
+    public func samples(for metric: String, _ configuration: Configuration) -> [[Double]]? {
+        entries.first { $0.metric == metric && $0.configuration == configuration }?.samples
+    }
+
+    /// Builds the reference of one suite from a run's completed jobs, with the per-step samples
+    /// of the speed metrics among `metrics` that declare them.
+    public static func make(from results: ResultSet, suite: String, metrics: [MetricSpec] = []) -> ReferenceBaselines {
         let records = results.records.filter { $0.job.suite == suite && $0.status == .completed }
         var entries: [Entry] = []
         let configurations = Array(Set(records.map(\.job.configuration))).sorted { $0.name < $1.name }
         for configuration in configurations {
             let mine = records.filter { $0.job.configuration == configuration }.sorted { $0.job.seed < $1.job.seed }
-            let metrics = Set(mine.flatMap(\.record.scalars.keys)).sorted()
-            for metric in metrics {
-                let pairs = mine.compactMap { r in r.record.scalars[metric].map { (r.job.seed, $0) } }
-                entries.append(Entry(configuration: configuration, metric: metric, values: pairs.map(\.1), seeds: pairs.map(\.0)))
+            for metric in Set(mine.flatMap(\.record.scalars.keys)).sorted() {
+                let runs = mine.filter { $0.record.scalars[metric] != nil }
+                let spec = metrics.first { $0.name == metric && $0.kind == .speed && $0.samples != nil }
+                entries.append(Entry(
+                    configuration: configuration, metric: metric, values: runs.map { $0.record.scalars[metric]! },
+                    seeds: runs.map(\.job.seed), samples: spec.map { spec in runs.map { $0.samples(of: spec) ?? [] } }))
             }
         }
         let provenance = records.first?.provenance ?? results.provenance

@@ -8,6 +8,12 @@ public enum PaperVerdict: String, Codable, Sendable {
     case differs
     /// Neither (too few seeds, too much spread, or straddling the margin).
     case inconclusive
+    /// The run's tier does not follow the protocol behind the paper's number (the point's
+    /// ``PaperPoint/tiers``): both numbers are shown, no verdict is drawn.
+    case notComparable = "not_comparable"
+
+    /// How reports print it.
+    public var label: String { self == .notComparable ? "not comparable at this tier" : rawValue }
 }
 
 /// Our result against our own reference run.
@@ -21,6 +27,8 @@ public struct ComparisonRow: Sendable {
     public var configuration: Configuration
     public var metric: MetricSpec
     public var values: [Double]
+    /// For a speed metric with ``MetricSpec/samples``: the per-step samples of each seed.
+    public var samples: [[Double]] = []
     public var n: Int { values.count }
     public var mean: Double { Statistics.mean(values) }
     public var standardDeviation: Double { Statistics.standardDeviation(values) }
@@ -29,8 +37,18 @@ public struct ComparisonRow: Sendable {
     public var paperVerdict: PaperVerdict?
     public var paperReason: String
     public var referenceValues: [Double]?
+    /// The reference's per-step samples of each seed, when it stored them.
+    public var referenceSamples: [[Double]]?
     public var referenceVerdict: ReferenceVerdict?
     public var referenceReason: String
+
+    /// For a speed metric with a reference: the ratio new/reference (worse above 1) and its 99%
+    /// interval (``Verdicts/speedData(values:reference:samples:)`` says from what).
+    public var speedRatio: SpeedRatio? {
+        guard metric.kind == .speed, let referenceValues else { return nil }
+        let data = Verdicts.speedData(values: values, reference: referenceValues, samples: referenceSamples.map { (samples, $0) })
+        return SpeedRatio(new: data.new, reference: data.reference, worseIsLarger: metric.polarity == .smallerIsBetter, level: Verdicts.speedLevel)
+    }
 }
 
 /// The verdict rules (docs/RESULTS-SCHEMA.md states them for users).
@@ -39,7 +57,11 @@ public enum Verdicts {
     /// (the point's, or the metric's practical margin when the point has none); *differs* when the
     /// Student-t 95% CI excludes value ± margin; else *inconclusive* — always so for n < 2.
     /// With zero spread the mean is taken as exact.
-    public static func paper(_ values: [Double], point: PaperPoint, metric: MetricSpec) -> (PaperVerdict, String) {
+    /// At a tier the point does not list (``PaperPoint/tiers``): *not comparable*.
+    public static func paper(_ values: [Double], point: PaperPoint, metric: MetricSpec, tier: Tier) -> (PaperVerdict, String) {
+        guard point.tiers.contains(tier) else {
+            return (.notComparable, "the point judges the \(point.tiers.map(\.rawValue).joined(separator: "/")) tier; this run is \(tier.rawValue)")
+        }
         let margin = point.margin ?? metric.practicalMargin
         let (low, high) = (point.value - margin, point.value + margin)
         let mean = Statistics.mean(values)
@@ -60,43 +82,82 @@ public enum Verdicts {
         return (.inconclusive, "not shown equivalent within ±\(fmt(margin)) nor different")
     }
 
-    /// The reference verdict, nil for informational metrics or fewer than two values on a side.
+    /// The relative slowdown a speed verdict needs beyond its interval when the metric sets no
+    /// ``MetricSpec/practicalMargin``: 5%.
+    public static let defaultSpeedThreshold = 0.05
+
+    /// The level of the speed interval: 99%.
+    public static let speedLevel = 0.99
+
+    /// The reference verdict, nil for informational metrics or too few values.
     ///
     /// Quality: *regressed* when one-sided Welch p < 0.01 in the bad direction AND the mean moved
-    /// the bad way by more than the practical margin; *improved* symmetrically; else *ok*.
-    /// Speed: *regressed* when the mean ratio (new/reference, or its inverse when larger is
-    /// better) exceeds 1.10 AND the one-sided Mann–Whitney p < 0.01; *improved* when the ratio
-    /// is below 1/1.10 with p < 0.01 the other way; else *ok*.
-    public static func reference(_ values: [Double], reference: [Double], metric: MetricSpec) -> (ReferenceVerdict?, String) {
+    /// the bad way by more than the practical margin; *improved* symmetrically; else *ok*; nil
+    /// with fewer than two seeds on a side.
+    ///
+    /// Speed: see ``speed(_:reference:metric:what:)``. `samples` are each seed's per-step samples
+    /// on each side (``MetricSpec/samples``); without them the per-seed values are used
+    /// (``speedData(values:reference:samples:)``).
+    public static func reference(
+        _ values: [Double], reference: [Double], metric: MetricSpec, samples: (new: [[Double]], reference: [[Double]])? = nil
+    ) -> (ReferenceVerdict?, String) {
         guard metric.kind != .informational else { return (nil, "informational") }
+        if metric.kind == .speed {
+            let data = speedData(values: values, reference: reference, samples: samples)
+            return speed(data.new, reference: data.reference, metric: metric, what: data.what)
+        }
         guard values.count > 1, reference.count > 1 else {
             return (nil, "n=\(values.count) vs reference n=\(reference.count): too few seeds to test")
         }
         let smaller = metric.polarity == .smallerIsBetter
         let (new, old) = (Statistics.mean(values), Statistics.mean(reference))
-        switch metric.kind {
-        case .quality:
-            let test = HypothesisTests.welch(values, reference)!
-            // "worse" is larger when smaller is better.
-            let worseBy = smaller ? new - old : old - new
-            let pWorse = smaller ? test.pGreater : test.pLess
-            let pBetter = smaller ? test.pLess : test.pGreater
-            let detail = "Δmean \(signed(new - old)) (margin \(fmt(metric.practicalMargin))), Welch p_worse=\(fmt(pWorse)) p_better=\(fmt(pBetter))"
-            if pWorse < 0.01 && worseBy > metric.practicalMargin { return (.regressed, detail) }
-            if pBetter < 0.01 && -worseBy > metric.practicalMargin { return (.improved, detail) }
-            return (.ok, detail)
-        case .speed:
-            let ratio = smaller ? new / old : old / new
-            let (test, _) = HypothesisTests.mannWhitney(values, reference)!
-            let pWorse = smaller ? test.pGreater : test.pLess
-            let pBetter = smaller ? test.pLess : test.pGreater
-            let detail = "ratio \(fmt(ratio)) (threshold 1.10), Mann–Whitney p_worse=\(fmt(pWorse)) p_better=\(fmt(pBetter))"
-            if ratio > 1.10 && pWorse < 0.01 { return (.regressed, detail) }
-            if ratio < 1 / 1.10 && pBetter < 0.01 { return (.improved, detail) }
-            return (.ok, detail)
-        case .informational:
-            return (nil, "informational")
+        let test = HypothesisTests.welch(values, reference)!
+        // "worse" is larger when smaller is better.
+        let worseBy = smaller ? new - old : old - new
+        let pWorse = smaller ? test.pGreater : test.pLess
+        let pBetter = smaller ? test.pLess : test.pGreater
+        let detail = "Δmean \(signed(new - old)) (margin \(fmt(metric.practicalMargin))), Welch p_worse=\(fmt(pWorse)) p_better=\(fmt(pBetter))"
+        if pWorse < 0.01 && worseBy > metric.practicalMargin { return (.regressed, detail) }
+        if pBetter < 0.01 && -worseBy > metric.practicalMargin { return (.improved, detail) }
+        return (.ok, detail)
+    }
+
+    /// What a speed verdict is drawn from: each seed's per-step samples when both sides have at
+    /// least two in all, else the per-seed values, one group each.
+    public static func speedData(
+        values: [Double], reference: [Double], samples: (new: [[Double]], reference: [[Double]])?
+    ) -> (new: [[Double]], reference: [[Double]], what: String) {
+        if let samples, samples.new.joined().count > 1, samples.reference.joined().count > 1 {
+            return (samples.new, samples.reference, "per-step samples")
         }
+        return (values.map { [$0] }, reference.map { [$0] }, "per-seed values")
+    }
+
+    /// The speed verdict from two samples of a time-like metric, grouped by job (per-step samples
+    /// of each seed, or one value per seed): the ratio r = exp(HL) of the Hodges–Lehmann shift of
+    /// the pooled logarithms, new against reference (inverted when larger is better, so r > 1 is
+    /// worse), with its 99% interval widened by the spread between jobs (``SpeedRatio``), and the
+    /// threshold t (the metric's relative ``MetricSpec/practicalMargin``, else 5%):
+    /// *regressed* when r > 1 + t and the interval lies above 1; *improved* when r < 1/(1 + t) and
+    /// the interval lies below 1; *ok* otherwise; nil when a side has fewer than two values or
+    /// the samples are too few for a 99% interval (3 against 3 values).
+    public static func speed(_ new: [[Double]], reference: [[Double]], metric: MetricSpec, what: String = "samples") -> (ReferenceVerdict?, String) {
+        let counts = (new.joined().count, reference.joined().count)
+        guard counts.0 > 1, counts.1 > 1,
+            let ratio = SpeedRatio(new: new, reference: reference, worseIsLarger: metric.polarity == .smallerIsBetter, level: speedLevel)
+        else {
+            return (nil, "\(counts.0) vs \(counts.1) \(what): too few to test")
+        }
+        let threshold = metric.practicalMargin > 0 ? metric.practicalMargin : defaultSpeedThreshold
+        guard let interval = ratio.interval else {
+            return (nil, "ratio \(fmt(ratio.ratio)) from \(ratio.newCount) vs \(ratio.referenceCount) \(what): too few for a 99% interval")
+        }
+        let detail = "ratio \(fmt(ratio.ratio)) (99% CI [\(fmt(interval.low)), \(fmt(interval.high))], threshold \(fmt(1 + threshold))) "
+            + "from \(ratio.newCount) vs \(ratio.referenceCount) \(what)"
+            + (ratio.jobSpread > 0 ? ", spread between jobs \(fmt(100 * ratio.jobSpread))%" : "")
+        if ratio.ratio > 1 + threshold && interval.low > 1 { return (.regressed, detail) }
+        if ratio.ratio < 1 / (1 + threshold) && interval.high < 1 { return (.improved, detail) }
+        return (.ok, detail)
     }
 
     static func fmt(_ x: Double) -> String { formatNumber(x) }

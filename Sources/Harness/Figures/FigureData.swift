@@ -69,7 +69,7 @@ struct FigureData {
         var data = FigureData()
         let ofSuite = records.filter { $0.job.suite == suite && $0.status == .completed }
         let completed = ofSuite.filter { $0.job.configuration.matches(spec.filter) }
-        let configurations = Array(Set(completed.map(\.job.configuration))).sorted { $0.name < $1.name }
+        let configurations = Array(Set(completed.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder)
         func seeds(_ c: Configuration) -> [JobRecord] {
             completed.filter { $0.job.configuration == c }.sorted { $0.job.seed < $1.job.seed }
         }
@@ -83,12 +83,21 @@ struct FigureData {
             guard let series else { return "" }
             return "\(series)=\(c[series]?.description ?? "?")"
         }
+        /// The groups' keys ordered by the series value, numbers by value (D=2 before D=10), or
+        /// without a series by the configurations' reading order.
+        func ordered(_ groups: [String: [Configuration]], _ series: String?) -> [String] {
+            groups.keys.sorted { a, b in
+                let (x, y) = (groups[a]![0], groups[b]![0])
+                guard let series, let u = x[series], let v = y[series], u != v else { return Configuration.inReadingOrder(x, y) }
+                return u < v
+            }
+        }
         switch spec.kind {
         case .metricVersus(let metric, let x, let series):
             let isLevel = { (c: Configuration) in spec.referenceLines.contains { $0.matchesExactly(c) } }
             let positioned = configurations.filter { $0[x]?.numericValue != nil && !isLevel($0) }
             let groups = Dictionary(grouping: positioned) { seriesKey($0, series) }
-            for key in groups.keys.sorted() {
+            for key in ordered(groups, series) {
                 var line = Series(title: key.isEmpty ? metric : key, points: [])
                 var n = 0
                 for configuration in groups[key]!.sorted(by: { $0.double(x)! < $1.double(x)! }) {
@@ -128,7 +137,7 @@ struct FigureData {
             var isCurve = false
             if case .curve = spec.kind { isCurve = true }
             let groups = Dictionary(grouping: configurations) { series == nil ? $0.name : seriesKey($0, series) }
-            for key in groups.keys.sorted() {
+            for key in ordered(groups, series) {
                 let runs = groups[key]!.flatMap(seeds)
                 let profiles: [(x: [Double], y: [Double])] = runs.compactMap { run in
                     if isCurve { return run.record.curves[name].map { ($0.x, $0.y) } }

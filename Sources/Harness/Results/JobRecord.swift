@@ -63,6 +63,13 @@ public struct JobRecord: Sendable {
         self.wallSeconds = wallSeconds
     }
 
+    /// The per-step samples of a metric that declares them (``MetricSpec/samples``): the finite
+    /// y values of that curve; nil when the metric declares none or the record has no such curve.
+    public func samples(of metric: MetricSpec) -> [Double]? {
+        guard let name = metric.samples, let curve = record.curves[name] else { return nil }
+        return curve.y.filter(\.isFinite)
+    }
+
     /// The seconds of timed work: the sum of the suite's timers, or the wall time when it has none.
     public var timedSeconds: Double {
         let timers = record.timers.values.reduce(0, +)

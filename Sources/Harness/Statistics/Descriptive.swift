@@ -41,6 +41,13 @@ public enum Statistics {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
+    /// The median absolute deviation scaled to estimate σ for normal data, 1.4826·median(|x − median|);
+    /// unlike the standard deviation it ignores a few wild values (a timing spike). NaN when empty.
+    public static func scaledMedianAbsoluteDeviation(_ values: [Double]) -> Double {
+        let center = median(values)
+        return 1.4826 * median(values.map { abs($0 - center) })
+    }
+
     /// The Student-t confidence interval for the mean, x̄ ± t_{1−α/2, n−1}·s/√n; nil for n < 2.
     ///
     /// Exact for normal data; the harness's default interval for metrics over seeds.

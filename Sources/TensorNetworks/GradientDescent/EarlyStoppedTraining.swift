@@ -10,7 +10,8 @@ import TensorCore
 /// The loop knows nothing of the model: `epoch` trains one epoch over the batches it is given
 /// and returns its mean loss and flops, `evaluate` measures the validation part.
 ///
-/// Measurements: curves `train_loss`, `val_loss`, `val_accuracy` per epoch; scalars `val_loss`,
+/// Measurements: curves `train_loss`, `val_loss`, `val_accuracy`, `epoch_seconds` (training +
+/// validation) per epoch; scalars `val_loss`,
 /// `val_accuracy` (last epoch), `epochs_run`, `epoch_seconds` (median over epochs of the training
 /// pass plus the validation pass), `samples_per_second` (training samples per second of the
 /// training pass, median epoch), `gflops` (training flops per second of training); timers
@@ -65,6 +66,7 @@ public struct EarlyStoppedTraining: Sendable {
             result.append("train_loss", x: Double(done), y: trained.loss)
             result.append("val_loss", x: Double(done), y: validation.loss)
             result.append("val_accuracy", x: Double(done), y: accuracy)
+            result.append("epoch_seconds", x: Double(done), y: seconds + evaluationSeconds)
             try progress(done, validation.loss)
             if e == 0 {
                 best = validation.loss

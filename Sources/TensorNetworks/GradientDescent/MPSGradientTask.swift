@@ -24,7 +24,7 @@ import Darwin
 ///   `epochs`, `epoch_seconds` (median over epochs), `gflops` (training flops / training
 ///   seconds), `init_log10_output` (see ``initialLog10Output(_:)``), `diverged_epoch` (the
 ///   first epoch with a non-finite batch, if any);
-/// - curves per epoch: `train_loss`, `val_error`;
+/// - curves per epoch: `train_loss`, `val_error`, `epoch_seconds` (training seconds);
 /// - arrays (rank-regularized runs): `bond_dimensions`, `soft_bond_dimensions`;
 /// - timers `epoch` and `evaluate`; flops of training and evaluation.
 public struct MPSGradientTask: Sendable {
@@ -142,6 +142,7 @@ public struct MPSGradientTask: Sendable {
                     trainer.trainEpoch(features: train.features, labels: train.labels, batches: batches)
                 }
                 epochSeconds.append(seconds)
+                result.append("epoch_seconds", x: Double(epoch + 1), y: seconds)
                 result.timers["epoch", default: 0] += seconds
                 trainingFlops += report.flops
                 result.flops += report.flops

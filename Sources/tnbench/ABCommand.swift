@@ -1,0 +1,126 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Harness
+import TensorCore
+
+/// `tnbench ab BASE [HEAD]`: the same jobs from two revisions on this machine, interleaved.
+struct ABCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ab",
+        abstract: "Compare two revisions on this machine: build BASE (and HEAD), run the same jobs with both, interleaved.",
+        discussion: """
+            BASE (and HEAD when given) is built in release in its own git worktree under \
+            <repository>/.build/revisions/<commit> (kept, so a second A/B of the same commit does not \
+            build again); without HEAD the head is this tnbench. Both builds plan the chosen suites \
+            and tier into <out>/base and <out>/head, then every job runs once per build in the \
+            order A B B A A B … (the same seeds), so that the machine's load falls on both alike. \
+            An interrupted A/B resumes when run again with the same --out.
+
+            Speed: the ratio head/base of the per-step samples pooled over seeds (Hodges–Lehmann \
+            on the logarithms) with its 99% interval; regressed when it exceeds 1.05 (or the \
+            metric's threshold) and the interval lies above 1. Quality: runs are deterministic, \
+            so any same-seed difference is a change of the numerics; the changed configurations \
+            and seeds are listed, and regressed means the paired mean moved the bad way beyond \
+            the metric's margin with one-sided paired t p < 0.01.
+
+            Both runs are added to the history store (--history), keyed by build; `tnbench \
+            history` draws every speed metric over commits.
+
+            Examples:
+              tnbench ab main                                 this build against main, every suite, ci tier
+              tnbench ab origin/main HEAD --suite TNNRegression --tier ci --seeds 3
+              tnbench ab v1.2 v1.3 --suite StoudenmireMPS --config m=10 --json
+
+            Exit status: 0 ok · 1 a metric regressed · 2 bad input or a build failed · 3 a job \
+            failed or diverged · 130 interrupted.
+            """)
+
+    @Argument(help: "The base revision (branch, tag, commit).") var base: String
+    @Argument(help: "The head revision (default: this tnbench build).") var head: String?
+    @Option(name: .customLong("suite"), help: "A suite to run (repeatable; default: all).") var suites: [String] = []
+    @Option(help: "The tier.") var tier = "ci"
+    @Option(help: "Seeds per configuration (default: the tier's).") var seeds: Int?
+    @Option(name: .customLong("config"), parsing: .singleValue, help: "key=value: keep configurations with that value (repeatable).")
+    var configs: [String] = []
+    @Option(name: .customLong("set"), parsing: .singleValue, help: "key=value: change a tier setting for both builds (repeatable).")
+    var sets: [String] = []
+    @Option(help: "The A/B directory (default: results/ab-<tier>-<base>-<head>).") var out: String?
+    @Option(help: "Where revisions are built (default: <repository>/.build/revisions).") var builds: String?
+    @Option(help: "The history store both runs are added to.") var history = "results/history"
+    @Flag(help: "Do not add the runs to the history store.") var noHistory = false
+    @Option(help: "BLAS threads per job (default: the available processors).") var blasThreads: Int?
+    @Option(name: .customLong("data-dir"), help: "The data directory (default: $TNBENCH_DATA_DIR or ~/.cache/tnbench/data).")
+    var dataDirectory: String?
+    @Flag(help: "Print the machine-readable JSON array instead of text.") var json = false
+
+    func run() throws {
+        let tier = try JobPlanner.tier(tier)
+        let revisions = try RevisionBuilds(directory: builds)
+        func say(_ line: String) { FileHandle.standardError.write(Data("tnbench ab: \(line)\n".utf8)) }
+
+        let baseRevision = try revisions.resolve(base)
+        let baseBinary = try revisions.binary(for: baseRevision, progress: say)
+        let headRevision: Revision
+        let headBinary: String
+        if let head {
+            headRevision = try revisions.resolve(head)
+            headBinary = try revisions.binary(for: headRevision, progress: say)
+        } else {
+            let provenance = Provenance.current()
+            headRevision = (try? revisions.resolve(provenance.gitCommit))
+                ?? Revision(commit: provenance.gitCommit, committed: Timestamp.now(), subject: "")
+            headBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        }
+        let headLabel = head == nil ? Provenance.current().buildID : headRevision.short
+        let output = out ?? "results/ab-\(tier.rawValue)-\(baseRevision.short)-\(headLabel)"
+        let sides = InterleavedRun(base: ResultDirectory(output + "/base"), head: ResultDirectory(output + "/head"))
+        let binaries: [RevisionSide: String] = [.base: baseBinary, .head: headBinary]
+
+        // Each build plans with its own suites and settings.
+        var plans: [RevisionSide: RunPlan] = [:]
+        for side in RevisionSide.allCases {
+            var arguments = ["plan"] + (suites.isEmpty ? ["all"] : suites) + ["--tier", tier.rawValue, "--out", sides.directory(side).path]
+            if let seeds { arguments += ["--seeds", String(seeds)] }
+            arguments += configs.flatMap { ["--config", $0] } + sets.flatMap { ["--set", $0] }
+            let result = ExternalProcess.capture(binaries[side]!, arguments)
+            guard result.status == 0 else {
+                throw HarnessError(.invalidArgument, "the \(side.rawValue) build (\(side == .base ? baseRevision.short : headLabel)) cannot plan this: \(result.error.split(separator: "\n").last ?? "")")
+            }
+            plans[side] = try sides.directory(side).readPlan()
+        }
+        let headJobs = plans[.head]!.jobs.map(\.job), baseJobs = Set(plans[.base]!.jobs.map(\.job))
+        let jobs = headJobs.filter { baseJobs.contains($0) }
+        for job in headJobs where !baseJobs.contains(job) { say("only the head build plans \(job): not compared") }
+
+        let threads = max(1, blasThreads ?? Runner.blasThreads(workers: 1))
+        let data = DataDirectory.resolve(flag: dataDirectory)
+        Interruption.installHandlers()
+        let started = MonotonicClock.seconds()
+        try sides.run(jobs, execute: { side, job in
+            let index = plans[side]!.entry(for: job)!.index
+            let log = sides.directory(side).path + "/ab.log"
+            let status = ExternalProcess.run(
+                binaries[side]!, ["run-job", sides.directory(side).path, String(index), "--blas-threads", String(threads), "--data-dir", data], log: log)
+            if status == ExitStatus.interrupted.rawValue || Interruption.isRequested { throw exitStatus(.interrupted) }
+            guard status == 0 || status == ExitStatus.jobFailed.rawValue else {
+                throw HarnessError(.invalidArgument, "the \(side.rawValue) build's run-job \(index) exited \(status); see \(log)")
+            }
+        }, progress: { step, total, side, job in
+            say("[\(step)/\(total)] \(side.rawValue): \(job)  (\(ProgressDisplay.format(MonotonicClock.seconds() - started)) so far)")
+        }, shouldStop: { Interruption.isRequested })
+
+        let comparison = RevisionComparison(
+            base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: registeredSuites)
+        try? comparison.json().write(toFile: output + "/ab.json", atomically: true, encoding: .utf8)
+        try? comparison.text().write(toFile: output + "/ab.txt", atomically: true, encoding: .utf8)
+        if !noHistory {
+            let store = RevisionHistory(history)
+            let stored = [try store.add(sides.base, revision: baseRevision), try store.add(sides.head, revision: headRevision)]
+            say("added \(stored.joined(separator: " and ")) to \(history)/\(tier.rawValue)")
+        }
+        say("A/B of \(jobs.count) job(s) took \(ProgressDisplay.format(MonotonicClock.seconds() - started)); \(output)/ab.txt, ab.json")
+        print(json ? comparison.json() : comparison.text())
+        if comparison.exitStatus != .ok { throw exitStatus(comparison.exitStatus) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Harness
+
+/// A suite whose running time is a setting: every epoch does `work × slowdown` dependent
+/// floating-point updates and is timed as one sample of `epoch_seconds`. `--set slowdown=1.3` makes
+/// a build exactly 30% slower in work (not in seconds: the machine decides those), which is what
+/// a speed verdict must catch; its quality metric depends only on the seed.
+struct CostSuite: Suite {
+    var name: String { "Cost" }
+    var summary: String { "Timed busy work whose amount is a setting, for testing speed verdicts" }
+    var paper: PaperReference { PaperReference(title: "Cost", authors: "Nobody", year: 2026, baselineID: "cost") }
+    var metrics: [MetricSpec] {
+        [
+            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
+                       description: "median seconds of an epoch of busy work"),
+            MetricSpec("score", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01, description: "a number fixed by the seed"),
+        ]
+    }
+    var figures: [FigureSpec] { [] }
+
+    func plan(for tier: Tier) -> TierPlan {
+        TierPlan(
+            configurations: [["size": 1]], seeds: 3, summary: "3 seeds of timed busy work",
+            settings: ["epochs": 8, "work": 20_000_000, "slowdown": 1.0])
+    }
+
+    func run(_ context: RunContext) throws {
+        let epochs = try context.settings.int("epochs", in: 1...)
+        let iterations = Int((Double(try context.settings.int("work", in: 1...)) * (try context.settings.double("slowdown"))).rounded())
+        var x = 1.0 + Double(context.seed) * 1e-3
+        var seconds: [Double] = []
+        for _ in 0..<epochs {
+            seconds.append(context.measure("epoch", sample: "epoch_seconds") {
+                for _ in 0..<iterations { x = x * 0.999_999_9 + 1e-7 }
+            }.seconds)
+        }
+        context.record("epoch_seconds", seconds.sorted()[seconds.count / 2])
+        context.record("score", 0.1 + 0.01 * Double(context.seed) + (x.isFinite ? 0 : 1))
+    }
+}
+
+/// Runs the cost suite's smoke tier twice, interleaved, into `root/base` and `root/head`, the head
+/// with `headSlowdown`, and judges head against base.
+func costAB(root: String, headSlowdown: Double) throws -> RevisionComparison {
+    let suite = CostSuite()
+    let sides = InterleavedRun(base: ResultDirectory(root + "/base"), head: ResultDirectory(root + "/head"))
+    var planned: [RevisionSide: [PlannedJob]] = [:]
+    for side in RevisionSide.allCases {
+        let slowdown: ConfigurationValue = .double(side == .head ? headSlowdown : 1.0)
+        planned[side] = try JobPlanner.plan(suites: [suite], tier: .smoke, overrides: SettingOverrides(["slowdown": slowdown]))
+        try sides.directory(side).prepare(tier: .smoke)
+    }
+    try sides.run(planned[.base]!.map(\.job)) { side, job in
+        let job = planned[side]!.first { $0.job == job }!
+        _ = try WorkerJob.run(job, tier: .smoke, directory: sides.directory(side), dataDirectory: "/nonexistent", blasThreads: 1, progressFile: nil)
+    }
+    return RevisionComparison(base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: [suite])
+}
