@@ -54,7 +54,7 @@ struct SameMachineTimingTests {
         let comparison = try costAB(root: temporaryDirectory(), headSlowdown: 1.3)
         let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
         #expect(speed.verdict == .regressed, "\(speed.reason)")
-        #expect(speed.reason.contains("24 vs 24 per-step samples"))
+        #expect(speed.reason.contains("48 vs 48 per-step samples"))
         // The work does not change the seed-determined quality metric: bit-identical.
         let score = try #require(comparison.rows.first { $0.metric.name == "score" })
         #expect(score.verdict == .ok && score.changedSeeds.isEmpty)
