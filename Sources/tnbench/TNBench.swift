@@ -44,6 +44,18 @@ struct BaselineOptions: ParsableArguments {
 
     @Flag(help: "Merge records made by different builds (different code) instead of refusing.")
     var allowMixedBuilds = false
+
+    /// Without the directory every paper and reference verdict is silently "—": say so (a warning,
+    /// not an error: `baseline update` may be about to create it).
+    func validate() throws {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            FileHandle.standardError.write(Data("""
+                tnbench: warning: no baselines directory '\(directory)' (from \(FileManager.default.currentDirectoryPath)): \
+                no paper or reference verdicts; run in the TNBench checkout or pass --baselines DIR\n
+                """.utf8))
+        }
+    }
 }
 
 /// Ends the tool with a typed status (see ``ExitStatus``).

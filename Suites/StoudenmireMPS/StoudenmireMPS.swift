@@ -61,12 +61,14 @@ import TensorNetworks
 /// ## Cost at the paper's m = 120
 /// A bond update is eight GEMMs of 2·N·(2m)·(20m) flops (the residual and three CG steps, a
 /// forward and an adjoint product each): ≈ 553 GFLOP at N = 60,000, ≈ 190 TFLOP per sweep,
-/// ≈ 530 TFLOP for the 2.75 sweeps of the protocol. Measured on 2 cores (one job, two workers):
-/// a full sweep in 20.4 min at ≈ 158 GFLOP/s (74% of the two-core GEMM ceiling); the GEMMs
-/// take ≈ 80% of the time, the rest is packing, the per-sample products of ``BondProblem`` and
-/// the serial SVD and environment update (run with every BLAS thread). One seed: ≈ 58 min on a
-/// quiet machine. The cached environments are 196 × N × m floats, 5.6 GB at m = 120 (3.8 GB at
-/// m = 80): the job fits a 16 GiB machine, not an 8 GiB one (paper jobs ask for 10 GiB).
+/// ≈ 530 TFLOP for the 2.75 sweeps of the protocol. Measured on 2 cores (one job, two workers,
+/// quiet machine): a full sweep in 16.5 min (951 and 1,030 s) at ≈ 197 GFLOP/s, 93% of the
+/// two-core GEMM ceiling; one seed in 46.8 min, peak resident memory 6.4 GB. The GEMMs take
+/// ≈ 75% of the time, the rest is packing, the per-sample products of ``BondProblem`` and the
+/// serial SVD and environment update (run with every BLAS thread). The cached environments are
+/// 196 × N × m floats, 5.6 GB at m = 120 (3.8 GB at m = 80, whose job peaks at 4.8 GB): the
+/// job fits a 16 GiB laptop with room to spare, an 8 GiB one only with little else running
+/// (paper jobs ask Slurm for 10 GiB).
 ///
 /// ## Records
 /// Curves per half-sweep (x = 0.5, 1, 1.5, …, measured as the label passes the centre):
@@ -150,8 +152,8 @@ public struct StoudenmireMPSSuite: Suite {
                 configurations: grid([10, 20, 40, 80, 120]), seeds: 3,
                 summary: "60,000 / 10,000 images, m ∈ {10, 20, 40, 80, 120}, 3 sweeps",
                 settings: ["train_count": 60_000, "test_count": 10_000, "sweeps": 3, "cg_steps": 3, "init_count": 10_000],
-                // m = 120 peaks at ≈ 7.5 GB (the cached environments, 196 × 60,000 × 120 floats)
-                // and takes ≈ 1 h on 2 cores; smaller m far less.
+                // m = 120 peaks at 6.4 GB (the cached environments, 196 × 60,000 × 120 floats, are
+                // 5.6 GB) and takes 47 min on 2 cores; smaller m far less.
                 resources: JobResources(cpus: 2, memoryMegabytes: 10_240, timeMinutes: 180))
         }
     }

@@ -287,7 +287,7 @@ public struct TNNClassificationSuite: Suite {
         }
         let meanBlobs = blobs.reduce(0, +) / Double(blobs.count), meanSpirals = spirals.reduce(0, +) / Double(spirals.count)
         return Finding(statement: statement, holds: meanBlobs < meanSpirals,
-                       detail: "mean entropy_max: blobs \(meanBlobs) (n = \(blobs.count)), spirals \(meanSpirals) (n = \(spirals.count))")
+                       detail: "mean entropy_max: blobs \(formatNumber(meanBlobs)) (n = \(blobs.count)), spirals \(formatNumber(meanSpirals)) (n = \(spirals.count))")
     }
 
     /// PaL vs LbL on every (dataset, D) run with both: holds when in each PaL's mean final
@@ -311,7 +311,7 @@ public struct TNNClassificationSuite: Suite {
                   let palAccuracy = summary("test_accuracy", base, "pal"), let lblAccuracy = summary("test_accuracy", base, "lbl")
             else { continue }
             verdicts.append(palLoss.mean <= lblLoss.mean / 2 && palAccuracy.mean >= lblAccuracy.mean)
-            details.append("\(base.name): loss PaL \(palLoss.mean) vs LbL \(lblLoss.mean), test accuracy PaL \(palAccuracy.mean) vs LbL \(lblAccuracy.mean) (n = \(palLoss.n)/\(lblLoss.n))")
+            details.append("\(base.name): loss PaL \(formatNumber(palLoss.mean)) vs LbL \(formatNumber(lblLoss.mean)), test accuracy PaL \(formatNumber(palAccuracy.mean)) vs LbL \(formatNumber(lblAccuracy.mean)) (n = \(palLoss.n)/\(lblLoss.n))")
         }
         guard !verdicts.isEmpty else { return Finding(statement: statement, holds: nil, detail: "needs PaL and LbL runs of one configuration") }
         return Finding(statement: statement, holds: !verdicts.contains(false), detail: details.joined(separator: "; "))

@@ -331,7 +331,7 @@ public struct TNNRegressionSuite: Suite {
         for base in bases.sorted(by: { $0.name < $1.name }) {
             guard let pal = trainMSE(base, "pal"), let lbl = trainMSE(base, "lbl") else { continue }
             verdicts.append(pal.mean <= lbl.mean / 2)
-            details.append("\(base.name): train_mse PaL \(pal.mean) vs LbL \(lbl.mean) (n = \(pal.n)/\(lbl.n))")
+            details.append("\(base.name): train_mse PaL \(formatNumber(pal.mean)) vs LbL \(formatNumber(lbl.mean)) (n = \(pal.n)/\(lbl.n))")
         }
         guard !verdicts.isEmpty else {
             return [Finding(statement: statement, holds: nil, detail: "needs PaL and LbL runs of one configuration")]
