@@ -45,14 +45,17 @@ struct CostSuite: Suite {
 }
 
 /// Runs the cost suite's smoke tier twice, interleaved, into `root/base` and `root/head`, the head
-/// with `headSlowdown`, and judges head against base.
-func costAB(root: String, headSlowdown: Double) throws -> RevisionComparison {
+/// with `headSlowdown`, and judges head against base. `work` overrides the iterations per epoch
+/// (tests that need the records, not the timing, make it small).
+func costAB(root: String, headSlowdown: Double, work: Int? = nil) throws -> RevisionComparison {
     let suite = CostSuite()
     let sides = InterleavedRun(base: ResultDirectory(root + "/base"), head: ResultDirectory(root + "/head"))
     var planned: [RevisionSide: [PlannedJob]] = [:]
     for side in RevisionSide.allCases {
         let slowdown: ConfigurationValue = .double(side == .head ? headSlowdown : 1.0)
-        planned[side] = try JobPlanner.plan(suites: [suite], tier: .smoke, overrides: SettingOverrides(["slowdown": slowdown]))
+        var overrides: [String: ConfigurationValue] = ["slowdown": slowdown]
+        if let work { overrides["work"] = .int(work) }
+        planned[side] = try JobPlanner.plan(suites: [suite], tier: .smoke, overrides: SettingOverrides(overrides))
         try sides.directory(side).prepare(tier: .smoke)
     }
     try sides.run(planned[.base]!.map(\.job)) { side, job in

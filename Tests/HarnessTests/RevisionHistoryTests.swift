@@ -18,7 +18,7 @@ import Testing
 
     @Test func runsAreKeptByBuildInCommitOrderAndDrawnOverCommits() throws {
         let root = temporaryDirectory()
-        _ = try costAB(root: root, headSlowdown: 1.3)
+        _ = try costAB(root: root, headSlowdown: 1.3, work: 100_000)
         let store = RevisionHistory(root + "/history")
         let older = String(repeating: "a", count: 40), newer = String(repeating: "b", count: 40)
         // Added newest first: the store orders by commit date, not by arrival.
@@ -35,9 +35,9 @@ import Testing
         let figures = try store.render(tier: .smoke, suites: [CostSuite()], to: root + "/reports")
         #expect(figures.map(\.id) == ["epoch_seconds_history"])
         let dat = try String(contentsOfFile: root + "/reports/Cost/epoch_seconds_history.dat", encoding: .utf8)
-        // One line per stored build: x, the median of its 24 epoch samples, the quartiles, the count.
+        // One line per stored build: x, the median of its 48 epoch samples, the quartiles, the count.
         let rows = datRows(dat, block: 0)
-        #expect(rows.count == 2 && rows.allSatisfy { $0.count == 5 && $0[4] == "24" })
+        #expect(rows.count == 2 && rows.allSatisfy { $0.count == 5 && $0[4] == "48" })
         let samples = { (path: String) in
             try ResultDirectory(path).loadResults().records.compactMap { $0.record.curves["epoch_seconds"]?.y }.flatMap { $0 }.sorted()
         }
