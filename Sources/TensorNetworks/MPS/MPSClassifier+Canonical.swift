@@ -59,16 +59,8 @@ extension MPSClassifier {
             if let error = leftError ?? rightError { throw error }
         }
         // R·C first, then ·L: the order of the sequential form.
-        if let r = leftFactor {
-            let core = cores[center], left = core.shape[0]
-            cores[center] = r.matmul(core.reshaped([left, core.count / left]))
-                .reshaped([r.shape[0]] + Array(core.shape.dropFirst()))
-        }
-        if let l = rightFactor {
-            let core = cores[center], right = core.shape.last!
-            cores[center] = core.reshaped([core.count / right, right]).matmul(l)
-                .reshaped(Array(core.shape.dropLast()) + [l.shape[1]])
-        }
+        if let r = leftFactor { cores[center] = Self.absorb(r, intoLeftOf: cores[center]) }
+        if let l = rightFactor { cores[center] = Self.absorb(l, intoRightOf: cores[center]) }
         self.cores = cores
     }
 
@@ -81,13 +73,7 @@ extension MPSClassifier {
             let matrix = core.reshaped([core.count / right, right])
             let (q, r) = try (matrix.shape[0] >= right ? matrix.choleskyQR() : nil) ?? matrix.qr()
             cores[j] = q.reshaped(Array(core.shape.dropLast()) + [q.shape[1]])
-            if j + 1 == center {
-                carried = r
-            } else {
-                let next = cores[j + 1], left = next.shape[0]
-                let absorbed = r.matmul(next.reshaped([left, next.count / left]))
-                cores[j + 1] = absorbed.reshaped([r.shape[0]] + Array(next.shape.dropFirst()))
-            }
+            if j + 1 == center { carried = r } else { cores[j + 1] = absorb(r, intoLeftOf: cores[j + 1]) }
         }
         return carried
     }
@@ -101,15 +87,21 @@ extension MPSClassifier {
             let matrix = core.reshaped([left, core.count / left])
             let (l, q) = try (matrix.shape[1] >= left ? matrix.choleskyLQ() : nil) ?? matrix.lq()
             cores[j] = q.reshaped([q.shape[0]] + Array(core.shape.dropFirst()))
-            if j - 1 == center {
-                carried = l
-            } else {
-                let previous = cores[j - 1], right = previous.shape.last!
-                let absorbed = previous.reshaped([previous.count / right, right]).matmul(l)
-                cores[j - 1] = absorbed.reshaped(Array(previous.shape.dropLast()) + [l.shape[1]])
-            }
+            if j - 1 == center { carried = l } else { cores[j - 1] = absorb(l, intoRightOf: cores[j - 1]) }
         }
         return carried
+    }
+
+    /// R·core over the core's left bond: [k, D_l] × [D_l, rest] → a core with left bond k.
+    private static func absorb(_ r: Tensor<Scalar>, intoLeftOf core: Tensor<Scalar>) -> Tensor<Scalar> {
+        let left = core.shape[0]
+        return r.matmul(core.reshaped([left, core.count / left])).reshaped([r.shape[0]] + Array(core.shape.dropFirst()))
+    }
+
+    /// core·L over the core's right bond: [rest, D_r] × [D_r, k] → a core with right bond k.
+    private static func absorb(_ l: Tensor<Scalar>, intoRightOf core: Tensor<Scalar>) -> Tensor<Scalar> {
+        let right = core.shape.last!
+        return core.reshaped([core.count / right, right]).matmul(l).reshaped(Array(core.shape.dropLast()) + [l.shape[1]])
     }
 
     /// Divides the core at `center` by its Frobenius norm and returns that norm: in mixed
