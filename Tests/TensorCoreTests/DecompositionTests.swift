@@ -1,5 +1,5 @@
 import Testing
-import TensorCore
+@testable import TensorCore
 import _TestSupport
 
 @Suite struct DecompositionTests {
@@ -88,6 +88,34 @@ import _TestSupport
         let (l, q2) = try #require(a.transposed().choleskyLQ())
         expectClose(l.matmul(q2), a.transposed(), relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
         #expect(identityError(q2, columns: false) < 1e-13)
+    }
+
+    /// A near-isometry (an orthonormal Q moved by 3·10⁻³ per entry, more than one optimizer step
+    /// moves a canonical core) takes one CholeskyQR pass in Double and is orthonormal to the few ε
+    /// of two passes; a matrix with κ ≈ 100 takes two; Float always takes two (ε alone is above
+    /// the single pass's limit). Both orientations.
+    @Test func wellConditionedInputTakesOnePass() throws {
+        var rng = Philox(seed: 12)
+        let (isometry, _) = try Tensor<Double>.randomNormal(shape: [1200, 400], using: &rng).qr()
+        let noise = Tensor<Double>.randomNormal(shape: [1200, 400], standardDeviation: 3e-3, using: &rng)
+        let near = Tensor<Double>(shape: [1200, 400], scalars: zip(isometry.scalars, noise.scalars).map { $0 + $1 })
+        let tall = try #require(near.choleskyOrthonormalized(rows: false))
+        #expect(tall.passes == 1)
+        #expect(identityError(tall.q, columns: true) < 1e-13)
+        expectClose(tall.q.matmul(tall.u), near, relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
+        let wide = try #require(near.transposed().choleskyOrthonormalized(rows: true))
+        #expect(wide.passes == 1)
+        #expect(identityError(wide.q, columns: false) < 1e-13)
+        expectClose(wide.u.transposed().matmul(wide.q), near.transposed(), relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
+
+        let gaussian = Tensor<Double>.randomNormal(shape: [300, 100], using: &rng)
+        let graded = Tensor<Double>(shape: [300, 100], scalars: gaussian.scalars.enumerated().map { $0.element * Double(1 + $0.offset % 100) })
+        let twice = try #require(graded.choleskyOrthonormalized(rows: false))
+        #expect(twice.passes == 2)
+        #expect(identityError(twice.q, columns: true) < 1e-13)
+
+        let nearFloat = Tensor<Float>(shape: [1200, 400], scalars: near.scalars.map { Float($0) })
+        #expect(try #require(nearFloat.choleskyOrthonormalized(rows: false)).passes == 2)
     }
 
     /// A rank-deficient matrix is refused (the caller falls back to Householder QR).

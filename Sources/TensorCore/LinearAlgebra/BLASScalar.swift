@@ -60,6 +60,9 @@ where RawSignificand: FixedWidthInteger {
     /// Cholesky factorization in place (`?potrf`): the upper factor U (G = UᵀU) when `upper`, else
     /// the lower L (G = LLᵀ). Reads the corresponding triangle; returns LAPACK's `info`.
     static func potrf(upper: Bool, n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
+    /// Inverts an upper-triangular matrix with a non-unit diagonal in place (`?trtri`); returns
+    /// LAPACK's `info` (> 0: a zero on the diagonal).
+    static func trtriUpper(n: Int, a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
     /// Triangular solve in place with an upper-triangular `u` (`?trsm`, non-unit diagonal), B m×n:
     /// B ← B·U⁻¹ (`left` false) or B ← U⁻ᵀ·B (`left` true).
     static func trsmUpper(left: Bool, m: Int, n: Int, u: UnsafePointer<Self>, ldu: Int, b: UnsafeMutablePointer<Self>, ldb: Int)

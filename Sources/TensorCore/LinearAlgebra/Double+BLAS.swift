@@ -82,6 +82,10 @@ extension Double: BLASScalar {
         LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: upper ? "U" : "L")), lapackInt(n), a, lapackInt(lda))
     }
 
+    public static func trtriUpper(n: Int, a: UnsafeMutablePointer<Double>, lda: Int) -> Int32 {
+        LAPACKE_dtrtri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), CChar(UInt8(ascii: "N")), lapackInt(n), a, lapackInt(lda))
+    }
+
     public static func trsmUpper(left: Bool, m: Int, n: Int, u: UnsafePointer<Double>, ldu: Int, b: UnsafeMutablePointer<Double>, ldb: Int) {
         cblas_dtrsm(CblasRowMajor, left ? CblasLeft : CblasRight, CblasUpper, left ? CblasTrans : CblasNoTrans,
                     CblasNonUnit, blasInt(m), blasInt(n), 1, u, blasInt(ldu), b, blasInt(ldb))

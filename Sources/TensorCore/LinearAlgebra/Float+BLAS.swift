@@ -82,6 +82,10 @@ extension Float: BLASScalar {
         LAPACKE_spotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: upper ? "U" : "L")), lapackInt(n), a, lapackInt(lda))
     }
 
+    public static func trtriUpper(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int32 {
+        LAPACKE_strtri(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), CChar(UInt8(ascii: "N")), lapackInt(n), a, lapackInt(lda))
+    }
+
     public static func trsmUpper(left: Bool, m: Int, n: Int, u: UnsafePointer<Float>, ldu: Int, b: UnsafeMutablePointer<Float>, ldb: Int) {
         cblas_strsm(CblasRowMajor, left ? CblasLeft : CblasRight, CblasUpper, left ? CblasTrans : CblasNoTrans,
                     CblasNonUnit, blasInt(m), blasInt(n), 1, u, blasInt(ldu), b, blasInt(ldb))
