@@ -256,7 +256,8 @@ public struct KnowledgeDistillationSuite: Suite {
         [
             "train_count": .int(trainCount), "test_count": .int(testCount),
             "epochs": .int(epochs), "gaussian_epochs": .int(gaussianEpochs), "gaussian_samples": .int(gaussianSamples),
-            "batch_size": 100, "learning_rate": 1e-3, "adam_epsilon": 1e-8, "temperature": 1.0,
+            "batch_size": 100, "learning_rate": 1e-3, "adam_epsilon": 1e-8, "adam_epsilon_placement": "uncorrected",
+            "temperature": 1.0,
             "label_site": 392, "init_std": 1e-9, "numerics": "logscaled",
             "teacher_epochs": .int(teacherEpochs), "teacher_learning_rate": 0.01, "teacher_batch_size": 100,
             "feature_map": "[1, x]", "site_order": "row-major", "scalar": "float32",
@@ -275,6 +276,7 @@ public struct KnowledgeDistillationSuite: Suite {
         let batchSize = try settings.int("batch_size", in: 1...)
         let rate = try settings.double("learning_rate", in: 0...)
         let epsilon = try settings.double("adam_epsilon", in: 0...)
+        let placement = try settings.choice("adam_epsilon_placement", as: Adam.EpsilonPlacement.self)
         let temperature = try settings.double("temperature", in: 1e-3...)
         let numerics = try settings.choice("numerics", as: ContractionNumerics.self)
         let initialization = NearIdentityInitialization(noiseStandardDeviation: try settings.double("init_std", in: 0...))
@@ -310,9 +312,9 @@ public struct KnowledgeDistillationSuite: Suite {
         context.setAttribute("label_site", .int(labelSite))
         context.setAttribute("feature_map", "polynomial degree 1: [1, x]")
         context.setAttribute("numerics", .string(numerics.rawValue))
-        context.setAttribute("optimizer", .string("Adam lr \(rate), ε \(epsilon), batch \(batchSize)"))
+        context.setAttribute("optimizer", .string("Adam lr \(rate), ε \(epsilon) (\(placement.rawValue)), batch \(batchSize)"))
         let trainer = MPSGradientTrainer(model: model, numerics: numerics, batchSize: batchSize,
-                                         optimizer: Adam(learningRate: rate, epsilon: epsilon))
+                                         optimizer: Adam(learningRate: rate, epsilon: epsilon, epsilonPlacement: placement))
 
         let targets: TrainingTargets = switch teacher {
         case nil: .labels(train.labels)
@@ -474,6 +476,7 @@ public struct KnowledgeDistillationSuite: Suite {
         let rate = try settings.double("teacher_learning_rate", in: 0...)
         let batchSize = try settings.int("teacher_batch_size", in: 1...)
         let epsilon = try settings.double("adam_epsilon", in: 0...)
+        let placement = try settings.choice("adam_epsilon_placement", as: Adam.EpsilonPlacement.self)
         guard train.count >= batchSize else {
             throw SuiteInputError(suite: name, key: "teacher_batch_size",
                                   "teacher_batch_size \(batchSize) exceeds the \(train.count) training images")
@@ -484,7 +487,7 @@ public struct KnowledgeDistillationSuite: Suite {
             : Teacher(network: Self.fullyConnectedTeacher(using: &rng), takesImages: false)
         let trainSet = LabeledSamples(inputs: teacher.inputs(train), labels: train.labels)
         let testSet = LabeledSamples(inputs: teacher.inputs(test), labels: test.labels)
-        var optimizer = Adam(learningRate: rate, epsilon: epsilon)
+        var optimizer = Adam(learningRate: rate, epsilon: epsilon, epsilonPlacement: placement)
         var shuffle = context.rng("teacher_shuffle", sharedAcross: ["D"])
         context.setAttribute("teacher", .string(student == .cnn ? "LeNet-5" : "FC 784-512-256-10 ReLU"))
         do {

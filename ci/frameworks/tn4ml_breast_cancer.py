@@ -44,8 +44,10 @@ effective parallelism (cpu / wall) is visible.
 
 Measured 2026-12-02 on the shared 2-core machine under other load (1-minute load 6-12): with
 --threads 2 (multi-threaded Eigen) tn4ml's eager per-step `canonicalize` took 10-13 s at D = 100 and
-22 s at D = 200, against 0.2-0.4 s with --threads 1, so from D = 100 on the 2-thread epoch is dominated
-by it (training pass 116 s vs 15 s at D = 100). Run both thread counts before comparing.
+22 s at D = 200, against 0.2-0.4 s with --threads 1 (training pass 116 s vs 15 s at D = 100).
+On the quiet machine (evening of 2026-12-02) --threads 2 is the faster setting at every D >= 100:
+epoch 8.95 s vs 12.3 s at D = 100; per step 1.73 vs 2.22 s at D = 200 and 8.62 vs 13.72 s at
+D = 400 (canonicalize 0.33 / 1.03 s of it with 2 threads). Run both thread counts before comparing.
 """
 import argparse
 import json
