@@ -6,7 +6,7 @@ set xlabel "bond dimension D"
 set ylabel "seconds per epoch"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 311e1798e7" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale x
 set logscale y
 
