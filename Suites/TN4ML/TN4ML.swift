@@ -134,9 +134,12 @@ import TensorNetworks
 /// implementation of tn4ml's protocol reaches 50× at D = 400 on this machine. Ours runs the
 /// sweep at ≈ 73 GFLOP/s (64% of that rate); gradient, Adam and validation take the other ≈ 1 s.
 /// What brought it there (same series, D = 100 / 200 / 400): 0.414 / 1.475 / 7.45 s with
-/// CholeskyQR2 and triangular solves; 0.246 / 1.056 / 6.03 s with one CholeskyQR pass where a
-/// bound on κ₂ allows it and glibc keeping freed pages; 0.242 / 0.949 / 4.34 s with the GEMM by
-/// R⁻¹ instead of OpenBLAS's triangular solve (13 vs 57 GFLOP/s at [600, 200]).
+/// CholeskyQR2 and triangular solves; 0.246 / 1.056 / 6.03 s with one pass where LAPACK's κ₁
+/// estimate allowed it (an estimate that grows with n for the same near-isometries) and glibc
+/// keeping freed pages; 0.242 / 0.949 / 4.34 s with the bound on κ₂ of
+/// ``TensorCore/Tensor/choleskyQR()`` and the GEMM by R⁻¹ instead of OpenBLAS's triangular
+/// solve (13 vs 57 GFLOP/s at [600, 200]). A one-seed series; the table's numbers are the
+/// paper tier's.
 /// Not taken: OpenBLAS's idle worker thread spins (sched_yield, ≈ 20% of the samples at D = 200)
 /// while the two halves occupy both cores; `OPENBLAS_THREAD_TIMEOUT=4` saves 9–12%
 /// (0.212 / 0.867 / 4.17 s) but changes the threading of every suite, unmeasured there.
