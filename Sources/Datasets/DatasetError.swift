@@ -17,6 +17,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(String, reason: String)
     /// An external command (pip, apt-get, unzip, dpkg-deb) failed or is missing.
     case commandFailed(String, reason: String)
+    /// A data file with no known SHA-256 (neither fixed by the project nor in its set's manifest).
+    case unverified(String)
     /// A data set name that the project does not know.
     case unknownDataSet(String)
 
@@ -36,6 +38,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): \(reason); check the permissions and free space of the data directory (`--data-dir` or TNBENCH_DATA_DIR)"
         case .commandFailed(let command, let reason):
             return "`\(command)` failed: \(reason)"
+        case .unverified(let path):
+            return "\(path): no verified SHA-256 for this file (not a file the project knows, and not in its set's MANIFEST.json); install it with `tnbench data fetch` or `tnbench data import-idx DIR`"
         case .unknownDataSet(let name):
             return "unknown data set '\(name)'; known: \(Provisioner.allSets.joined(separator: ", "))"
         }

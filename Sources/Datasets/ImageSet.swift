@@ -46,16 +46,21 @@ public struct ImageSet: Sendable {
 
     /// Builds an image set from IDX images (`[count, rows, columns]` bytes) and IDX labels;
     /// pixels become `byte/255`.
-    /// - Throws: ``DatasetError/malformed(_:reason:)`` if the counts differ or a label is
-    ///   outside `0..<classCount`.
-    public init(images: IDXFile, labels: IDXFile, classCount: Int = 10, path: String = "<memory>") throws {
-        guard images.dimensions.count == 3, labels.dimensions.count == 1,
-              images.dimensions[0] == labels.dimensions[0]
-        else {
-            throw DatasetError.malformed(path, reason: "images \(images.dimensions) do not match labels \(labels.dimensions)")
+    /// - Parameters:
+    ///   - imagesPath, labelsPath: the files they came from, named by the errors.
+    /// - Throws: ``DatasetError/malformed(_:reason:)`` naming the labels file if the counts differ
+    ///   or a label is outside `0..<classCount`, the images file if they are not `[count, rows, columns]`.
+    public init(images: IDXFile, labels: IDXFile, classCount: Int = 10,
+                imagesPath: String = "<memory>", labelsPath: String = "<memory>") throws {
+        guard images.dimensions.count == 3 else {
+            throw DatasetError.malformed(imagesPath, reason: "images have dimensions \(images.dimensions), not [count, rows, columns]")
+        }
+        guard labels.dimensions.count == 1, images.dimensions[0] == labels.dimensions[0] else {
+            throw DatasetError.malformed(
+                labelsPath, reason: "labels \(labels.dimensions) do not match the \(images.dimensions[0]) images of \(imagesPath)")
         }
         if let bad = labels.bytes.firstIndex(where: { Int($0) >= classCount }) {
-            throw DatasetError.malformed(path, reason: "label \(bad) is \(labels.bytes[bad]), outside 0..<\(classCount)")
+            throw DatasetError.malformed(labelsPath, reason: "label \(bad) is \(labels.bytes[bad]), outside 0..<\(classCount)")
         }
         let pixels = Tensor<Float>(shape: images.dimensions, unsafeUninitializedCapacity: { out in
             images.bytes.withUnsafeBufferPointer { bytes in
@@ -68,18 +73,26 @@ public struct ImageSet: Sendable {
     /// Loads a split from `<dataDirectory>/<name>/`: the canonical IDX files
     /// (`train-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, …), plain or with a `.gz` suffix.
     ///
-    /// Only the structure is checked here (magic, dimensions, sizes, labels); checksums are
-    /// checked by `tnbench data verify` and when the files are fetched or imported.
-    /// - Throws: ``DatasetError/fileNotFound(_:)`` if the set was not fetched, and the
-    ///   ``IDXFile/read(_:rank:)`` errors.
-    public static func load(_ name: ImageDatasetName, split: DatasetSplit, dataDirectory: String) throws -> ImageSet {
+    /// Both files are checked against their SHA-256 first (``DataVerification/checksums``,
+    /// cached by file identity), then for structure (magic, dimensions, sizes, labels).
+    /// - Throws: ``DatasetError/fileNotFound(_:)`` if the set was not fetched,
+    ///   ``DatasetError/checksumMismatch(_:expected:actual:)`` or ``DatasetError/unverified(_:)``,
+    ///   and the ``IDXFile/read(_:rank:)`` errors.
+    public static func load(
+        _ name: ImageDatasetName, split: DatasetSplit, dataDirectory: String, verification: DataVerification = .checksums
+    ) throws -> ImageSet {
         let directory = dataDirectory + "/" + name.rawValue
         let files = name.fileNames(split)
         let imagePath = try locate(directory + "/" + files.images)
         let labelPath = try locate(directory + "/" + files.labels)
+        if verification == .checksums {
+            for path in [imagePath, labelPath] {
+                try VerifiedFiles.check(path, set: name.rawValue, dataDirectory: dataDirectory)
+            }
+        }
         let images = try IDXFile.read(imagePath, rank: 3)
         let labels = try IDXFile.read(labelPath, rank: 1)
-        return try ImageSet(images: images, labels: labels, classCount: 10, path: imagePath)
+        return try ImageSet(images: images, labels: labels, classCount: 10, imagesPath: imagePath, labelsPath: labelPath)
     }
 
     /// `path` if it exists, else `path.gz` if that exists.

@@ -9,11 +9,15 @@ extension TabularSet {
     /// File format: a header `569,30,malignant,benign` (rows, features, class names), then one
     /// line per tumour of 30 comma-separated reals and the 0/1 label. Features are not scaled;
     /// use ``minMaxScaled(using:)``.
+    /// The file is checked against its SHA-256 first, unless `verification` is `.structureOnly`.
     /// - Throws: ``DatasetError/fileNotFound(_:)`` if not fetched;
+    ///   ``DatasetError/checksumMismatch(_:expected:actual:)`` if its bytes are not the verified ones;
     ///   ``DatasetError/malformed(_:reason:)`` if a line does not parse or the counts differ from
     ///   the header.
-    public static func breastCancer(dataDirectory: String) throws -> TabularSet {
+    public static func breastCancer(dataDirectory: String, verification: DataVerification = .checksums) throws -> TabularSet {
         let path = dataDirectory + "/breast-cancer/breast_cancer.csv"
+        guard fileExists(path) else { throw DatasetError.fileNotFound(path) }
+        if verification == .checksums { try VerifiedFiles.check(path, set: "breast-cancer", dataDirectory: dataDirectory) }
         return try readSklearnCSV(path, names: breastCancerFeatureNames)
     }
 
