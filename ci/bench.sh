@@ -6,6 +6,11 @@
 #
 # Exit status: that of `tnbench compare` (1 regression, 3 a job failed or diverged, 4 no
 # reference results for the tier), else that of `tnbench run`. The report is rendered either way.
+# Quality is judged on any machine. Speed is judged only when this machine is the one the
+# reference was recorded on (CPU model, logical cores, OpenBLAS configuration: the reference
+# file's `machine`, or its cpu_model and blas_configuration); on any other machine `compare`
+# prints the speed rows as informational, says why, and they do not affect the exit status.
+# To compare speed between revisions on this machine, use `tnbench ab` (ci/ab.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tier="${1:-ci}"; shift || true

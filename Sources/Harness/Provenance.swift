@@ -27,11 +27,14 @@ public struct Provenance: Sendable, Codable, Equatable {
     /// `model name` from /proc/cpuinfo.
     public var cpuModel: String
     public var hostName: String
+    /// The machine's logical processors (`ProcessInfo.processorCount`); nil in records written
+    /// before it was recorded.
+    public var logicalCores: Int?
 
     public init(
         gitCommit: String, gitDirty: Bool?, gitDiffHash: String? = nil, codeHash: String? = nil, swiftVersion: String,
         buildConfiguration: String,
-        blasConfiguration: String, blasThreads: Int, cpuModel: String, hostName: String
+        blasConfiguration: String, blasThreads: Int, cpuModel: String, hostName: String, logicalCores: Int? = nil
     ) {
         self.gitCommit = gitCommit
         self.gitDirty = gitDirty
@@ -43,6 +46,7 @@ public struct Provenance: Sendable, Codable, Equatable {
         self.blasThreads = blasThreads
         self.cpuModel = cpuModel
         self.hostName = hostName
+        self.logicalCores = logicalCores
     }
 
     /// The provenance of this process now: the build's stamp, this host and CPU, BLAS as set now.
@@ -57,7 +61,13 @@ public struct Provenance: Sendable, Codable, Equatable {
             gitDiffHash: GeneratedBuildInfo.gitDiffHash.isEmpty ? nil : GeneratedBuildInfo.gitDiffHash,
             codeHash: GeneratedBuildInfo.codeHash.isEmpty ? nil : GeneratedBuildInfo.codeHash, swiftVersion: compilerVersion,
             buildConfiguration: buildConfiguration, blasConfiguration: BLASRuntime.configuration,
-            blasThreads: BLASRuntime.threadCount, cpuModel: cpuModel, hostName: hostName)
+            blasThreads: BLASRuntime.threadCount, cpuModel: cpuModel, hostName: hostName,
+            logicalCores: ProcessInfo.processInfo.processorCount)
+    }
+
+    /// The machine the job ran on, as far as its speed depends on it.
+    public var machine: MachineFingerprint {
+        MachineFingerprint(cpuModel: cpuModel, logicalCores: logicalCores, blasConfiguration: blasConfiguration)
     }
 
     /// A short commit for keys and reports: the first 10 characters plus `+dirty`.
@@ -88,7 +98,7 @@ public struct Provenance: Sendable, Codable, Equatable {
             "blas_threads": .int(Int64(blasThreads)),
             "cpu_model": .string(cpuModel),
             "host_name": .string(hostName),
-        ]
+        ].merging(logicalCores.map { ["logical_cores": .int(Int64($0))] } ?? [:]) { $1 }
     }
 
     init(attributes a: [String: HDF5AttributeValue]) {
@@ -106,6 +116,7 @@ public struct Provenance: Sendable, Codable, Equatable {
         blasThreads = Int(a["blas_threads"]?.doubleValue ?? 0)
         cpuModel = a["cpu_model"]?.stringValue ?? "unknown"
         hostName = a["host_name"]?.stringValue ?? "unknown"
+        logicalCores = a["logical_cores"]?.doubleValue.flatMap { $0 >= 1 && $0 <= 1e6 ? Int($0) : nil }
     }
 
     // MARK: Sources
@@ -143,6 +154,45 @@ public struct Provenance: Sendable, Codable, Equatable {
     }()
 
     static let hostName: String = ProcessInfo.processInfo.hostName
+}
+
+/// What a speed measurement depends on besides the code: the CPU model, how many logical
+/// processors the machine has, and the BLAS build (OpenBLAS's configuration string names the
+/// version and the kernel set it picked for this CPU). Speed is judged against a reference only
+/// on a machine with the same fingerprint (as asv keys its results by machine); elsewhere it is
+/// shown for information.
+public struct MachineFingerprint: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var cpuModel: String
+    /// nil when unknown (references and records written before it was recorded).
+    public var logicalCores: Int?
+    public var blasConfiguration: String
+
+    enum CodingKeys: String, CodingKey {
+        case cpuModel = "cpu_model", logicalCores = "logical_cores", blasConfiguration = "blas_configuration"
+    }
+
+    public init(cpuModel: String, logicalCores: Int?, blasConfiguration: String) {
+        self.cpuModel = cpuModel
+        self.logicalCores = logicalCores
+        self.blasConfiguration = blasConfiguration
+    }
+
+    /// This machine now.
+    public static func current() -> MachineFingerprint { Provenance.current().machine }
+
+    /// Whether speed measured on the two may be compared: the same CPU model and BLAS
+    /// configuration, and the same logical core count where both know it (an older reference
+    /// without it is matched on CPU model and BLAS alone).
+    public func matches(_ other: MachineFingerprint) -> Bool {
+        guard cpuModel == other.cpuModel, blasConfiguration == other.blasConfiguration else { return false }
+        guard let mine = logicalCores, let theirs = other.logicalCores else { return true }
+        return mine == theirs
+    }
+
+    /// `Intel(R) Xeon(R) Processor, 16 logical cores, OpenBLAS 0.3.21 … Cooperlake MAX_THREADS=64`.
+    public var description: String {
+        [cpuModel, logicalCores.map { "\($0) logical cores" }, blasConfiguration].compactMap { $0 }.joined(separator: ", ")
+    }
 }
 
 /// ISO 8601 UTC timestamps (`2025-01-31T12:00:00Z`) for provenance.

@@ -24,6 +24,14 @@ struct ABCommand: ParsableCommand {
             and seeds are listed, and regressed means the paired mean moved the bad way beyond \
             the metric's margin with one-sided paired t p < 0.01.
 
+            Load: around each job, ab reads the machine's busy CPU time (/proc/stat) and its own \
+            (its run-job child's); the rest is other work. When that averaged more than half a core, \
+            or more than a quarter of the jobs ran under more than half a core, the speed verdicts \
+            are "undecided: the machine was loaded (…)" and do not fail the A/B (quality is judged \
+            as always); the readings are kept in <out>/load.json.
+
+            Revisions, suites, tier, --config and --set are checked before anything is built.
+
             Both runs are added to the history store (--history), keyed by build; `tnbench \
             history` draws every speed metric over commits.
 
@@ -32,8 +40,8 @@ struct ABCommand: ParsableCommand {
               tnbench ab origin/main HEAD --suite TNNRegression --tier ci --seeds 3
               tnbench ab v1.2 v1.3 --suite StoudenmireMPS --config m=10 --json
 
-            Exit status: 0 ok · 1 a metric regressed · 2 bad input or a build failed · 3 a job \
-            failed or diverged · 130 interrupted.
+            Exit status: 0 ok (also when speed was undecided on a loaded machine) · 1 a metric \
+            regressed · 2 bad input or a build failed · 3 a job failed or diverged · 130 interrupted.
             """)
 
     @Argument(help: "The base revision (branch, tag, commit).") var base: String
@@ -55,16 +63,20 @@ struct ABCommand: ParsableCommand {
     @Flag(help: "Print the machine-readable JSON array instead of text.") var json = false
 
     func run() throws {
-        let tier = try JobPlanner.tier(tier)
         let revisions = try RevisionBuilds(directory: builds)
         func say(_ line: String) { FileHandle.standardError.write(Data("tnbench ab: \(line)\n".utf8)) }
 
-        let baseRevision = try revisions.resolve(base)
+        // Revisions, suites, tier, filters and settings are checked before minutes of building.
+        let checked = try ABPreflight.check(
+            ABRequest(base: base, head: head, suites: suites, tier: tier, seeds: seeds, configs: configs, sets: sets),
+            registry: registeredSuites, revisions: revisions)
+        let tier = checked.tier
+        let baseRevision = checked.base
         let baseBinary = try revisions.binary(for: baseRevision, progress: say)
         let headRevision: Revision
         let headBinary: String
-        if let head {
-            headRevision = try revisions.resolve(head)
+        if let checkedHead = checked.head {
+            headRevision = checkedHead
             headBinary = try revisions.binary(for: headRevision, progress: say)
         } else {
             let provenance = Provenance.current()
@@ -97,11 +109,19 @@ struct ABCommand: ParsableCommand {
         let data = DataDirectory.resolve(flag: dataDirectory)
         Interruption.installHandlers()
         let started = MonotonicClock.seconds()
+        // The machine's load that is not the A/B's own, job by job, kept across resumes.
+        let loadLog = output + "/load.json"
+        var loads = (FileManager.default.contents(atPath: loadLog)).flatMap { try? JSONDecoder().decode([JobLoad].self, from: $0) } ?? []
         try sides.run(jobs, execute: { side, job in
             let index = plans[side]!.entry(for: job)!.index
             let log = sides.directory(side).path + "/ab.log"
+            let before = CPUCounters.read()
             let status = ExternalProcess.run(
                 binaries[side]!, ["run-job", sides.directory(side).path, String(index), "--blas-threads", String(threads), "--data-dir", data], log: log)
+            if let before, let after = CPUCounters.read() {
+                loads.append(JobLoad(side: side.rawValue, job: job.description, from: before, to: after))
+                if let encoded = try? JSONEncoder().encode(loads) { try? encoded.write(to: URL(fileURLWithPath: loadLog), options: .atomic) }
+            }
             if status == ExitStatus.interrupted.rawValue || Interruption.isRequested { throw exitStatus(.interrupted) }
             guard status == 0 || status == ExitStatus.jobFailed.rawValue else {
                 throw HarnessError(.invalidArgument, "the \(side.rawValue) build's run-job \(index) exited \(status); see \(log)")
@@ -110,8 +130,10 @@ struct ABCommand: ParsableCommand {
             say("[\(step)/\(total)] \(side.rawValue): \(job)  (\(ProgressDisplay.format(MonotonicClock.seconds() - started)) so far)")
         }, shouldStop: { Interruption.isRequested })
 
+        let load = LoadAssessment(jobs: loads)
+        if load.isLoaded { say("the machine was loaded by other work (\(load.summary)): speed verdicts are undecided") }
         let comparison = RevisionComparison(
-            base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: registeredSuites)
+            base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: registeredSuites, load: load)
         try? comparison.json().write(toFile: output + "/ab.json", atomically: true, encoding: .utf8)
         try? comparison.text().write(toFile: output + "/ab.txt", atomically: true, encoding: .utf8)
         if !noHistory {

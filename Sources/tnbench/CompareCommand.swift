@@ -10,15 +10,20 @@ struct CompareCommand: ParsableCommand {
             Paper verdicts: reproduced (TOST equivalence within the point's margin, α = 0.05), \
             differs (the 95% CI excludes value ± margin), inconclusive. Reference verdicts: \
             regressed / ok / improved — quality metrics by one-sided Welch p < 0.01 and a change \
-            beyond the metric's practical margin; speed metrics by a mean ratio beyond 1.10 and \
-            one-sided Mann–Whitney p < 0.01.
+            beyond the metric's practical margin; speed metrics by the ratio of the per-step \
+            samples (Hodges–Lehmann on the logarithms) beyond 1.05 (or the metric's threshold) \
+            with its 99% interval above 1. Speed is judged only on the machine the reference was \
+            recorded on (CPU model, logical cores, OpenBLAS configuration); elsewhere its rows \
+            are informational, a line says why, and they do not affect the exit status.
 
             --json prints exactly one JSON array, one object per (suite, configuration, metric) \
             with suite, configuration, metric, n, mean, std, ci_low, ci_high, paper_value, \
             paper_confidence, paper_verdict, reference_verdict (null where not applicable).
 
             Exit status: 0 ok · 1 a metric regressed · 2 bad input · 3 a job failed or diverged · \
-            4 no reference results for the tier (first run: `tnbench baseline update DIR`).
+            4 no reference results for the tier (first run: `tnbench baseline update DIR`) · 5 a \
+            record is corrupt or cannot be read (its file is named). Works on a read-only run \
+            directory (the records are read from jobs/).
             """)
 
     @Argument(help: "A run directory (the --out of `tnbench run`).") var directory: String

@@ -12,6 +12,10 @@ public struct Comparison: Sendable {
     public var unsuccessful: [JobRecord]
     /// Suites with no reference file for ``referenceTier``.
     public var missingReference: [String]
+    /// Suites whose speed was not judged because the reference was recorded on another machine,
+    /// with the sentence saying so (``speedNotJudged(reference:run:)``); their speed rows are
+    /// informational and do not count towards the exit status.
+    public var speedNotJudged: [String: String] = [:]
 
     /// Judges `results`.
     ///
@@ -36,8 +40,13 @@ public struct Comparison: Sendable {
                 MetricSpec($0, .smallerIsBetter, kind: .informational, unit: "", description: "not declared by a registered suite")
             }
             let paper = try PaperBaselines.load(suite: suiteName, from: baselines, metrics: suite?.metrics.map(\.name))
-            let reference = try ReferenceBaselines.load(suite: suiteName, tier: self.referenceTier, from: baselines)
+            let reference = try ReferenceBaselines.load(
+                suite: suiteName, tier: self.referenceTier, from: baselines, metrics: suite?.metrics.map(\.name))
             if reference == nil { missingReference.append(suiteName) }
+            let otherMachine = reference.flatMap {
+                Self.speedNotJudged(reference: $0.recordedMachine, run: Set(completed.map(\.provenance.machine)))
+            }
+            if let otherMachine { speedNotJudged[suiteName] = otherMachine }
             let configurations = Array(Set(records.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder)
             var summaries: [MetricSummary] = []
             for configuration in configurations {
@@ -63,9 +72,13 @@ public struct Comparison: Sendable {
                         if let old = reference.values(for: spec.name, configuration) {
                             row.referenceValues = old
                             row.referenceSamples = reference.samples(for: spec.name, configuration)
-                            (row.referenceVerdict, row.referenceReason) = Verdicts.reference(
-                                values, reference: old, metric: spec,
-                                samples: row.referenceSamples.map { (row.samples, $0) })
+                            if spec.kind == .speed, let otherMachine {
+                                row.referenceReason = "informational: \(otherMachine)"
+                            } else {
+                                (row.referenceVerdict, row.referenceReason) = Verdicts.reference(
+                                    values, reference: old, metric: spec,
+                                    samples: row.referenceSamples.map { (row.samples, $0) })
+                            }
                         } else {
                             row.referenceReason = "no reference values for this configuration"
                         }
@@ -79,7 +92,18 @@ public struct Comparison: Sendable {
 
     public var regressions: [ComparisonRow] { rows.filter { $0.referenceVerdict == .regressed } }
 
-    /// 1 when anything regressed, else 3 when a job failed or diverged, else 4 when a suite has
+    /// Speed is judged against a reference only on the machine it was recorded on: nil when every
+    /// machine of the run matches the reference's (``MachineFingerprint/matches(_:)``), else the
+    /// sentence that says why speed is informational. Quality is judged everywhere. A run with
+    /// no completed job has nothing to judge: nil.
+    public static func speedNotJudged(reference: MachineFingerprint, run: Set<MachineFingerprint>) -> String? {
+        guard !run.isEmpty, !run.allSatisfy(reference.matches) else { return nil }
+        let here = run.map(\.description).sorted().joined(separator: " and ")
+        return "recorded on \(reference); this run on \(here): speed not judged"
+    }
+
+    /// 1 when anything regressed (informational rows, such as speed measured on another machine
+    /// than the reference's, never count), else 3 when a job failed or diverged, else 4 when a suite has
     /// no reference run for the tier, else 0.
     public var exitStatus: ExitStatus {
         if !regressions.isEmpty { return .regression }
@@ -157,11 +181,15 @@ public struct Comparison: Sendable {
             for row in rows where row.suite == suite {
                 let stats = row.n == 0 ? "no values" : "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation)) (n=\(row.n))"
                 let paper = row.paperPoint.map { "paper \(formatNumber($0.value)) [\($0.confidence.rawValue)]: \(row.paperVerdict?.label ?? "-")" } ?? "paper -"
-                let reference = "reference: \(row.referenceVerdict?.rawValue ?? "-")"
+                let informational = row.metric.kind == .speed && row.referenceValues != nil && speedNotJudged[suite] != nil
+                let reference = "reference: \(row.referenceVerdict?.rawValue ?? (informational ? "informational (other machine)" : "-"))"
                 lines.append("  \(row.configuration.name)  \(row.metric.name) = \(stats)  \(paper)  \(reference)")
                 if row.referenceVerdict == .regressed || row.referenceVerdict == .improved {
                     lines.append("      \(row.referenceVerdict!.rawValue.uppercased()): \(row.referenceReason)")
                 }
+            }
+            if let note = speedNotJudged[suite] {
+                lines.append("  speed is informational: reference \(note) (quality is judged)")
             }
             for finding in findings[suite] ?? [] {
                 lines.append("  finding (\(finding.verdict.label)): \(finding.statement) — \(finding.detail)")
@@ -175,6 +203,10 @@ public struct Comparison: Sendable {
         }
         let regressed = regressions.count
         lines.append(regressed == 0 ? "no regressions" : "\(regressed) metric\(regressed == 1 ? "" : "s") regressed")
+        if !speedNotJudged.isEmpty {
+            lines[lines.count - 1] += " (speed not judged for \(speedNotJudged.keys.sorted().joined(separator: ", ")): "
+                + "their references were recorded on another machine; `tnbench ab` compares speed on one machine)"
+        }
         return lines.joined(separator: "\n")
     }
 }

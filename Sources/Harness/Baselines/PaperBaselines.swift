@@ -96,9 +96,14 @@ public struct PaperBaselines: Codable, Sendable, Equatable {
         } catch let error as HarnessError { throw error } catch {
             throw fail("(file)", "not valid JSON")
         }
+        let rootFields: Set = ["suite", "paper_id", "points"]
+        if let extra = root.keys.sorted().first(where: { !rootFields.contains($0) }) {
+            throw fail(extra, "unknown field; valid fields: \(rootFields.sorted().joined(separator: ", "))")
+        }
         guard let name = root["suite"]?.string else { throw fail("suite", "missing or not a string") }
         guard name == suite else { throw fail("suite", "is '\(name)' but the file belongs to suite '\(suite)'") }
         guard let paperID = root["paper_id"]?.string else { throw fail("paper_id", "missing or not a string") }
+        guard !paperID.isEmpty else { throw fail("paper_id", "empty; give the result's id in papers/paper-baselines.json") }
         guard case .array(let rawPoints)? = root["points"] else { throw fail("points", "missing or not an array") }
         var points: [PaperPoint] = []
         for (index, raw) in rawPoints.enumerated() {
@@ -155,9 +160,14 @@ public struct PaperBaselines: Codable, Sendable, Equatable {
                     return tier
                 }
             }
-            points.append(PaperPoint(
+            let point = PaperPoint(
                 metric: metric, configuration: Configuration(configuration), value: value, sigma: sigma, n: n,
-                confidence: confidence, margin: margin, source: source, note: p["note"]?.string, tiers: tiers))
+                confidence: confidence, margin: margin, source: source, note: p["note"]?.string, tiers: tiers)
+            // A second point for the same metric and configuration would never be used (the first of equals wins).
+            if let first = points.firstIndex(where: { $0.metric == metric && $0.configuration == point.configuration }) {
+                throw fail(at, "duplicates points[\(first)] (metric '\(metric)', configuration \(point.configuration.name.isEmpty ? "{}" : point.configuration.name)); the second would never be used")
+            }
+            points.append(point)
         }
         return PaperBaselines(suite: name, paperID: paperID, points: points)
     }

@@ -5,7 +5,11 @@ import Foundation
 /// produced, and the per-step samples of speed metrics. Written only by `tnbench baseline update RUN_DIR`.
 ///
 /// Version 2 added ``Entry/samples``; version 1 files are read (their speed verdicts fall back to
-/// the per-seed values).
+/// the per-seed values). The optional ``machine`` (CPU, logical cores, BLAS) came later within
+/// version 2; files without it are matched on ``cpuModel`` and ``blasConfiguration``.
+///
+/// Loading validates the file (``load(suite:tier:from:metrics:)``): a file that would silently
+/// turn a check off — an unknown metric, an entry without values — is an error, not a gap.
 public struct ReferenceBaselines: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {
         public var configuration: Configuration
@@ -28,6 +32,8 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
 
     /// The version this tool writes.
     public static let currentSchemaVersion = 2
+    /// The versions this tool reads.
+    public static let supportedSchemaVersions = [1, 2]
 
     public var schemaVersion: Int
     public var suite: String
@@ -39,17 +45,20 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
     public var cpuModel: String
     public var gitCommit: String
     public var blasConfiguration: String
+    /// The machine the reference ran on; nil in files written before it was recorded (see
+    /// ``recordedMachine``).
+    public var machine: MachineFingerprint?
     public var entries: [Entry]
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", suite, tier, created, run
         case hostName = "host_name", cpuModel = "cpu_model", gitCommit = "git_commit"
-        case blasConfiguration = "blas_configuration", entries
+        case blasConfiguration = "blas_configuration", machine, entries
     }
 
     public init(
         suite: String, tier: Tier, created: String, run: String, hostName: String, cpuModel: String,
-        gitCommit: String, blasConfiguration: String, entries: [Entry]
+        gitCommit: String, blasConfiguration: String, machine: MachineFingerprint? = nil, entries: [Entry]
     ) {
         self.schemaVersion = Self.currentSchemaVersion
         self.suite = suite
@@ -60,37 +69,127 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         self.cpuModel = cpuModel
         self.gitCommit = gitCommit
         self.blasConfiguration = blasConfiguration
+        self.machine = machine
         self.entries = entries
+    }
+
+    /// The machine the reference ran on: ``machine``, or for older files the CPU model and BLAS
+    /// configuration they always stored (core count unknown).
+    public var recordedMachine: MachineFingerprint {
+        machine ?? MachineFingerprint(cpuModel: cpuModel, logicalCores: nil, blasConfiguration: blasConfiguration)
     }
 
     public static func path(suite: String, tier: Tier, in baselines: String) -> String {
         "\(baselines)/reference/\(tier.rawValue)/\(suite).json"
     }
 
-    /// Loads a reference file; nil when there is none.
+    /// Loads and validates a reference file; nil when there is none.
     ///
-    /// - Throws: ``HarnessError`` `.malformedBaseline` naming the file and the decoding problem.
-    public static func load(suite: String, tier: Tier, from baselines: String) throws -> ReferenceBaselines? {
+    /// - Parameter metrics: the suite's metric names (nil for a suite that is not registered);
+    ///   an entry naming another metric is an error, since its check would silently be off.
+    /// - Throws: ``HarnessError`` `.malformedBaseline`, one line naming the file and the problem
+    ///   (see ``validate(file:suite:tier:metrics:)``).
+    public static func load(suite: String, tier: Tier, from baselines: String, metrics: [String]? = nil) throws -> ReferenceBaselines? {
         let file = path(suite: suite, tier: tier, in: baselines)
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        return try parse(data, file: file, suite: suite, tier: tier, metrics: metrics)
+    }
+
+    /// Decodes and validates a reference file's contents, with errors naming `file`.
+    ///
+    /// - Throws: ``HarnessError`` `.malformedBaseline`.
+    public static func parse(_ data: Data, file: String, suite: String, tier: Tier, metrics: [String]? = nil) throws -> ReferenceBaselines {
+        // The version first: a file of an unknown version is named as such, not as a field error.
+        struct Version: Decodable {
+            var schemaVersion: Int?
+            enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version" }
+        }
+        let version: Version
         do {
-            let reference = try JSONDecoder().decode(ReferenceBaselines.self, from: data)
-            guard reference.suite == suite else {
-                throw HarnessError(.malformedBaseline, "\(file): suite: is '\(reference.suite)' but the file belongs to '\(suite)'")
-            }
-            return reference
-        } catch let error as HarnessError {
-            throw error
+            version = try JSONDecoder().decode(Version.self, from: data)
+        } catch DecodingError.typeMismatch(_, let context) where !context.codingPath.isEmpty {
+            throw HarnessError(.malformedBaseline, "\(file): schema_version: not an integer; supported versions: \(versions)")
+        } catch {
+            throw HarnessError(.malformedBaseline, "\(file): (file): not a JSON object (a reference file written by `tnbench baseline update`)")
+        }
+        guard let number = version.schemaVersion else {
+            throw HarnessError(.malformedBaseline, "\(file): schema_version: missing; supported versions: \(versions)")
+        }
+        guard supportedSchemaVersions.contains(number) else {
+            throw HarnessError(
+                .malformedBaseline,
+                "\(file): schema_version: \(number) is not supported; supported versions: \(versions) (a newer tnbench may read it)")
+        }
+        let reference: ReferenceBaselines
+        do {
+            reference = try JSONDecoder().decode(ReferenceBaselines.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
             throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath + [key])): missing")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): \(context.debugDescription)")
+            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): \(oneLine(context.debugDescription))")
         } catch let DecodingError.valueNotFound(_, context) {
             throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): null not allowed")
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw HarnessError(.malformedBaseline, "\(file): (file): not valid JSON (\(oneLine(context.debugDescription)))")
         } catch let DecodingError.dataCorrupted(context) {
-            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): \(context.debugDescription)")
+            throw HarnessError(.malformedBaseline, "\(file): \(fieldPath(context.codingPath)): \(oneLine(context.debugDescription))")
         } catch {
-            throw HarnessError(.malformedBaseline, "\(file): \(error)")
+            throw HarnessError(.malformedBaseline, "\(file): \(oneLine(String(describing: error)))")
+        }
+        try reference.validate(file: file, suite: suite, tier: tier, metrics: metrics)
+        return reference
+    }
+
+    private static var versions: String { supportedSchemaVersions.map(String.init).joined(separator: ", ") }
+
+    private static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// Checks what decoding cannot: the file belongs to `suite` and to the `tier` directory it
+    /// lies in; every entry names one of `metrics` (when given), has at least one value, all
+    /// finite, one seed per value, no seed twice, one list of samples per seed (finite, when
+    /// stored); and no (configuration, metric) appears twice.
+    ///
+    /// - Throws: ``HarnessError`` `.malformedBaseline` naming `file`, the entry and the problem.
+    public func validate(file: String, suite expectedSuite: String, tier expectedTier: Tier, metrics: [String]? = nil) throws {
+        func fail(_ field: String, _ problem: String) -> HarnessError {
+            HarnessError(.malformedBaseline, "\(file): \(field): \(problem)")
+        }
+        guard suite == expectedSuite else { throw fail("suite", "is '\(suite)' but the file belongs to '\(expectedSuite)'") }
+        guard tier == expectedTier else {
+            throw fail("tier", "is '\(tier.rawValue)' but the file lies in reference/\(expectedTier.rawValue)/ (move it, or re-record it with `tnbench baseline update`)")
+        }
+        struct Key: Hashable { var configuration: Configuration, metric: String }
+        var seen: [Key: Int] = [:]
+        for (index, entry) in entries.enumerated() {
+            let at = "entries[\(index)] (\(entry.metric), \(entry.configuration.name))"
+            if let metrics, !metrics.contains(entry.metric) {
+                throw fail(at, "'\(entry.metric)' is not a metric of \(suite); known metrics: \(metrics.joined(separator: ", "))")
+            }
+            guard !entry.values.isEmpty else { throw fail(at, "values: empty (an entry needs a value per seed)") }
+            if let bad = entry.values.firstIndex(where: { !$0.isFinite }) {
+                throw fail(at, "values[\(bad)]: \(entry.values[bad]) is not a finite number")
+            }
+            guard entry.seeds.count == entry.values.count else {
+                throw fail(at, "\(entry.seeds.count) seed(s) for \(entry.values.count) value(s); there must be one seed per value")
+            }
+            if let repeated = entry.seeds.enumerated().first(where: { entry.seeds[..<$0.offset].contains($0.element) }) {
+                throw fail(at, "seeds: seed \(repeated.element) appears twice")
+            }
+            if let samples = entry.samples {
+                guard samples.count == entry.seeds.count else {
+                    throw fail(at, "samples: \(samples.count) list(s) for \(entry.seeds.count) seed(s); there must be one per seed")
+                }
+                for (seed, list) in samples.enumerated() where list.contains(where: { !$0.isFinite }) {
+                    throw fail(at, "samples[\(seed)]: holds a value that is not a finite number")
+                }
+            }
+            let key = Key(configuration: entry.configuration, metric: entry.metric)
+            if let first = seen[key] {
+                throw fail(at, "duplicates entries[\(first)]: one entry per (configuration, metric)")
+            }
+            seen[key] = index
         }
     }
 
@@ -109,15 +208,19 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
     }
 
     /// Builds the reference of one suite from a run's completed jobs, with the per-step samples
-    /// of the speed metrics among `metrics` that declare them.
+    /// of the speed metrics among `metrics` that declare them, and the machine they ran on.
+    /// When `metrics` is given, only those metrics are kept (loading rejects any other name).
     public static func make(from results: ResultSet, suite: String, metrics: [MetricSpec] = []) -> ReferenceBaselines {
         let records = results.records.filter { $0.job.suite == suite && $0.status == .completed }
         var entries: [Entry] = []
         let configurations = Array(Set(records.map(\.job.configuration))).sorted { $0.name < $1.name }
         for configuration in configurations {
             let mine = records.filter { $0.job.configuration == configuration }.sorted { $0.job.seed < $1.job.seed }
-            for metric in Set(mine.flatMap(\.record.scalars.keys)).sorted() {
-                let runs = mine.filter { $0.record.scalars[metric] != nil }
+            let declared = Set(metrics.map(\.name))
+            for metric in Set(mine.flatMap(\.record.scalars.keys)).sorted() where declared.isEmpty || declared.contains(metric) {
+                // Only finite values are judged (as `compare` does), and only they can be written as JSON.
+                let runs = mine.filter { $0.record.scalars[metric]?.isFinite == true }
+                guard !runs.isEmpty else { continue }
                 let spec = metrics.first { $0.name == metric && $0.kind == .speed && $0.samples != nil }
                 entries.append(Entry(
                     configuration: configuration, metric: metric, values: runs.map { $0.record.scalars[metric]! },
@@ -128,12 +231,18 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         return ReferenceBaselines(
             suite: suite, tier: results.tier, created: Timestamp.now(), run: results.name, hostName: provenance.hostName,
             cpuModel: provenance.cpuModel, gitCommit: provenance.gitCommit, blasConfiguration: provenance.blasConfiguration,
-            entries: entries)
+            machine: provenance.machine, entries: entries)
     }
 
-    /// Writes the file atomically (creating `reference/<tier>/`).
+    /// Writes the file atomically (creating `reference/<tier>/`), after checking it as loading
+    /// will (``validate(file:suite:tier:metrics:)``), so no file is written that a later
+    /// `compare` would reject.
+    ///
+    /// - Throws: ``HarnessError`` `.malformedBaseline` for a reference that would not load,
+    ///   `.unwritableOutput` when the file cannot be written.
     public func write(to baselines: String) throws {
         let file = Self.path(suite: suite, tier: tier, in: baselines)
+        try validate(file: file, suite: suite, tier: tier)
         do {
             try FileManager.default.createDirectory(
                 atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

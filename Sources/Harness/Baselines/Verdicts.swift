@@ -111,7 +111,9 @@ public enum Verdicts {
         }
         let smaller = metric.polarity == .smallerIsBetter
         let (new, old) = (Statistics.mean(values), Statistics.mean(reference))
-        let test = HypothesisTests.welch(values, reference)!
+        guard let test = HypothesisTests.welch(values, reference) else {
+            return (nil, "not decidable: Welch's test is undefined for these values")
+        }
         // "worse" is larger when smaller is better.
         let worseBy = smaller ? new - old : old - new
         let pWorse = smaller ? test.pGreater : test.pLess

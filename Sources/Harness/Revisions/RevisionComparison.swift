@@ -18,6 +18,9 @@ public struct RevisionComparison: Sendable {
         case changed
         /// Every seed's value is bit-identical (quality), or speed within the threshold.
         case ok
+        /// Speed not judged: the machine was loaded by other work during the A/B
+        /// (``LoadAssessment``); the ratio is shown, no verdict drawn.
+        case undecided
     }
 
     public struct Row: Sendable {
@@ -43,11 +46,16 @@ public struct RevisionComparison: Sendable {
     public var unmatched: [Job]
     /// Failed or diverged jobs of either run.
     public var unsuccessful: [JobRecord]
+    /// The load on the machine that was not the A/B's own, when it was measured.
+    public var load: LoadAssessment?
 
     /// Judges `head` against `base` with the metric specs of `suites` (the head's registry).
-    public init(base: ResultSet, head: ResultSet, suites: [any Suite]) {
+    /// When `load` says the machine was loaded, every speed verdict is *undecided* (and cannot
+    /// fail the A/B); quality is judged as always (same-seed runs are deterministic).
+    public init(base: ResultSet, head: ResultSet, suites: [any Suite], load: LoadAssessment? = nil) {
         self.base = base
         self.head = head
+        self.load = load
         rows = []
         unsuccessful = (base.records + head.records).filter { $0.status != .completed }
         let baseJobs = Set(base.records.map(\.job)), headJobs = Set(head.records.map(\.job))
@@ -80,6 +88,10 @@ public struct RevisionComparison: Sendable {
                         let (verdict, reason) = Verdicts.speed(data.new, reference: data.reference, metric: spec, what: data.what)
                         row.verdict = verdict.map(Self.verdict)
                         row.reason = reason
+                        if let load, load.isLoaded {
+                            row.verdict = .undecided
+                            row.reason = "undecided: the machine was loaded (\(load.summary)); measured \(reason)"
+                        }
                     } else {
                         (row.verdict, row.reason, row.changedSeeds) = Self.quality(row, metric: spec)
                     }
@@ -104,20 +116,13 @@ public struct RevisionComparison: Sendable {
     static func quality(_ row: Row, metric: MetricSpec) -> (Verdict, String, [Int]) {
         let changed = zip(row.seeds, zip(row.base, row.head)).filter { $0.1.0 != $0.1.1 }.map(\.0)
         guard !changed.isEmpty else { return (.ok, "identical for every seed (\(row.seeds.count))", []) }
-        let differences = zip(row.head, row.base).map { $0 - $1 }
-        let mean = Statistics.mean(differences)
+        // Scaled by one power of two (exact), so differences of values near ±1e308 do not overflow.
+        let (small, k) = Statistics.scaled(row.head + row.base)
+        let mean = scalbn(Statistics.mean(zip(small.prefix(row.head.count), small.suffix(row.base.count)).map { $0 - $1 }), k)
         let worseBy = metric.polarity == .smallerIsBetter ? mean : -mean
-        let n = Double(differences.count)
         var pWorse = 1.0, pBetter = 1.0
-        if differences.count > 1 {
-            let standardError = Statistics.standardDeviation(differences) / n.squareRoot()
-            if standardError > 0 {
-                let t = worseBy / standardError
-                pWorse = SpecialFunctions.studentTCDF(-t, degreesOfFreedom: n - 1)
-                pBetter = SpecialFunctions.studentTCDF(t, degreesOfFreedom: n - 1)
-            } else {
-                (pWorse, pBetter) = worseBy > 0 ? (0, 1) : (1, 0)
-            }
+        if let test = HypothesisTests.pairedT(row.head, row.base) {
+            (pWorse, pBetter) = metric.polarity == .smallerIsBetter ? (test.pGreater, test.pLess) : (test.pLess, test.pGreater)
         }
         let detail = "seeds \(changed.map(String.init).joined(separator: ", ")) of \(row.seeds.count) changed; mean paired Δ \(Verdicts.signed(mean)) "
             + "(margin \(Verdicts.fmt(metric.practicalMargin))), paired t p_worse=\(Verdicts.fmt(pWorse)) p_better=\(Verdicts.fmt(pBetter))"
@@ -147,6 +152,11 @@ public struct RevisionComparison: Sendable {
     /// whose numerics changed (by seed), failures, and the outcome.
     public func text() -> String {
         var lines = ["A/B on one machine, tier \(head.tier.rawValue): base \(builds.base) vs head \(builds.head)"]
+        if let load {
+            lines.append(load.isLoaded
+                ? "speed undecided: the machine was loaded by other work (\(load.summary)); rerun on a quiet machine"
+                : "machine: \(load.summary)")
+        }
         for suite in head.suites {
             let mine = rows.filter { $0.suite == suite }
             guard !mine.isEmpty else { continue }

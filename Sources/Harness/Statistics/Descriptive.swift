@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// A two-sided confidence interval.
@@ -17,35 +18,67 @@ public struct ConfidenceInterval: Sendable, Equatable, Codable {
 }
 
 /// Descriptive statistics and confidence intervals over a sample of seeds.
+///
+/// Every function takes finite values of any magnitude: sums, differences and squares are formed
+/// after dividing by a power of two that brings the largest magnitude into [1, 2)
+/// (``scaled(_:)``), which is exact, so the results are bit-for-bit those of the plain formulas
+/// wherever those do not overflow, and finite wherever the answer itself is (a mean of values near
+/// 1e308; a standard deviation of values near 1e200, whose variance alone is beyond a `Double`).
 public enum Statistics {
-    /// The arithmetic mean; NaN for an empty sample.
-    public static func mean(_ values: [Double]) -> Double {
-        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    /// The values divided by 2^k, k the binary exponent of their largest finite magnitude (0 when
+    /// there is none or it is zero): exact (barring values 2¹⁰²² times smaller than the largest,
+    /// which become subnormal), and it leaves every finite value in (−2, 2), so sums of up to
+    /// 2¹⁰²² values and their squares stay finite. Non-finite values stay as they are.
+    public static func scaled(_ values: [Double]) -> (values: [Double], exponent: Int) {
+        let largest = values.lazy.filter(\.isFinite).map(abs).max() ?? 0
+        guard largest > 0 else { return (values, 0) }
+        let k = Int(largest.exponent)
+        return (values.map { scalbn($0, -k) }, k)
     }
 
-    /// The sample variance with Bessel's correction, Σ(x − x̄)²/(n − 1); NaN for n < 2.
+    /// The arithmetic mean; NaN for an empty sample. Finite for finite values of any magnitude.
+    public static func mean(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let (small, k) = scaled(values)
+        return scalbn(small.reduce(0, +) / Double(values.count), k)
+    }
+
+    /// The sample variance with Bessel's correction, Σ(x − x̄)²/(n − 1); NaN for n < 2. Infinite
+    /// when the variance itself exceeds the largest `Double` (finite values near 1e200).
     public static func variance(_ values: [Double]) -> Double {
         guard values.count > 1 else { return .nan }
-        let m = mean(values)
+        let (small, k) = scaled(values)
+        return scalbn(scaledVariance(small), 2 * k)
+    }
+
+    /// Σ(x − x̄)²/(n − 1) of already scaled values.
+    static func scaledVariance(_ values: [Double]) -> Double {
+        let m = values.reduce(0, +) / Double(values.count)
         return values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
     }
 
-    /// The sample standard deviation (n − 1); NaN for n < 2.
-    public static func standardDeviation(_ values: [Double]) -> Double { variance(values).squareRoot() }
+    /// The sample standard deviation (n − 1); NaN for n < 2. Finite for finite values of any magnitude.
+    public static func standardDeviation(_ values: [Double]) -> Double {
+        guard values.count > 1 else { return .nan }
+        let (small, k) = scaled(values)
+        return scalbn(scaledVariance(small).squareRoot(), k)
+    }
 
     /// The median (the mean of the two middle values for even n); NaN for an empty sample.
     public static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return .nan }
         let sorted = values.sorted()
         let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        // Halves first: the same rounding as (a + b)/2, without its overflow.
+        return sorted.count % 2 == 1 ? sorted[middle] : sorted[middle - 1] / 2 + sorted[middle] / 2
     }
 
     /// The median absolute deviation scaled to estimate σ for normal data, 1.4826·median(|x − median|);
     /// unlike the standard deviation it ignores a few wild values (a timing spike). NaN when empty.
     public static func scaledMedianAbsoluteDeviation(_ values: [Double]) -> Double {
-        let center = median(values)
-        return 1.4826 * median(values.map { abs($0 - center) })
+        let (small, k) = scaled(values)
+        let center = median(small)
+        return scalbn(1.4826 * median(small.map { abs($0 - center) }), k)
     }
 
     /// The Student-t confidence interval for the mean, x̄ ± t_{1−α/2, n−1}·s/√n; nil for n < 2.
@@ -70,17 +103,18 @@ public enum Statistics {
         _ values: [Double], level: Double = 0.95, resamples: Int = 10_000, seed: UInt64 = 0x5EED
     ) -> ConfidenceInterval? {
         guard values.count > 1, resamples > 1 else { return nil }
+        let (small, k) = scaled(values)
         var rng = Philox(seed: seed, stream: RandomKey.derive("bootstrap"))
         var means = [Double](repeating: 0, count: resamples)
         for r in 0..<resamples {
             var sum = 0.0
-            for _ in 0..<values.count { sum += values[rng.nextInt(below: values.count)] }
+            for _ in 0..<values.count { sum += small[rng.nextInt(below: values.count)] }
             means[r] = sum / Double(values.count)
         }
         means.sort()
         let alpha = 1 - level
         return ConfidenceInterval(
-            low: quantile(sorted: means, alpha / 2), high: quantile(sorted: means, 1 - alpha / 2), level: level)
+            low: scalbn(quantile(sorted: means, alpha / 2), k), high: scalbn(quantile(sorted: means, 1 - alpha / 2), k), level: level)
     }
 
     /// The q-quantile of sorted values with linear interpolation between order statistics.
@@ -89,7 +123,9 @@ public enum Statistics {
         let position = q * Double(sorted.count - 1)
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
+        // In halves, doubled at the end: the same rounding, no overflow between values of opposite sign near the limit.
+        let (low, high) = (sorted[lower] / 2, sorted[upper] / 2)
+        return 2 * (low + (position - Double(lower)) * (high - low))
     }
 
     /// Mid-ranks (1-based) of the values, ties sharing the average of their ranks, and the

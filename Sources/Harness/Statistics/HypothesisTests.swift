@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of a two-sample or equivalence test.
 ///
 /// One-sided p-values follow scipy's `alternative` convention for samples (a, b):
@@ -23,14 +25,22 @@ public enum HypothesisTests {
     /// t = (ā − b̄)/√(s²ₐ/nₐ + s²_b/n_b) with Welch–Satterthwaite degrees of freedom
     /// ν = (s²ₐ/nₐ + s²_b/n_b)² / ((s²ₐ/nₐ)²/(nₐ−1) + (s²_b/n_b)²/(n_b−1)).
     ///
+    /// Both statistics are unchanged by scaling the data, so they are computed from the values
+    /// divided by a power of two (``Statistics/scaled(_:)``, exact) and ν from the variances
+    /// divided by the larger's power of two: no square overflows or underflows, whatever the
+    /// magnitude (values near 1e81 used to square their variances to infinity and ν to NaN).
+    ///
     /// When both samples are constant: equal means give p = 1 everywhere (no evidence), unequal
     /// means give p = 0 in the direction of the difference (the difference is certain).
-    /// Returns nil when either sample has fewer than two values.
+    /// Returns nil — the test is not decidable — when either sample has fewer than two values
+    /// or holds a value that is not finite.
     public static func welch(_ a: [Double], _ b: [Double]) -> TestResult? {
-        guard a.count > 1, b.count > 1 else { return nil }
+        guard a.count > 1, b.count > 1, a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return nil }
         let na = Double(a.count), nb = Double(b.count)
-        let va = Statistics.variance(a) / na, vb = Statistics.variance(b) / nb
-        let difference = Statistics.mean(a) - Statistics.mean(b)
+        let (small, _) = Statistics.scaled(a + b)
+        let (sa, sb) = (Array(small.prefix(a.count)), Array(small.suffix(b.count)))
+        let va = Statistics.scaledVariance(sa) / na, vb = Statistics.scaledVariance(sb) / nb
+        let difference = Statistics.mean(sa) - Statistics.mean(sb)
         let standardError = (va + vb).squareRoot()
         guard standardError > 0 else {
             if difference == 0 { return TestResult(statistic: 0, degreesOfFreedom: na + nb - 2, pTwoSided: 1, pLess: 1, pGreater: 1) }
@@ -39,18 +49,55 @@ public enum HypothesisTests {
                 pLess: difference < 0 ? 0 : 1, pGreater: difference > 0 ? 0 : 1)
         }
         let t = difference / standardError
-        let df = (va + vb) * (va + vb) / (va * va / (na - 1) + vb * vb / (nb - 1))
+        guard let df = welchDegreesOfFreedom(va, count: na, vb, count: nb) else { return nil }
         let cdf = SpecialFunctions.studentTCDF(t, degreesOfFreedom: df)
         let sf = SpecialFunctions.studentTCDF(-t, degreesOfFreedom: df)
         return TestResult(statistic: t, degreesOfFreedom: df, pTwoSided: min(1, 2 * min(cdf, sf)), pLess: cdf, pGreater: sf)
     }
 
+    /// The Welch–Satterthwaite ν for the squared standard errors va (of na values) and vb (of nb),
+    /// computed after dividing both by the larger's power of two, so that neither their squares
+    /// overflow nor underflow (exact: ν does not change). Nil when ν is undefined: a variance
+    /// negative or not finite, both zero, or a count below 2.
+    static func welchDegreesOfFreedom(_ va: Double, count na: Double, _ vb: Double, count nb: Double) -> Double? {
+        guard va >= 0, vb >= 0, va.isFinite, vb.isFinite, na > 1, nb > 1, va + vb > 0 else { return nil }
+        let k = Int(max(va, vb).exponent)
+        let (ra, rb) = (scalbn(va, -k), scalbn(vb, -k))
+        let df = (ra + rb) * (ra + rb) / (ra * ra / (na - 1) + rb * rb / (nb - 1))
+        return df.isFinite && df > 0 ? df : nil
+    }
+
+    /// The paired t-test of `a` against `b` (scipy `ttest_rel(a, b)`): t = d̄/(s_d/√n) over the
+    /// differences d = a − b, n − 1 degrees of freedom; ``TestResult/pGreater`` tests "a is
+    /// greater". Computed from the values divided by a common power of two, so differences of
+    /// values near ±1e308 do not overflow. All differences equal and nonzero: p = 0 in their
+    /// direction (certain). Nil when the samples' lengths differ, n < 2, or a value is not finite.
+    public static func pairedT(_ a: [Double], _ b: [Double]) -> TestResult? {
+        guard a.count == b.count, a.count > 1, a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return nil }
+        let n = Double(a.count)
+        let (small, _) = Statistics.scaled(a + b)
+        let differences = zip(small.prefix(a.count), small.suffix(b.count)).map { $0 - $1 }
+        let mean = Statistics.mean(differences)
+        let standardError = Statistics.scaledVariance(differences).squareRoot() / n.squareRoot()
+        guard standardError > 0 else {
+            if mean == 0 { return TestResult(statistic: 0, degreesOfFreedom: n - 1, pTwoSided: 1, pLess: 1, pGreater: 1) }
+            return TestResult(
+                statistic: mean > 0 ? .infinity : -.infinity, degreesOfFreedom: n - 1, pTwoSided: 0,
+                pLess: mean < 0 ? 0 : 1, pGreater: mean > 0 ? 0 : 1)
+        }
+        let t = mean / standardError
+        let cdf = SpecialFunctions.studentTCDF(t, degreesOfFreedom: n - 1)
+        let sf = SpecialFunctions.studentTCDF(-t, degreesOfFreedom: n - 1)
+        return TestResult(statistic: t, degreesOfFreedom: n - 1, pTwoSided: min(1, 2 * min(cdf, sf)), pLess: cdf, pGreater: sf)
+    }
+
     /// The Mann–Whitney U test (scipy `mannwhitneyu(a, b, method='auto')`): U₁ = R₁ − nₐ(nₐ+1)/2.
     /// Exact null distribution when there are no ties and min(nₐ, n_b) ≤ 8 (scipy's rule);
     /// otherwise the normal approximation with tie correction and continuity correction:
-    /// σ = √(nₐn_b/12 · ((n+1) − Σ(t³−t)/(n(n−1)))). Returns nil for an empty sample.
+    /// σ = √(nₐn_b/12 · ((n+1) − Σ(t³−t)/(n(n−1)))). Returns nil for an empty sample or a value
+    /// that is not finite (NaN has no rank).
     public static func mannWhitney(_ a: [Double], _ b: [Double]) -> (result: TestResult, method: MannWhitneyMethod)? {
-        guard !a.isEmpty, !b.isEmpty else { return nil }
+        guard !a.isEmpty, !b.isEmpty, a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return nil }
         let n1 = a.count, n2 = b.count
         let (ranks, tieTerm) = Statistics.ranks(a + b)
         let r1 = ranks.prefix(n1).reduce(0, +)
@@ -101,33 +148,43 @@ public enum HypothesisTests {
     /// [lower, upper]? With an estimated difference d̂, its standard error and degrees of freedom,
     /// p₁ = P(T ≥ (d̂ − lower)/se) tests H0: d ≤ lower and p₂ = P(T ≤ (d̂ − upper)/se) tests
     /// H0: d ≥ upper; the equivalence p-value is max(p₁, p₂) (Schuirmann 1987).
-    /// Returns nil when the standard error is not a positive finite number.
+    /// Returns nil when the standard error is not a positive finite number or the test is
+    /// otherwise undefined (NaN degrees of freedom or statistics).
     public static func tost(
         difference: Double, standardError: Double, degreesOfFreedom: Double, lower: Double, upper: Double
     ) -> Double? {
         guard standardError > 0, standardError.isFinite, degreesOfFreedom > 0 else { return nil }
-        let p1 = SpecialFunctions.studentTCDF(-(difference - lower) / standardError, degreesOfFreedom: degreesOfFreedom)
-        let p2 = SpecialFunctions.studentTCDF((difference - upper) / standardError, degreesOfFreedom: degreesOfFreedom)
+        let (t1, t2) = (-(difference - lower) / standardError, (difference - upper) / standardError)
+        guard !t1.isNaN, !t2.isNaN else { return nil }
+        let p1 = SpecialFunctions.studentTCDF(t1, degreesOfFreedom: degreesOfFreedom)
+        let p2 = SpecialFunctions.studentTCDF(t2, degreesOfFreedom: degreesOfFreedom)
         return max(p1, p2)
     }
 
     /// One-sample TOST: is the mean of `values` within `margin` of `reference`? The reference
     /// may carry its own σ and n (a paper's mean ± σ over n runs), which widen the standard error
-    /// Welch-style; otherwise it is a fixed number. Returns nil for fewer than two values or σ = 0.
+    /// Welch-style; otherwise it is a fixed number. The values, reference, margin and σ are first
+    /// divided by one power of two (the test is scale-free), so any finite magnitude is fine.
+    /// Returns nil for fewer than two values, σ = 0, or a value or reference that is not finite.
     public static func tost(
         _ values: [Double], reference: Double, margin: Double, referenceSigma: Double? = nil, referenceCount: Int? = nil
     ) -> Double? {
-        guard values.count > 1 else { return nil }
+        guard values.count > 1, values.allSatisfy(\.isFinite), reference.isFinite, !margin.isNaN else { return nil }
         let n = Double(values.count)
-        let va = Statistics.variance(values) / n
+        let (small, k) = Statistics.scaled(values + [reference])
+        let sample = Array(small.dropLast())
+        let va = Statistics.scaledVariance(sample) / n
         var standardError = va.squareRoot(), df = n - 1
         if let sigma = referenceSigma, let m = referenceCount, m > 1 {
-            let vb = sigma * sigma / Double(m)
+            let scaledSigma = scalbn(sigma, -k)
+            let vb = scaledSigma * scaledSigma / Double(m)
             standardError = (va + vb).squareRoot()
-            df = (va + vb) * (va + vb) / (va * va / (n - 1) + vb * vb / Double(m - 1))
+            guard let welch = welchDegreesOfFreedom(va, count: n, vb, count: Double(m)) else { return nil }
+            df = welch
         }
+        let scaledMargin = scalbn(margin, -k)
         return tost(
-            difference: Statistics.mean(values) - reference, standardError: standardError, degreesOfFreedom: df,
-            lower: -margin, upper: margin)
+            difference: Statistics.mean(sample) - small.last!, standardError: standardError, degreesOfFreedom: df,
+            lower: -scaledMargin, upper: scaledMargin)
     }
 }

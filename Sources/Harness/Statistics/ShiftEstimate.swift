@@ -25,17 +25,18 @@ public struct ShiftEstimate: Sendable, Equatable {
     public init?(_ a: [Double], _ b: [Double], level: Double = 0.99) {
         guard !a.isEmpty, !b.isEmpty else { return nil }
         precondition(level > 0 && level < 1, "ShiftEstimate needs a level in (0, 1), got \(level)")
-        var differences: [Double] = []
-        differences.reserveCapacity(a.count * b.count)
-        for x in a { for y in b { differences.append(x - y) } }
-        differences.sort()
-        let pairs = differences.count
-        estimate = pairs % 2 == 1
-            ? differences[pairs / 2] : (differences[pairs / 2 - 1] + differences[pairs / 2]) / 2
+        // Half-differences, doubled at the end: the same rounding as x − y, and no infinity
+        // (nor a NaN median of two) between values of opposite sign near ±1.8e308.
+        var halves: [Double] = []
+        halves.reserveCapacity(a.count * b.count)
+        for x in a { for y in b { halves.append(x / 2 - y / 2) } }
+        halves.sort()
+        let pairs = halves.count
+        estimate = 2 * (pairs % 2 == 1 ? halves[pairs / 2] : halves[pairs / 2 - 1] / 2 + halves[pairs / 2] / 2)
         countA = a.count
         countB = b.count
         let k = Self.criticalRank(a.count, b.count, alpha: 1 - level)
-        interval = k >= 1 ? ConfidenceInterval(low: differences[k - 1], high: differences[pairs - k], level: level) : nil
+        interval = k >= 1 ? ConfidenceInterval(low: 2 * halves[k - 1], high: 2 * halves[pairs - k], level: level) : nil
     }
 
     /// The largest k with P(U ≤ k − 1) ≤ α/2 (0 when even P(U = 0) exceeds α/2).

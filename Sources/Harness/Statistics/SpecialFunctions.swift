@@ -50,8 +50,12 @@ public enum SpecialFunctions {
     }
 
     /// The cumulative distribution function of Student's t with `degreesOfFreedom` ν > 0:
-    /// P(T ≤ t) = 1 − ½·I_{ν/(ν+t²)}(ν/2, ½) for t > 0, and by symmetry for t ≤ 0.
+    /// P(T ≤ t) = 1 − ½·I_{ν/(ν+t²)}(ν/2, ½) for t > 0, and by symmetry for t ≤ 0. NaN when t or
+    /// ν is NaN (an undefined statistic is the caller's to report, not a reason to trap).
+    ///
+    /// - Precondition: ν > 0 unless NaN.
     public static func studentTCDF(_ t: Double, degreesOfFreedom nu: Double) -> Double {
+        if t.isNaN || nu.isNaN { return .nan }
         precondition(nu > 0, "Student t needs positive degrees of freedom, got \(nu)")
         if t.isInfinite { return t > 0 ? 1 : 0 }
         let tail = 0.5 * regularizedIncompleteBeta(nu / (nu + t * t), a: nu / 2, b: 0.5)
