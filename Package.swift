@@ -6,7 +6,7 @@
 //   Datasets → TensorCore, CZlib              Optimization → TensorCore
 //   TensorNetworks → TensorCore, Datasets, Optimization
 //   NeuralLayers → TensorCore, TensorNetworks, Optimization
-//   Harness → TensorCore, CHDF5               (knows no tensor networks)
+//   Harness → TensorCore, CHDF5, swift-crypto (knows no tensor networks)
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
 //   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
 import PackageDescription
@@ -74,7 +74,11 @@ let package = Package(
 
         // The benchmark's spine and its tool.
         // Harness is stamped with the git commit at build time (Plugins/BuildInfo).
-        .target(name: "Harness", dependencies: ["TensorCore", "CHDF5"], plugins: ["BuildInfo"]),
+        // Crypto: the SHA-256 that seals every result file (Sources/Harness/Results/SealedFile.swift).
+        .target(
+            name: "Harness",
+            dependencies: ["TensorCore", "CHDF5", .product(name: "Crypto", package: "swift-crypto")],
+            plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         .executableTarget(
             name: "tnbench",

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The exit statuses of `tnbench`, a stable contract for scripts (see docs/RESULTS-SCHEMA.md).
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Everything ran and nothing regressed.
@@ -11,6 +13,10 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case jobFailed = 3
     /// `compare`: no reference results exist for the run's tier (run `tnbench baseline update`).
     case missingBaseline = 4
+    /// A file could not be written or read intact: the disk is full, the file system is
+    /// read-only or failing, or a record is corrupt (its checksum does not match). Nothing
+    /// incomplete was left in place: free space or fix the storage, then re-run the same command.
+    case io = 5
     /// The run was interrupted (Ctrl-C); re-run the same command to resume.
     case interrupted = 130
 }
@@ -22,6 +28,12 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable, Equatable 
         case malformedBaseline, missingBaseline, unwritableOutput, invalidResults, invalidArgument
         /// Records of one run made by different builds (see ``Provenance/codeID``).
         case mixedBuilds
+        /// Writing or reading a file failed in the file system (no space left on device, a
+        /// read-only file system, an I/O error): the message names the file and the reason.
+        case io
+        /// A result file whose bytes are not the ones written: its checksum does not match, it
+        /// is truncated, or (a file from before checksums) libhdf5 cannot open it.
+        case corruptRecord
     }
     public var kind: Kind
     public var message: String
@@ -34,5 +46,65 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable, Equatable 
     public var description: String { message }
 
     /// The exit status the tool ends with when this error reaches it.
-    public var exitStatus: ExitStatus { kind == .missingBaseline ? .missingBaseline : .usage }
+    public var exitStatus: ExitStatus {
+        switch kind {
+        case .missingBaseline: return .missingBaseline
+        case .io, .corruptRecord: return .io
+        default: return .usage
+        }
+    }
+}
+
+extension HarnessError {
+    /// A file-system failure as one line, `cannot <action> '<path>': <reason>`: the reason in
+    /// the operating system's words ("no space left on device", "read-only file system") rather
+    /// than Foundation's (`NSCocoaErrorDomain Code=640`). Nil when `error` is no file-system error.
+    ///
+    /// - Parameters:
+    ///   - action: what was attempted, e.g. "write".
+    ///   - path: the file; when nil, the path the error names.
+    public init?(fileSystemError error: any Error, action: String = "write", path: String? = nil) {
+        if let error = error as? HarnessError {
+            self = error
+            return
+        }
+        guard let reason = Self.fileSystemReason(error) else { return nil }
+        let named = path ?? Self.path(in: error as NSError)
+        self.init(.io, "cannot \(action)\(named.map { " '\($0)'" } ?? ""): \(reason)")
+    }
+
+    /// The message of `errno` as the operating system words it, in lower case ("no space left on device").
+    public static func reason(errno code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
+
+    private static func fileSystemReason(_ error: any Error) -> String? {
+        if let error = error as? POSIXError { return reason(errno: error.code.rawValue) }
+        let error = error as NSError
+        if error.domain == NSPOSIXErrorDomain { return reason(errno: Int32(error.code)) }
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return reason(errno: Int32(underlying.code))
+        }
+        guard error.domain == NSCocoaErrorDomain else { return nil }
+        switch CocoaError.Code(rawValue: error.code) {
+        case .fileWriteOutOfSpace: return reason(errno: ENOSPC)
+        case .fileWriteVolumeReadOnly: return reason(errno: EROFS)
+        case .fileWriteNoPermission, .fileReadNoPermission: return reason(errno: EACCES)
+        case .fileNoSuchFile, .fileReadNoSuchFile: return reason(errno: ENOENT)
+        case .fileWriteFileExists: return reason(errno: EEXIST)
+        case .fileWriteInvalidFileName, .fileReadInvalidFileName: return "invalid file name"
+        case .fileReadTooLarge: return reason(errno: EFBIG)
+        case .fileWriteUnknown, .fileReadUnknown, .fileReadCorruptFile, .fileLocking, .fileReadUnknownStringEncoding,
+            .fileReadUnsupportedScheme, .fileWriteUnsupportedScheme, .fileWriteInapplicableStringEncoding:
+            return reason(errno: EIO)
+        default: return nil
+        }
+    }
+
+    private static func path(in error: NSError) -> String? {
+        if let path = error.userInfo[NSFilePathErrorKey] as? String { return path }
+        if let url = error.userInfo[NSURLErrorKey] as? URL { return url.path }
+        return nil
+    }
 }

@@ -11,7 +11,8 @@ struct DiffCommand: ParsableCommand {
             every job; timers, wall times, flops, speed metrics, `*_seconds` and `gflops` are left \
             out. Same seed, tier and BLAS thread count give the same numbers, however the jobs ran.
 
-            Exit status: 0 the same · 1 they differ · 2 bad input.
+            Exit status: 0 the same · 1 they differ · 2 bad input · 5 a record is corrupt or \
+            cannot be read (its file is named). Works on read-only run directories.
             """)
 
     @Argument(help: "A run directory.") var first: String

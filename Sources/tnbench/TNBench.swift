@@ -27,8 +27,10 @@ struct TNBench: ParsableCommand {
             `tnbench commands DIR` (any scheduler), `tnbench status DIR`, `tnbench report DIR`.
 
             Exit status: 0 ok · 1 a metric regressed · 2 usage or input error · 3 a job failed \
-            or diverged · 4 no reference results for the tier · 130 interrupted (resume by \
-            re-running). See docs/RESULTS-SCHEMA.md.
+            or diverged · 4 no reference results for the tier · 5 a file could not be written or \
+            read intact (disk full, read-only or failing file system, a corrupt record; nothing \
+            incomplete is left in place) · 130 interrupted (resume by re-running). See \
+            docs/RESULTS-SCHEMA.md.
             """,
         subcommands: [
             ListCommand.self, RunCommand.self, PlanCommand.self, RunJobCommand.self, CommandsCommand.self,
@@ -87,6 +89,12 @@ enum Main {
                 FileHandle.standardError.write(Data((TNBench.fullMessage(for: error) + "\n").utf8))
                 exit(ExitStatus.usage.rawValue)
             default:
+                // A file-system failure (disk full, read-only) in one line with the system's
+                // reason, not Foundation's `NSCocoaErrorDomain Code=640`.
+                if let failure = HarnessError(fileSystemError: error) {
+                    printError(failure.message)
+                    exit(failure.exitStatus.rawValue)
+                }
                 // Any other error reaching the tool is an input problem (a data file, a path).
                 printError(String(describing: error))
                 exit(ExitStatus.usage.rawValue)

@@ -31,12 +31,20 @@ import TensorCore
         #expect(resumed.skipped == 3 && resumed.completed == 7 && !resumed.interrupted)
 
         // A crash loses a record (deleted here) and leaves a temporary file: both are handled.
+        // The abandoned file (older than a live writer's could be) goes; a fresh one, perhaps
+        // another command's writer at work, stays.
         let lost = Job(suite: "Synthetic", configuration: ["m": 20], seed: 4)
         try FileManager.default.removeItem(atPath: directory.recordPath(lost))
-        try Data("half-written".utf8).write(to: URL(fileURLWithPath: directory.recordPath(lost) + ".tmp-123"))
+        let abandoned = directory.recordPath(lost) + ".tmp-123", live = directory.recordPath(lost) + ".tmp-456"
+        try Data("half-written".utf8).write(to: URL(fileURLWithPath: abandoned))
+        try Data("being written".utf8).write(to: URL(fileURLWithPath: live))
+        let old = Date().addingTimeInterval(-ResultDirectory.abandonedTemporaryAge - 1)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: abandoned)
         let again = try runSynthetic(into: directory.path)
         #expect(again.skipped == 9 && again.completed == 1)
-        #expect(!FileManager.default.fileExists(atPath: directory.recordPath(lost) + ".tmp-123"))
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: live))
+        try FileManager.default.removeItem(atPath: live)
 
         let a = try ResultDirectory(root + "/uninterrupted").loadResults()
         let b = try directory.loadResults()

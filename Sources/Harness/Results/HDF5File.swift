@@ -14,10 +14,23 @@ let hdf5Lock = Mutex<Void>(())
 /// Runs `body` with the HDF5 lock held (HDF5's own error printing silenced).
 func withHDF5<T>(_ body: () throws -> T) throws -> T {
     try hdf5Lock.withLock { _ in
+        _ = skipLibraryTeardownAtExit
         tnb_H5_silence_errors()
         return try body()
     }
 }
+
+/// Keeps libhdf5 from registering its `atexit` teardown (`H5_term_library`), which must run
+/// before its first use. libhdf5 1.10 leaves a half-made file id behind when creating a file
+/// fails (a full disk) and then dereferences it in that teardown, crashing the tool after it has
+/// printed its error. Every file is closed explicitly and the harness never lets libhdf5 write
+/// to disk itself (files are built in memory, see ``HDF5File/createInMemory(name:userBlock:)``),
+/// so the teardown has nothing to do.
+private let skipLibraryTeardownAtExit: Void = { _ = H5dont_atexit() }()
+
+/// Unique names for in-memory files: libhdf5 takes two open core-driver files of one name for
+/// the same file.
+private let inMemoryFileCounter = Atomic<Int>(0)
 
 /// A value stored as an HDF5 attribute: a 64-bit float, a 64-bit integer, a UTF-8 string
 /// (variable length, which h5py reads as `str`) or a 1-D float64 array.
@@ -70,18 +83,68 @@ final class HDF5File {
         self.path = path
     }
 
-    /// Creates (truncating) a file.
+    /// Creates (truncating) a file on disk, written by libhdf5 itself. Tests only (hand-made
+    /// files of older schemas): the harness writes through ``createInMemory(name:userBlock:)``.
     static func create(_ path: String) throws -> HDF5File {
         let id = H5Fcreate(path, tnb_H5F_ACC_TRUNC(), tnb_H5P_DEFAULT(), tnb_H5P_DEFAULT())
         guard id >= 0 else { throw HDF5Error("cannot create HDF5 file \(path)") }
         return HDF5File(id: id, path: path)
     }
 
-    /// Opens an existing file.
+    /// Opens an existing file on disk, unverified. Tests only: the harness reads through
+    /// ``openVerified(_:what:)``, which checks a file's checksum before libhdf5 parses it.
     static func open(_ path: String, writable: Bool = false) throws -> HDF5File {
         let id = H5Fopen(path, writable ? tnb_H5F_ACC_RDWR() : tnb_H5F_ACC_RDONLY(), tnb_H5P_DEFAULT())
         guard id >= 0 else { throw HDF5Error("cannot open HDF5 file \(path) (missing, truncated or not HDF5)") }
         return HDF5File(id: id, path: path)
+    }
+
+    /// Creates an empty file in memory (the core driver without a backing store): libhdf5 never
+    /// touches the disk, so a full or failing disk cannot leave it half-written; ``image()``
+    /// returns its bytes for the caller to write (see ``SealedFile``).
+    ///
+    /// - Parameters:
+    ///   - name: a label for messages (the file's eventual path).
+    ///   - userBlock: bytes reserved at the start of the file for the caller (0, or a power of
+    ///     two ≥ 512); libhdf5 skips them when it reads.
+    static func createInMemory(name: String, userBlock: Int) throws -> HDF5File {
+        let fcpl = H5Pcreate(tnb_H5P_FILE_CREATE())
+        defer { H5Pclose(fcpl) }
+        let fapl = H5Pcreate(tnb_H5P_FILE_ACCESS())
+        defer { H5Pclose(fapl) }
+        guard H5Pset_userblock(fcpl, hsize_t(userBlock)) >= 0, H5Pset_fapl_core(fapl, 1 << 16, false) >= 0 else {
+            throw HDF5Error("cannot set up an in-memory HDF5 file for \(name)")
+        }
+        let id = H5Fcreate(uniqueName(name), tnb_H5F_ACC_TRUNC(), fcpl, fapl)
+        guard id >= 0 else { throw HDF5Error("cannot create an in-memory HDF5 file for \(name)") }
+        return HDF5File(id: id, path: name)
+    }
+
+    /// Opens (read-only) a file from its bytes, user block included, without touching the disk.
+    static func open(image bytes: [UInt8], name: String) throws -> HDF5File {
+        let fapl = H5Pcreate(tnb_H5P_FILE_ACCESS())
+        defer { H5Pclose(fapl) }
+        guard H5Pset_fapl_core(fapl, 1 << 16, false) >= 0,
+            bytes.withUnsafeBytes({ H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }) >= 0
+        else { throw HDF5Error("cannot set up an in-memory HDF5 file for \(name)") }
+        let id = H5Fopen(uniqueName(name), tnb_H5F_ACC_RDONLY(), fapl)
+        guard id >= 0 else { throw HDF5Error("cannot open HDF5 file \(name) (truncated or not HDF5)") }
+        return HDF5File(id: id, path: name)
+    }
+
+    private static func uniqueName(_ name: String) -> String {
+        "\(name)#memory-\(inMemoryFileCounter.add(1, ordering: .relaxed).newValue)"
+    }
+
+    /// The file's bytes after its user block (what libhdf5 wrote), flushed first.
+    func image() throws -> [UInt8] {
+        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw HDF5Error("cannot flush \(path)") }
+        let size = H5Fget_file_image(id, nil, 0)
+        guard size > 0 else { throw HDF5Error("cannot take the image of \(path)") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let read = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, $0.count) }
+        guard read == size else { throw HDF5Error("cannot take the image of \(path)") }
+        return bytes
     }
 
     /// The root group `/`.

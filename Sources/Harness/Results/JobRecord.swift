@@ -173,9 +173,19 @@ enum JobRecordCodec {
             }
             try readArrays(try group.group("arrays"), prefix: "")
         }
+        // The seed is read as the integer it was written as, never through a Double (which
+        // rounds a seed near 2⁶³ up past Int.max and traps).
+        func seed() throws -> Int {
+            switch a["seed"] {
+            case .int(let i)?: return Int(i)
+            case .double(let d)?: if let i = Int(exactly: d) { return i }
+            default: break
+            }
+            throw HDF5Error("\(group.path): missing or malformed attribute 'seed'")
+        }
         let job = Job(
             suite: try string("suite"), configuration: Configuration(try typed("configuration")),
-            seed: Int(a["seed"]?.doubleValue ?? -1))
+            seed: try seed())
         var record = JobRecord(
             job: job, tier: tier, status: status, message: a["message"]?.stringValue ?? "", record: run,
             settings: try typed("settings"), provenance: Provenance(attributes: a),

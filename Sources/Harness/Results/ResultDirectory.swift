@@ -32,8 +32,9 @@ public struct RunManifest: Codable, Sendable, Equatable {
 /// <dir>/results.h5                                 all records merged (`merge()`)
 /// ```
 ///
-/// A record file exists only once complete (written to a temporary name, synced, renamed), so
-/// "the file exists and opens" is "the job is done": that is what makes runs resumable.
+/// A record file exists only once complete (built in memory, sealed with its checksum, written
+/// to a temporary name, synced, read back, renamed; see ``SealedFile``), so "the file exists and
+/// verifies" is "the job is done": that is what makes runs resumable.
 public struct ResultDirectory: Sendable {
     public let path: String
 
@@ -58,6 +59,7 @@ public struct ResultDirectory: Sendable {
     /// - Throws: ``HarnessError`` `.unwritableOutput` when the directory cannot be created or
     ///   written, `.invalidArgument` when it holds a run of another tier.
     public func prepare(tier: Tier) throws {
+        try OutputPath.check(path)
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: jobsPath, withIntermediateDirectories: true)
@@ -67,7 +69,10 @@ public struct ResultDirectory: Sendable {
         guard manager.isWritableFile(atPath: jobsPath) else {
             throw HarnessError(.unwritableOutput, "output directory '\(path)' is not writable: choose a writable --out")
         }
-        if let existing = try? readManifest() {
+        // A manifest that exists but does not read is damage, not absence: overwriting it could
+        // give the directory's records another tier.
+        if manager.fileExists(atPath: manifestPath) {
+            let existing = try readManifest()
             guard existing.tier == tier else {
                 throw HarnessError(
                     .invalidArgument,
@@ -84,48 +89,116 @@ public struct ResultDirectory: Sendable {
         guard let data = FileManager.default.contents(atPath: manifestPath) else {
             throw HarnessError(.invalidResults, "'\(path)' is not a tnbench run directory (no run.json)")
         }
-        do { return try JSONDecoder().decode(RunManifest.self, from: data) } catch {
-            throw HarnessError(.invalidResults, "\(manifestPath): malformed manifest (\(error))")
+        let manifest: RunManifest
+        do { manifest = try JSONDecoder().decode(RunManifest.self, from: data) } catch {
+            throw HarnessError(
+                .invalidResults, "\(manifestPath): malformed manifest (\(Self.describe(error))); restore it or start a new --out")
         }
+        guard (1...resultsSchemaVersion).contains(manifest.schemaVersion) else {
+            throw HarnessError(
+                .invalidResults,
+                "\(manifestPath): schemaVersion \(manifest.schemaVersion) is not one this tnbench reads (1…\(resultsSchemaVersion)); use the tnbench that made the run")
+        }
+        return manifest
     }
 
-    /// Deletes temporary files left by a killed writer.
-    func removeTemporaryFiles() {
-        guard let enumerator = FileManager.default.enumerator(atPath: jobsPath) else { return }
+    /// How old a temporary file must be before ``removeTemporaryFiles()`` takes it for a killed
+    /// writer's. A live writer holds one for the seconds its bytes take to reach the disk (they
+    /// are built in memory first); Slurm tasks and `run-job` workers of other commands may be
+    /// writing into the same directory while a `run` or `plan` starts.
+    static let abandonedTemporaryAge: TimeInterval = 600
+
+    /// Deletes temporary files left by a killed writer (under `jobs/`, and `.results.h5.tmp-*`),
+    /// those untouched for ``abandonedTemporaryAge`` — never a live writer's.
+    func removeTemporaryFiles(olderThan age: TimeInterval = abandonedTemporaryAge) {
+        let manager = FileManager.default
+        func removeIfAbandoned(_ file: String) {
+            guard let modified = (try? manager.attributesOfItem(atPath: file))?[.modificationDate] as? Date,
+                  Date().timeIntervalSince(modified) >= age
+            else { return }
+            try? manager.removeItem(atPath: file)
+        }
+        for file in (try? manager.contentsOfDirectory(atPath: path)) ?? [] where file.hasPrefix(".results.h5.tmp-") {
+            removeIfAbandoned(path + "/" + file)
+        }
+        guard let enumerator = manager.enumerator(atPath: jobsPath) else { return }
         while let file = enumerator.nextObject() as? String {
-            if file.contains(".tmp-") { try? FileManager.default.removeItem(atPath: jobsPath + "/" + file) }
+            if file.contains(".tmp-") { removeIfAbandoned(jobsPath + "/" + file) }
         }
     }
 
     // MARK: Job records
 
-    /// Writes a job's record atomically (temporary file, fsync, rename).
+    /// Writes a job's record: built in memory, sealed with its checksum (``SealedFile``), read
+    /// back as a record, then written to a temporary file that is synced, read back and compared
+    /// before it is renamed into place. A record that exists is therefore complete and readable.
+    ///
+    /// - Throws: ``HarnessError`` `.io` naming the record when the disk is full or fails (no
+    ///   temporary file is left behind and no record put in place).
     public func write(_ record: JobRecord) throws {
         let target = recordPath(record.job)
-        try FileManager.default.createDirectory(
-            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try atomicWrite(target) { temporary in
-            try withHDF5 {
-                let file = try HDF5File.create(temporary)
-                let root = try file.root()
-                try root.setAttributes(["schema_version": .int(Int64(resultsSchemaVersion)), "kind": .string("job")])
-                try JobRecordCodec.write(record, into: try root.createGroup(String(JobRecordCodec.groupPath(record.job).dropFirst())))
-                file.flush()
-            }
+        try createParent(of: target)
+        let bytes = try withHDF5 { () -> [UInt8] in
+            let file = try HDF5File.createInMemory(name: target, userBlock: SealedFile.userBlockSize)
+            let root = try file.root()
+            try root.setAttributes(["schema_version": .int(Int64(resultsSchemaVersion)), "kind": .string("job")])
+            try JobRecordCodec.write(record, into: try root.createGroup(String(JobRecordCodec.groupPath(record.job).dropFirst())))
+            return try SealedFile.seal(file.image())
+        }
+        _ = try Self.decodeRecord(bytes, job: record.job, path: target)
+        try atomicWrite(target, bytes: bytes)
+    }
+
+    /// What the directory holds for a job.
+    public enum RecordLookup: Sendable {
+        /// No record file.
+        case missing
+        case found(JobRecord)
+        /// A record file that cannot be used: corrupt (checksum mismatch, truncated), unreadable,
+        /// or not a record of this job. The error's message names the file and why.
+        case unreadable(HarnessError)
+    }
+
+    /// The record of a job, telling a missing record from an unusable one.
+    public func lookupRecord(_ job: Job) -> RecordLookup {
+        guard FileManager.default.fileExists(atPath: recordPath(job)) else { return .missing }
+        do { return .found(try readRecord(job)) } catch let error as HarnessError {
+            return .unreadable(error)
+        } catch {
+            return .unreadable(HarnessError(.corruptRecord, "record '\(recordPath(job))' is unreadable (\(error))"))
         }
     }
 
-    /// The record of a job, or nil when there is none (or it is unreadable, which counts as none).
+    /// The record of a job, or nil when there is none (or it is unusable, which counts as none:
+    /// see ``lookupRecord(_:)`` to tell them apart).
     public func existingRecord(_ job: Job) -> JobRecord? {
-        guard FileManager.default.fileExists(atPath: recordPath(job)) else { return nil }
-        return try? readRecord(job)
+        if case .found(let record) = lookupRecord(job) { return record }
+        return nil
     }
 
+    /// Reads a job's record, verifying its checksum before libhdf5 parses it.
+    ///
+    /// - Throws: ``HarnessError`` `.io` when it cannot be read, `.corruptRecord` when its bytes
+    ///   are damaged; ``HDF5Error`` when a readable file lacks the job's fields.
     public func readRecord(_ job: Job) throws -> JobRecord {
+        let path = recordPath(job)
+        return try Self.decodeRecord(try SealedFile.read(path), job: job, path: path)
+    }
+
+    /// Decodes a job's record from the bytes of its file, verified first.
+    static func decodeRecord(_ bytes: [UInt8], job: Job, path: String) throws -> JobRecord {
         try withHDF5 {
-            let file = try HDF5File.open(recordPath(job))
+            let file = try HDF5File.open(verifiedImage: bytes, path: path)
             return try JobRecordCodec.read(from: try file.root().group(JobRecordCodec.groupPath(job)))
         }
+    }
+
+    /// Moves an unusable record aside to `<record>.corrupt` (kept for inspection, ignored by
+    /// every reader) so the job runs again and the run merges without it. Returns the new path,
+    /// nil when it could not be moved.
+    public func setAside(_ job: Job) -> String? {
+        let path = recordPath(job), aside = recordPath(job) + ".corrupt"
+        return rename(path, aside) == 0 ? aside : nil
     }
 
     /// Every record file under `jobs/`, sorted.
@@ -138,68 +211,90 @@ public struct ResultDirectory: Sendable {
         return files.sorted()
     }
 
+    /// Creates the directory a file goes into.
+    ///
+    /// - Throws: ``HarnessError`` `.io` naming it and the system's reason.
+    private func createParent(of file: String) throws {
+        let parent = (file as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
+            throw HarnessError(fileSystemError: error, action: "create directory", path: parent)
+                ?? HarnessError(.io, "cannot create directory '\(parent)': \(error)")
+        }
+    }
+
     // MARK: Merging and loading
 
-    /// Merges every job record into `results.h5` (atomically; object copies, so float32 stays
-    /// float32), with the run's provenance on the root and, in `builds` and `hosts`, every build
-    /// and host that made a record. Returns the merged file's path.
+    /// Merges every job record into `results.h5` (atomically, sealed and verified like a job
+    /// record; object copies, so float32 stays float32), with the run's provenance on the root
+    /// and, in `builds` and `hosts`, every build and host that made a record. Returns the merged
+    /// file's path.
     ///
     /// - Throws: ``HarnessError`` `.mixedBuilds` when the records come from more than one build
     ///   that ran different code (see ``Provenance/codeID``) and `allowMixedBuilds` is false,
-    ///   naming the builds and jobs of each.
+    ///   naming the builds and jobs of each; `.corruptRecord` naming a damaged record; `.io`
+    ///   when `results.h5` cannot be written.
     @discardableResult
     public func merge(allowMixedBuilds: Bool = false) throws -> String {
+        try atomicWrite(mergedPath, bytes: try mergedImage(allowMixedBuilds: allowMixedBuilds))
+        return mergedPath
+    }
+
+    /// The sealed bytes of `results.h5`, merged in memory from the job records (each verified
+    /// before libhdf5 reads it), without writing anything.
+    func mergedImage(allowMixedBuilds: Bool) throws -> [UInt8] {
         let manifest = try readManifest()
         let files = recordFiles()
-        try atomicWrite(mergedPath) { temporary in
-            try withHDF5 {
-                let merged = try HDF5File.create(temporary)
-                let root = try merged.root()
-                var attributes = Provenance.current().attributes
-                attributes["schema_version"] = .int(Int64(resultsSchemaVersion))
-                attributes["kind"] = .string("run")
-                attributes["run_name"] = .string(manifest.name)
-                attributes["tier"] = .string(manifest.tier.rawValue)
-                attributes["created"] = .string(manifest.created)
-                attributes["merged"] = .string(Timestamp.now())
-                attributes["job_count"] = .int(Int64(files.count))
-                try root.setAttributes(attributes)
-                var builds: [String: BuildGroup] = [:]
-                var buildIDs: Set<String> = []
-                var hosts: Set<String> = []
-                for path in files {
-                    let source = try HDF5File.open(path)
-                    let sourceRoot = try source.root()
-                    try checkSchema(sourceRoot, path)
-                    for suite in sourceRoot.children() where suite.isGroup {
-                        let suiteGroup = try sourceRoot.group(suite.name)
-                        for configuration in suiteGroup.children() where configuration.isGroup {
-                            let configurationGroup = try suiteGroup.group(configuration.name)
-                            for seed in configurationGroup.children() where seed.isGroup {
-                                let groupPath = "/\(suite.name)/\(configuration.name)/\(seed.name)"
-                                try merged.copy(from: source, groupPath, to: groupPath)
-                                let seedGroup = try configurationGroup.group(seed.name)
-                                let values = try seedGroup.group("configuration").attributes()
-                                try root.group("\(suite.name)/\(configuration.name)").setAttributes(values)
-                                let jobAttributes = try seedGroup.attributes()
-                                let provenance = Provenance(attributes: jobAttributes)
-                                let job = "\(jobAttributes["suite"]?.stringValue ?? suite.name) [\(jobAttributes["configuration"]?.stringValue ?? configuration.name)] \(seed.name.replacingOccurrences(of: "_", with: " "))"
-                                builds[provenance.codeID, default: BuildGroup()].add(provenance, job: job)
-                                buildIDs.insert(provenance.buildID)
-                                hosts.insert(provenance.hostName)
-                            }
+        return try withHDF5 {
+            let merged = try HDF5File.createInMemory(name: mergedPath, userBlock: SealedFile.userBlockSize)
+            let root = try merged.root()
+            var attributes = Provenance.current().attributes
+            attributes["schema_version"] = .int(Int64(resultsSchemaVersion))
+            attributes["kind"] = .string("run")
+            attributes["run_name"] = .string(manifest.name)
+            attributes["tier"] = .string(manifest.tier.rawValue)
+            attributes["created"] = .string(manifest.created)
+            attributes["merged"] = .string(Timestamp.now())
+            attributes["job_count"] = .int(Int64(files.count))
+            try root.setAttributes(attributes)
+            var builds: [String: BuildGroup] = [:]
+            var buildIDs: Set<String> = []
+            var hosts: Set<String> = []
+            for path in files {
+                let source: HDF5File
+                do { source = try HDF5File.openVerified(path) } catch let error as HarnessError where error.kind == .corruptRecord {
+                    throw HarnessError(
+                        .corruptRecord,
+                        "\(error.message): re-run the same `tnbench run` (or `tnbench run-job`) into '\(self.path)' to redo that job")
+                }
+                let sourceRoot = try source.root()
+                try checkSchema(sourceRoot, path)
+                for suite in sourceRoot.children() where suite.isGroup {
+                    let suiteGroup = try sourceRoot.group(suite.name)
+                    for configuration in suiteGroup.children() where configuration.isGroup {
+                        let configurationGroup = try suiteGroup.group(configuration.name)
+                        for seed in configurationGroup.children() where seed.isGroup {
+                            let groupPath = "/\(suite.name)/\(configuration.name)/\(seed.name)"
+                            try merged.copy(from: source, groupPath, to: groupPath)
+                            let seedGroup = try configurationGroup.group(seed.name)
+                            let values = try seedGroup.group("configuration").attributes()
+                            try root.group("\(suite.name)/\(configuration.name)").setAttributes(values)
+                            let jobAttributes = try seedGroup.attributes()
+                            let provenance = Provenance(attributes: jobAttributes)
+                            let job = "\(jobAttributes["suite"]?.stringValue ?? suite.name) [\(jobAttributes["configuration"]?.stringValue ?? configuration.name)] \(seed.name.replacingOccurrences(of: "_", with: " "))"
+                            builds[provenance.codeID, default: BuildGroup()].add(provenance, job: job)
+                            buildIDs.insert(provenance.buildID)
+                            hosts.insert(provenance.hostName)
                         }
                     }
                 }
-                try Self.checkSingleBuild(builds, allowMixedBuilds: allowMixedBuilds)
-                try root.setAttributes([
-                    "builds": .string(buildIDs.sorted().joined(separator: ",")),
-                    "hosts": .string(hosts.sorted().joined(separator: ",")),
-                ])
-                merged.flush()
             }
+            try Self.checkSingleBuild(builds, allowMixedBuilds: allowMixedBuilds)
+            try root.setAttributes([
+                "builds": .string(buildIDs.sorted().joined(separator: ",")),
+                "hosts": .string(hosts.sorted().joined(separator: ",")),
+            ])
+            return try SealedFile.seal(merged.image())
         }
-        return mergedPath
     }
 
     /// The builds (``Provenance/buildID``) that ran one code (``Provenance/codeID``) and their jobs.
@@ -233,7 +328,7 @@ public struct ResultDirectory: Sendable {
         var builds: [String: BuildGroup] = [:]
         for file in recordFiles() {
             guard let attributes = try? withHDF5({ () -> [String: HDF5AttributeValue]? in
-                let root = try HDF5File.open(file).root()
+                let root = try HDF5File.openVerified(file).root()
                 for suite in root.children() where suite.isGroup {
                     let suiteGroup = try root.group(suite.name)
                     for configuration in suiteGroup.children() where configuration.isGroup {
@@ -262,18 +357,53 @@ public struct ResultDirectory: Sendable {
         try Self.checkSingleBuild(builds, allowMixedBuilds: false)
     }
 
-    /// Loads every job record: merging first when `jobs/` exists, else from `results.h5` alone
-    /// (so a shared results file is enough for compare, figures and report).
+    /// Loads every job record: when `jobs/` exists, from the records themselves (merged in
+    /// memory, then written to `results.h5` when the directory is writable — a read-only run
+    /// directory reads just as well); else from `results.h5` alone (so a shared results file is
+    /// enough for compare, figures and report).
+    ///
+    /// - Throws: ``HarnessError`` `.invalidResults` when `path` is no run directory,
+    ///   `.mixedBuilds` (see ``merge(allowMixedBuilds:)``), `.corruptRecord` naming a damaged
+    ///   record or results file, `.io` when a file cannot be read.
     public func loadResults(allowMixedBuilds: Bool = false) throws -> ResultSet {
         let manager = FileManager.default
         guard manager.fileExists(atPath: path) else {
             throw HarnessError(.invalidResults, "no results directory '\(path)': pass the --out directory of a `tnbench run`")
         }
-        if manager.fileExists(atPath: jobsPath) { try merge(allowMixedBuilds: allowMixedBuilds) }
+        if manager.fileExists(atPath: jobsPath) {
+            let bytes = try mergedImage(allowMixedBuilds: allowMixedBuilds)
+            let results = try ResultSet.read(image: bytes, path: mergedPath)
+            // Judging a run by the tier in run.json while its records were made at another
+            // would compare with the wrong paper points and references.
+            if let stray = results.records.first(where: { $0.tier != results.tier }) {
+                throw HarnessError(
+                    .invalidResults,
+                    "\(manifestPath) says tier \(results.tier.rawValue) but \(recordPath(stray.job)) was recorded at tier \(stray.tier.rawValue): run.json was changed or the directory mixes runs")
+            }
+            refreshMergedFile(bytes)
+            return results
+        }
         guard manager.fileExists(atPath: mergedPath) else {
             throw HarnessError(.invalidResults, "'\(path)' has neither jobs/ nor results.h5: pass the --out directory of a `tnbench run`")
         }
         return try ResultSet.read(mergedPath)
+    }
+
+    /// Whether files can be created in the run directory: it is writable to this process and
+    /// not on a read-only file system.
+    public var isWritable: Bool {
+        guard access(path, W_OK) == 0 else { return false }
+        var info = statvfs()
+        return statvfs(path, &info) != 0 || info.f_flag & UInt(ST_RDONLY) == 0
+    }
+
+    /// Writes a merged image to `results.h5` for other readers (h5py, a copied run) when the
+    /// directory is writable; a read command never fails on it: a failed write is one warning.
+    private func refreshMergedFile(_ bytes: [UInt8]) {
+        guard isWritable else { return }
+        do { try atomicWrite(mergedPath, bytes: bytes) } catch {
+            FileHandle.standardError.write(Data("tnbench: warning: results.h5 not updated (\(error)); the results were read from jobs/\n".utf8))
+        }
     }
 
     func checkSchema(_ root: HDF5Group, _ file: String) throws {
@@ -303,10 +433,18 @@ public struct ResultSet: Sendable {
         self.records = records
     }
 
-    /// Reads a merged results file.
+    /// Reads a merged results file, verifying its checksum first (see ``SealedFile``).
+    ///
+    /// - Throws: ``HarnessError`` `.io` when it cannot be read, `.corruptRecord` when its bytes
+    ///   are damaged, `.invalidResults` for a schema this tool cannot read.
     public static func read(_ path: String) throws -> ResultSet {
+        try read(image: try SealedFile.read(path), path: path)
+    }
+
+    /// Reads the bytes of a merged results file (verified first).
+    static func read(image bytes: [UInt8], path: String) throws -> ResultSet {
         try withHDF5 {
-            let file = try HDF5File.open(path)
+            let file = try HDF5File.open(verifiedImage: bytes, path: path, what: "results file")
             let root = try file.root()
             try ResultDirectory(path).checkSchema(root, path)
             let attributes = try root.attributes()
@@ -332,24 +470,59 @@ public struct ResultSet: Sendable {
     public var suites: [String] { Array(Set(records.map(\.job.suite))).sorted() }
 }
 
-/// Writes `path` atomically: `body` writes a temporary file beside it, which is synced and renamed.
+/// Writes `path` atomically: `body` writes a temporary file beside it, which is synced and
+/// renamed into place; on any failure the temporary file is removed and nothing is put in place.
+///
+/// - Throws: `body`'s ``HarnessError``; any other file-system failure as ``HarnessError`` `.io`,
+///   "cannot write '<path>': <reason>" (e.g. "no space left on device").
 func atomicWrite(_ path: String, _ body: (String) throws -> Void) throws {
+    let temporary = temporaryPath(for: path)
+    do {
+        do { try body(temporary) } catch let error as HarnessError { throw error } catch {
+            throw HarnessError(fileSystemError: error, path: path) ?? HarnessError(.io, "cannot write '\(path)': \(error)")
+        }
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw HarnessError(.io, "cannot write '\(path)': \(HarnessError.reason(errno: errno))") }
+        let synced = fsync(descriptor) == 0
+        let reason = errno
+        close(descriptor)
+        guard synced else { throw HarnessError(.io, "cannot write '\(path)': \(HarnessError.reason(errno: reason))") }
+        try renameIntoPlace(temporary, path)
+    } catch {
+        unlink(temporary)
+        throw error
+    }
+}
+
+/// Writes `bytes` to `path` atomically: to a temporary file beside it, written in full and
+/// synced, then read back and compared, and only then renamed into place. On any failure the
+/// temporary file is removed and nothing is put in place.
+///
+/// - Throws: ``HarnessError`` `.io`, "cannot write '<path>': <reason>".
+func atomicWrite(_ path: String, bytes: [UInt8]) throws {
+    let temporary = temporaryPath(for: path)
+    do {
+        try SealedFile.write(bytes, to: temporary, for: path)
+        guard try SealedFile.read(temporary) == bytes else {
+            throw HarnessError(.io, "cannot write '\(path)': the bytes read back differ from those written")
+        }
+        try renameIntoPlace(temporary, path)
+    } catch {
+        unlink(temporary)
+        throw error
+    }
+}
+
+/// A fresh temporary name beside `path` (hidden, with `.tmp-` in it: see ``ResultDirectory/removeTemporaryFiles()``).
+private func temporaryPath(for path: String) -> String {
     let directory = (path as NSString).deletingLastPathComponent
     let base = (path as NSString).lastPathComponent
-    let temporary = "\(directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    do {
-        try body(temporary)
-        let descriptor = open(temporary, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(temporary, path) == 0 else {
-            throw HarnessError(.unwritableOutput, "cannot write '\(path)': rename failed (errno \(errno))")
-        }
-    } catch {
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw error
+    return "\(directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+}
+
+private func renameIntoPlace(_ temporary: String, _ path: String) throws {
+    guard rename(temporary, path) == 0 else {
+        throw HarnessError(.io, "cannot write '\(path)': \(HarnessError.reason(errno: errno))")
     }
 }
 

@@ -87,10 +87,17 @@ public struct Runner: Sendable {
         return min(active, cap)
     }
 
-    /// Whether a job still has to run.
+    /// Whether a job still has to run. An unusable record (corrupt, unreadable) counts as none:
+    /// it is moved aside to `<record>.corrupt`, with one line on standard error naming it.
     func needsRun(_ job: Job) -> Bool {
-        guard let existing = directory.existingRecord(job) else { return true }
-        return retryFailed && existing.status == .failed
+        switch directory.lookupRecord(job) {
+        case .missing: return true
+        case .found(let existing): return retryFailed && existing.status == .failed
+        case .unreadable(let error):
+            let kept = directory.setAside(job).map { " (the damaged file is kept as '\($0)')" } ?? ""
+            FileHandle.standardError.write(Data("tnbench: warning: \(error.message): rerunning\(kept)\n".utf8))
+            return true
+        }
     }
 
     /// Runs the jobs that have no record yet and merges all records.
@@ -161,6 +168,13 @@ public struct Runner: Sendable {
         }
     }
 
+    /// The last `tnbench: error: …` line of a worker's log, without the prefix.
+    private static func lastError(inLog path: String) -> String? {
+        let prefix = "tnbench: error: "
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+
     private struct Worker {
         var planned: PlannedJob
         var process: Process
@@ -182,6 +196,7 @@ public struct Runner: Sendable {
         var running: [Worker] = []
         var forwarded = false
         var counter = 0
+        var storageFailure: HarnessError?
         while !queue.isEmpty || !running.isEmpty {
             if shouldStop() {
                 summary.interrupted = true
@@ -246,6 +261,15 @@ public struct Runner: Sendable {
                 } else if summary.interrupted {
                     summary.notRun += 1
                     display.finished(worker.planned.job, status: nil, seconds: seconds, message: "")
+                } else if worker.process.terminationReason == .exit && worker.process.terminationStatus == ExitStatus.io.rawValue {
+                    // The worker could not write its record (disk full, read-only): no job
+                    // failure to record. Start no more jobs; end with the worker's own line.
+                    let logPath = directory.logPath(worker.planned.job)
+                    storageFailure = storageFailure ?? HarnessError(
+                        .io, Self.lastError(inLog: logPath)
+                            ?? "the worker of \(worker.planned.job) could not write its record (exit status 5); see \(logPath)")
+                    summary.notRun += 1 + queue.count
+                    queue = []
                 } else {
                     let how = worker.process.terminationReason == .uncaughtSignal
                         ? "was killed by signal \(worker.process.terminationStatus)"
@@ -263,6 +287,7 @@ public struct Runner: Sendable {
             if !running.isEmpty { usleep(100_000) }
         }
         try? manager.removeItem(atPath: progressDirectory)
+        if let storageFailure { throw storageFailure }
     }
 }
 
