@@ -15,6 +15,17 @@ public enum ConfigurationValue: Hashable, Sendable, Codable, Comparable, CustomS
         if let i = Int(text) { self = .int(i) } else if let d = Double(text) { self = .double(d) } else { self = .string(text) }
     }
 
+    /// Parses a command-line value as ``init(parsing:)`` does, refusing a number that is not
+    /// finite (`nan`, `inf`): JSON cannot hold it, and no setting or configuration means it.
+    ///
+    /// - Throws: ``HarnessError`` `.invalidArgument` naming the flag and the key.
+    public init(checking text: String, flag: String, key: String) throws {
+        self.init(parsing: text)
+        if case .double(let d) = self, !d.isFinite {
+            throw HarnessError(.invalidArgument, "\(flag) \(key)=\(text): not a finite number")
+        }
+    }
+
     public var description: String {
         switch self {
         case .int(let i): return String(i)

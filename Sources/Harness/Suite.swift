@@ -35,10 +35,19 @@ public protocol Suite: Sendable {
     /// Cross-configuration statements the paper makes (for example "copy-node trains where Glorot
     /// plateaus"), checked on the aggregated results. The default has none.
     func findings(_ results: [MetricSummary]) -> [Finding]
+
+    /// The valid values of integer tier settings and configuration values, by key: those that
+    /// size a job (examples drawn from a data set, epochs, bond dimensions). The planner checks
+    /// them before any job starts, so `--set train_count=9223372036854775807` is one line, not an
+    /// allocation that aborts every job; a key not listed is held to
+    /// ``PlanLimits/defaultRange``. The default declares none.
+    var limits: [String: ClosedRange<Int>] { get }
 }
 
 extension Suite {
     public func findings(_ results: [MetricSummary]) -> [Finding] { [] }
+
+    public var limits: [String: ClosedRange<Int>] { [:] }
 
     /// The spec of a metric by name.
     public func metric(named name: String) -> MetricSpec? { metrics.first { $0.name == name } }

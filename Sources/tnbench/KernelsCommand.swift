@@ -83,6 +83,13 @@ struct KernelsCommand: ParsableCommand {
         guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
             throw HarnessError(.invalidArgument, "--threads '\(threads)': expected positive integers separated by commas, e.g. 1,2")
         }
+        // A ceiling is a property of the cores: more BLAS threads than processors only
+        // time-share them (and tens of thousands of threads never finish starting). Two are
+        // always allowed, so the default 1,2 runs on a one-core machine.
+        let processors = max(ProcessInfo.processInfo.activeProcessorCount, 2)
+        if let count = counts.first(where: { $0! > processors }) {
+            throw HarnessError(.invalidArgument, "--threads \(count!): this machine has \(processors) processor(s) for BLAS; use 1…\(processors)")
+        }
         return counts.map { $0! }
     }
 

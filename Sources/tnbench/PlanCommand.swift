@@ -25,7 +25,8 @@ struct PlanOptions: ParsableArguments {
     var sets: [String] = []
 
     /// The planned jobs, the overrides and the run directory, with the jobs added to its plan.
-    func plan() throws -> (jobs: [PlannedJob], overrides: SettingOverrides, tier: Tier, outputPath: String, plan: RunPlan) {
+    func plan(lockingRun: Bool = false) throws -> (jobs: [PlannedJob], overrides: SettingOverrides, tier: Tier, outputPath: String, plan: RunPlan, lock: RunDirectoryLock?) {
+        if let out { try OutputPath.check(out) }
         let tier = try JobPlanner.tier(tier)
         let selected = try JobPlanner.select(suites, from: registeredSuites)
         let overrides = try SettingOverrides(parsing: sets)
@@ -37,8 +38,19 @@ struct PlanOptions: ParsableArguments {
         }
         let outputPath = out ?? "results/\(tier.rawValue)-\(RunCommand.stamp())"
         let request = PlanRequest(suites: suites, seeds: seeds, configurations: configs, settings: sets)
-        let (plan, _) = try ResultDirectory(outputPath).extendPlan(with: planned, tier: tier, request: request)
-        return (planned, overrides, tier, outputPath, plan)
+        var lock: RunDirectoryLock?
+        if lockingRun {
+            // `run` holds the run lock from planning to merge: a second `run` into this
+            // directory fails at once, naming this one.
+            do { try FileManager.default.createDirectory(atPath: outputPath, withIntermediateDirectories: true) } catch {
+                throw HarnessError(.unwritableOutput, "cannot create output directory '\(outputPath)': choose a writable --out")
+            }
+            lock = try RunDirectoryLock.acquire(.run, in: outputPath)
+        }
+        let directory = ResultDirectory(outputPath)
+        if FileManager.default.fileExists(atPath: directory.planPath) { _ = try directory.readKnownPlan() }
+        let (plan, _) = try directory.extendPlan(with: planned, tier: tier, request: request)
+        return (planned, overrides, tier, outputPath, plan, lock)
     }
 }
 
@@ -61,7 +73,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var options: PlanOptions
 
     func run() throws {
-        let (planned, _, _, outputPath, plan) = try options.plan()
+        let (planned, _, _, outputPath, plan, _) = try options.plan()
         print("planned \(planned.count) job(s) into \(outputPath)/\(RunPlan.fileName) (\(plan.jobs.count) in the plan)")
         print("next: tnbench submit \(outputPath)  ·  tnbench commands \(outputPath)  ·  tnbench run-job \(outputPath) INDEX")
     }

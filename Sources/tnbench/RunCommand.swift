@@ -41,25 +41,35 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        // More workers than processors only time-share the cores: every job runs slower and its
+        // timings measure the overload, not the code.
+        let processors = ProcessInfo.processInfo.activeProcessorCount
+        guard jobs <= processors else {
+            throw ValidationError("--jobs \(jobs) is more than the \(processors) processor(s) here; workers beyond that only slow each other down")
+        }
     }
 
     func run() throws {
-        let (planned, overrides, tier, outputPath, plan) = try options.plan()
+        Interruption.installHandlers()
+        let (planned, overrides, tier, outputPath, plan, lock) = try options.plan(lockingRun: true)
+        defer { lock?.release() }
         let directory = ResultDirectory(outputPath)
         let dataDirectory = DataDirectory.resolve(flag: dataDirectory)
         let runner = Runner(
             directory: directory, tier: tier, dataDirectory: dataDirectory, retryFailed: retryFailed, allowMixedBuilds: allowMixedBuilds)
-        Interruption.installHandlers()
         let executor: Executor
         if jobs == 1 {
             executor = .inProcess
         } else {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             let absoluteOut = outputPath.hasPrefix("/") ? outputPath : FileManager.default.currentDirectoryPath + "/" + outputPath
+            let indices = plan.indexByJob()
+            let parent = String(getpid())
             executor = .workers(WorkerLauncher(executable: executable, count: jobs) { planned, threads, progressFile in
                 [
-                    "run-job", absoluteOut, String(plan.entry(for: planned.job)?.index ?? -1),
+                    "run-job", absoluteOut, String(indices[JobIdentity(planned.job)] ?? -1),
                     "--blas-threads", String(threads), "--data-dir", dataDirectory, "--progress-file", progressFile,
+                    "--parent-pid", parent,
                 ]
             })
         }

@@ -23,10 +23,13 @@ struct RunJobCommand: ParsableCommand {
     var dataDirectory: String?
     @Option(help: "A file to report progress to (used by `run --jobs K`).") var progressFile: String?
     @Flag(help: "Run the job even when it has a completed or diverged record.") var force = false
+    @Option(help: ArgumentHelp("The `run` that started this worker: the worker exits when it does.", visibility: .hidden))
+    var parentPid: Int32?
 
     func run() throws {
+        if let parentPid { ParentWatch.start(parent: parentPid) }
         let run = ResultDirectory(directory)
-        let plan = try run.readPlan()
+        let plan = try run.readKnownPlan()
         let entry = try plan.entry(at: index)
         if !force, let record = run.existingRecord(entry.job), record.status != .failed {
             print("job \(index) (\(entry.job)) is already recorded as \(record.status.rawValue); --force runs it again")
@@ -75,7 +78,7 @@ struct CommandsCommand: ParsableCommand {
 
     func run() throws {
         let run = ResultDirectory(absolutePath(directory))
-        let plan = try run.readPlan()
+        let plan = try run.readKnownPlan()
         let tool = executable ?? currentExecutable()
         for state in run.states(of: plan) where state.needsRun(retryFailed: retryFailed) {
             if indices {

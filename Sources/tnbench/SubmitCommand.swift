@@ -60,7 +60,7 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         let run = ResultDirectory(absolutePath(directory))
-        let plan = try run.readPlan()
+        let plan = try run.readKnownPlan()
         try run.checkBuild(allowMixedBuilds: baselines.allowMixedBuilds)
         var preambleLines = preamble
         if let preambleFile {
@@ -151,7 +151,8 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let run = ResultDirectory(directory)
-        let plan = try run.readPlan()
+        _ = try run.readManifest()  // a damaged run.json is reported here, not first by `compare`
+        let plan = try run.readKnownPlan()
         let states = run.states(of: plan)
         let queue = Slurm.queue(jobName: SlurmScript.jobName(run))
         let queued = queue.map(run.queuedIndices) ?? (pending: [], running: [])

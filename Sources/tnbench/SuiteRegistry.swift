@@ -23,3 +23,18 @@ let registeredSuites: [any Suite] = [
     KnowledgeDistillationSuite(),
     TN4MLSuite(),
 ]
+
+extension ResultDirectory {
+    /// The run's plan (``readPlan()``), checked against the suites this tnbench has: a job of
+    /// another suite (a hand-edited plan, or one from another tnbench) is one line naming it.
+    func readKnownPlan() throws -> RunPlan {
+        let plan = try readPlan()
+        let known = Set(registeredSuites.map(\.name))
+        if let entry = plan.jobs.first(where: { !known.contains($0.suite) }) {
+            throw HarnessError(
+                .invalidResults,
+                "\(planPath): job \(entry.index) is of suite '\(entry.suite)', which this tnbench does not have; known: \(registeredSuites.map(\.name).joined(separator: ", "))")
+        }
+        return plan
+    }
+}

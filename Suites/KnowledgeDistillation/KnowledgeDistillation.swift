@@ -171,6 +171,9 @@ public struct KnowledgeDistillationSuite: Suite {
         case cnn
     }
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): MNIST's 60,000 training and 10,000 test images; bond dimensions up to 400 (the report's stop at 80).
+    public var limits: [String: ClosedRange<Int>] { ["train_count": 1...60_000, "test_count": 1...10_000, "D": 1...400] }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01,

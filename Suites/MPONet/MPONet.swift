@@ -98,6 +98,9 @@ public struct MPONetSuite: Suite {
             arxiv: "1904.06194", baselineID: "gao-mponet-fc2-mnist")
     }
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): MNIST's 60,000 training and 10,000 test images; MPO bond dimensions up to 400 (the paper's stop at 16).
+    public var limits: [String: ClosedRange<Int>] { ["train_count": 1...60_000, "test_count": 1...10_000, "D": 1...400] }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("best_test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.002,

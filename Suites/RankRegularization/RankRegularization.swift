@@ -57,6 +57,9 @@ public struct RankRegularizationSuite: Suite {
             baselineID: "barratt-rank-regularization-mps-mnist")
     }
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): MNIST's 60,000 training and 10,000 test images; bond dimensions up to 400 (the paper's stop at 10).
+    public var limits: [String: ClosedRange<Int>] { ["train_count": 1...60_000, "test_count": 1...10_000, "D_max": 1...400, "dense_nodes": 1...1_000] }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("val_error", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01,

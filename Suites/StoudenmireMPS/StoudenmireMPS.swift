@@ -98,6 +98,9 @@ public struct StoudenmireMPSSuite: Suite {
             year: 2016, arxiv: "1605.05775", baselineID: "stoudenmire-mps-mnist")
     }
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): MNIST's 60,000 training and 10,000 test images; bond dimensions up to 400 (the paper's stop at 120, which needs 6.4 GB).
+    public var limits: [String: ClosedRange<Int>] { ["train_count": 1...60_000, "test_count": 1...10_000, "init_count": 1...60_000, "m": 1...400] }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("test_error", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.005,

@@ -177,6 +177,9 @@ public struct TN4MLSuite: Suite {
     /// The orthogonality centre of tn4ml's gauge fixing (0-based).
     static let canonicalCenter = 15
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): scikit-learn's `random_state` is any 32-bit seed; bond dimensions up to 1,000 (the paper tier's stop at 400).
+    public var limits: [String: ClosedRange<Int>] { ["random_state": 0...Int(UInt32.max), "D": 1...1_000] }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.0088,

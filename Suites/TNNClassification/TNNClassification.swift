@@ -98,6 +98,13 @@ public struct TNNClassificationSuite: Suite {
             year: 2022, arxiv: "2211.14657", baselineID: "jahromi-tnn-gaussian-blobs")
     }
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): bond dimensions up to 400 (the paper's stop at 12); at least one point and one sweep; a decision-field grid of at least 2 × 2.
+    public var limits: [String: ClosedRange<Int>] {
+        let counts = 1...1_000_000
+        return ["D": 1...400, "blobs_train_count": counts, "blobs_test_count": counts, "spirals_train_count": counts,
+                "spirals_test_count": counts, "blobs_sweeps": counts, "spirals_sweeps": counts, "field_resolution": 2...10_000]
+    }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.02,

@@ -124,6 +124,9 @@ public struct TNNRegressionSuite: Suite {
             year: 2022, arxiv: "2211.14657", baselineID: "jahromi-tnn-linear-regression")
     }
 
+    /// The sizes the planner holds `--set` and `--config` to (``Suite/limits``): bond dimensions up to 400 (the paper uses 4); at least two points and one sweep.
+    public var limits: [String: ClosedRange<Int>] { ["D": 1...400, "train_count": 2...1_000_000, "line_sweeps": 1...1_000_000, "sine_sweeps": 1...1_000_000] }
+
     public var metrics: [MetricSpec] {
         [
             MetricSpec("slope", .largerIsBetter, kind: .informational, unit: "1", practicalMargin: 0.03,

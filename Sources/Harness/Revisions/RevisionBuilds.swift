@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A commit of the repository and what a reader needs to place it on a time line.
 public struct Revision: Codable, Sendable, Equatable {
@@ -101,9 +102,40 @@ public enum ExternalProcess {
         process.standardError = handle ?? FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         defer { try? handle?.close() }
+        Interruption.installHandlers()
         do { try process.run() } catch { return 127 }
+        let interrupted = terminateOnInterruption(process)
         process.waitUntilExit()
-        return process.terminationStatus
+        return interrupted() ? ExitStatus.interrupted.rawValue : process.terminationStatus
+    }
+
+    /// Watches for Ctrl-C (SIGINT, SIGTERM, SIGHUP; see ``Interruption``) while `process` runs
+    /// and passes it on: SIGINT to the child and its process group (a `swift build` stops its
+    /// compilers), SIGKILL 5 s later if it is still there. Foundation starts a child in a
+    /// process group of its own, so without this an interrupted `ab` would leave its release
+    /// build running. Returns whether the child was interrupted (valid once it has exited).
+    static func terminateOnInterruption(_ process: Process) -> @Sendable () -> Bool {
+        let pid = process.processIdentifier
+        let interrupted = Mutex(false)
+        let thread = Thread {
+            var deadline: Date?
+            while process.isRunning {
+                if Interruption.isRequested {
+                    if deadline == nil {
+                        interrupted.withLock { $0 = true }
+                        kill(pid, SIGINT)
+                        kill(-pid, SIGINT)
+                        deadline = Date().addingTimeInterval(5)
+                    } else if let deadline, Date() > deadline || Interruption.count > 1 {
+                        kill(-pid, SIGKILL)
+                        kill(pid, SIGKILL)
+                    }
+                }
+                usleep(100_000)
+            }
+        }
+        thread.start()
+        return { interrupted.withLock { $0 } }
     }
 
     /// Runs `executable` and returns its status, output and errors (127 and empty when it cannot start).
@@ -117,6 +149,7 @@ public enum ExternalProcess {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return (127, "", "") }
+        _ = terminateOnInterruption(process)
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

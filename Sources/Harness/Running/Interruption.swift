@@ -8,7 +8,7 @@ import Darwin
 
 private let interruptionCount = Atomic<Int>(0)
 
-/// Ctrl-C handling for a benchmark run: the first SIGINT (or SIGTERM) asks the run to stop —
+/// Ctrl-C handling for a benchmark run: the first SIGINT (or SIGTERM, or SIGHUP) asks the run to stop —
 /// no new job starts, running jobs see ``RunContext/checkCancellation()`` throw and are
 /// abandoned without a record (or finish, if their suite never checks) — and the run can be
 /// resumed by re-running the same command. A second interrupt stops at once.
@@ -18,6 +18,9 @@ public enum Interruption {
     public static func installHandlers() {
         signal(SIGINT) { _ in interruptionCount.add(1, ordering: .relaxed) }
         signal(SIGTERM) { _ in interruptionCount.add(1, ordering: .relaxed) }
+        // A closed terminal or ssh session: stop as for Ctrl-C (and forward it to the workers)
+        // rather than die with the workers left running.
+        signal(SIGHUP) { _ in interruptionCount.add(1, ordering: .relaxed) }
     }
 
     /// How many interrupts arrived.

@@ -39,7 +39,7 @@ public struct ConfigurationFilter: Sendable, Equatable {
                 throw HarnessError(.invalidArgument, "--config '\(argument)' is not key=value (for example --config m=20)")
             }
             let key = String(argument[..<equals])
-            let value = ConfigurationValue(parsing: String(argument[argument.index(after: equals)...]))
+            let value = try ConfigurationValue(checking: String(argument[argument.index(after: equals)...]), flag: "--config", key: key)
             if !(values[key]?.contains(value) ?? false) { values[key, default: []].append(value) }
         }
         self.values = values
@@ -67,7 +67,8 @@ public struct SettingOverrides: Sendable, Equatable {
             guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
                 throw HarnessError(.invalidArgument, "--set '\(argument)' is not key=value (for example --set epochs=20)")
             }
-            values[String(argument[..<equals])] = ConfigurationValue(parsing: String(argument[argument.index(after: equals)...]))
+            let key = String(argument[..<equals])
+            values[key] = try ConfigurationValue(checking: String(argument[argument.index(after: equals)...]), flag: "--set", key: key)
         }
         self.values = values
     }
@@ -93,6 +94,14 @@ public struct SettingOverrides: Sendable, Equatable {
             let fits: Bool
             switch (current, value) {
             case (.int, .int), (.string, .string), (.double, .double), (.double, .int): fits = true
+            case (.int, .double(let d)):
+                // `--set epochs=4.0` is `epochs=4`: one configuration, one set of random streams.
+                guard let integer = Int(exactly: d) else {
+                    throw HarnessError(
+                        .invalidConfiguration, "\(suite): --set \(key)=\(value): '\(key)' takes an integer (the tier has \(current))")
+                }
+                result[key] = .int(integer)
+                continue
             default: fits = false
             }
             guard fits else {
@@ -121,6 +130,10 @@ public enum JobPlanner {
         overrides: SettingOverrides = SettingOverrides()
     ) throws -> [PlannedJob] {
         if let seeds, seeds < 1 { throw HarnessError(.invalidArgument, "--seeds must be at least 1, got \(seeds)") }
+        if let seeds, seeds > PlanLimits.maximumSeeds {
+            throw HarnessError(
+                .invalidArgument, "--seeds \(seeds) is more than \(PlanLimits.maximumSeeds), the most seeds one configuration may have")
+        }
         let settingKeys = Set(suites.flatMap { $0.plan(for: tier).settings.keys })
         for key in overrides.values.keys.sorted() where !settingKeys.contains(key) {
             throw HarnessError(
@@ -150,7 +163,7 @@ public enum JobPlanner {
                 if !kept.isEmpty {
                     configurations = kept
                 } else {
-                    try checkSubstitution(key: key, values: wanted, into: plan.configurations, of: suite, tier: tier)
+                    let wanted = try checkSubstitution(key: key, values: wanted, into: plan.configurations, of: suite, tier: tier)
                     var substituted: [Configuration] = []
                     for configuration in configurations {
                         for value in wanted {
@@ -162,8 +175,15 @@ public enum JobPlanner {
                     configurations = substituted
                 }
             }
+            try PlanLimits.check(suite: suite, settings: plan.settings, configurations: configurations, tier: tier)
+            let seedCount = seeds ?? plan.seeds
+            guard jobs.count + configurations.count * seedCount <= PlanLimits.maximumJobs else {
+                throw HarnessError(
+                    .invalidArgument,
+                    "\(suite.name): \(configurations.count) configuration(s) × \(seedCount) seed(s) make more than \(PlanLimits.maximumJobs) jobs, the most one plan may hold; select fewer with --config or --seeds")
+            }
             for configuration in configurations {
-                for seed in 0..<(seeds ?? plan.seeds) {
+                for seed in 0..<seedCount {
                     jobs.append(PlannedJob(
                         suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: seed),
                         settings: plan.settings, overrides: plan.settings.filter { applied[$0.key] != nil },
@@ -175,12 +195,14 @@ public enum JobPlanner {
     }
 
     /// Rejects a substituted value whose type differs from the grid's: `--config m=abc` where
-    /// every grid value of `m` is an integer, or `m=2.5` where they are integers.
+    /// every grid value of `m` is an integer, or `m=2.5` where they are integers. Returns the
+    /// values with an integral number for an integer key made an integer (`D=4.0` is `D=4`, the
+    /// same configuration name and random streams).
     static func checkSubstitution(
         key: String, values: [ConfigurationValue], into grid: [Configuration], of suite: any Suite, tier: Tier
-    ) throws {
+    ) throws -> [ConfigurationValue] {
         let existing = grid.compactMap { $0[key] }
-        guard !existing.isEmpty else { return }
+        guard !existing.isEmpty else { return values }
         let shown = Array(Set(existing)).sorted().map(\.description).joined(separator: ", ")
         let allIntegers = existing.allSatisfy { if case .int = $0 { true } else { false } }
         let allNumbers = existing.allSatisfy { $0.numericValue != nil }
@@ -188,7 +210,7 @@ public enum JobPlanner {
             let fits: Bool
             switch value {
             case .int: fits = allNumbers
-            case .double(let d): fits = allNumbers && (!allIntegers || d == d.rounded())
+            case .double(let d): fits = allNumbers && (!allIntegers || Int(exactly: d) != nil)
             case .string: fits = !allNumbers
             }
             guard fits else {
@@ -198,6 +220,13 @@ public enum JobPlanner {
                     "\(suite.name): --config \(key)=\(value): '\(key)' takes \(kind) (the \(tier.rawValue) grid has \(shown))")
             }
         }
+        guard allIntegers else { return values }
+        var normalized: [ConfigurationValue] = []
+        for value in values {
+            let integer: ConfigurationValue = if case .double(let d) = value, let i = Int(exactly: d) { .int(i) } else { value }
+            if !normalized.contains(integer) { normalized.append(integer) }
+        }
+        return normalized
     }
 
     /// The suites named on the command line (`all` selects every one), in registry order.

@@ -145,17 +145,34 @@ public struct RunPlan: Codable, Sendable, Equatable {
         return seen
     }
 
-    /// The entry of a job, when the plan has it.
+    /// The entry of a job, when the plan has it. Linear in the plan: for many look-ups build
+    /// ``indexByJob()`` once.
     public func entry(for job: Job) -> PlanEntry? {
-        jobs.first { $0.suite == job.suite && $0.seed == job.seed && $0.configuration.matchesExactly(job.configuration) }
+        let identity = JobIdentity(job)
+        return jobs.first { JobIdentity($0.job) == identity }
+    }
+
+    /// The index of every job, by its identity (a numeric configuration value matches across
+    /// int/double, as ``Configuration/matchesExactly(_:)``): the planner's O(1) look-up.
+    public func indexByJob() -> [JobIdentity: Int] {
+        var result: [JobIdentity: Int] = [:]
+        result.reserveCapacity(jobs.count)
+        for entry in jobs { result[JobIdentity(entry.job)] = result[JobIdentity(entry.job)] ?? entry.index }
+        return result
     }
 
     /// The entry at `index`.
     ///
-    /// - Throws: ``HarnessError`` `.invalidArgument` naming the valid range.
+    /// - Throws: ``HarnessError`` `.invalidArgument` saying that `index` is outside the plan's
+    ///   range (or that the plan is empty).
     public func entry(at index: Int) throws -> PlanEntry {
+        guard !jobs.isEmpty else {
+            throw HarnessError(.invalidArgument, "no job \(index): the plan has no jobs; plan some with `tnbench plan SUITES --tier T --out DIR`")
+        }
         guard jobs.indices.contains(index), jobs[index].index == index else {
-            throw HarnessError(.invalidArgument, "no job \(index) in the plan: its indices are 0...\(jobs.count - 1)")
+            throw HarnessError(
+                .invalidArgument,
+                "no job \(index): index \(index) is outside the plan's \(jobs.count) job(s), whose indices are 0…\(jobs.count - 1)")
         }
         return jobs[index]
     }
@@ -168,8 +185,11 @@ public struct RunPlan: Codable, Sendable, Equatable {
     @discardableResult
     public mutating func add(_ planned: [PlannedJob], request: PlanRequest) throws -> [Int] {
         var indices: [Int] = []
+        var known = indexByJob()
         for job in planned {
-            if let existing = entry(for: job.job) {
+            let identity = JobIdentity(job.job)
+            if let existingIndex = known[identity] {
+                let existing = jobs[existingIndex]
                 guard existing.settings == job.settings else {
                     let changed = Set(existing.settings.keys).union(job.settings.keys).sorted()
                         .filter { existing.settings[$0] != job.settings[$0] }
@@ -181,6 +201,7 @@ public struct RunPlan: Codable, Sendable, Equatable {
                 indices.append(existing.index)
             } else {
                 let index = jobs.count
+                known[identity] = index
                 jobs.append(PlanEntry(
                     index: index, suite: job.job.suite, configuration: job.job.configuration, seed: job.job.seed,
                     settings: job.settings, overrides: job.overrides, resources: job.resources))
@@ -218,15 +239,47 @@ extension ResultDirectory {
                 .invalidResults,
                 "'\(path)' has no \(RunPlan.fileName): plan it first with `tnbench plan SUITES --tier T --out \(path)` (or `tnbench run`)")
         }
-        do { return try JSONDecoder().decode(RunPlan.self, from: data) } catch {
-            throw HarnessError(.invalidResults, "\(planPath): malformed plan (\(error))")
+        let plan: RunPlan
+        do { plan = try JSONDecoder().decode(RunPlan.self, from: data) } catch {
+            throw HarnessError(.invalidResults, "\(planPath): malformed plan (\(Self.describe(error)))")
+        }
+        if let problem = plan.problem() { throw HarnessError(.invalidResults, "\(planPath): \(problem)") }
+        if let manifest = try? readManifest(), manifest.tier != plan.tier {
+            throw HarnessError(
+                .invalidResults, "\(planPath): the plan is of tier \(plan.tier.rawValue) but \(manifestPath) says \(manifest.tier.rawValue)")
+        }
+        return plan
+    }
+
+    /// A decoding error in one line: what is wrong and where (`jobs[3].seed`), not the
+    /// `DecodingError` dump.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return String(describing: error) }
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : (text.isEmpty ? "the top level" : text)
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "\(path(context)): no '\(key.stringValue)'"
+        @unknown default:
+            return String(describing: error)
         }
     }
 
     /// Creates the directory when needed (checking its tier, see ``prepare(tier:)``) and adds
     /// `planned` to its plan. Returns the plan and the index of every planned job.
     @discardableResult
+    ///
+    /// The read-modify-write of `plan.json` holds the directory's plan lock
+    /// (``RunDirectoryLock/Kind/plan``), so two planners into one directory add their jobs one
+    /// after the other and neither loses any.
     public func extendPlan(with planned: [PlannedJob], tier: Tier, request: PlanRequest) throws -> (plan: RunPlan, indices: [Int]) {
+        try prepare(tier: tier)
+        let lock = try RunDirectoryLock.acquire(.plan, in: path, wait: RunDirectoryLock.waitSeconds)
+        defer { lock.release() }
         try prepare(tier: tier)
         var plan = FileManager.default.fileExists(atPath: planPath) ? try readPlan() : RunPlan(tier: tier)
         guard plan.tier == tier else {
