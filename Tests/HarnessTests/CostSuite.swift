@@ -14,6 +14,8 @@ struct CostSuite: Suite {
     var name: String { "Cost" }
     var summary: String { "Timed busy work whose amount is a setting, for testing speed verdicts" }
     var paper: PaperReference { PaperReference(title: "Cost", authors: "Nobody", year: 2026, baselineID: "cost") }
+    /// Iterations of busy work, not a data size: beyond the planner's default range.
+    var limits: [String: ClosedRange<Int>] { ["work": 1...1_000_000_000] }
     var metrics: [MetricSpec] {
         [
             MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
