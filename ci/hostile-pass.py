@@ -441,8 +441,9 @@ class Pass:
         for trial in range(trials):
             out = self.path(f"orphans-{trial}")
             shutil.rmtree(out, ignore_errors=True)
-            # Long enough to be killed mid-run: the ci tier of one suite, two workers.
-            parent = subprocess.Popen([self.tnbench, "run", "TNNClassification", "--tier", "ci", "--jobs", "2", "--out", out],
+            # Jobs of minutes (the paper tier's 2000 sweeps), two workers: a worker still there
+            # 5 s after its parent died was orphaned, not finishing its job.
+            parent = subprocess.Popen([self.tnbench, "run", "TNNClassification", "--tier", "paper", "--jobs", "2", "--out", out],
                                       cwd=self.repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             workers = []
             deadline = time.time() + 60
@@ -457,7 +458,7 @@ class Pass:
                 continue
             os.kill(parent.pid, signal.SIGKILL)
             parent.wait()
-            deadline = time.time() + 15
+            deadline = time.time() + 5
             alive = workers
             while time.time() < deadline and alive:
                 time.sleep(0.2)
@@ -468,7 +469,7 @@ class Pass:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                self.note("lost", name, f"workers {alive} still running 15 s after their parent died")
+                self.note("lost", name, f"workers {alive} still running 5 s after their parent died")
             else:
                 self.note("ok", name)
 
