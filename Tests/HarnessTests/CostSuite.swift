@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import _TestSupport
 
 /// A suite whose running time is a setting: every epoch does `work × slowdown` dependent
 /// floating-point updates and is timed as one sample of `epoch_seconds`. `--set slowdown=1.3` makes
@@ -60,9 +61,13 @@ func costAB(root: String, headSlowdown: Double, work: Int? = nil) throws -> Revi
         planned[side] = try JobPlanner.plan(suites: [suite], tier: .smoke, overrides: SettingOverrides(overrides))
         try sides.directory(side).prepare(tier: .smoke)
     }
-    try sides.run(planned[.base]!.map(\.job)) { side, job in
-        let job = planned[side]!.first { $0.job == job }!
-        _ = try WorkerJob.run(job, tier: .smoke, directory: sides.directory(side), dataDirectory: "/nonexistent", blasThreads: 1, progressFile: nil)
+    // `WorkerJob.run` sets the process's BLAS thread count: hold the lock, or a suite test
+    // running beside this one changes its thread count mid-job and loses its bit-identity.
+    try BLASThreadsLock.withLock {
+        try sides.run(planned[.base]!.map(\.job)) { side, job in
+            let job = planned[side]!.first { $0.job == job }!
+            _ = try WorkerJob.run(job, tier: .smoke, directory: sides.directory(side), dataDirectory: "/nonexistent", blasThreads: 1, progressFile: nil)
+        }
     }
     return RevisionComparison(base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: [suite])
 }
