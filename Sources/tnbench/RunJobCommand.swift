@@ -31,7 +31,7 @@ struct RunJobCommand: ParsableCommand {
         let run = ResultDirectory(directory)
         let plan = try run.readKnownPlan()
         let entry = try plan.entry(at: index)
-        if !force, let record = run.existingRecord(entry.job), record.status != .failed {
+        if !force, let record = run.recordOrSetAside(entry.job), record.status != .failed {
             print("job \(index) (\(entry.job)) is already recorded as \(record.status.rawValue); --force runs it again")
             return
         }

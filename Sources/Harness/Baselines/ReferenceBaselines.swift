@@ -247,7 +247,7 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
             try FileManager.default.createDirectory(
                 atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             let data = try JSONEncoder.pretty.encode(self)
-            try atomicWrite(file) { try data.write(to: URL(fileURLWithPath: $0)) }
+            try atomicWrite(file, bytes: Array(data))
         } catch let error as HarnessError {
             throw error
         } catch {

@@ -115,7 +115,7 @@ extension ResultDirectory {
     public func recordSubmission(_ submission: SlurmSubmission) throws {
         try FileManager.default.createDirectory(atPath: slurmPath, withIntermediateDirectories: true)
         let data = try JSONEncoder.pretty.encode(submissions() + [submission])
-        try atomicWrite(submissionsPath) { try data.write(to: URL(fileURLWithPath: $0)) }
+        try atomicWrite(submissionsPath, bytes: Array(data))
     }
 
     /// The plan indices `squeue` shows as pending or running, from the run's submissions.

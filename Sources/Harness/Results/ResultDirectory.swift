@@ -80,7 +80,7 @@ public struct ResultDirectory: Sendable {
             }
         } else {
             let data = try JSONEncoder.pretty.encode(RunManifest(name: name, tier: tier))
-            try atomicWrite(manifestPath) { try data.write(to: URL(fileURLWithPath: $0)) }
+            try atomicWrite(manifestPath, bytes: Array(data))
         }
         removeTemporaryFiles()
     }
@@ -190,6 +190,20 @@ public struct ResultDirectory: Sendable {
         try withHDF5 {
             let file = try HDF5File.open(verifiedImage: bytes, path: path)
             return try JobRecordCodec.read(from: try file.root().group(JobRecordCodec.groupPath(job)))
+        }
+    }
+
+    /// The record of a job, for deciding whether to run it: an unusable one (corrupt,
+    /// unreadable) is moved aside (``setAside(_:)``) with one warning line on standard error
+    /// naming it, and counts as none, so the job runs again.
+    public func recordOrSetAside(_ job: Job) -> JobRecord? {
+        switch lookupRecord(job) {
+        case .missing: return nil
+        case .found(let record): return record
+        case .unreadable(let error):
+            let kept = setAside(job).map { " (the damaged file is kept as '\($0)')" } ?? ""
+            FileHandle.standardError.write(Data("tnbench: warning: \(error.message): rerunning\(kept)\n".utf8))
+            return nil
         }
     }
 
@@ -470,33 +484,10 @@ public struct ResultSet: Sendable {
     public var suites: [String] { Array(Set(records.map(\.job.suite))).sorted() }
 }
 
-/// Writes `path` atomically: `body` writes a temporary file beside it, which is synced and
-/// renamed into place; on any failure the temporary file is removed and nothing is put in place.
-///
-/// - Throws: `body`'s ``HarnessError``; any other file-system failure as ``HarnessError`` `.io`,
-///   "cannot write '<path>': <reason>" (e.g. "no space left on device").
-func atomicWrite(_ path: String, _ body: (String) throws -> Void) throws {
-    let temporary = temporaryPath(for: path)
-    do {
-        do { try body(temporary) } catch let error as HarnessError { throw error } catch {
-            throw HarnessError(fileSystemError: error, path: path) ?? HarnessError(.io, "cannot write '\(path)': \(error)")
-        }
-        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw HarnessError(.io, "cannot write '\(path)': \(HarnessError.reason(errno: errno))") }
-        let synced = fsync(descriptor) == 0
-        let reason = errno
-        close(descriptor)
-        guard synced else { throw HarnessError(.io, "cannot write '\(path)': \(HarnessError.reason(errno: reason))") }
-        try renameIntoPlace(temporary, path)
-    } catch {
-        unlink(temporary)
-        throw error
-    }
-}
-
 /// Writes `bytes` to `path` atomically: to a temporary file beside it, written in full and
 /// synced, then read back and compared, and only then renamed into place. On any failure the
-/// temporary file is removed and nothing is put in place.
+/// temporary file is removed and nothing is put in place. Every file tnbench writes into a run
+/// directory, a reference or the history store goes through it.
 ///
 /// - Throws: ``HarnessError`` `.io`, "cannot write '<path>': <reason>".
 func atomicWrite(_ path: String, bytes: [UInt8]) throws {

@@ -39,9 +39,9 @@ public struct RevisionHistory: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let target = directory + "/results.h5"
-            try atomicWrite(target) { try FileManager.default.copyItem(atPath: run.mergedPath, toPath: $0) }
+            try atomicWrite(target, bytes: try SealedFile.read(run.mergedPath))
             let data = try JSONEncoder.pretty.encode(known)
-            try atomicWrite(directory + "/revision.json") { try data.write(to: URL(fileURLWithPath: $0)) }
+            try atomicWrite(directory + "/revision.json", bytes: Array(data))
         } catch let error as HarnessError {
             throw error
         } catch {

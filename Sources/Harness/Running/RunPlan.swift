@@ -287,7 +287,7 @@ extension ResultDirectory {
         }
         let indices = try plan.add(planned, request: request)
         let data = try JSONEncoder.pretty.encode(plan)
-        try atomicWrite(planPath) { try data.write(to: URL(fileURLWithPath: $0)) }
+        try atomicWrite(planPath, bytes: Array(data))
         return (plan, indices)
     }
 

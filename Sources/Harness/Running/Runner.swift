@@ -90,14 +90,8 @@ public struct Runner: Sendable {
     /// Whether a job still has to run. An unusable record (corrupt, unreadable) counts as none:
     /// it is moved aside to `<record>.corrupt`, with one line on standard error naming it.
     func needsRun(_ job: Job) -> Bool {
-        switch directory.lookupRecord(job) {
-        case .missing: return true
-        case .found(let existing): return retryFailed && existing.status == .failed
-        case .unreadable(let error):
-            let kept = directory.setAside(job).map { " (the damaged file is kept as '\($0)')" } ?? ""
-            FileHandle.standardError.write(Data("tnbench: warning: \(error.message): rerunning\(kept)\n".utf8))
-            return true
-        }
+        guard let existing = directory.recordOrSetAside(job) else { return true }
+        return retryFailed && existing.status == .failed
     }
 
     /// Runs the jobs that have no record yet and merges all records.
@@ -313,7 +307,7 @@ public enum WorkerJob {
                     last = now
                     return true
                 }
-                if due { try? atomicWrite(progressFile) { try "\(fraction)\t\(message)".write(toFile: $0, atomically: false, encoding: .utf8) } }
+                if due { try? atomicWrite(progressFile, bytes: Array("\(fraction)\t\(message)".utf8)) }
             },
             isCancelled: { Interruption.isRequested })
         switch outcome {
