@@ -8,9 +8,10 @@ import _TestSupport
 /// The StoudenmireMPS suite through a `RunContext`, on the smoke tier (300 real MNIST images).
 @Suite(.enabled(if: mnistAvailable, mnistSkipReason))
 struct StoudenmireSuiteTests {
-    /// One smoke job with the bond updates split over 2 workers (pinned, since results are
-    /// deterministic per worker count), holding the BLAS-threads lock: the sweeper pins BLAS to
-    /// one thread per worker while they run.
+    /// One smoke job with the bond updates split over 2 workers and BLAS at 2 threads (both
+    /// pinned, since results are deterministic per worker and thread count), holding the
+    /// BLAS-threads lock: the sweeper pins BLAS to one thread per worker while they run, and
+    /// runs the SVD between their passes on the threads it found.
     func run(seed: Int) throws -> RunRecord {
         let suite = StoudenmireMPSSuite()
         let plan = suite.plan(for: .smoke)
@@ -18,7 +19,9 @@ struct StoudenmireSuiteTests {
         settings["workers"] = 2
         let context = RunContext(suite: suite.name, tier: .smoke, configuration: plan.configurations[0], seed: seed,
                                  settings: settings, dataDirectory: dataDirectory)
-        try BLASThreadsLock.withLock { try suite.run(context) }
+        // Pinned, not inherited: a test that ran between two calls may have left another count
+        // behind (`WorkerJob.run` sets the process's count), and the SVD's bits depend on it.
+        try withBLASThreads(2) { try suite.run(context) }
         return context.recorded
     }
 
