@@ -8,6 +8,7 @@
 //   NeuralLayers → TensorCore, TensorNetworks, Optimization
 //   Harness → TensorCore, CHDF5, swift-crypto (knows no tensor networks)
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
+//   Suites/<Paper>Protocol → the libraries and Harness: what two suites of one paper share (not a suite)
 //   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
 import PackageDescription
 
@@ -25,6 +26,14 @@ let suiteNames = [
 
 let suiteDependencies: [Target.Dependency] = [
     "TensorCore", "Optimization", "TensorNetworks", "NeuralLayers", "Datasets", "Harness",
+]
+
+/// The code two suites of one paper share (its protocol: data, evaluation, native training),
+/// since no suite imports another: one target each under `Suites/<Name>/`, depended on by those
+/// suites only; not suites, not registered.
+let sharedProtocols: [String: [String]] = [
+    "BarrattProtocol": ["CopyNodeInit", "RankRegularization"],
+    "TNNProtocol": ["TNNClassification", "TNNRegression"],
 ]
 
 let package = Package(
@@ -99,11 +108,17 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "_TestSupport"]),
         .testTarget(
             name: "SuiteTests",
-            dependencies: ["Harness", "Datasets", "_TestSupport"] + suiteNames.map { .target(name: $0) }),
+            dependencies: ["Harness", "Datasets", "_TestSupport"]
+                + (suiteNames + sharedProtocols.keys.sorted()).map { .target(name: $0) }),
     ]
         + suiteNames.map { name in
             .target(
-                name: name, dependencies: suiteDependencies,
+                name: name,
+                dependencies: suiteDependencies
+                    + sharedProtocols.filter { $0.value.contains(name) }.keys.sorted().map { .target(name: $0) },
                 path: "Suites/\(name)")
+        }
+        + sharedProtocols.keys.sorted().map { name in
+            .target(name: name, dependencies: suiteDependencies, path: "Suites/\(name)")
         }
 )

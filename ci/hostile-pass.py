@@ -9,7 +9,8 @@ outcome into one of:
 
   clear     the expected refusal: a non-zero documented exit status and exactly one error line
   ok        a good input accepted (exit 0, or the documented status it should have)
-  crash     killed by a signal (a Swift trap, a segfault, an abort)
+  crash     killed by a signal (a Swift trap, a segfault, an abort), or an internal error (status 70:
+            an error no input explains reached the tool, a bug)
   hang      no answer within the case's time limit
   unclear   refused, but not in one clear line (a raw Swift/Foundation error, several error lines)
   lost      data lost or corrupted (a job missing from a plan, a half-written record in place,
@@ -35,6 +36,8 @@ import tempfile
 import time
 
 DOCUMENTED_STATUSES = {1, 2, 3, 4, 5, 130}
+# ExitStatus.internalError: documented too, but always a bug, never an acceptable refusal.
+INTERNAL_ERROR = 70
 # Text that betrays an error nobody turned into a sentence.
 RAW_ERROR = re.compile(
     r"Fatal error|EncodingError|DecodingError|dataCorrupted\(|keyNotFound\(|typeMismatch\(|valueNotFound\("
@@ -82,6 +85,8 @@ class Pass:
         if status < 0 or (status >= 128 and status != 130):
             sig = -status if status < 0 else status - 128
             return self.note("crash", name, f"signal {sig}; stderr: {err.strip()[-200:]}")
+        if status == INTERNAL_ERROR:
+            return self.note("crash", name, f"internal error (status {status}, a bug): {err.strip()[-200:]}")
         if RAW_ERROR.search(err) or RAW_ERROR.search(out):
             match = (RAW_ERROR.search(err) or RAW_ERROR.search(out)).group(0)
             return self.note("unclear", name, f"raw error text '{match}' (status {status}): {err.strip()[:200]}")

@@ -9,7 +9,7 @@ public struct FigureSpec: Sendable {
         /// from the baseline file and the reference band beside it. Configurations without a
         /// numeric `x` are left out of the series; those named in ``FigureSpec/referenceLines``
         /// are drawn as horizontal lines instead.
-        case metricVersus(metric: String, x: String, series: String?)
+        case metricVersus(metric: Metric, x: String, series: String?)
         /// A final metric per listed configuration, one x position each in the order given,
         /// labelled with the configuration's ``Configuration/shortName`` and its number of seeds:
         /// the mean with a ±σ error bar (no bar for a single seed), the reference run's mean ± σ
@@ -17,7 +17,7 @@ public struct FigureSpec: Sendable {
         /// exists. A configuration is taken from the run when it equals a listed one (numbers
         /// across int/double); `filter` and `logX` do not apply. A table such as "LeNet-5 vs
         /// MPO-LeNet-5".
-        case metricByConfiguration(metric: String, configurations: [Configuration])
+        case metricByConfiguration(metric: Metric, configurations: [Configuration])
         /// A recorded curve against its x (epoch, sweep): mean ± σ over seeds, one line per
         /// configuration (or per value of `series`, for configurations matching the filter).
         case curve(name: String, series: String?)

@@ -36,7 +36,7 @@ public struct SuiteInputError: Error, CustomStringConvertible, Sendable, Equatab
 /// let m = try context.parameters.int("m", in: 1...)
 /// let initializer = try context.parameters.choice("init", as: InitializerName.self)
 /// ```
-public struct NamedValues: Sendable, Equatable, CheckedSettings {
+public struct NamedValues: Sendable, Equatable {
     /// What the values are, for messages.
     public enum Role: String, Sendable {
         case setting = "tier setting"
@@ -68,9 +68,7 @@ public struct NamedValues: Sendable, Equatable, CheckedSettings {
 
     /// The integer value of `key`, which must lie in `range`.
     public func int<R: RangeExpression<Int>>(_ key: String, in range: R) throws(SuiteInputError) -> Int {
-        let value = try int(key)
-        guard range.contains(value) else { throw error(key, "\(role.rawValue) '\(key)' = \(value) is out of range; \(Self.describe(range))") }
-        return value
+        try checked(key, int(key), in: range)
     }
 
     /// The numeric value of `key` (integers widen); non-finite values are rejected.
@@ -80,8 +78,16 @@ public struct NamedValues: Sendable, Equatable, CheckedSettings {
 
     /// The numeric value of `key`, which must lie in `range`.
     public func double<R: RangeExpression<Double>>(_ key: String, in range: R) throws(SuiteInputError) -> Double {
+        try checked(key, double(key), in: range)
+    }
+
+    /// The numeric value of `key`, which must be strictly greater than `lowerBound` (an open
+    /// range: a learning rate, a width): "valid: > 0".
+    public func double(_ key: String, above lowerBound: Double) throws(SuiteInputError) -> Double {
         let value = try double(key)
-        guard range.contains(value) else { throw error(key, "\(role.rawValue) '\(key)' = \(value) is out of range; \(Self.describe(range))") }
+        guard value > lowerBound else {
+            throw error(key, "\(role.rawValue) '\(key)' = \(value) is out of range; valid: > \(lowerBound)")
+        }
         return value
     }
 
@@ -115,6 +121,21 @@ public struct NamedValues: Sendable, Equatable, CheckedSettings {
     public func optionalDouble(_ key: String) throws(SuiteInputError) -> Double? {
         guard let value = values[key] else { return nil }
         return try number(key, value)
+    }
+
+    /// The integer value of `key`, which must lie in `range`, or `nil` when the key is absent:
+    /// for a setting with a default (`try settings.optionalInt("workers", in: 1...) ?? cores`),
+    /// where a present value still has to be valid. Messages as ``int(_:in:)``.
+    public func optionalInt<R: RangeExpression<Int>>(_ key: String, in range: R) throws(SuiteInputError) -> Int? {
+        guard let value = try optionalInt(key) else { return nil }
+        return try checked(key, value, in: range)
+    }
+
+    /// The numeric value of `key`, which must lie in `range`, or `nil` when the key is absent.
+    /// Messages as ``double(_:in:)``.
+    public func optionalDouble<R: RangeExpression<Double>>(_ key: String, in range: R) throws(SuiteInputError) -> Double? {
+        guard let value = try optionalDouble(key) else { return nil }
+        return try checked(key, value, in: range)
     }
 
     /// The value of `key` as a choice, or `nil` when the key is absent.
@@ -174,17 +195,25 @@ public struct NamedValues: Sendable, Equatable, CheckedSettings {
         }
     }
 
+    /// `value` when `range` holds it, else the out-of-range error naming `key` and the range.
+    private func checked<Value, R: RangeExpression<Value>>(_ key: String, _ value: Value, in range: R) throws(SuiteInputError) -> Value {
+        guard range.contains(value) else { throw error(key, "\(role.rawValue) '\(key)' = \(value) is out of range; \(Self.describe(range))") }
+        return value
+    }
+
     private func error(_ key: String, _ message: String) -> SuiteInputError {
         SuiteInputError(suite: suite, key: key, message)
     }
 
-    private static func describe<R: RangeExpression>(_ range: R) -> String {
+    /// The valid values of any standard range, as messages print them: `valid: 1…8`, `valid: ≥ 1`,
+    /// `valid: 0..<1`, `valid: ≤ 8`, `valid: < 1`.
+    private static func describe<Bound, R: RangeExpression<Bound>>(_ range: R) -> String {
         switch range {
-        case let r as ClosedRange<Int>: return "valid: \(r.lowerBound)…\(r.upperBound)"
-        case let r as PartialRangeFrom<Int>: return "valid: ≥ \(r.lowerBound)"
-        case let r as Range<Int>: return "valid: \(r.lowerBound)..<\(r.upperBound)"
-        case let r as ClosedRange<Double>: return "valid: \(r.lowerBound)…\(r.upperBound)"
-        case let r as PartialRangeFrom<Double>: return "valid: ≥ \(r.lowerBound)"
+        case let r as ClosedRange<Bound>: return "valid: \(r.lowerBound)…\(r.upperBound)"
+        case let r as PartialRangeFrom<Bound>: return "valid: ≥ \(r.lowerBound)"
+        case let r as Range<Bound>: return "valid: \(r.lowerBound)..<\(r.upperBound)"
+        case let r as PartialRangeThrough<Bound>: return "valid: ≤ \(r.upperBound)"
+        case let r as PartialRangeUpTo<Bound>: return "valid: < \(r.upperBound)"
         default: return "valid: \(range)"
         }
     }

@@ -70,8 +70,14 @@ public final class RunContext {
 
     // MARK: Recording
 
-    /// Records a final scalar (a metric of ``Suite/metrics`` or any other named value).
+    /// Records a final value of `metric` (one of ``Suite/metrics``).
+    public func record(_ metric: Metric, _ value: Double) { recorded.scalars[metric.name] = value }
+
+    /// Records a final scalar that is not a declared metric (a fact a figure or a reader uses).
     public func record(_ name: String, _ value: Double) { recorded.scalars[name] = value }
+
+    /// The value recorded for `metric`, if any.
+    public func recorded(_ metric: Metric) -> Double? { recorded.scalars[metric.name] }
 
     /// Appends a point (x = epoch, sweep, half-sweep…) to a named curve.
     public func append(_ curve: String, x: Double, y: Double) {
@@ -111,6 +117,9 @@ public final class RunContext {
     /// Adds floating-point operations to the job's count.
     public func addFlops(_ count: Double) { recorded.flops += count }
 
+    /// Adds seconds measured elsewhere to the named timer.
+    public func addTimer(_ timer: String, _ seconds: Double) { recorded.timers[timer, default: 0] += seconds }
+
     /// Runs `body`, adds its wall-clock seconds to the named timer, and returns its result
     /// together with those seconds.
     ///
@@ -129,7 +138,7 @@ public final class RunContext {
 
     /// Like ``measure(_:_:)``, and also appends the seconds as the next point of the curve
     /// `sample` (x = 1, 2, …): one per-step sample of a speed metric that names that curve as its
-    /// ``MetricSpec/samples``.
+    /// ``Metric/samples``.
     ///
     /// ```swift
     /// timing: { try context.measure("train", sample: "sweep_seconds", $0).value }
@@ -139,19 +148,6 @@ public final class RunContext {
         let result = try measure(timer, body)
         append(curve, x: Double((recorded.curves[curve]?.x.count ?? 0) + 1), y: result.seconds)
         return result
-    }
-
-    /// Records what a library routine measured, under its names: scalars, curve points
-    /// (appended), arrays, timers (added) and flops (added).
-    public func record(_ measurements: Measurements) {
-        for (name, value) in measurements.scalars { recorded.scalars[name] = value }
-        for (name, curve) in measurements.curves {
-            precondition(curve.x.count == curve.y.count, "curve \(name): \(curve.x.count) x values for \(curve.y.count) y values")
-            for (x, y) in zip(curve.x, curve.y) { append(name, x: x, y: y) }
-        }
-        for (name, array) in measurements.arrays { record(array: name, shape: array.shape, values: array.values) }
-        for (name, seconds) in measurements.timers { recorded.timers[name, default: 0] += seconds }
-        recorded.flops += measurements.flops
     }
 
     func monotonicSeconds() -> Double { MonotonicClock.seconds() }

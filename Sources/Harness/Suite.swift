@@ -19,7 +19,7 @@ public protocol Suite: Sendable {
     /// The paper whose result this is.
     var paper: PaperReference { get }
     /// Every metric the suite records as a final scalar, with its polarity and margins.
-    var metrics: [MetricSpec] { get }
+    var metrics: [Metric] { get }
     /// The figures the harness draws from the records.
     var figures: [FigureSpec] { get }
 
@@ -50,7 +50,7 @@ extension Suite {
     public var limits: [String: ClosedRange<Int>] { [:] }
 
     /// The spec of a metric by name.
-    public func metric(named name: String) -> MetricSpec? { metrics.first { $0.name == name } }
+    public func metric(named name: String) -> Metric? { metrics.first { $0.name == name } }
 }
 
 /// How much of a paper's protocol to run.
@@ -151,125 +151,6 @@ public struct JobResources: Codable, Sendable, Equatable {
             JobResources(
                 cpus: max($0.cpus, $1.cpus), memoryMegabytes: max($0.memoryMegabytes, $1.memoryMegabytes),
                 timeMinutes: max($0.timeMinutes, $1.timeMinutes))
-        }
-    }
-}
-
-/// Which way a metric improves.
-public enum Polarity: String, Codable, Sendable {
-    case smallerIsBetter = "smaller_is_better"
-    case largerIsBetter = "larger_is_better"
-}
-
-/// What a metric measures, which decides how regressions are tested.
-public enum MetricKind: String, Codable, Sendable {
-    /// Accuracy-like: regressed when one-sided Welch p < 0.01 and the change exceeds the margin.
-    case quality
-    /// Time-like: judged by the ratio of the run's per-step samples to the reference's
-    /// (Hodges–Lehmann on the logarithms with its 99% interval, ``Verdicts/reference(_:reference:metric:)``).
-    case speed
-    /// Recorded and reported, never a regression (parameter counts, GFLOP/s, spectra summaries).
-    case informational
-}
-
-/// A final scalar a suite records once per run.
-public struct MetricSpec: Codable, Sendable, Hashable {
-    /// snake_case; errors and accuracies as fractions; times in seconds with a `_seconds` suffix.
-    public var name: String
-    public var polarity: Polarity
-    public var kind: MetricKind
-    /// "fraction", "seconds", "GFLOP/s", "parameters", "nats"…
-    public var unit: String
-    /// The smallest change that matters in practice: absolute, in `unit`, for quality metrics;
-    /// relative for speed metrics (0.05 is 5% slower), where 0 means the default
-    /// ``Verdicts/defaultSpeedThreshold``.
-    public var practicalMargin: Double
-    public var description: String
-    /// For a speed metric: the curve holding its per-step samples (one y value per epoch, sweep or
-    /// half-sweep the suite timed), which the speed verdicts pool over seeds. nil: the verdict
-    /// has one value per seed only.
-    public var samples: String?
-
-    public init(
-        _ name: String, _ polarity: Polarity, kind: MetricKind, unit: String,
-        practicalMargin: Double = 0, samples: String? = nil, description: String
-    ) {
-        self.name = name
-        self.polarity = polarity
-        self.kind = kind
-        self.unit = unit
-        self.practicalMargin = practicalMargin
-        self.samples = samples
-        self.description = description
-    }
-}
-
-/// The aggregated values of one metric of one configuration, over seeds (finite values only).
-public struct MetricSummary: Sendable {
-    public var configuration: Configuration
-    public var metric: String
-    /// One value per seed that completed.
-    public var values: [Double]
-
-    public init(configuration: Configuration, metric: String, values: [Double]) {
-        self.configuration = configuration
-        self.metric = metric
-        self.values = values
-    }
-
-    public var n: Int { values.count }
-    /// The mean over seeds (``Statistics/mean(_:)``).
-    public var mean: Double { Statistics.mean(values) }
-    /// The sample standard deviation over seeds, n − 1 (``Statistics/standardDeviation(_:)``); NaN for n < 2.
-    public var standardDeviation: Double { Statistics.standardDeviation(values) }
-}
-
-/// What our results say of a paper's statement.
-public enum FindingVerdict: String, Codable, Sendable {
-    /// The results support it.
-    case holds
-    /// The results contradict it.
-    case fails
-    /// The run cannot decide it: the configurations it needs were not run, too few seeds, or the
-    /// tier runs a reduced protocol the statement does not speak of. Judged either way or not at all.
-    case notTestable = "not_testable"
-
-    /// How reports print it.
-    public var label: String {
-        switch self {
-        case .holds: "holds"
-        case .fails: "fails"
-        case .notTestable: "not testable at this tier"
-        }
-    }
-}
-
-/// A cross-configuration statement of the paper checked on our results.
-public struct Finding: Codable, Sendable {
-    /// The paper's statement: "Glorot/He/LeCun plateau while copy-node trains at every D".
-    public var statement: String
-    public var verdict: FindingVerdict
-    /// The numbers behind the verdict.
-    public var detail: String
-
-    public init(statement: String, verdict: FindingVerdict, detail: String) {
-        self.statement = statement
-        self.verdict = verdict
-        self.detail = detail
-    }
-
-    /// A finding judged either way: `holds` true → *holds*, false → *fails*, nil → *not testable*
-    /// (the run lacks what the statement needs).
-    public init(statement: String, holds: Bool?, detail: String) {
-        self.init(statement: statement, verdict: holds.map { $0 ? .holds : .fails } ?? .notTestable, detail: detail)
-    }
-
-    /// Whether our results support it; nil when not testable.
-    public var holds: Bool? {
-        switch verdict {
-        case .holds: true
-        case .fails: false
-        case .notTestable: nil
         }
     }
 }

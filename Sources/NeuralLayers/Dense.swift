@@ -13,21 +13,6 @@ public struct LayerCache<Scalar: BLASScalar>: Sendable {
     public var output: Tensor<Scalar>
 }
 
-/// The gradients of the loss with respect to one layer of a TNN ``Network``.
-public struct LayerGradient: Sendable {
-    /// `∂L/∂W` as a dense `[inputSize, units]` matrix (for a ``TNLayer``, with respect to the
-    /// contracted MPO; project it with ``MPO/bondGradient(matrixGradient:at:)``). `nil` for a
-    /// frozen layer.
-    public var weight: Tensor<Double>?
-    /// `∂L/∂b`; `nil` for a frozen layer or a layer without bias.
-    public var bias: Tensor<Double>?
-
-    public init(weight: Tensor<Double>?, bias: Tensor<Double>?) {
-        self.weight = weight
-        self.bias = bias
-    }
-}
-
 /// A fully connected layer `y = σ(x·W + b)` with `W` of shape `[inputSize, units]`, with or
 /// without the bias `b`.
 ///

@@ -3,13 +3,16 @@ import TensorNetworks
 
 /// Jahromi & Orús's `TNLayer`: an ``MPOLinear`` layer with a bias, an activation and the bond
 /// dimension its DMRG-like updates truncate to — `y = σ(x·W + b)` with `W = MPO(A¹ … A^N)` of
-/// shape `[Π dIn, Π dOut]`.
+/// shape `[Π dIn, Π dOut]`. A ``NeuralLayer``, so a TNN is a ``Sequential`` of ``Dense`` and
+/// `TNLayer` layers.
 ///
 /// The activation is applied after contracting the whole MPO with the input (Eq. 4), so the
 /// forward pass contracts the cores to the dense `W` (cheap for the paper's 64×64 weights) and
-/// multiplies the batch by it. The backward pass returns `∂L/∂W`; a trainer turns it into the
-/// gradient of a bond tensor with ``MPO/bondGradient(matrixGradient:at:)`` — the exact gradient
-/// of the loss through the whole nonlinear network.
+/// multiplies the batch by it. ``matrixBackward(_:cache:needsInputGradient:)`` returns `∂L/∂W`;
+/// a trainer turns it into the gradient of a bond tensor with
+/// ``MPO/bondGradient(matrixGradient:at:)`` — the exact gradient of the loss through the whole
+/// nonlinear network (``TNNTrainer``). The ``NeuralLayer`` backward pass projects `∂L/∂W` onto
+/// the cores, for back-propagation into them.
 ///
 /// ```swift
 /// var rng = Philox(seed: 7)
@@ -17,7 +20,9 @@ import TensorNetworks
 ///                         activation: .relu, using: &rng)        // 64 → 64 units
 /// let (y, cache) = layer.forward(x)                               // x: [batch, 64]
 /// ```
-public struct TNLayer: Sendable {
+public struct TNLayer: NeuralLayer {
+    public typealias Scalar = Double
+
     /// The MPO layer: its cores and its bias.
     public var linear: MPOLinear<Double>
     public var activation: Activation
@@ -74,12 +79,44 @@ public struct TNLayer: Sendable {
         affineForward(x, weight: mpo.denseMatrix(), bias: linear.bias, activation: activation)
     }
 
-    /// The backward pass: `∂L/∂x` (when asked), `∂L/∂W` for the contracted MPO and `∂L/∂b`.
-    public func backward(
+    /// The backward pass to the contracted matrix: `∂L/∂x` (when asked), `∂L/∂W` for the
+    /// contracted MPO and `∂L/∂b` — what the bond updates of ``TNNTrainer`` take.
+    public func matrixBackward(
         _ outputGradient: Tensor<Double>, cache: LayerCache<Double>, needsInputGradient: Bool = true
-    ) -> (input: Tensor<Double>?, gradient: LayerGradient) {
+    ) -> (input: Tensor<Double>?, weight: Tensor<Double>, bias: Tensor<Double>) {
         let pass = affineBackward(outputGradient, cache: cache, activation: activation, hasBias: true,
                                   needsParameterGradient: true, needsInputGradient: needsInputGradient)
-        return (pass.input, LayerGradient(weight: pass.weight, bias: pass.bias))
+        return (pass.input, pass.weight!, pass.bias!)
+    }
+
+    // MARK: NeuralLayer
+
+    /// The cores, then the bias.
+    public var parameters: [Tensor<Double>] {
+        get { mpo.cores + [bias] }
+        set {
+            precondition(newValue.count == parameterKinds.count, "TNLayer: \(newValue.count) tensors for \(parameterKinds.count) parameters")
+            linear.parameters = newValue
+        }
+    }
+    public var parameterKinds: [ParameterKind] { linear.parameterKinds }
+
+    public func outputShape(forInput inputShape: [Int]) -> [Int] { linear.outputShape(forInput: inputShape) }
+
+    /// The backward pass into the cores: `∂L/∂W` projected onto every core
+    /// (``MPO/coreGradients(matrixGradient:leftEnvironments:)``), then `∂L/∂b`.
+    public func backward(
+        _ outputGradient: Tensor<Double>, cache: LayerCache<Double>, needsInputGradient: Bool
+    ) -> (input: Tensor<Double>?, parameters: [Tensor<Double>]) {
+        let pass = matrixBackward(outputGradient, cache: cache, needsInputGradient: needsInputGradient)
+        let cores = mpo.coreGradients(matrixGradient: pass.weight, leftEnvironments: mpo.leftEnvironments())
+        return (pass.input, cores + [pass.bias])
+    }
+
+    /// The dense-matrix path of ``MPOLinear`` plus one operation per element for the activation.
+    public func flops(inputShape: [Int]) -> LayerFlops {
+        var flops = linear.flops(inputShape: inputShape, contraction: .denseMatrix)
+        if activation != .linear { flops.forward += Double(inputShape[0] * units) }
+        return flops
     }
 }

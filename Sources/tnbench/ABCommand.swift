@@ -40,14 +40,15 @@ struct ABCommand: ParsableCommand {
               tnbench ab origin/main HEAD --suite TNNRegression --tier ci --seeds 3
               tnbench ab v1.2 v1.3 --suite StoudenmireMPS --config m=10 --json
 
-            Exit status: 0 ok (also when speed was undecided on a loaded machine) · 1 a metric \
-            regressed · 2 bad input or a build failed · 3 a job failed or diverged · 130 interrupted.
+            \(exitStatusHelp([.ok, .regression, .jobFailed, .io, .interrupted], meanings: [
+                .ok: "ok (also when speed was undecided on a loaded machine)", .usage: "usage or input error, or a revision did not build",
+            ]))
             """)
 
     @Argument(help: "The base revision (branch, tag, commit).") var base: String
     @Argument(help: "The head revision (default: this tnbench build).") var head: String?
     @Option(name: .customLong("suite"), help: "A suite to run (repeatable; default: all).") var suites: [String] = []
-    @Option(help: "The tier.") var tier = "ci"
+    @Option(help: "The tier.") var tier: Tier = .ci
     @Option(help: "Seeds per configuration (default: the tier's).") var seeds: Int?
     @Option(name: .customLong("config"), parsing: .singleValue, help: "key=value: keep configurations with that value (repeatable).")
     var configs: [String] = []

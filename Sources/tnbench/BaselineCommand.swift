@@ -6,6 +6,7 @@ import Harness
 struct BaselineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baseline", abstract: "Manage reference results (Baselines/reference/<tier>/).",
+        discussion: exitStatusHelp([.ok, .io]),
         subcommands: [Update.self])
 
     struct Update: ParsableCommand {
@@ -17,6 +18,8 @@ struct BaselineCommand: ParsableCommand {
                 count. This is the only command that writes reference results; commit the files it \
                 writes. It also writes the run's report into <reports>/<tier>/ (REPORT.md and the PNG \
                 figures with their data and scripts), the report a reader opens without running anything.
+
+                \(exitStatusHelp([.ok, .io]))
                 """)
         @Argument(help: "A run directory (the --out of `tnbench run`).") var directory: String
         @Option(help: "Only these suites (default: every suite in the run).") var suite: [String] = []

@@ -6,7 +6,8 @@ import Harness
 /// `tnbench data`: fetch, verify, describe and import the data sets (see `DATASETS.md`).
 ///
 /// Errors are ``DatasetError``s, thrown up to the tool's `main`, which prints them as one line
-/// and exits with status 2 (input error); `verify` exits 2 when any file fails.
+/// and exits with status 2 (input error), or 5 when a file could not be read or written
+/// (``HarnessError/init(dataset:)``); `verify` exits 2 when any file fails.
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
@@ -15,6 +16,11 @@ struct DataCommand: ParsableCommand {
             The data directory is --data-dir, else $\(DataDirectory.environmentVariable), else \
             ~/.cache/tnbench/data. Sources: PyPI (MNIST) and Debian's archive (Fashion-MNIST, \
             breast cancer); every file is checked against a fixed SHA-256.
+
+            \(exitStatusHelp([.ok, .io], meanings: [
+                .usage: "usage or input error: an unknown set, a missing, corrupt or unverified file (`verify`: any file failed), a failed download",
+                .io: "a file could not be read or written (permissions, disk full)",
+            ]))
             """,
         subcommands: [Fetch.self, Verify.self, Info.self, ImportIDX.self])
 

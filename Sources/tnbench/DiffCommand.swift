@@ -8,11 +8,15 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two runs job by job, number for number (times left out).",
         discussion: """
             Exact comparison of status, message, scalars, curves, arrays, attributes and settings of \
-            every job; timers, wall times, flops, speed metrics, `*_seconds` and `gflops` are left \
+            every job; timers, wall times, flops, speed metrics and other metrics measured by the clock \
+            (throughputs, shares of time), `*_seconds` and `gflops` are left \
             out. Same seed, tier and BLAS thread count give the same numbers, however the jobs ran.
 
-            Exit status: 0 the same · 1 they differ · 2 bad input · 5 a record is corrupt or \
-            cannot be read (its file is named). Works on read-only run directories.
+            Works on read-only run directories.
+
+            \(exitStatusHelp([.ok, .regression, .io], meanings: [
+                .ok: "the same", .regression: "they differ", .io: "a record is corrupt or cannot be read (its file is named)",
+            ]))
             """)
 
     @Argument(help: "A run directory.") var first: String
@@ -22,10 +26,10 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         let a = try ResultDirectory(first).loadResults(allowMixedBuilds: allowMixedBuilds)
         let b = try ResultDirectory(second).loadResults(allowMixedBuilds: allowMixedBuilds)
-        let speed = Dictionary(uniqueKeysWithValues: registeredSuites.map { suite in
-            (suite.name, Set(suite.metrics.filter { $0.kind == .speed }.map(\.name)))
+        let timed = Dictionary(uniqueKeysWithValues: registeredSuites.map { suite in
+            (suite.name, Set(suite.metrics.filter(\.measuredByClock).map(\.name)))
         })
-        let lines = RunDifference.differences(a, b, speedMetrics: speed)
+        let lines = RunDifference.differences(a, b, timedMetrics: timed)
         if lines.isEmpty {
             print("the same: \(a.records.count) jobs, every number equal (times left out)")
         } else {

@@ -13,6 +13,8 @@ struct HistoryCommand: ParsableCommand {
             (`ci/bench.sh` adds its own). `tnbench history draw` writes one gnuplot figure per suite \
             and speed metric (median of the per-step samples per configuration, 25–75% bars, \
             x = the stored builds in commit order) and <out>/HISTORY.md.
+
+            \(exitStatusHelp([.ok, .io]))
             """,
         subcommands: [Add.self, Draw.self], defaultSubcommand: Draw.self)
 
@@ -33,11 +35,10 @@ struct HistoryCommand: ParsableCommand {
     struct Draw: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Draw every speed metric over the stored commits of a tier.")
         @Option(help: "The history store.") var store = "results/history"
-        @Option(help: "The tier.") var tier = "ci"
+        @Option(help: "The tier.") var tier: Tier = .ci
         @Option(help: "Where the figures and HISTORY.md go.") var out = "reports/history"
 
         func run() throws {
-            let tier = try JobPlanner.tier(tier)
             let history = RevisionHistory(store)
             let entries = history.entries(tier: tier)
             guard !entries.isEmpty else {

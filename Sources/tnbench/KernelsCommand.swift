@@ -22,18 +22,27 @@ struct KernelsCommand: ParsableCommand {
             TwoSiteSweeper right half-sweep (20 sites, N = 10,000, m = 20) with 1 worker and \
             with one per thread, and one BondGradientSweeper mini-batch (tn4ml's Sweeps on the \
             breast-cancer shape: 30 sites, d = 3, C = 2, batch 32, D = 10 and 50) beside the \
-            thin SVD of one [3D, 3D] merged matrix.
+            thin SVD of one [3D, 3D] merged matrix. Also Gao et al.'s MPO layers (MPO-FC2's first \
+            layer at D = 2, 4, 16 and MPO-LeNet-5's 400→120 layer, batch 100) forward and \
+            backward in both contraction orders, and tn4ml's gauge fixing (mixed canonical form \
+            and normalization of a 30-site, d = 3 MPS at D = 50 and 200). --no-sweeps leaves out \
+            the two sweepers' rows and the SVD beside them.
 
             Times come from CLOCK_MONOTONIC: after warm-up calls, each of K repetitions runs the \
             kernel back to back for at least 50 ms (5 ms with --quick); best and median are \
             over the repetitions. With --json, prints one JSON array, one object per row.
+
+            Thread counts and precisions are repeated options: --threads 1 --threads 4 \
+            --precision float64.
+
+            \(exitStatusHelp([.ok]))
             """)
 
-    @Option(help: "Comma-separated BLAS thread counts.")
-    var threads = "1,2"
+    @Option(parsing: .singleValue, help: "A BLAS thread count (repeatable).")
+    var threads: [Int] = [1, 2]
 
-    @Option(help: "Comma-separated precisions: float32, float64.")
-    var precision = "float32,float64"
+    @Option(name: .customLong("precision"), parsing: .singleValue, help: "A precision (repeatable).")
+    var precisions: [KernelPrecision] = KernelPrecision.allCases
 
     @Flag(help: "Fewer repetitions and shorter timings (for tests and CI).")
     var quick = false
@@ -45,8 +54,7 @@ struct KernelsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let threadCounts = try parseThreadCounts()
-        let precisions = try parsePrecisions()
+        let threadCounts = try checkedThreadCounts()
         let plan: TimingPlan = quick ? .quick : .standard
         let previous = BLASRuntime.threadCount
         defer { BLASRuntime.setThreadCount(previous) }
@@ -54,15 +62,15 @@ struct KernelsCommand: ParsableCommand {
         var results: [KernelResult] = []
         for count in threadCounts {
             BLASRuntime.setThreadCount(count)
-            for name in precisions {
+            for precision in precisions {
                 let progress: (String) -> Void = { line in
                     FileHandle.standardError.write(Data("tnbench kernels: \(line)\n".utf8))
                 }
                 var rows: [KernelResult]
-                switch name {
-                case Float.precisionName:
+                switch precision {
+                case .float32:
                     rows = try KernelBenchmarks<Float>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps)
-                default:
+                case .float64:
                     rows = try KernelBenchmarks<Double>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps)
                 }
                 let ceiling = rows.first { $0.kernel == "cblas_gemm (direct)" }!.gflopsBest
@@ -78,29 +86,25 @@ struct KernelsCommand: ParsableCommand {
         }
     }
 
-    private func parseThreadCounts() throws -> [Int] {
-        let counts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-            throw HarnessError(.invalidArgument, "--threads '\(threads)': expected positive integers separated by commas, e.g. 1,2")
+    /// The thread counts, each positive and at most the machine's processors.
+    private func checkedThreadCounts() throws -> [Int] {
+        if let count = threads.first(where: { $0 < 1 }) {
+            throw HarnessError(.invalidArgument, "--threads \(count): expected a positive number of BLAS threads, e.g. --threads 1 --threads 2")
         }
         // A ceiling is a property of the cores: more BLAS threads than processors only
         // time-share them (and tens of thousands of threads never finish starting). Two are
-        // always allowed, so the default 1,2 runs on a one-core machine.
+        // always allowed, so the default 1 and 2 run on a one-core machine.
         let processors = max(ProcessInfo.processInfo.activeProcessorCount, 2)
-        if let count = counts.first(where: { $0! > processors }) {
-            throw HarnessError(.invalidArgument, "--threads \(count!): this machine has \(processors) processor(s) for BLAS; use 1…\(processors)")
+        if let count = threads.first(where: { $0 > processors }) {
+            throw HarnessError(.invalidArgument, "--threads \(count): this machine has \(processors) processor(s) for BLAS; use 1…\(processors)")
         }
-        return counts.map { $0! }
+        return threads
     }
+}
 
-    private func parsePrecisions() throws -> [String] {
-        let valid = [Float.precisionName, Double.precisionName]
-        let names = precision.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !names.isEmpty, names.allSatisfy(valid.contains) else {
-            throw HarnessError(.invalidArgument, "--precision '\(precision)': expected \(valid.joined(separator: " and/or ")), separated by commas")
-        }
-        return names
-    }
+/// The precisions `tnbench kernels` times, spelled as ``BLASScalar/precisionName`` spells them.
+enum KernelPrecision: String, CaseIterable, ExpressibleByArgument {
+    case float32, float64
 }
 
 /// The text report: a header with the machine, an aligned table, and the ours/direct ratios.

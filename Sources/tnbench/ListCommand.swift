@@ -7,7 +7,11 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the suites, their metrics and what each tier runs.",
-        discussion: "With --json, prints one JSON array (one object per suite) for scripts.")
+        discussion: """
+            With --json, prints one JSON array (one object per suite) for scripts.
+
+            \(exitStatusHelp([.ok]))
+            """)
 
     @Flag(help: "Print machine-readable JSON.") var json = false
 

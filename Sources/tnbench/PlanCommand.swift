@@ -8,7 +8,7 @@ struct PlanOptions: ParsableArguments {
     var suites: [String] = ["all"]
 
     @Option(help: "smoke (seconds), ci (minutes) or paper (hours).")
-    var tier: String
+    var tier: Tier
 
     @Option(help: "Seeds per configuration, 0..<N (default: the tier's).")
     var seeds: Int?
@@ -27,7 +27,6 @@ struct PlanOptions: ParsableArguments {
     /// The planned jobs, the overrides and the run directory, with the jobs added to its plan.
     func plan(lockingRun: Bool = false) throws -> (jobs: [PlannedJob], overrides: SettingOverrides, tier: Tier, outputPath: String, plan: RunPlan, lock: RunDirectoryLock?) {
         if let out { try OutputPath.check(out) }
-        let tier = try JobPlanner.tier(tier)
         let selected = try JobPlanner.select(suites, from: registeredSuites)
         let overrides = try SettingOverrides(parsing: sets)
         let planned = try JobPlanner.plan(
@@ -68,6 +67,8 @@ struct PlanCommand: ParsableCommand {
             Examples:
               tnbench plan CopyNodeInit --tier paper --config init=copy_node --out results/copy-node
               tnbench plan all --tier smoke --set epochs=2 --out results/smoke
+
+            \(exitStatusHelp([.ok, .io]))
             """)
 
     @OptionGroup var options: PlanOptions

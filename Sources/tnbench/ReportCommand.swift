@@ -6,14 +6,14 @@ import Harness
 struct ReportOptions: ParsableArguments {
     @Argument(help: "A run directory (the --out of `tnbench run`).") var directory: String
     @Option(help: "The report directory (default: reports/<run directory name>).") var out: String?
-    @Option(help: "Draw the reference band of this tier (default: the run's tier).") var tier: String?
+    @Option(help: "Draw the reference band of this tier (default: the run's tier).") var tier: Tier?
     @OptionGroup var baselines: BaselineOptions
 
     func reportDirectory(_ results: ResultSet) -> String { out ?? "reports/\(ResultDirectory(directory).name)" }
 
     func renderFigures(_ results: ResultSet) throws -> [RenderedFigure] {
         let renderer = FigureRenderer(outputDirectory: reportDirectory(results) + "/figures", baselines: baselines.directory)
-        let (figures, warning) = try renderer.render(results: results, suites: registeredSuites, referenceTier: try tier.map(JobPlanner.tier))
+        let (figures, warning) = try renderer.render(results: results, suites: registeredSuites, referenceTier: tier)
         if let warning { FileHandle.standardError.write(Data("tnbench: warning: \(warning)\n".utf8)) }
         return figures
     }
@@ -24,7 +24,11 @@ struct FiguresCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "figures",
         abstract: "Draw a run's figures with gnuplot (PNG, SVG, PDF, plus the .dat and .gp to restyle them).",
-        discussion: "Writes <out>/figures/<suite>/<id>.{dat,gp,png,svg,pdf}. Without gnuplot only .dat and .gp are written.")
+        discussion: """
+            Writes <out>/figures/<suite>/<id>.{dat,gp,png,svg,pdf}. Without gnuplot only .dat and .gp are written.
+
+            \(exitStatusHelp([.ok, .io]))
+            """)
     @OptionGroup var options: ReportOptions
 
     func run() throws {
@@ -39,14 +43,18 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write <out>/REPORT.md: verdict tables, findings, figures, time and GFLOP/s, provenance.",
-        discussion: "Renders the figures too. Exits 0 whatever the verdicts (use `compare` to gate CI).")
+        discussion: """
+            Renders the figures too.
+
+            \(exitStatusHelp([.ok, .io], meanings: [.ok: "written, whatever the verdicts (use `compare` to gate CI)"]))
+            """)
     @OptionGroup var options: ReportOptions
 
     func run() throws {
         let results = try ResultDirectory(options.directory).loadResults(allowMixedBuilds: options.baselines.allowMixedBuilds)
         let comparison = try Comparison(
             results: results, suites: registeredSuites, baselines: options.baselines.directory,
-            referenceTier: try options.tier.map(JobPlanner.tier))
+            referenceTier: options.tier)
         let figures = try options.renderFigures(results)
         print(try Report.write(comparison, figures: figures, to: options.reportDirectory(results)))
     }

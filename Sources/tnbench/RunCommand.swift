@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
             `run` plans first (as `tnbench plan` does, into <out>/plan.json), then runs the planned \
             jobs without a record here; `tnbench submit` runs them on a Slurm cluster instead.
 
-            Exit status: 0 all jobs completed · 2 usage error · 3 a job failed or diverged · 130 interrupted.
+            \(exitStatusHelp([.ok, .jobFailed, .io, .interrupted], meanings: [.ok: "all jobs completed"]))
             """)
 
     @OptionGroup var options: PlanOptions

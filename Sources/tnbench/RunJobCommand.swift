@@ -12,8 +12,10 @@ struct RunJobCommand: ParsableCommand {
             What a Slurm array task (and a `run --jobs K` worker) runs. A job that already has a \
             completed or diverged record is skipped (--force runs it again); a failed one runs again.
 
-            Exit status: 0 the job completed (or was already recorded) · 2 usage error · 3 the job \
-            failed or diverged (its record says why) · 130 interrupted (SIGINT/SIGTERM: no record).
+            \(exitStatusHelp([.ok, .jobFailed, .io, .interrupted], meanings: [
+                .ok: "the job completed (or was already recorded)", .jobFailed: "the job failed or diverged (its record says why)",
+                .interrupted: "interrupted (SIGINT/SIGTERM: no record)",
+            ]))
             """)
 
     @Argument(help: "A planned run directory (`tnbench plan` or `run`).") var directory: String
@@ -68,6 +70,8 @@ struct CommandsCommand: ParsableCommand {
             Examples:
               tnbench commands results/cn | parallel -j 4
               tnbench commands results/cn --indices      (the indices only, one per line)
+
+            \(exitStatusHelp([.ok, .io]))
             """)
 
     @Argument(help: "A planned run directory.") var directory: String

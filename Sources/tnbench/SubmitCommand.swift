@@ -28,6 +28,8 @@ struct SubmitCommand: ParsableCommand {
                   --preamble 'module load openblas hdf5' --sbatch '--qos=normal'
               tnbench submit /scratch/cn --dry-run
               tnbench status /scratch/cn
+
+            \(exitStatusHelp([.ok, .io], meanings: [.usage: "usage or input error (also sbatch refusing a script)"]))
             """)
 
     @Argument(help: "A planned run directory (`tnbench plan`), on a file system the nodes see.") var directory: String
@@ -143,7 +145,10 @@ struct StatusCommand: ParsableCommand {
             From the records in DIR and, when Slurm is there, from `squeue` (the run's array jobs \
             as `tnbench submit` recorded them). Failed and diverged jobs are listed with their messages.
 
-            Exit status: 0 every job completed · 3 a job failed, diverged or has no record yet · 2 not a planned run.
+            \(exitStatusHelp([.ok, .jobFailed, .io], meanings: [
+                .ok: "every job completed", .jobFailed: "a job failed, diverged or has no record yet",
+                .usage: "usage error or not a planned run",
+            ]))
             """)
 
     @Argument(help: "A planned run directory.") var directory: String

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Harness
 import TensorCore
@@ -26,11 +27,8 @@ struct TNBench: ParsableCommand {
             On a cluster: `tnbench plan … --out DIR`, then `tnbench submit DIR` (Slurm) or \
             `tnbench commands DIR` (any scheduler), `tnbench status DIR`, `tnbench report DIR`.
 
-            Exit status: 0 ok · 1 a metric regressed · 2 usage or input error · 3 a job failed \
-            or diverged · 4 no reference results for the tier · 5 a file could not be written or \
-            read intact (disk full, read-only or failing file system, a corrupt record; nothing \
-            incomplete is left in place) · 130 interrupted (resume by re-running). See \
-            docs/RESULTS-SCHEMA.md.
+            \(exitStatusHelp(ExitStatus.allCases)) Each command's --help lists its own; \
+            docs/RESULTS-SCHEMA.md says what each means for every command.
             """,
         subcommands: [
             ListCommand.self, RunCommand.self, PlanCommand.self, RunJobCommand.self, CommandsCommand.self,
@@ -63,6 +61,29 @@ struct BaselineOptions: ParsableArguments {
 /// Ends the tool with a typed status (see ``ExitStatus``).
 func exitStatus(_ status: ExitStatus) -> ExitCode { ExitCode(status.rawValue) }
 
+/// The "Exit status:" paragraph of a command's `--help`: `statuses` by number, each with the
+/// command's own meaning where it gives one, else ``ExitStatus/meaning``. Usage (2) and internal
+/// (70) errors are possible in every command and are always listed; docs/RESULTS-SCHEMA.md
+/// has the full table.
+func exitStatusHelp(_ statuses: [ExitStatus], meanings: [ExitStatus: String] = [:]) -> String {
+    let listed = Set(statuses + [.usage, .internalError]).sorted { $0.rawValue < $1.rawValue }
+    let parts = listed.map { "\($0.rawValue) \(meanings[$0] ?? $0.meaning)" }
+    return "Exit status: " + parts.joined(separator: " · ") + "."
+}
+
+extension HarnessError {
+    /// A data set's error as the tool reports it: a file that could not be read or written
+    /// (``DatasetError/io(_:reason:)``) is an I/O fault (status 5); every other case is an
+    /// input to fix (a missing, corrupt or unknown data file or set, a failed `pip`: status 2).
+    init(dataset error: DatasetError) {
+        if case .io = error {
+            self.init(.io, error.description)
+        } else {
+            self.init(.invalidArgument, error.description)
+        }
+    }
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("tnbench: error: \(message)\n".utf8))
 }
@@ -89,15 +110,12 @@ enum Main {
                 FileHandle.standardError.write(Data((TNBench.fullMessage(for: error) + "\n").utf8))
                 exit(ExitStatus.usage.rawValue)
             default:
-                // A file-system failure (disk full, read-only) in one line with the system's
-                // reason, not Foundation's `NSCocoaErrorDomain Code=640`.
-                if let failure = HarnessError(fileSystemError: error) {
-                    printError(failure.message)
-                    exit(failure.exitStatus.rawValue)
-                }
-                // Any other error reaching the tool is an input problem (a data file, a path).
-                printError(String(describing: error))
-                exit(ExitStatus.usage.rawValue)
+                // One line and its own status: an input error 2, a file-system or HDF5 fault 5
+                // (with the system's reason, not Foundation's `NSCocoaErrorDomain Code=640`),
+                // anything else an internal error 70 (see `HarnessError(reachingTool:)`).
+                let failure = (error as? DatasetError).map(HarnessError.init(dataset:)) ?? HarnessError(reachingTool: error)
+                printError(failure.message)
+                exit(failure.exitStatus.rawValue)
             }
         }
     }

@@ -108,31 +108,29 @@ import Testing
 
     @Test(.enabled(if: isCheckout, "needs git and a git checkout of TNBench"))
     func badRevisionsAndSuitesAreReportedBeforeAnyBuild() throws {
-        let badBase = try Self.check(ABRequest(base: "no-such-revision-27", suites: ["Synthetic"], tier: "smoke"))
+        let badBase = try Self.check(ABRequest(base: "no-such-revision-27", suites: ["Synthetic"], tier: .smoke))
         #expect(badBase.error?.kind == .invalidArgument)
         #expect(badBase.error?.message.hasPrefix("'no-such-revision-27' is not a commit of ") == true)
         #expect(!badBase.touched)
 
-        let badHead = try Self.check(ABRequest(base: "HEAD", head: "no-such-head-27", suites: ["Synthetic"], tier: "smoke"))
+        let badHead = try Self.check(ABRequest(base: "HEAD", head: "no-such-head-27", suites: ["Synthetic"], tier: .smoke))
         #expect(badHead.error?.message.hasPrefix("'no-such-head-27' is not a commit") == true && !badHead.touched)
 
-        let badSuite = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetik"], tier: "smoke"))
+        let badSuite = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetik"], tier: .smoke))
         #expect(badSuite.error == HarnessError(.unknownSuite, "unknown suite 'Synthetik'; valid suites: Synthetic, all"))
         #expect(!badSuite.touched)
 
-        let badTier = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: "nightly"))
-        #expect(badTier.error?.kind == .unknownTier && !badTier.touched)
-        let badKey = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: "smoke", configs: ["mm=10"]))
+        let badKey = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: .smoke, configs: ["mm=10"]))
         #expect(badKey.error?.kind == .unknownConfigurationKey && !badKey.touched)
-        let badSetting = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: "smoke", sets: ["epochz=2"]))
+        let badSetting = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: .smoke, sets: ["epochz=2"]))
         #expect(badSetting.error?.kind == .unknownConfigurationKey && !badSetting.touched)
-        let badSeeds = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: "smoke", seeds: 0))
+        let badSeeds = try Self.check(ABRequest(base: "HEAD", suites: ["Synthetic"], tier: .smoke, seeds: 0))
         #expect(badSeeds.error?.kind == .invalidArgument && !badSeeds.touched)
 
         // A good request resolves both revisions and plans, still without building.
         let builds = temporaryDirectory() + "/revisions"
         let checked = try ABPreflight.check(
-            ABRequest(base: "HEAD", head: "HEAD", suites: ["Synthetic"], tier: "smoke", configs: ["m=10"]),
+            ABRequest(base: "HEAD", head: "HEAD", suites: ["Synthetic"], tier: .smoke, configs: ["m=10"]),
             registry: [SyntheticSuite()], revisions: try RevisionBuilds(repository: Self.repository, directory: builds))
         #expect(checked.base.commit.count == 40 && checked.head == checked.base)
         #expect(checked.tier == .smoke && checked.jobs == 5)

@@ -90,7 +90,7 @@ import _TestSupport
             var name: String { "NaN" }
             var summary: String { "throws what a sweep throws when its bond tensor is NaN" }
             var paper: PaperReference { PaperReference(title: "-", authors: "-", year: 2026, baselineID: "-") }
-            var metrics: [MetricSpec] { [] }
+            var metrics: [Metric] { [] }
             var figures: [FigureSpec] { [] }
             func plan(for tier: Tier) -> TierPlan { TierPlan(configurations: [[:]], seeds: 1, summary: "-") }
             func run(_ context: RunContext) throws { throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites 3, 4") }

@@ -14,7 +14,7 @@ import Testing
     static func spec(_ configurations: [Configuration] = [lenet, mpoLenet]) -> FigureSpec {
         FigureSpec(
             id: "table_1", title: "Test accuracy, LeNet-5 vs MPO-LeNet-5",
-            kind: .metricByConfiguration(metric: "test_accuracy", configurations: configurations),
+            kind: .metricByConfiguration(metric: .testAccuracy, configurations: configurations),
             xLabel: "network", yLabel: "test accuracy", logX: true)
     }
 

@@ -17,11 +17,11 @@ struct CostSuite: Suite {
     var paper: PaperReference { PaperReference(title: "Cost", authors: "Nobody", year: 2026, baselineID: "cost") }
     /// Iterations of busy work, not a data size: beyond the planner's default range.
     var limits: [String: ClosedRange<Int>] { ["work": 1...1_000_000_000] }
-    var metrics: [MetricSpec] {
+    var metrics: [Metric] {
         [
-            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
+            Metric("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds",
                        description: "median seconds of an epoch of busy work"),
-            MetricSpec("score", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01, description: "a number fixed by the seed"),
+            Metric("score", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01, description: "a number fixed by the seed"),
         ]
     }
     var figures: [FigureSpec] { [] }

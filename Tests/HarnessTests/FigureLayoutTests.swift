@@ -6,7 +6,7 @@ import Testing
 @Suite struct FigureLayoutTests {
     @Test func seriesAreOrderedByValueNotByText() {
         let spec = FigureSpec(
-            id: "accuracy_vs_samples", title: "accuracy", kind: .metricVersus(metric: "test_accuracy", x: "samples", series: "D"),
+            id: "accuracy_vs_samples", title: "accuracy", kind: .metricVersus(metric: .testAccuracy, x: "samples", series: "D"),
             xLabel: "samples", yLabel: "test accuracy")
         let records = [10, 2, 6].flatMap { d in
             [100, 200].flatMap { n in accuracyRecords(["D": .int(d), "samples": .int(n)], [0.9, 0.91]) }
@@ -26,7 +26,7 @@ import Testing
     /// A key below the plot overlapped the x label in gnuplot 5.4; the key now sits right of the
     /// plot, and the commit is a label in the top corner.
     @Test func keyStandsRightOfThePlot() {
-        let spec = FigureSpec(id: "f", title: "t", kind: .metricVersus(metric: "test_accuracy", x: "D", series: nil), xLabel: "D", yLabel: "a")
+        let spec = FigureSpec(id: "f", title: "t", kind: .metricVersus(metric: .testAccuracy, x: "D", series: nil), xLabel: "D", yLabel: "a")
         let (_, gp, _) = figureText(spec, records: accuracyRecords(["D": 2], [0.9, 0.91]))
         #expect(gp.contains("set key outside right top vertical box"))
         #expect(!gp.contains("set key below"))

@@ -24,11 +24,11 @@ import Testing
         let suite = FigureSuite(figures: [
             ReferenceLineFigureTests.spec(),
             FigureSpec(
-                id: "lines_only", title: "Only the reference line", kind: .metricVersus(metric: "test_accuracy", x: "D", series: nil),
+                id: "lines_only", title: "Only the reference line", kind: .metricVersus(metric: .testAccuracy, x: "D", series: nil),
                 xLabel: "D", yLabel: "test accuracy", filter: ["network": "none"], referenceLines: [["network": "fc2"], ["network": "fc3"]]),
             CategoricalFigureTests.spec([CategoricalFigureTests.lenet, CategoricalFigureTests.mpoLenet, ["network": "resnet"], ["network": "vgg"]]),
             FigureSpec(
-                id: "nothing", title: "Nothing", kind: .metricByConfiguration(metric: "test_accuracy", configurations: [["network": "vgg"]]),
+                id: "nothing", title: "Nothing", kind: .metricByConfiguration(metric: .testAccuracy, configurations: [["network": "vgg"]]),
                 xLabel: "network", yLabel: "test accuracy"),
         ])
         let records = ReferenceLineFigureTests.records + CategoricalFigureTests.records.filter { $0.job.seed < 2 }

@@ -8,8 +8,8 @@ struct FigureSuite: Suite {
     var name: String { "Figures" }
     var summary: String { "Hand-built records for figure tests" }
     var paper: PaperReference { PaperReference(title: "Figures", authors: "Nobody", year: 2025, baselineID: "figures") }
-    var metrics: [MetricSpec] {
-        [MetricSpec("test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.005, description: "accuracy")]
+    var metrics: [Metric] {
+        [Metric("test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.005, description: "accuracy")]
     }
     func plan(for tier: Tier) -> TierPlan { TierPlan(configurations: [[:]], seeds: 1, summary: "none") }
     func run(_ context: RunContext) throws {}

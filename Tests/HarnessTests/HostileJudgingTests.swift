@@ -73,14 +73,14 @@ import _TestSupport
         #expect(SpecialFunctions.studentTCDF(.nan, degreesOfFreedom: 3).isNaN)
         #expect(SpecialFunctions.studentTCDF(1, degreesOfFreedom: .nan).isNaN)
 
-        let spec = MetricSpec("mse", .smallerIsBetter, kind: .quality, unit: "1", practicalMargin: 0.005, description: "")
+        let spec = Metric("mse", .smallerIsBetter, kind: .quality, unit: "1", practicalMargin: 0.005, description: "")
         let (verdict, reason) = Verdicts.reference([1e200], reference: [1e200, 2e200], metric: spec)
         #expect(verdict == nil && reason.contains("too few seeds"))
     }
 
     /// The paper verdict's equivalence test and interval at the same magnitudes.
     @Test func paperVerdictsAtAnyMagnitude() {
-        let spec = MetricSpec("mse", .smallerIsBetter, kind: .quality, unit: "1", practicalMargin: 0.005, description: "")
+        let spec = Metric("mse", .smallerIsBetter, kind: .quality, unit: "1", practicalMargin: 0.005, description: "")
         let point = PaperPoint(metric: "mse", configuration: [:], value: 0.01, confidence: .claim, margin: 0.0133, source: "s")
         #expect(Verdicts.paper([2e200, 2.2e200, 1.9e200], point: point, metric: spec, tier: .paper).0 == .differs)
         #expect(Verdicts.paper([1.7e308, -1.7e308, 1.0e308], point: point, metric: spec, tier: .paper).0 == .inconclusive)

@@ -12,7 +12,7 @@ import Testing
         var name: String { "Sized" }
         var summary: String { "-" }
         var paper: PaperReference { PaperReference(title: "-", authors: "-", year: 2025, baselineID: "sized") }
-        var metrics: [MetricSpec] { [] }
+        var metrics: [Metric] { [] }
         var figures: [FigureSpec] { [] }
         var limits: [String: ClosedRange<Int>] { ["train_count": 1...60_000] }
         func plan(for tier: Tier) -> TierPlan {

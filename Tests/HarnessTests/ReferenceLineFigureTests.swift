@@ -10,7 +10,7 @@ import Testing
 
     static func spec(filter: Configuration = [:], referenceLines: [Configuration] = [fc2]) -> FigureSpec {
         FigureSpec(
-            id: "accuracy_vs_d", title: "Test accuracy of MPO-FC2 vs D", kind: .metricVersus(metric: "test_accuracy", x: "D", series: nil),
+            id: "accuracy_vs_d", title: "Test accuracy of MPO-FC2 vs D", kind: .metricVersus(metric: .testAccuracy, x: "D", series: nil),
             xLabel: "bond dimension D", yLabel: "test accuracy", logX: true, filter: filter, referenceLines: referenceLines)
     }
 

@@ -116,7 +116,7 @@ import _TestSupport
         }
         let a = try byIndex.loadResults(), b = try runner.loadResults()
         #expect(a.records.count == 4)
-        #expect(RunDifference.differences(a, b, speedMetrics: ["Synthetic": ["epoch_seconds"]]).isEmpty)
+        #expect(RunDifference.differences(a, b, timedMetrics: ["Synthetic": ["epoch_seconds"]]).isEmpty)
         #expect(a.records.allSatisfy { $0.overrides == ["epochs": 5] && $0.settings["epochs"] == 5 })
         // And the states of the plan follow the records.
         #expect(byIndex.states(of: plan).allSatisfy { $0.status == .completed })
@@ -131,8 +131,8 @@ import _TestSupport
         let b = try ResultDirectory(root + "/b").loadResults()
         let c = try ResultDirectory(root + "/c").loadResults()
         let speed = ["Synthetic": Set(["epoch_seconds"])]
-        #expect(RunDifference.differences(a, b, speedMetrics: speed).isEmpty)
-        let lines = RunDifference.differences(a, c, speedMetrics: speed)
+        #expect(RunDifference.differences(a, b, timedMetrics: speed).isEmpty)
+        let lines = RunDifference.differences(a, c, timedMetrics: speed)
         #expect(lines.contains { $0.contains("scalar test_error") })
         #expect(lines.contains { $0.contains("curve loss differs") })
     }

@@ -46,7 +46,7 @@ import _TestSupport
     }
 
     @Test func threeAgainstThreeValuesHaveNoNinetyNinePercentInterval() {
-        let spec = MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", description: "")
+        let spec = Metric("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", description: "")
         let (verdict, reason) = Verdicts.speed([[2.0], [2.1], [2.2]], reference: [[1.0], [1.05], [1.1]], metric: spec)
         #expect(verdict == nil)
         #expect(reason.contains("too few for a 99% interval"))
@@ -57,7 +57,7 @@ import _TestSupport
         #expect(Verdicts.speed(new, reference: old, metric: spec).0 == .regressed)
         #expect(Verdicts.speed(old, reference: new, metric: spec).0 == .improved)
         // Larger-is-better metrics (GFLOP/s) are inverted: a lower rate is the regression.
-        let rate = MetricSpec("gflops", .largerIsBetter, kind: .speed, unit: "GFLOP/s", description: "")
+        let rate = Metric("gflops", .largerIsBetter, kind: .speed, unit: "GFLOP/s", description: "")
         #expect(Verdicts.speed(old, reference: new, metric: rate).0 == .regressed)
     }
 
@@ -68,7 +68,7 @@ import _TestSupport
         slowdown: Double, trials: Int, seeds: Int = 3, steps: Int = 10, stepNoise: Double = 0.05, jobNoise: Double = 0.02,
         key: UInt64
     ) -> (regressed: Double, improved: Double) {
-        let spec = MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds", description: "")
+        let spec = Metric("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "epoch_seconds", description: "")
         var rng = Philox(seed: key, stream: RandomKey.derive("speed-power"))
         func side(_ factor: Double) -> [[Double]] {
             (0..<seeds).map { _ -> [Double] in

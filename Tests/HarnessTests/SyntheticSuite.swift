@@ -15,16 +15,16 @@ struct SyntheticSuite: Suite {
     var name: String { "Synthetic" }
     var summary: String { "Known distributions for harness tests" }
     var paper: PaperReference { PaperReference(title: "Synthetic", authors: "Nobody", year: 2025, baselineID: "synthetic") }
-    var metrics: [MetricSpec] {
+    var metrics: [Metric] {
         [
-            MetricSpec("test_error", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01, description: "error"),
-            MetricSpec("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", description: "time per epoch"),
-            MetricSpec("param_count", .smallerIsBetter, kind: .informational, unit: "parameters", description: "parameters"),
+            Metric("test_error", .smallerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.01, description: "error"),
+            Metric("epoch_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", description: "time per epoch"),
+            Metric("param_count", .smallerIsBetter, kind: .informational, unit: "parameters", description: "parameters"),
         ]
     }
     var figures: [FigureSpec] {
         [
-            FigureSpec(id: "test_error_vs_m", title: "Test error vs m", kind: .metricVersus(metric: "test_error", x: "m", series: nil),
+            FigureSpec(id: "test_error_vs_m", title: "Test error vs m", kind: .metricVersus(metric: .testError, x: "m", series: nil),
                        xLabel: "bond dimension m", yLabel: "test error (fraction)"),
             FigureSpec(id: "loss", title: "Loss vs epoch", kind: .curve(name: "loss", series: nil), xLabel: "epoch", yLabel: "loss"),
         ]

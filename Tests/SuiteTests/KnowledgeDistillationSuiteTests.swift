@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import TensorCore
 import KnowledgeDistillation
 import Testing
 import _TestSupport
@@ -100,5 +101,69 @@ private let timing: Set<String> = ["epoch_seconds", "gflops", "teacher_seconds"]
                                mentioning: ["'numerics'", "plain, logscaled"])
         try expectInputFailure(suite, configuration: ["student": "fc", "D": 2], overriding: ["label_site": 784],
                                mentioning: ["'label_site' = 784 is out of range"])
+    }
+}
+
+/// An implementation whose predictions are known: the student right on the first half of the
+/// test images (and NaN scores, counted wrong, on the last), right on a quarter of the training
+/// images; the teacher right on every test image but the first 10.
+private struct KnownScores: Implementation {
+    var name: String { "known" }
+
+    func train(_ inputs: KnowledgeDistillationProblem.Inputs, for problem: KnowledgeDistillationProblem,
+               in context: RunContext) throws -> Predictions {
+        let test = inputs.test.labels, train = inputs.train.labels
+        let teacher = Predictions(["teacher/test": .float(oneHot(test, correct: Array(10..<test.count)))])
+        try problem.evaluate(teacher, at: .round(1, x: 1), of: inputs, in: context)
+        try problem.evaluate(teacher, at: .final, of: inputs, in: context)
+        var student = oneHot(test, correct: Array(0..<(test.count / 2))).scalars.map(Double.init)
+        for c in 0..<10 { student[(test.count - 1) * 10 + c] = .nan }
+        let studentTest = Scores.double(Tensor(shape: [test.count, 10], scalars: student))
+        try problem.evaluate(Predictions(["test": studentTest]), at: .round(1, x: 1), of: inputs, in: context)
+        return Predictions([
+            "test": studentTest, "train": .float(oneHot(train, correct: Array(0..<(train.count / 4)))),
+            "teacher/test": teacher.sets["teacher/test"]!,
+        ])
+    }
+
+    /// One-hot rows naming the label for the rows in `correct` and the next class elsewhere.
+    func oneHot(_ labels: [Int], correct: [Int]) -> Tensor<Float> {
+        let right = Set(correct)
+        var values = [Float](repeating: 0, count: labels.count * 10)
+        for (row, label) in labels.enumerated() { values[row * 10 + (right.contains(row) ? label : (label + 1) % 10)] = 1 }
+        return Tensor(shape: [labels.count, 10], scalars: values)
+    }
+}
+
+extension KnowledgeDistillationSuiteTests {
+    /// Every accuracy comes from the implementation's predictions: the student's on the test and
+    /// training images (a row with a non-finite score counts as wrong), the teacher's, and their
+    /// agreement; nothing else is recorded by the problem.
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func qualityMetricsComeFromThePredictions() throws {
+        let suite = KnowledgeDistillationSuite()
+        let context = RunContext(suite: suite.name, tier: .smoke, configuration: ["student": "fc", "D": 2], seed: 0,
+                                 settings: suite.plan(for: .smoke).settings, dataDirectory: dataDirectory)
+        try suite.run(context, implementation: KnownScores())
+        let s = context.recorded.scalars
+        // 100 test images: the student right on 0..<50, the teacher on 10..<100: they agree on 10..<50.
+        #expect(s["test_accuracy"] == 0.5 && s["test_error"] == 0.5 && s["test_accuracy_normal"] == 0.5)
+        #expect(s["train_accuracy"] == 0.25 && s["teacher_test_accuracy"] == 0.9 && s["teacher_agreement"] == 0.4)
+        #expect(s.count == 6)
+        #expect(context.recorded.curves["test_accuracy"]?.y == [0.5])
+        #expect(context.recorded.curves["teacher_test_accuracy"]?.y == [0.9])
+    }
+}
+
+extension KnowledgeDistillationSuiteTests {
+    /// A teacher whose loss stops being finite makes the job *diverged*, its message naming the
+    /// teacher, the loss and the step.
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func aDivergingTeacherIsDiverged() throws {
+        let record = try #require(runJob(KnowledgeDistillationSuite(), configuration: ["student": "fc", "D": 2],
+                                         overriding: ["teacher_learning_rate": 1e30]))
+        #expect(record.status == .diverged)
+        #expect(record.message.hasPrefix("teacher: the training loss became ") && record.message.contains(" at step "),
+                "\(record.message)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import TensorCore
 import MPONet
 import Testing
 import _TestSupport
@@ -77,5 +78,55 @@ private let timing: Set<String> = ["epoch_seconds", "gflops"]
                                mentioning: ["'momentum' = 1.5 is out of range"])
         try expectInputFailure(suite, configuration: ["network": "fc2"], overriding: ["contraction": "fast"],
                                mentioning: ["'contraction'", "auto, dense, cores"])
+    }
+}
+
+/// An implementation whose predictions are known: one-hot scores that name the label for the
+/// first `correct` test images and the next class for the rest.
+private struct KnownScores: Implementation {
+    var name: String { "known" }
+    let duringTraining: [Int]
+    let final: Int
+
+    func train(_ inputs: MPONetProblem.Inputs, for problem: MPONetProblem, in context: RunContext) throws -> Predictions {
+        try problem.evaluate(scores(inputs, correct: duringTraining[0]), at: .step(5), of: inputs, in: context)
+        try problem.evaluate(scores(inputs, correct: duringTraining[1]), at: .round(1, x: 1), of: inputs, in: context)
+        return scores(inputs, correct: final)
+    }
+
+    func scores(_ inputs: MPONetProblem.Inputs, correct: Int) -> Predictions {
+        let labels = inputs.test.labels
+        var values = [Float](repeating: 0, count: labels.count * 10)
+        for (row, label) in labels.enumerated() { values[row * 10 + (row < correct ? label : (label + 1) % 10)] = 1 }
+        return Predictions(["test": .float(Tensor(shape: [labels.count, 10], scalars: values))])
+    }
+}
+
+extension MPONetSuiteTests {
+    /// The quality metrics come from the implementation's predictions, not from anything it
+    /// records: `test_accuracy` from the final scores, `best_test_accuracy` the maximum over
+    /// every evaluation (within an epoch, after it, final), the curve from the epochs' scores.
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func qualityMetricsComeFromThePredictions() throws {
+        let suite = MPONetSuite()
+        let context = RunContext(suite: suite.name, tier: .smoke, configuration: ["network": "fc2"], seed: 0,
+                                 settings: suite.plan(for: .smoke).settings, dataDirectory: dataDirectory)
+        try suite.run(context, implementation: KnownScores(duringTraining: [400, 100], final: 250))
+        let recorded = context.recorded
+        #expect(recorded.scalars == ["test_accuracy": 0.5, "best_test_accuracy": 0.8])
+        #expect(recorded.curves["test_accuracy"]?.x == [1] && recorded.curves["test_accuracy"]?.y == [0.2])
+        #expect(suite.implementation(named: "native") != nil && suite.implementation(named: "known") == nil)
+    }
+}
+
+extension MPONetSuiteTests {
+    /// A loss that stops being finite makes the job *diverged*, its message naming the loss and
+    /// the step (the trainer's `NonFiniteLoss`).
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func aNonFiniteLossIsDiverged() throws {
+        let record = try #require(runJob(MPONetSuite(), configuration: ["network": "fc2"],
+                                         overriding: ["learning_rate_fc2": 1e30]))
+        #expect(record.status == .diverged)
+        #expect(record.message.hasPrefix("the training loss became ") && record.message.contains(" at step "), "\(record.message)")
     }
 }

@@ -61,3 +61,20 @@ func runPinned(
     try withBLASThreads(1) { try suite.run(context) }
     return context.recorded
 }
+
+/// Runs one job twice with `run` and expects it repeatable: the same scalars but for the
+/// clock-measured `timed` ones, and the same `curves`. Returns both records.
+@discardableResult
+func expectRepeatable(
+    timed: [Metric], curves: [String], sourceLocation: SourceLocation = #_sourceLocation, _ run: () throws -> RunRecord
+) throws -> (first: RunRecord, second: RunRecord) {
+    let first = try run(), second = try run()
+    let clock = Set(timed.map(\.name))
+    #expect(first.scalars.filter { !clock.contains($0.key) } == second.scalars.filter { !clock.contains($0.key) },
+            sourceLocation: sourceLocation)
+    for curve in curves {
+        #expect(first.curves[curve] != nil, "no curve \(curve)", sourceLocation: sourceLocation)
+        #expect(first.curves[curve] == second.curves[curve], "curve \(curve) differs", sourceLocation: sourceLocation)
+    }
+    return (first, second)
+}

@@ -102,7 +102,7 @@ private func withMerged(_ mps: MPSClassifier<Double>, pair i: Int, merged: Tenso
             expectClose(sweeper.model.evaluate(features: p.features), expected, relativeTolerance: 1e-10, absoluteTolerance: tolerance)
         }
         let report = try sweeper.trainEpoch(features: p.features, labels: p.labels, batches: [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
-        #expect(report.nonFiniteBatches == 0 && report.batches == 3)
+        #expect(report.nonFiniteSteps == 0 && report.steps == 3)
         expectClose(sweeper.model.evaluate(features: p.features), expected, relativeTolerance: 1e-9, absoluteTolerance: 10 * tolerance)
         #expect(sweeper.model.bondDimensions == p.mps.bondDimensions)
     }
@@ -116,7 +116,7 @@ private func withMerged(_ mps: MPSClassifier<Double>, pair i: Int, merged: Tenso
         let sweeper = try BondGradientSweeper(model: p.mps, batchCapacity: 6, learningRate: 1e-2)
         for _ in 0..<3 {
             let report = try sweeper.trainEpoch(features: p.features, labels: p.labels, batches: [Array(0..<6), Array(6..<12)])
-            #expect(report.nonFiniteBatches == 0)
+            #expect(report.nonFiniteSteps == 0)
             #expect(sweeper.model.bondDimensions == before)
         }
         #expect(sweeper.model.cores.map(\.shape) == p.mps.cores.map(\.shape))
@@ -142,8 +142,8 @@ private func withMerged(_ mps: MPSClassifier<Double>, pair i: Int, merged: Tenso
             var losses: [Double] = [], checks: [Bool] = []
             for _ in 0..<6 {
                 let report = try sweeper.trainEpoch(features: features, labels: p.labels, batches: batches)
-                losses.append(report.meanLoss ?? .nan)
-                checks.append(report.nonFiniteBatches == 0 && report.flops > report.decompositionFlops && report.decompositionFlops > 0)
+                losses.append(report.loss ?? .nan)
+                checks.append(report.nonFiniteSteps == 0 && report.flops > (report.factorizationFlops ?? 0) && (report.factorizationFlops ?? 0) > 0)
             }
             let error = Classification.errorRate(predicted: sweeper.model.predict(features: features), labels: p.labels)
             return (losses, error, checks)
@@ -157,10 +157,10 @@ private func withMerged(_ mps: MPSClassifier<Double>, pair i: Int, merged: Tenso
     /// Same model, data and batches: the same numbers, bit for bit.
     @Test func isDeterministic() throws {
         let p = problem(labelSite: 3, samples: 12)
-        func run() throws -> ([BondGradientSweeper<Double>.EpochReport], [[Double]]) {
+        func run() throws -> ([EpochReport], [[Double]]) {
             try withBLASThreads(1) {
                 let sweeper = try BondGradientSweeper(model: p.mps, batchCapacity: 5, learningRate: 5e-3)
-                var reports: [BondGradientSweeper<Double>.EpochReport] = []
+                var reports: [EpochReport] = []
                 for _ in 0..<2 {
                     reports.append(try sweeper.trainEpoch(
                         features: p.features, labels: p.labels, batches: [[3, 1, 4, 0, 5], [9, 2, 6, 11, 7], [8, 10]]).withoutTimings)

@@ -95,28 +95,4 @@ import _TestSupport
         expectClose(again.evaluate(features: Self.problem(sites: 9, labelSite: 4).features),
                     mps.evaluate(features: Self.problem(sites: 9, labelSite: 4).features), relativeTolerance: 1e-10, absoluteTolerance: 1e-14)
     }
-
-    /// tn4ml's rule: the first epoch sets the best; each later epoch without a strict new minimum
-    /// counts; `patience` such epochs in a row stop training.
-    @Test func earlyStoppingFollowsTheRule() throws {
-        let losses: [Double] = [1.0, 0.8, 0.85, 0.7, 0.9, 0.75, 0.69, 0.72, 0.7, 0.69, 0.5]
-        var calls = 0
-        let training = EarlyStoppedTraining(maxEpochs: 20, patience: 3, batchSize: 4)
-        let result = try training.run(
-            trainCount: 10, shuffle: Philox(seed: 1),
-            epoch: { batches in
-                #expect(batches.flatMap { $0 }.sorted() == Array(0..<10))
-                return (loss: 1, flops: 10)
-            },
-            evaluate: {
-                defer { calls += 1 }
-                return BatchEvaluation(loss: losses[calls], correct: calls, count: 10, isFinite: true)
-            })
-        // New minima at epochs 2, 4 and 7; epochs 8, 9 and 10 do not go below 0.69 (10 only
-        // equals it) → stop after epoch 10, before the 0.5 of epoch 11.
-        #expect(result.epochsRun == 10)
-        #expect(result.measurements.scalars["val_loss"] == 0.69)
-        #expect(result.measurements.curves["val_loss"]?.y == Array(losses.prefix(10)))
-        #expect(result.measurements.flops == 100)
-    }
 }

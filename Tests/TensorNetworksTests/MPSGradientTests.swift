@@ -274,4 +274,25 @@ private func naiveLogits(_ cores: [Tensor<Double>], _ features: Tensor<Double>, 
         let after = trainer.evaluate(features: p.features, labels: p.labels, samples: Array(0..<8)).loss
         #expect(after < before * 0.5, "loss \(before) → \(after)")
     }
+
+    /// The trainer's logits are the inference model's outputs (against the naïve contraction,
+    /// in chunks smaller than the sample count too), and their row-wise arg max is the class
+    /// its evaluation counts: a caller scoring the logits gets evaluation's accuracy.
+    @Test(arguments: ContractionNumerics.allCases, [2, 500])
+    func trainerLogitsAreWhatEvaluationCounts(numerics: ContractionNumerics, chunkSize: Int) {
+        let p = tinyProblem(sites: 6, bond: 3, samples: 7, seed: 9, scale: 0.7)
+        let mps = MPSClassifier(cores: p.cores, labelSite: 0, labelCount: 3, featureMap: .trigonometric)
+        let trainer = MPSGradientTrainer(model: mps, numerics: numerics, batchSize: 4, optimizer: Adam(learningRate: 0.05))
+        _ = trainer.trainEpoch(features: p.features, labels: p.labels, batches: [[0, 1, 2, 3], [4, 5, 6]])
+        let samples = [6, 0, 3, 1, 5]
+        let logits = trainer.logits(features: p.features, samples: samples, chunkSize: chunkSize)
+        #expect(logits.shape == [samples.count, 3])
+        for (row, n) in samples.enumerated() {
+            let oracle = naiveLogits(trainer.inferenceModel.cores, p.features, sample: n)
+            for k in 0..<3 { expectClose(logits[row, k], oracle[k], relativeTolerance: 1e-10, absoluteTolerance: 1e-12) }
+        }
+        let evaluation = trainer.evaluate(features: p.features, labels: p.labels, samples: samples, chunkSize: chunkSize)
+        let predicted = logits.argmaxRows()
+        #expect(zip(predicted, samples).filter { $0 == p.labels[$1] }.count == evaluation.correct)
+    }
 }

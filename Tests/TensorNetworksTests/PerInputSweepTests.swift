@@ -61,8 +61,8 @@ import _TestSupport
                 expected = normalizedCost(bond: sweeper.bondTensor(site: next), site: next, cores: sweeper.mps.cores,
                                           inputs: inputs, labels: labels)
             }
-            try sweeper.sweepRight(observer: check)
-            try sweeper.sweepLeft(observer: check)
+            try sweeper.updateBonds(Array(0..<8), direction: .right, each: check)
+            try sweeper.updateBonds(Array((0..<8).reversed()), direction: .left, each: check)
             #expect(updates == 16)
             // The cores are exact isometries: per-input normalization never rescales them.
             for j in 1..<9 {
@@ -99,7 +99,7 @@ import _TestSupport
             rescaleOutputs: true)
         var first: Double?
         var allFinite = true
-        try sweeper.sweepRight { update in
+        try sweeper.updateBonds(Array(0..<(sites - 1)), direction: .right) { update in
             if first == nil { first = update.costBefore }
             let finite = update.costBefore.isFinite && update.costAfter.isFinite && update.truncationError.isFinite
             allFinite = allFinite && finite

@@ -178,11 +178,10 @@ func quadraticCost(of mps: MPSClassifier<Double>, features: Tensor<Double>, labe
                                              options: SweepOptions(truncation: .none, workers: workers, regularization: ridge),
                                              rescaleOutputs: true)
             func storedCost() -> Double { quadraticCost(of: sweeper.mps, features: features, labels: labels) }
-            var last = 0.0
-            try sweeper.sweepRight { last = $0.costAfter }
-            expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the right half-sweep")
-            try sweeper.sweepLeft { last = $0.costAfter }
-            expectClose(storedCost(), last, relativeTolerance: 1e-9, "after the left half-sweep")
+            let right = try #require(try sweeper.sweepRight().loss)
+            expectClose(storedCost(), right, relativeTolerance: 1e-9, "after the right half-sweep")
+            let left = try #require(try sweeper.sweepLeft().loss)
+            expectClose(storedCost(), left, relativeTolerance: 1e-9, "after the left half-sweep")
         }
     }
 
@@ -208,8 +207,8 @@ func quadraticCost(of mps: MPSClassifier<Double>, features: Tensor<Double>, labe
                 expectClose(update.costBefore, previous, relativeTolerance: 1e-9, "bond \(update.site) \(update.direction)")
                 previous = storedCost()
             }
-            try sweeper.sweepRight(observer: check)
-            try sweeper.sweepLeft(observer: check)
+            try sweeper.updateBonds(Array(0..<(sites - 1)), direction: .right, each: check)
+            try sweeper.updateBonds(Array((0..<(sites - 1)).reversed()), direction: .left, each: check)
         }
     }
 
@@ -234,14 +233,53 @@ func quadraticCost(of mps: MPSClassifier<Double>, features: Tensor<Double>, labe
             let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
                                              options: SweepOptions(truncation: Truncation(maxBondDimension: 3), conjugateGradientSteps: 2, chunkSize: 5))
             var costs: [Double] = []
-            try sweeper.sweepRight { costs.append($0.costAfter) }
-            try sweeper.sweepLeft { costs.append($0.costAfter) }
+            try sweeper.updateBonds(Array(0..<(sites - 1)), direction: .right) { costs.append($0.costAfter) }
+            try sweeper.updateBonds(Array((0..<(sites - 1)).reversed()), direction: .left) { costs.append($0.costAfter) }
             return (sweeper.mps.evaluate(features: features), costs)
         }
         let (first, costs) = try train()
         let (second, _) = try train()
         #expect(first.scalars == second.scalars)
         #expect(costs.last! < costs.first!)
+    }
+
+    /// A part of a sweep reports what its bond updates did — their count, the cost after the
+    /// last one, the largest truncation, their flops — and tells `progress` the fraction done
+    /// after each update; the same updates run bond by bond give the same numbers.
+    @Test func partOfASweepReportsItsBondUpdatesAndProgress() throws {
+        let (mps, _, labels, features) = fixture(seed: 23)
+        let options = SweepOptions(truncation: Truncation(maxBondDimension: 2), conjugateGradientSteps: 2)
+        let reported = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: options)
+        let byBond = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: options)
+        var fractions: [Double] = []
+        let flopsBefore = reported.flops
+        let report = try reported.sweepRight(stoppingAt: 4) { fractions.append($0) }
+        var updates: [BondUpdate] = []
+        try byBond.updateBonds([0, 1, 2, 3], direction: .right) { updates.append($0) }
+        #expect(fractions == [0.25, 0.5, 0.75, 1])
+        #expect(report.steps == 4 && report.nonFiniteSteps == 0)
+        #expect(report.loss == updates.last?.costAfter)
+        #expect(report.truncationError == updates.map(\.truncationError).max())
+        #expect((report.truncationError ?? 0) > 0, "m = 2 truncates")
+        #expect(report.flops == reported.flops - flopsBefore && report.flops > 0)
+        #expect(reported.mps.labelSite == 4)
+        let left = try reported.sweepLeft()
+        #expect(left.steps == 4 && reported.mps.labelSite == 0)
+    }
+
+    /// What `progress` throws (a cancellation) stops the sweep after the update it was told of.
+    @Test func aThrowingProgressStopsTheSweep() throws {
+        struct Stop: Error {}
+        let (mps, _, labels, features) = fixture(seed: 29)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: SweepOptions(truncation: .none))
+        var calls = 0
+        #expect(throws: Stop.self) {
+            try sweeper.sweepRight { _ in
+                calls += 1
+                if calls == 2 { throw Stop() }
+            }
+        }
+        #expect(calls == 2 && sweeper.mps.labelSite == 2)
     }
 }
 

@@ -37,7 +37,7 @@ public struct Comparison: Sendable {
             let records = results.records.filter { $0.job.suite == suiteName }
             let completed = records.filter { $0.status == .completed }
             let specs = suite?.metrics ?? Set(completed.flatMap(\.record.scalars.keys)).sorted().map {
-                MetricSpec($0, .smallerIsBetter, kind: .informational, unit: "", description: "not declared by a registered suite")
+                Metric($0, .smallerIsBetter, kind: .informational, unit: "", description: "not declared by a registered suite")
             }
             let paper = try PaperBaselines.load(suite: suiteName, from: baselines, metrics: suite?.metrics.map(\.name))
             let reference = try ReferenceBaselines.load(

@@ -17,7 +17,7 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         /// One value per completed seed.
         public var values: [Double]
         public var seeds: [Int]
-        /// For a speed metric that declares ``MetricSpec/samples``: each seed's per-step samples,
+        /// For a speed metric that declares ``Metric/samples``: each seed's per-step samples,
         /// in the order of ``seeds``.
         public var samples: [[Double]]?
 
@@ -210,7 +210,7 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
     /// Builds the reference of one suite from a run's completed jobs, with the per-step samples
     /// of the speed metrics among `metrics` that declare them, and the machine they ran on.
     /// When `metrics` is given, only those metrics are kept (loading rejects any other name).
-    public static func make(from results: ResultSet, suite: String, metrics: [MetricSpec] = []) -> ReferenceBaselines {
+    public static func make(from results: ResultSet, suite: String, metrics: [Metric] = []) -> ReferenceBaselines {
         let records = results.records.filter { $0.job.suite == suite && $0.status == .completed }
         var entries: [Entry] = []
         let configurations = Array(Set(records.map(\.job.configuration))).sorted { $0.name < $1.name }

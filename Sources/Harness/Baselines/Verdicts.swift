@@ -25,9 +25,9 @@ public enum ReferenceVerdict: String, Codable, Sendable {
 public struct ComparisonRow: Sendable {
     public var suite: String
     public var configuration: Configuration
-    public var metric: MetricSpec
+    public var metric: Metric
     public var values: [Double]
-    /// For a speed metric with ``MetricSpec/samples``: the per-step samples of each seed.
+    /// For a speed metric with ``Metric/samples``: the per-step samples of each seed.
     public var samples: [[Double]] = []
     public var n: Int { values.count }
     public var mean: Double { Statistics.mean(values) }
@@ -58,7 +58,7 @@ public enum Verdicts {
     /// Student-t 95% CI excludes value ± margin; else *inconclusive* — always so for n < 2.
     /// With zero spread the mean is taken as exact.
     /// At a tier the point does not list (``PaperPoint/tiers``): *not comparable*.
-    public static func paper(_ values: [Double], point: PaperPoint, metric: MetricSpec, tier: Tier) -> (PaperVerdict, String) {
+    public static func paper(_ values: [Double], point: PaperPoint, metric: Metric, tier: Tier) -> (PaperVerdict, String) {
         guard point.tiers.contains(tier) else {
             return (.notComparable, "the point judges the \(point.tiers.map(\.rawValue).joined(separator: "/")) tier; this run is \(tier.rawValue)")
         }
@@ -83,7 +83,7 @@ public enum Verdicts {
     }
 
     /// The relative slowdown a speed verdict needs beyond its interval when the metric sets no
-    /// ``MetricSpec/practicalMargin``: 5%.
+    /// ``Metric/practicalMargin``: 5%.
     public static let defaultSpeedThreshold = 0.05
 
     /// The level of the speed interval: 99%.
@@ -96,10 +96,10 @@ public enum Verdicts {
     /// with fewer than two seeds on a side.
     ///
     /// Speed: see ``speed(_:reference:metric:what:)``. `samples` are each seed's per-step samples
-    /// on each side (``MetricSpec/samples``); without them the per-seed values are used
+    /// on each side (``Metric/samples``); without them the per-seed values are used
     /// (``speedData(values:reference:samples:)``).
     public static func reference(
-        _ values: [Double], reference: [Double], metric: MetricSpec, samples: (new: [[Double]], reference: [[Double]])? = nil
+        _ values: [Double], reference: [Double], metric: Metric, samples: (new: [[Double]], reference: [[Double]])? = nil
     ) -> (ReferenceVerdict?, String) {
         guard metric.kind != .informational else { return (nil, "informational") }
         if metric.kind == .speed {
@@ -139,11 +139,11 @@ public enum Verdicts {
     /// of each seed, or one value per seed): the ratio r = exp(HL) of the Hodges–Lehmann shift of
     /// the pooled logarithms, new against reference (inverted when larger is better, so r > 1 is
     /// worse), with its 99% interval widened by the spread between jobs (``SpeedRatio``), and the
-    /// threshold t (the metric's relative ``MetricSpec/practicalMargin``, else 5%):
+    /// threshold t (the metric's relative ``Metric/practicalMargin``, else 5%):
     /// *regressed* when r > 1 + t and the interval lies above 1; *improved* when r < 1/(1 + t) and
     /// the interval lies below 1; *ok* otherwise; nil when a side has fewer than two values or
     /// the samples are too few for a 99% interval (3 against 3 values).
-    public static func speed(_ new: [[Double]], reference: [[Double]], metric: MetricSpec, what: String = "samples") -> (ReferenceVerdict?, String) {
+    public static func speed(_ new: [[Double]], reference: [[Double]], metric: Metric, what: String = "samples") -> (ReferenceVerdict?, String) {
         let counts = (new.joined().count, reference.joined().count)
         guard counts.0 > 1, counts.1 > 1,
             let ratio = SpeedRatio(new: new, reference: reference, worseIsLarger: metric.polarity == .smallerIsBetter, level: speedLevel)

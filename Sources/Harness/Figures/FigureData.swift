@@ -93,7 +93,8 @@ struct FigureData {
             }
         }
         switch spec.kind {
-        case .metricVersus(let metric, let x, let series):
+        case .metricVersus(let declared, let x, let series):
+            let metric = declared.name
             let isLevel = { (c: Configuration) in spec.referenceLines.contains { $0.matchesExactly(c) } }
             let positioned = configurations.filter { $0[x]?.numericValue != nil && !isLevel($0) }
             let groups = Dictionary(grouping: positioned) { seriesKey($0, series) }
@@ -124,7 +125,8 @@ struct FigureData {
                     title: configuration.shortName, run: SeedSummary(listed(configuration, metric).values),
                     paper: point.map { ($0.value, $0.sigma) }))
             }
-        case .metricByConfiguration(let metric, let listedConfigurations):
+        case .metricByConfiguration(let declared, let listedConfigurations):
+            let metric = declared.name
             for configuration in listedConfigurations {
                 let (found, values) = listed(configuration, metric)
                 let point = paper?.point(for: metric, configuration)

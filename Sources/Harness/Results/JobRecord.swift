@@ -63,9 +63,9 @@ public struct JobRecord: Sendable {
         self.wallSeconds = wallSeconds
     }
 
-    /// The per-step samples of a metric that declares them (``MetricSpec/samples``): the finite
+    /// The per-step samples of a metric that declares them (``Metric/samples``): the finite
     /// y values of that curve; nil when the metric declares none or the record has no such curve.
-    public func samples(of metric: MetricSpec) -> [Double]? {
+    public func samples(of metric: Metric) -> [Double]? {
         guard let name = metric.samples, let curve = record.curves[name] else { return nil }
         return curve.y.filter(\.isFinite)
     }

@@ -1,22 +1,23 @@
 import Foundation
 
 /// What `tnbench ab` is asked to compare, checked before anything is built: a release build of a
-/// revision takes minutes, so a misspelled revision, suite, tier, configuration filter or setting
-/// is reported at once, in one line, with nothing built or checked out.
+/// revision takes minutes, so a misspelled revision, suite, configuration filter or setting is
+/// reported at once, in one line, with nothing built or checked out (the tier is typed: the
+/// command line's parser has checked it).
 public struct ABRequest: Sendable, Equatable {
     public var base: String
     /// nil: the head is the running build.
     public var head: String?
     /// Suite names (empty or `all`: every suite).
     public var suites: [String]
-    public var tier: String
+    public var tier: Tier
     public var seeds: Int?
     /// `--config key=value` filters and `--set key=value` overrides, as given.
     public var configs: [String]
     public var sets: [String]
 
     public init(
-        base: String, head: String? = nil, suites: [String] = [], tier: String = "ci", seeds: Int? = nil,
+        base: String, head: String? = nil, suites: [String] = [], tier: Tier = .ci, seeds: Int? = nil,
         configs: [String] = [], sets: [String] = []
     ) {
         self.base = base
@@ -38,17 +39,17 @@ public struct ABPreflight: Sendable {
     public var tier: Tier
     public var jobs: Int
 
-    /// Checks `request` without building: the tier, the revisions (`git` must know them), the
+    /// Checks `request` without building: the revisions (`git` must know them), the
     /// suites, the `--config` filters and `--set` overrides (planned by the running build's
     /// planner with `registry`, as `tnbench plan` would), and that some job is left.
     ///
     /// The suites and filters are checked against the running build's suites; a revision that
     /// lacks one of them still says so when it plans, after its build.
     ///
-    /// - Throws: ``HarnessError`` `.unknownTier`, `.invalidArgument` (an unknown revision, no job
+    /// - Throws: ``HarnessError`` `.invalidArgument` (an unknown revision, no job
     ///   selected), `.unknownSuite`, `.unknownConfigurationKey`, `.invalidConfiguration`.
     public static func check(_ request: ABRequest, registry: [any Suite], revisions: RevisionBuilds) throws -> ABPreflight {
-        let tier = try JobPlanner.tier(request.tier)
+        let tier = request.tier
         let suites = try JobPlanner.select(request.suites, from: registry)
         let jobs = try JobPlanner.plan(
             suites: suites, tier: tier, seeds: request.seeds, filter: try ConfigurationFilter(parsing: request.configs),

@@ -26,7 +26,7 @@ public struct RevisionComparison: Sendable {
     public struct Row: Sendable {
         public var suite: String
         public var configuration: Configuration
-        public var metric: MetricSpec
+        public var metric: Metric
         /// Per seed present in both runs, in seed order.
         public var seeds: [Int]
         public var base: [Double]
@@ -113,7 +113,7 @@ public struct RevisionComparison: Sendable {
     /// base decide: *regressed* when their mean is worse than the practical margin and the
     /// one-sided paired t-test gives p < 0.01 (all d equal and nonzero: certain), *improved*
     /// symmetrically, else *changed*.
-    static func quality(_ row: Row, metric: MetricSpec) -> (Verdict, String, [Int]) {
+    static func quality(_ row: Row, metric: Metric) -> (Verdict, String, [Int]) {
         let changed = zip(row.seeds, zip(row.base, row.head)).filter { $0.1.0 != $0.1.1 }.map(\.0)
         guard !changed.isEmpty else { return (.ok, "identical for every seed (\(row.seeds.count))", []) }
         // Scaled by one power of two (exact), so differences of values near ±1e308 do not overflow.

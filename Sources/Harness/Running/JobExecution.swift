@@ -13,7 +13,7 @@ public enum JobOutcome: Sendable {
 public enum JobExecution {
     /// Runs `suite` on one job with a fresh ``RunContext`` and turns what happened into a record:
     /// a normal return is *completed* unless a recorded scalar is not finite (*diverged*);
-    /// ``Divergence`` and a non-finite matrix reaching a decomposition
+    /// ``Divergence``, a trainer's `NonFiniteLoss` and a non-finite matrix reaching a decomposition
     /// (`LinearAlgebraError.nonFiniteInput`) are *diverged*; `CancellationError` is ``JobOutcome/cancelled``;
     /// ``SuiteInputError`` (bad input) and any other error are *failed* with the error's
     /// one-line description. Never throws.
@@ -39,6 +39,9 @@ public enum JobExecution {
         } catch let divergence as Divergence {
             status = .diverged
             message = divergence.message
+        } catch let nonFinite as NonFiniteLoss {
+            status = .diverged
+            message = nonFinite.description
         } catch is CancellationError {
             return .cancelled
         } catch let error as LinearAlgebraError where error.isNonFiniteInput {

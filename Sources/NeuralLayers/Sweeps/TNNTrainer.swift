@@ -2,8 +2,8 @@ import Optimization
 import TensorCore
 import TensorNetworks
 
-/// Jahromi & Orús's DMRG-like training of a hybrid network by local gradient descent on bond
-/// tensors (Sec. III A–C).
+/// Jahromi & Orús's DMRG-like training of a hybrid network — a ``Sequential`` of ``Dense`` and
+/// ``TNLayer`` layers — by local gradient descent on bond tensors (Sec. III A–C).
 ///
 /// One *pair update* of the neighbouring cores `(i, i+1)` of a TN layer:
 /// 1. forward the whole batch through the network and back-propagate the loss, which gives
@@ -33,28 +33,18 @@ import TensorNetworks
 /// Full batch: every update sees all the inputs. Environments are recomputed for each pair
 /// from the current cores — for the paper's six-core 64×64 weights this costs far less than
 /// the forward pass, and it keeps every update exact.
+///
+/// ```swift
+/// var trainer = TNNTrainer(learningRate: 0.1, loss: .binaryCrossEntropy)
+/// let report = try trainer.sweep(&network, inputs: x, targets: y)   // one sweep: an EpochReport
+/// let entropies = trainer.entropies                                  // its last splits' entropies
+/// ```
 public struct TNNTrainer: Sendable {
     public enum Strategy: Sendable, Hashable {
         case partialAllLayer
         case layerByLayer(sweepsPerLayer: Int)
 
-        /// The paper's abbreviations, as configuration values spell them.
-        public enum Name: String, Sendable, CaseIterable {
-            /// ``partialAllLayer``.
-            case pal
-            /// ``layerByLayer(sweepsPerLayer:)``.
-            case lbl
-        }
-
-        /// The strategy called `name`; LbL sweeps each TN layer `sweepsPerLayer` times per sweep.
-        public init(_ name: Name, sweepsPerLayer: Int) {
-            switch name {
-            case .pal: self = .partialAllLayer
-            case .lbl: self = .layerByLayer(sweepsPerLayer: sweepsPerLayer)
-            }
-        }
-
-        /// The scheme's name in records ("partial-all-layer", "layer-by-layer").
+        /// The scheme's name ("partial-all-layer", "layer-by-layer").
         public var description: String {
             switch self {
             case .partialAllLayer: return "partial-all-layer"
@@ -67,53 +57,61 @@ public struct TNNTrainer: Sendable {
     /// with α = 0.1).
     public var optimizer: SGD
     public var strategy: Strategy
+    /// The loss the sweeps descend.
+    public var loss: Loss
+    /// Sweeps done so far.
+    public private(set) var sweepCount = 0
+    /// Per TN layer (in network order), per bond: the last split of the last sweep.
+    public private(set) var bonds: [[BondSplit]] = []
+    /// The network's output on the training batch after the last sweep.
+    public private(set) var output: Tensor<Double>?
 
-    public init(optimizer: SGD, strategy: Strategy = .partialAllLayer) {
+    public init(optimizer: SGD, loss: Loss, strategy: Strategy = .partialAllLayer) {
         if case .layerByLayer(let sweeps) = strategy {
             precondition(sweeps >= 1, "TNNTrainer: sweepsPerLayer must be at least 1, got \(sweeps)")
         }
         self.optimizer = optimizer
+        self.loss = loss
         self.strategy = strategy
     }
 
     /// Plain gradient descent with step size α.
-    public init(learningRate: Double = 0.1, strategy: Strategy = .partialAllLayer) {
-        self.init(optimizer: SGD(learningRate: learningRate), strategy: strategy)
+    public init(learningRate: Double = 0.1, loss: Loss, strategy: Strategy = .partialAllLayer) {
+        self.init(optimizer: SGD(learningRate: learningRate), loss: loss, strategy: strategy)
     }
 
-    /// What one sweep did.
-    public struct SweepReport: Sendable {
-        /// The loss on the training batch after the sweep.
-        public var loss: Double
-        /// The network's output on the training batch after the sweep.
-        public var output: Tensor<Double>
-        /// Per TN layer (in network order), per bond: the last split of the sweep.
-        public var bonds: [[BondSplit]]
-        /// Floating-point operations of the sweep (model count: products and SVDs).
-        public var flops: Double
+    /// The entropy of every bond of the last sweep, TN layer by TN layer.
+    public var entropies: [[Double]] { bonds.map { $0.map(\.entropy) } }
+    /// The largest bond entropy of the last sweep over all TN layers.
+    public var entropyMax: Double { entropies.joined().max() ?? 0 }
 
-        /// The entropy of every bond, TN layer by TN layer.
-        public var entropies: [[Double]] { bonds.map { $0.map(\.entropy) } }
-        /// The largest bond entropy over all TN layers.
-        public var entropyMax: Double { entropies.joined().max() ?? 0 }
-    }
-
-    /// One sweep of the chosen strategy over the full batch.
+    /// One sweep of the chosen strategy over the full batch. The report's loss is the loss on
+    /// the batch after the sweep; its steps are the pair (and LbL dense) updates.
     ///
-    /// - Throws: ``TNNTrainingError/nonFinite(_:)`` when the loss or a bond tensor becomes
-    ///   non-finite, or ``LinearAlgebraError`` when an SVD fails.
-    public mutating func sweep(_ network: inout Network, inputs: Tensor<Double>, targets: Tensor<Double>) throws -> SweepReport {
-        let tnLayers = network.tensorNetworkLayerIndices
-        var bonds: [[BondSplit]] = tnLayers.map { index in
-            guard case .tensorNetwork(let tn) = network.layers[index] else { return [] }
-            return [BondSplit](repeating: BondSplit(singularValues: [], discardedWeight: 0), count: tn.mpo.siteCount - 1)
+    /// - Throws: ``TNNTrainingError/nonFinite(_:)`` naming the sweep when the loss or a bond
+    ///   tensor becomes non-finite, or ``LinearAlgebraError`` when an SVD fails.
+    public mutating func sweep(_ network: inout Sequential<Double>, inputs: Tensor<Double>, targets: Tensor<Double>) throws -> EpochReport {
+        sweepCount += 1
+        do {
+            return try sweepOnce(&network, inputs: inputs, targets: targets)
+        } catch TNNTrainingError.nonFinite(let message) {
+            throw TNNTrainingError.nonFinite("\(message) at sweep \(sweepCount)")
         }
-        var flops = 0.0
+    }
+
+    mutating func sweepOnce(_ network: inout Sequential<Double>, inputs: Tensor<Double>, targets: Tensor<Double>) throws -> EpochReport {
+        let tnLayers = network.tensorNetworkLayerIndices
+        bonds = tnLayers.map { index in
+            let sites = (network.layers[index] as? TNLayer)?.mpo.siteCount ?? 1
+            return [BondSplit](repeating: BondSplit(singularValues: [], discardedWeight: 0), count: sites - 1)
+        }
+        var flops = 0.0, steps = 0
         func pair(_ position: Int, _ bond: Int, updateDense: Bool) throws {
             let result = try updatePair(&network, layer: tnLayers[position], bond: bond,
                                         inputs: inputs, targets: targets, updateDense: updateDense)
             bonds[position][bond] = result.split
             flops += result.flops
+            steps += 1
         }
         switch strategy {
         case .partialAllLayer:
@@ -125,16 +123,14 @@ public struct TNNTrainer: Sendable {
             }
         case .layerByLayer(let sweepsPerLayer):
             for index in network.layers.indices {
-                switch network.layers[index] {
-                case .dense(let dense) where dense.trainable:
-                    let (loss, _, gradients) = network.lossAndGradients(inputs: inputs, targets: targets)
+                if let dense = network.layers[index] as? Dense<Double> {
+                    guard dense.trainable else { continue }
+                    let (loss, _, gradients) = network.affineGradients(inputs: inputs, targets: targets, loss: self.loss)
                     guard loss.isFinite else { throw TNNTrainingError.nonFinite("loss became \(loss) before updating dense layer \(index)") }
                     step(&network, gradients: gradients, denseLayers: [index], tnBiasOf: nil)
-                    flops += 3 * network.forwardFlops(batch: inputs.shape[0])
-                case .dense:
-                    continue
-                case .tensorNetwork:
-                    let position = tnLayers.firstIndex(of: index)!
+                    flops += 3 * network.affineForwardFlops(batch: inputs.shape[0])
+                    steps += 1
+                } else if let position = tnLayers.firstIndex(of: index) {
                     for _ in 0..<sweepsPerLayer {
                         for bond in 0..<bonds[position].count { try pair(position, bond, updateDense: false) }
                         for bond in (0..<bonds[position].count).reversed() { try pair(position, bond, updateDense: false) }
@@ -143,10 +139,11 @@ public struct TNNTrainer: Sendable {
             }
         }
         let output = network(inputs)
-        let loss = network.loss(output, targets)
-        flops += network.forwardFlops(batch: inputs.shape[0])
+        let loss = self.loss(output, targets)
+        flops += network.affineForwardFlops(batch: inputs.shape[0])
         guard loss.isFinite else { throw TNNTrainingError.nonFinite("loss became \(loss) after the sweep") }
-        return SweepReport(loss: loss, output: output, bonds: bonds, flops: flops)
+        self.output = output
+        return EpochReport(loss: loss, flops: flops, steps: steps)
     }
 
     /// One local gradient-descent update of the bond `(bond, bond+1)` of the TN layer at
@@ -154,15 +151,16 @@ public struct TNNTrainer: Sendable {
     /// also takes a step with the gradient of the same forward/backward pass.
     ///
     /// - Returns: the loss before the update, the split, and the update's floating-point work.
+    /// - Precondition: `layer` is a ``TNLayer``; every layer is a ``Dense`` or a ``TNLayer``.
     @discardableResult
     public mutating func updatePair(
-        _ network: inout Network, layer: Int, bond: Int, inputs: Tensor<Double>, targets: Tensor<Double>,
+        _ network: inout Sequential<Double>, layer: Int, bond: Int, inputs: Tensor<Double>, targets: Tensor<Double>,
         updateDense: Bool
     ) throws -> (loss: Double, split: BondSplit, flops: Double) {
-        guard case .tensorNetwork(var tn) = network.layers[layer] else {
+        guard var tn = network.layers[layer] as? TNLayer else {
             preconditionFailure("updatePair: layer \(layer) is not a TNLayer")
         }
-        let (loss, _, gradients) = network.lossAndGradients(inputs: inputs, targets: targets)
+        let (loss, _, gradients) = network.affineGradients(inputs: inputs, targets: targets, loss: self.loss)
         guard loss.isFinite else {
             throw TNNTrainingError.nonFinite("loss became \(loss) before updating bond \(bond) of layer \(layer)")
         }
@@ -173,29 +171,29 @@ public struct TNNTrainer: Sendable {
             throw TNNTrainingError.nonFinite("bond \(bond) of layer \(layer) became non-finite")
         }
         let split = try tn.mpo.split(bondTensor: bondTensor, at: bond, truncation: tn.truncation)
-        network.layers[layer] = .tensorNetwork(tn)
-        let dense = updateDense ? network.layers.indices.filter { network.layers[$0].isTrainableDense } : []
+        network.layers[layer] = tn
+        let dense = updateDense ? network.layers.indices.filter { (network.layers[$0] as? Dense<Double>)?.trainable == true } : []
         step(&network, gradients: gradients, denseLayers: dense, tnBiasOf: layer)
 
         let s = bondTensor.shape
         let m = Double(s[0] * s[1] * s[2]), n = Double(s[3] * s[4] * s[5])
         let projection = 2 * Double(tn.mpo.inputSize * tn.mpo.outputSize) * Double(s[0] + s[5]) * Double(s[0])
-        let flops = 3 * network.forwardFlops(batch: inputs.shape[0]) + projection + 4 * m * n * Swift.min(m, n)
+        let flops = 3 * network.affineForwardFlops(batch: inputs.shape[0]) + projection + 4 * m * n * Swift.min(m, n)
         return (loss, split, flops)
     }
 
     /// One optimizer step on the persistent parameters of an update: the weights and biases of
     /// the trainable dense layers `denseLayers` and the bias of the TN layer `tnBiasOf`
     /// (plain descent: `W' = W − α ∂L/∂W`, `b' = b − α ∂L/∂b`).
-    mutating func step(_ network: inout Network, gradients: [LayerGradient], denseLayers: [Int], tnBiasOf tnLayer: Int?) {
+    mutating func step(_ network: inout Sequential<Double>, gradients: [AffineGradient], denseLayers: [Int], tnBiasOf tnLayer: Int?) {
         var parameters: [Tensor<Double>] = [], steps: [Tensor<Double>] = [], slots: [Int] = []
-        if let index = tnLayer, case .tensorNetwork(let tn) = network.layers[index] {
+        if let index = tnLayer, let tn = network.layers[index] as? TNLayer {
             parameters.append(tn.bias)
             steps.append(gradients[index].bias!)
             slots.append(2 * index + 1)
         }
         for index in denseLayers {
-            guard case .dense(let dense) = network.layers[index], dense.trainable, let bias = dense.bias,
+            guard let dense = network.layers[index] as? Dense<Double>, dense.trainable, let bias = dense.bias,
                   let dw = gradients[index].weight, let db = gradients[index].bias else { continue }
             parameters += [dense.weight, bias]
             steps += [dw, db]
@@ -204,30 +202,30 @@ public struct TNNTrainer: Sendable {
         guard !parameters.isEmpty else { return }
         optimizer.update(&parameters, gradients: steps, slots: slots)
         var next = 0
-        if let index = tnLayer, case .tensorNetwork(var tn) = network.layers[index] {
+        if let index = tnLayer, var tn = network.layers[index] as? TNLayer {
             tn.bias = parameters[next]
             next += 1
-            network.layers[index] = .tensorNetwork(tn)
+            network.layers[index] = tn
         }
         for index in denseLayers {
-            guard case .dense(var dense) = network.layers[index], dense.trainable, dense.bias != nil,
+            guard var dense = network.layers[index] as? Dense<Double>, dense.trainable, dense.bias != nil,
                   gradients[index].weight != nil, gradients[index].bias != nil else { continue }
             dense.weight = parameters[next]
             dense.bias = parameters[next + 1]
             next += 2
-            network.layers[index] = .dense(dense)
+            network.layers[index] = dense
         }
     }
 
-    /// The exact gradient of the loss with respect to the bond tensor `(bond, bond+1)` of the TN
+    /// The exact gradient of `loss` with respect to the bond tensor `(bond, bond+1)` of the TN
     /// layer at `layer`, shaped like ``MPO/bondTensor(at:)``.
     public static func bondGradient(
-        _ network: Network, layer: Int, bond: Int, inputs: Tensor<Double>, targets: Tensor<Double>
+        _ network: Sequential<Double>, loss: Loss, layer: Int, bond: Int, inputs: Tensor<Double>, targets: Tensor<Double>
     ) -> Tensor<Double> {
-        guard case .tensorNetwork(let tn) = network.layers[layer] else {
+        guard let tn = network.layers[layer] as? TNLayer else {
             preconditionFailure("bondGradient: layer \(layer) is not a TNLayer")
         }
-        let gradients = network.lossAndGradients(inputs: inputs, targets: targets).gradients
+        let gradients = network.affineGradients(inputs: inputs, targets: targets, loss: loss).gradients
         return tn.mpo.bondGradient(matrixGradient: gradients[layer].weight!, at: bond)
     }
 }

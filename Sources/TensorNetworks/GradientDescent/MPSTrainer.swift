@@ -34,23 +34,6 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         }
     }
 
-    /// What one epoch did.
-    public struct EpochReport: Sendable {
-        /// Mean training loss over the finite batches (cross-entropy or KL divergence, plus the
-        /// penalty when regularized); nil when no batch was finite.
-        public var meanLoss: Double?
-        /// Mean cross-entropy (or KL divergence) alone over the finite batches.
-        public var meanCrossEntropy: Double?
-        /// Training error over the finite batches' samples (before each step's update), against
-        /// the labels or the target distributions' arg max.
-        public var trainError: Double?
-        public var batches: Int
-        public var nonFiniteBatches: Int
-        public var flops: Double
-        /// Seconds spent re-canonicalizing and normalizing after the steps (``canonicalCenter``).
-        public var gaugeSeconds: Double = 0
-    }
-
     public init(
         model: MPSClassifier<Scalar>, regularizer: RankRegularizer? = nil, numerics: ContractionNumerics,
         batchSize: Int, optimizer: Adam = Adam()
@@ -68,7 +51,10 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         self.gradients = model.cores.map { Tensor(zeros: $0.shape) }
     }
 
-    /// One pass over `batches` (indices into `features` [L, N, d] and `labels`).
+    /// One pass over `batches` (indices into `features` [L, N, d] and `labels`). The report's
+    /// `loss` includes the rank penalty when regularized, `dataLoss` is the cross-entropy (or KL
+    /// divergence) alone, `factorizationSeconds` the re-canonicalization after the steps
+    /// (``canonicalCenter``).
     public func trainEpoch(features: Tensor<Scalar>, labels: [Int], batches: [[Int]]) -> EpochReport {
         trainEpoch(features: features, targets: .labels(labels), batches: batches)
     }
@@ -117,10 +103,11 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
             seen += e.count
         }
         return EpochReport(
-            meanLoss: finiteBatches > 0 ? lossSum / Double(finiteBatches) : nil,
-            meanCrossEntropy: finiteBatches > 0 ? ceSum / Double(finiteBatches) : nil,
-            trainError: seen > 0 ? 1 - Double(correct) / Double(seen) : nil,
-            batches: batches.count, nonFiniteBatches: nonFinite, flops: flops, gaugeSeconds: gaugeSeconds)
+            loss: finiteBatches > 0 ? lossSum / Double(finiteBatches) : nil,
+            dataLoss: finiteBatches > 0 ? ceSum / Double(finiteBatches) : nil,
+            trainingError: seen > 0 ? 1 - Double(correct) / Double(seen) : nil,
+            flops: flops, steps: batches.count, nonFiniteSteps: nonFinite,
+            factorizationSeconds: canonicalCenter == nil ? nil : gaugeSeconds)
     }
 
     /// The model used for evaluation: with a regularizer, truncated and absorbed.
@@ -140,12 +127,29 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     public func evaluate(
         features: Tensor<Scalar>, targets: TrainingTargets, samples: [Int], chunkSize: Int = 500
     ) -> BatchEvaluation {
+        let (inference, evaluator) = inferenceEngine(sampleCount: samples.count, chunkSize: chunkSize)
+        return evaluator.evaluate(cores: inference.cores, features: features, targets: targets, samples: samples)
+    }
+
+    /// The inference model's outputs f^ℓ on `samples`, exact in `Double` (with log-scaled
+    /// numerics beyond the scalar type's range), `[samples.count, labelCount]`: what a caller
+    /// scores itself. Computed in the same chunks as ``evaluate(features:labels:samples:chunkSize:)``,
+    /// so the arg max of a row is the class that evaluation counts.
+    public func logits(features: Tensor<Scalar>, samples: [Int], chunkSize: Int = 500) -> Tensor<Double> {
+        let (inference, evaluator) = inferenceEngine(sampleCount: samples.count, chunkSize: chunkSize)
+        let values = evaluator.logits(cores: inference.cores, features: features, samples: samples)
+        return Tensor(shape: [samples.count, inference.labelCount], scalars: values)
+    }
+
+    /// The inference model and an engine for it that takes `sampleCount` samples in chunks of at
+    /// most `chunkSize`.
+    private func inferenceEngine(sampleCount: Int, chunkSize: Int) -> (MPSClassifier<Scalar>, MPSGradientEngine<Scalar>) {
         let inference = inferenceModel
-        let evaluator = MPSGradientEngine<Scalar>(
+        let engine = MPSGradientEngine<Scalar>(
             bondDimensions: inference.bondDimensions, physicalDimension: inference.physicalDimension,
             labelCount: inference.labelCount, labelSite: inference.labelSite,
-            batchCapacity: Swift.min(chunkSize, Swift.max(samples.count, 1)), numerics: numerics)
-        return evaluator.evaluate(cores: inference.cores, features: features, targets: targets, samples: samples)
+            batchCapacity: Swift.min(chunkSize, Swift.max(sampleCount, 1)), numerics: numerics)
+        return (inference, engine)
     }
 
     /// Forward flops of evaluating the inference model on `count` samples.

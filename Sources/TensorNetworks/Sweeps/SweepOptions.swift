@@ -62,19 +62,19 @@ public enum SweepDirection: String, Sendable {
     case right, left
 }
 
-/// What happened at one bond update, for observers.
-public struct BondUpdate: Sendable {
+/// What happened at one bond update (``TwoSiteSweeper`` sums these into its sweeps' reports).
+struct BondUpdate: Sendable {
     /// The left site of the bond (the bond joins `site` and `site + 1`).
-    public var site: Int
-    public var direction: SweepDirection
+    var site: Int
+    var direction: SweepDirection
     /// ½ Σₙ Σ_ℓ (f^ℓ(xₙ) − yₙ^ℓ)² / N on the training set before and after the local solve
     /// (the latter before truncation).
-    public var costBefore: Double
-    public var costAfter: Double
+    var costBefore: Double
+    var costAfter: Double
     /// The squared singular values the truncation dropped, relative to the bond tensor's norm².
-    public var truncationError: Double
+    var truncationError: Double
     /// The new bond dimension.
-    public var bondDimension: Int
+    var bondDimension: Int
     /// Floating-point operations spent on this update (GEMMs, elementwise work, SVD estimate).
-    public var flops: Double
+    var flops: Double
 }

@@ -164,31 +164,57 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
 
     /// Moves the label right from its site to `stop` (default L−1), updating bonds
     /// (label, label+1), …, (stop−1, stop). From site 0 to L−1 it is a right half-sweep.
+    ///
+    /// `progress` is told the fraction of the bond updates done after each one; what it throws
+    /// stops the sweep there (cancellation). Returns what the part of a sweep did:
+    /// ``EpochReport/loss`` is the cost after its last bond update (the current model's, with
+    /// the label where the sweep stopped), ``EpochReport/truncationError`` the largest relative
+    /// weight a split discarded, ``EpochReport/steps`` the bond updates, ``EpochReport/flops``
+    /// their floating-point operations.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func sweepRight(stoppingAt stop: Int? = nil, observer: (BondUpdate) throws -> Void = { _ in }) throws {
+    @discardableResult
+    public func sweepRight(stoppingAt stop: Int? = nil, progress: (Double) throws -> Void = { _ in }) throws -> EpochReport {
         let stop = stop ?? mps.siteCount - 1
         precondition(stop > mps.labelSite && stop < mps.siteCount,
                      "a right sweep moves the label from site \(mps.labelSite) to a site right of it, not \(stop)")
-        let restore = pinBLASThreads()
-        defer { restore() }
-        for j in mps.labelSite..<stop {
-            try observer(try updateBond(site: j, direction: .right))
-        }
+        return try updateBonds(Array(mps.labelSite..<stop), direction: .right, progress: progress)
     }
 
     /// Moves the label left from its site to `stop` (default 0), updating bonds
     /// (label−1, label), …, (stop, stop+1). From site L−1 to 0 it is a left half-sweep.
+    /// `progress` and the report as ``sweepRight(stoppingAt:progress:)``.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func sweepLeft(stoppingAt stop: Int = 0, observer: (BondUpdate) throws -> Void = { _ in }) throws {
+    @discardableResult
+    public func sweepLeft(stoppingAt stop: Int = 0, progress: (Double) throws -> Void = { _ in }) throws -> EpochReport {
         precondition(stop >= 0 && stop < mps.labelSite,
                      "a left sweep moves the label from site \(mps.labelSite) to a site left of it, not \(stop)")
+        return try updateBonds(Array(stride(from: mps.labelSite - 1, through: stop, by: -1)), direction: .left, progress: progress)
+    }
+
+    /// Updates the bonds at `sites` in order, moving the label in `direction`; after each update
+    /// hands it to `each` (tests inspect every bond through it) and tells `progress` the fraction
+    /// done. What either throws stops the sweep there.
+    @discardableResult
+    func updateBonds(
+        _ sites: [Int], direction: SweepDirection, each: (BondUpdate) throws -> Void = { _ in },
+        progress: (Double) throws -> Void = { _ in }
+    ) throws -> EpochReport {
         let restore = pinBLASThreads()
         defer { restore() }
-        for j in stride(from: mps.labelSite - 1, through: stop, by: -1) {
-            try observer(try updateBond(site: j, direction: .left))
+        var report = EpochReport(loss: nil, flops: 0, steps: 0, truncationError: 0)
+        let startFlops = flops
+        for j in sites {
+            let update = try updateBond(site: j, direction: direction)
+            report.steps += 1
+            report.loss = update.costAfter
+            report.truncationError = Swift.max(report.truncationError!, update.truncationError)
+            try each(update)
+            try progress(Double(report.steps) / Double(sites.count))
         }
+        report.flops = flops - startFlops
+        return report
     }
 
     /// With several workers, BLAS runs one thread per call; returns what restores the setting.

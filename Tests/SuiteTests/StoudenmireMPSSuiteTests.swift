@@ -2,12 +2,13 @@ import Datasets
 import Foundation
 import Harness
 import StoudenmireMPS
+import TensorCore
 import Testing
 import _TestSupport
 
 /// The StoudenmireMPS suite through a `RunContext`, on the smoke tier (300 real MNIST images).
 @Suite(.enabled(if: mnistAvailable, mnistSkipReason))
-struct StoudenmireSuiteTests {
+struct StoudenmireMPSSuiteTests {
     /// One smoke job with the bond updates split over 2 workers and BLAS at 2 threads (both
     /// pinned, since results are deterministic per worker and thread count), holding the
     /// BLAS-threads lock: the sweeper pins BLAS to one thread per worker while they run, and
@@ -55,7 +56,7 @@ struct StoudenmireSuiteTests {
 }
 
 /// Bad input fails the job with one line, before any data is read.
-@Suite struct StoudenmireInputTests {
+@Suite struct StoudenmireMPSInputTests {
     @Test func badInputIsOneLineNamingTheKey() throws {
         let suite = StoudenmireMPSSuite()
         try expectInputFailure(suite, configuration: ["dataset": "mnist", "m": "abc"], mentioning: ["'m'", "'abc'", "not an integer"])
@@ -65,5 +66,52 @@ struct StoudenmireSuiteTests {
                                mentioning: ["tier setting 'sweeps' is missing"])
         try expectInputFailure(suite, configuration: ["dataset": "mnist", "m": 10], overriding: ["cg_steps": 0],
                                mentioning: ["'cg_steps' = 0 is out of range"])
+    }
+}
+
+/// Class scores that predict `labels`, except rows where `wrong` holds, which predict the next
+/// class: an implementation whose errors are known.
+private func knownScores(_ labels: [Int], classes: Int, wrong: (Int) -> Bool) -> Scores {
+    .float(Tensor<Float>(shape: [labels.count, classes]) { p in
+        for (row, label) in labels.enumerated() {
+            for c in 0..<classes { p[row * classes + c] = 0 }
+            p[row * classes + (wrong(row) ? (label + 1) % classes : label)] = 1
+        }
+    })
+}
+
+/// The suite's quality metrics come from an implementation's predictions, through the problem's
+/// evaluation — and a new implementation is one small type.
+@Suite(.enabled(if: mnistAvailable, mnistSkipReason))
+struct StoudenmireMPSProblemTests {
+    /// Every training image right, every fourth test image wrong, evaluated once as a round.
+    struct KnownPredictions: Implementation {
+        var name: String { "known" }
+        func train(_ inputs: StoudenmireMPSProblem.Inputs, for problem: StoudenmireMPSProblem, in context: RunContext) throws
+            -> Predictions
+        {
+            let predictions = Predictions([
+                "train": knownScores(inputs.train.labels, classes: inputs.train.classCount) { _ in false },
+                "test": knownScores(inputs.test.labels, classes: inputs.test.classCount) { $0 % 4 == 0 },
+            ])
+            try problem.evaluate(predictions, at: .round(1, x: 0.5), of: inputs, in: context)
+            return predictions
+        }
+    }
+
+    @Test func qualityMetricsComeFromThePredictions() throws {
+        let suite = StoudenmireMPSSuite()
+        let plan = suite.plan(for: .smoke)
+        let context = RunContext(suite: suite.name, tier: .smoke, configuration: plan.configurations[0], seed: 0,
+                                 settings: plan.settings, dataDirectory: dataDirectory)
+        try suite.run(context, implementation: KnownPredictions())
+        let tests = try #require(plan.settings["test_count"].flatMap { Int($0.description) })
+        let expected = Double((0..<tests).filter { $0 % 4 == 0 }.count) / Double(tests)
+        #expect(context.recorded.scalars["test_error"] == expected)
+        #expect(context.recorded.scalars["train_error"] == 0)
+        #expect(context.recorded.curves["test_error"] == Curve(x: [0.5], y: [expected]))
+        #expect(context.recorded.curves["train_error"] == Curve(x: [0.5], y: [0]))
+        // Nothing the native implementation records: the problem's evaluation alone.
+        #expect(Set(context.recorded.scalars.keys) == ["test_error", "train_error"])
     }
 }

@@ -6,40 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// How the products along a chain of cores are represented in floating point.
-///
-/// Both modes compute the same function and the same gradient in exact arithmetic; they differ in
-/// what happens when the product of 196 cores leaves the exponent range of the scalar type.
-public enum ContractionNumerics: String, Codable, Sendable, CaseIterable {
-    /// Ordinary contraction in the scalar type (what a quimb + Keras model does in float32):
-    /// environments may underflow to zero or overflow to infinity.
-    case plain
-    /// Per-sample log-scale tracking: after every absorbed site each sample's environment row is
-    /// divided by the power of two of its largest entry (exact: only exponents change) and the
-    /// exponent is accumulated in an integer, so products over any number of sites neither
-    /// underflow nor overflow. Logits are formed in `Double` as f̂·2^ρ; each core's gradient is
-    /// formed as Ĝ·2^M with a per-core common exponent M and rounded once into the scalar type.
-    case logscaled
-}
-
-/// What one batch (or an evaluation pass) measured.
-public struct BatchEvaluation: Sendable, Equatable {
-    /// Mean loss over the batch (nats): softmax cross-entropy against labels, or the KL divergence
-    /// from target distributions (``TrainingTargets``); meaningful only when ``isFinite``.
-    public var loss: Double
-    /// Samples whose arg-max logit is the label, or the target distribution's arg max (a
-    /// non-finite logit never counts as correct).
-    public var correct: Int
-    public var count: Int
-    /// False when a logit (hence the loss) or a gradient was not finite; no gradient is valid then.
-    public var isFinite: Bool
-    public init(loss: Double, correct: Int, count: Int, isFinite: Bool) {
-        self.loss = loss
-        self.correct = correct
-        self.count = count
-        self.isFinite = isFinite
-    }
-}
 
 /// Direct gradient descent through a whole MPS classifier: batched forward and backward passes
 /// over all cores at once, with softmax cross-entropy (or, for distillation, the KL divergence
@@ -80,32 +46,32 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     public var normalizesLogits = false
     public var siteCount: Int { bondDimensions.count - 1 }
 
-    // Scratch memory (raw, allocated once).
-    private let phi: UnsafeMutablePointer<Scalar>          // [L, cap, d]
-    private let z: UnsafeMutablePointer<Scalar>            // per site j: [cap, d·D_{j+1}]
-    private let zOffsets: [Int]
-    private let right: UnsafeMutablePointer<Scalar>        // per bond j = 1…L: [cap, D_j]
-    private let rightOffsets: [Int]
-    private let rightExponents: UnsafeMutablePointer<Int>  // [(L + 1), cap]: R_j = R̂_j·2^ρ
-    private let logits: UnsafeMutablePointer<Scalar>       // [cap, C]
-    private let outputGradient: UnsafeMutablePointer<Scalar> // U: [cap, d·C]
-    private let adjoint: UnsafeMutablePointer<Scalar>      // X: [cap, Dmax]
-    private let adjointNext: UnsafeMutablePointer<Scalar>  // [cap, Dmax]
-    private let adjointExponents: UnsafeMutablePointer<Int> // [cap]
-    private let scaled: UnsafeMutablePointer<Scalar>       // [cap, Dmax]
-    private let product: UnsafeMutablePointer<Scalar>      // [cap, d·Dmax]
-    private let probabilities: UnsafeMutablePointer<Double> // [cap, C]
-    private let logitGradient: UnsafeMutablePointer<Double> // [cap, C]: ∂loss_b/∂f_b of the last forward pass
-    private let logitExponents: UnsafeMutablePointer<Int>  // [cap]: f = f̂·2^e
+    // Scratch memory (raw, allocated once); internal for the backward pass (MPSGradientEngine+Backward.swift).
+    let phi: UnsafeMutablePointer<Scalar>          // [L, cap, d]
+    let z: UnsafeMutablePointer<Scalar>            // per site j: [cap, d·D_{j+1}]
+    let zOffsets: [Int]
+    let right: UnsafeMutablePointer<Scalar>        // per bond j = 1…L: [cap, D_j]
+    let rightOffsets: [Int]
+    let rightExponents: UnsafeMutablePointer<Int>  // [(L + 1), cap]: R_j = R̂_j·2^ρ
+    let logits: UnsafeMutablePointer<Scalar>       // [cap, C]
+    let outputGradient: UnsafeMutablePointer<Scalar> // U: [cap, d·C]
+    let adjoint: UnsafeMutablePointer<Scalar>      // X: [cap, Dmax]
+    let adjointNext: UnsafeMutablePointer<Scalar>  // [cap, Dmax]
+    let adjointExponents: UnsafeMutablePointer<Int> // [cap]
+    let scaled: UnsafeMutablePointer<Scalar>       // [cap, Dmax]
+    let product: UnsafeMutablePointer<Scalar>      // [cap, d·Dmax]
+    let probabilities: UnsafeMutablePointer<Double> // [cap, C]
+    let logitGradient: UnsafeMutablePointer<Double> // [cap, C]: ∂loss_b/∂f_b of the last forward pass
+    let logitExponents: UnsafeMutablePointer<Int>  // [cap]: f = f̂·2^e
     // Label site k > 0 only.
-    private let left: UnsafeMutablePointer<Scalar>         // per bond j = 0…k: [cap, D_j]
-    private let leftOffsets: [Int]
-    private let leftExponents: UnsafeMutablePointer<Int>   // [(k + 1), cap]: Λ_j = Λ̂_j·2^λ
-    private let labelProduct: UnsafeMutablePointer<Scalar> // Λ_k·A_k: [cap, d·C·D_{k+1}]
-    private let labelAdjoint: UnsafeMutablePointer<Scalar> // [cap, d·C·D_{k+1}]
-    private let leftAdjoint: UnsafeMutablePointer<Scalar>  // Y: [cap, Dmax]
-    private let leftAdjointNext: UnsafeMutablePointer<Scalar> // [cap, Dmax]
-    private let maxBond: Int
+    let left: UnsafeMutablePointer<Scalar>         // per bond j = 0…k: [cap, D_j]
+    let leftOffsets: [Int]
+    let leftExponents: UnsafeMutablePointer<Int>   // [(k + 1), cap]: Λ_j = Λ̂_j·2^λ
+    let labelProduct: UnsafeMutablePointer<Scalar> // Λ_k·A_k: [cap, d·C·D_{k+1}]
+    let labelAdjoint: UnsafeMutablePointer<Scalar> // [cap, d·C·D_{k+1}]
+    let leftAdjoint: UnsafeMutablePointer<Scalar>  // Y: [cap, Dmax]
+    let leftAdjointNext: UnsafeMutablePointer<Scalar> // [cap, Dmax]
+    let maxBond: Int
     private let allocations: [(UnsafeMutableRawPointer)]
 
     /// - Parameters:
@@ -443,7 +409,7 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     /// out[b, r] = Σ_s φ[b, s]·t[b, s, r] for t [n, d, width].
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    @inline(__always) private static func contractPhysical(
+    @inline(__always) static func contractPhysical(
         _ t: UnsafeMutablePointer<Scalar>, _ phi: UnsafeMutablePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>,
         count n: Int, physical d: Int, width dr: Int
     ) {
@@ -460,276 +426,4 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         }
     }
 
-    // MARK: Backward
-
-    /// Needs the state left by a `forward(…, wantGradient: true)` on `count` samples (the
-    /// per-sample ∂loss/∂f in `logitGradient`).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    private func backward(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
-        let l = siteCount, d = physicalDimension, c = labelCount, cap = batchCapacity, k = labelSite
-        let logScaled = numerics == .logscaled
-        if gradients.count != l || zip(gradients, cores).contains(where: { $0.shape != $1.shape }) {
-            gradients = cores.map { Tensor<Scalar>(zeros: $0.shape) }
-        }
-        let inv = 1 / Double(n)
-        var finite = true
-        let d1 = bondDimensions[k + 1]
-        if k == 0 {
-            // U[b, s, ℓ] = φ₀,s·(∂loss_b/∂f_bℓ)/n.
-            for b in 0..<n {
-                for s in 0..<d {
-                    let f = Double(phi[b * d + s])
-                    for ell in 0..<c {
-                        outputGradient[(b * d + s) * c + ell] = Scalar(f * logitGradient[b * c + ell] * inv)
-                    }
-                }
-            }
-            // ∂A₀ as [d·C, D₁] = Uᵀ·R₁ with per-sample exponent ρ₁.
-            let r1 = right + rightOffsets[1]
-            let e1 = rightExponents + cap
-            let common0 = logScaled ? Self.commonExponent(e1, nil, n) : 0
-            let rScaled: UnsafeMutablePointer<Scalar>
-            if logScaled {
-                for b in 0..<n { Self.copyScaled(r1 + b * d1, scaled + b * d1, d1, e1[b] - common0) }
-                rScaled = scaled
-            } else {
-                rScaled = r1
-            }
-            gradients[0].withUnsafeMutableBufferPointer { g in
-                gemm(transposeA: true, transposeB: false, m: d * c, n: d1, k: n, alpha: 1,
-                     a: outputGradient, lda: d * c, b: rScaled, ldb: d1, beta: 0, c: g.baseAddress!, ldc: d1)
-                if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common0) && finite }
-            }
-            // X₁ = U·A₀ ([n, d·C]·[d·C, D₁]), exponent 0.
-            cores[0].withUnsafeBufferPointer { a in
-                gemm(transposeA: false, transposeB: false, m: n, n: d1, k: d * c, alpha: 1,
-                     a: outputGradient, lda: d * c, b: a.baseAddress!, ldb: d1, beta: 0, c: adjoint, ldc: d1)
-            }
-            for b in 0..<n { adjointExponents[b] = 0 }
-        } else {
-            finite = backwardLabelCore(cores: cores, count: n, gradients: &gradients) && finite
-        }
-        if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(adjoint + b * d1, d1) } }
-
-        // The adjoint sweep to the right end: X_{k+1} is in `adjoint`.
-        var x = adjoint, xNext = adjointNext
-        for j in (k + 1)..<Swift.max(l, k + 1) {
-            let dl = bondDimensions[j], dr = bondDimensions[j + 1]
-            let zj = z + zOffsets[j]
-            // ∂A_j = X_jᵀ·Z_j, with per-sample exponent ξ_j + ρ_{j+1}.
-            finite = coreGradient(&gradients[j], rows: x, width: dl, exponents: adjointExponents, rightExponents + (j + 1) * cap,
-                                  times: zj, count: n) && finite
-            if j == l - 1 { break }
-            // X_{j+1}[b, r] = Σ_s φ_s·(X_j·A_j)[b, s, r]
-            cores[j].withUnsafeBufferPointer { a in
-                gemm(transposeA: false, transposeB: false, m: n, n: d * dr, k: dl, alpha: 1,
-                     a: x, lda: dl, b: a.baseAddress!, ldb: d * dr, beta: 0, c: product, ldc: d * dr)
-            }
-            Self.contractPhysical(product, phi + j * cap * d, into: xNext, count: n, physical: d, width: dr)
-            if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(xNext + b * dr, dr) } }
-            swap(&x, &xNext)
-        }
-        if k > 0 { finite = backwardLeft(cores: cores, count: n, gradients: &gradients) && finite }
-        if !logScaled {
-            for g in gradients where !g.withUnsafeBufferPointer({ $0.allSatisfy { $0.isFinite } }) { return false }
-        }
-        return finite
-    }
-
-    /// Label site k > 0: ∂A_k, the right adjoint X_{k+1} (into `adjoint`, exponents λ_k) and the
-    /// left adjoint Y_k (into `leftAdjoint`, exponents ρ_{k+1}).
-    ///
-    /// With G[b, ℓ] = (∂loss_b/∂f_bℓ)/n and W[b, s, ℓ, r] = G[b, ℓ]·Z_k[b, s, r] (true scale 2^ρ_{k+1}):
-    /// ∂A_k = Λ_kᵀ·W, Y_k = W·A_kᵀ, X_{k+1}[b, r] = Σ_{s,ℓ} (Λ_k·A_k)[b, s, ℓ, r]·φ_s·G[b, ℓ].
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    private func backwardLabelCore(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
-        let d = physicalDimension, c = labelCount, cap = batchCapacity, k = labelSite
-        let logScaled = numerics == .logscaled
-        let dk = bondDimensions[k], dr = bondDimensions[k + 1], width = d * c * dr
-        let inv = 1 / Double(n)
-        let zk = z + zOffsets[k], pk = phi + k * cap * d
-        let eLeft = leftExponents + k * cap, eRight = rightExponents + (k + 1) * cap
-        var finite = true
-        // W (unscaled: true value W·2^ρ).
-        for b in 0..<n {
-            let w = labelAdjoint + b * width, zb = zk + b * d * dr
-            for s in 0..<d {
-                for ell in 0..<c {
-                    let g = Scalar(logitGradient[b * c + ell] * inv)
-                    let ws = w + (s * c + ell) * dr, zs = zb + s * dr
-                    for r in 0..<dr { ws[r] = g * zs[r] }
-                }
-            }
-        }
-        // Y_k = W·A_kᵀ [n, D_k], exponent ρ_{k+1}: waits in `leftAdjoint` for the left sweep.
-        cores[k].withUnsafeBufferPointer { a in
-            gemm(transposeA: false, transposeB: true, m: n, n: dk, k: width, alpha: 1,
-                 a: labelAdjoint, lda: width, b: a.baseAddress!, ldb: width, beta: 0, c: leftAdjoint, ldc: dk)
-        }
-        // ∂A_k = Λ̂_kᵀ·(W·2^{λ + ρ − M})·2^M.
-        let common = logScaled ? Self.commonExponent(eLeft, eRight, n) : 0
-        if logScaled {
-            for b in 0..<n {
-                Self.copyScaled(labelAdjoint + b * width, labelAdjoint + b * width, width, eLeft[b] + eRight[b] - common)
-            }
-        }
-        gradients[k].withUnsafeMutableBufferPointer { g in
-            gemm(transposeA: true, transposeB: false, m: dk, n: width, k: n, alpha: 1,
-                 a: left + leftOffsets[k], lda: dk, b: labelAdjoint, ldb: width, beta: 0, c: g.baseAddress!, ldc: width)
-            if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) && finite }
-        }
-        // X_{k+1}[b, r] = Σ_{s,ℓ} M[b, s, ℓ, r]·φ_s·G[b, ℓ], exponent λ_k.
-        for b in 0..<n {
-            let m = labelProduct + b * width, out = adjoint + b * dr
-            for r in 0..<dr { out[r] = 0 }
-            for s in 0..<d {
-                for ell in 0..<c {
-                    let weight = Scalar(Double(pk[b * d + s]) * logitGradient[b * c + ell] * inv)
-                    let ms = m + (s * c + ell) * dr
-                    for r in 0..<dr { out[r] += weight * ms[r] }
-                }
-            }
-            adjointExponents[b] = eLeft[b]
-        }
-        return finite
-    }
-
-    /// The adjoint sweep to the left end (label site k > 0), from Y_k with exponent ρ_{k+1}:
-    /// V_j[b, s, r] = φ_s·Y_{j+1}[b, r], ∂A_j = Λ_jᵀ·V_j, Y_j = V_j·A_jᵀ.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    private func backwardLeft(cores: [Tensor<Scalar>], count n: Int, gradients: inout [Tensor<Scalar>]) -> Bool {
-        let d = physicalDimension, cap = batchCapacity, k = labelSite
-        let logScaled = numerics == .logscaled
-        var finite = true
-        let eY = adjointExponents  // reused: the right sweep is done
-        let eRight = rightExponents + (k + 1) * cap
-        for b in 0..<n { eY[b] = eRight[b] }
-        if logScaled { for b in 0..<n { eY[b] += Self.normalize(leftAdjoint + b * bondDimensions[k], bondDimensions[k]) } }
-        var y = leftAdjoint, yNext = leftAdjointNext
-        for j in stride(from: k - 1, through: 0, by: -1) {
-            let dl = bondDimensions[j], dr = bondDimensions[j + 1]
-            // V = φ_j ⊙ Y_{j+1} [n, d·D_{j+1}]
-            let pj = phi + j * cap * d
-            for b in 0..<n {
-                let row = y + b * dr, out = product + b * d * dr
-                for s in 0..<d {
-                    let f = pj[b * d + s]
-                    let o = out + s * dr
-                    for r in 0..<dr { o[r] = f * row[r] }
-                }
-            }
-            finite = coreGradient(&gradients[j], rows: left + leftOffsets[j], width: dl, exponents: leftExponents + j * cap, eY,
-                                  times: product, count: n) && finite
-            if j == 0 { break }
-            cores[j].withUnsafeBufferPointer { a in
-                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
-                     a: product, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: yNext, ldc: dl)
-            }
-            if logScaled { for b in 0..<n { eY[b] += Self.normalize(yNext + b * dl, dl) } }
-            swap(&y, &yNext)
-        }
-        return finite
-    }
-
-    /// ∂A = Xᵀ·Y for a core of the chain: X [n, D_l] (adjoint or environment rows, true scale
-    /// 2^(e₁[b] + e₂[b]) per sample in log-scaled mode), Y [n, width] with width = gradient.count / D_l.
-    /// Log-scaled, X's rows are first brought to a common exponent M (in `scaled`) and the product
-    /// is multiplied by 2^M. Returns false when the gradient is not finite (log-scaled only).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    private func coreGradient(
-        _ gradient: inout Tensor<Scalar>, rows x: UnsafeMutablePointer<Scalar>, width dl: Int,
-        exponents e1: UnsafeMutablePointer<Int>, _ e2: UnsafeMutablePointer<Int>,
-        times y: UnsafeMutablePointer<Scalar>, count n: Int
-    ) -> Bool {
-        let logScaled = numerics == .logscaled
-        let columns = gradient.count / dl
-        let common = logScaled ? Self.commonExponent(e1, e2, n) : 0
-        let xs: UnsafeMutablePointer<Scalar>
-        if logScaled {
-            for b in 0..<n { Self.copyScaled(x + b * dl, scaled + b * dl, dl, e1[b] + e2[b] - common) }
-            xs = scaled
-        } else {
-            xs = x
-        }
-        var finite = true
-        gradient.withUnsafeMutableBufferPointer { g in
-            gemm(transposeA: true, transposeB: false, m: dl, n: columns, k: n, alpha: 1,
-                 a: xs, lda: dl, b: y, ldb: columns, beta: 0, c: g.baseAddress!, ldc: columns)
-            if logScaled { finite = Self.scaleInPlace(g.baseAddress!, g.count, common) }
-        }
-        return finite
-    }
-
-    // MARK: Exponent arithmetic
-
-    /// Divides `row` by 2^e where 2^e ≤ max|row| < 2^(e+1) (exact) and returns e; 0 for a zero
-    /// or non-finite row (left as is).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    @inline(__always) static func normalize(_ row: UnsafeMutablePointer<Scalar>, _ count: Int) -> Int {
-        var m: Scalar = 0
-        for i in 0..<count { m = Swift.max(m, abs(row[i])) }
-        guard m > 0, m.isFinite else { return 0 }
-        let e = Int(m.exponent)
-        // Rows within 2^±16 are left alone (the tracking stays exact; this saves the scaling pass).
-        if e > -16 && e < 16 { return 0 }
-        let (f1, f2) = factors(-e)
-        for i in 0..<count { row[i] = row[i] * f1 * f2 }
-        return e
-    }
-
-    /// 2^k as two factors each in range, so that x·f1·f2 = x·2^k without intermediate overflow.
-    @inline(__always) static func factors(_ k: Int) -> (Scalar, Scalar) {
-        let k1 = k / 2, k2 = k - k1
-        return (Scalar(sign: .plus, exponent: Scalar.Exponent(k1), significand: 1),
-                Scalar(sign: .plus, exponent: Scalar.Exponent(k2), significand: 1))
-    }
-
-    /// x·2^k in Double, without intermediate overflow for |k| ≤ 2000.
-    @inline(__always) static func scaled(_ x: Double, _ k: Int) -> Double {
-        if k == 0 || x == 0 { return x }
-        let kk = Swift.max(-2200, Swift.min(2200, k))
-        let k1 = kk / 2, k2 = kk - k1
-        return x * Double(sign: .plus, exponent: k1, significand: 1) * Double(sign: .plus, exponent: k2, significand: 1)
-    }
-
-    @inline(__always) static func commonExponent(_ a: UnsafeMutablePointer<Int>, _ b: UnsafeMutablePointer<Int>?, _ n: Int) -> Int {
-        var m = Int.min
-        for i in 0..<n { m = Swift.max(m, a[i] + (b?[i] ?? 0)) }
-        return m
-    }
-
-    /// dst = src·2^k (k ≤ 0 in use; very small results flush to zero).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    @inline(__always) static func copyScaled(_ src: UnsafeMutablePointer<Scalar>, _ dst: UnsafeMutablePointer<Scalar>, _ count: Int, _ k: Int) {
-        if k < -2 * Int(Scalar.greatestFiniteMagnitude.exponent) - 64 {
-            for i in 0..<count { dst[i] = 0 }
-            return
-        }
-        let (f1, f2) = factors(k)
-        for i in 0..<count { dst[i] = src[i] * f1 * f2 }
-    }
-
-    /// x ← x·2^k for a whole gradient, in steps that never overflow an intermediate; returns false
-    /// when the result is not finite.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    static func scaleInPlace(_ p: UnsafeMutablePointer<Scalar>, _ count: Int, _ k: Int) -> Bool {
-        if k == 0 { return (0..<count).allSatisfy { p[$0].isFinite } }
-        var remaining = k
-        let step = Int(Scalar.greatestFiniteMagnitude.exponent) - 1
-        while remaining != 0 {
-            let part = Swift.max(-step, Swift.min(step, remaining))
-            let f = Scalar(sign: .plus, exponent: Scalar.Exponent(part), significand: 1)
-            for i in 0..<count { p[i] *= f }
-            remaining -= part
-            if k < 0 && (0..<count).allSatisfy({ p[$0] == 0 }) { break }
-        }
-        return (0..<count).allSatisfy { p[$0].isFinite }
-    }
 }

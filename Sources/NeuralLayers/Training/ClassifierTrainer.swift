@@ -1,0 +1,123 @@
+import Optimization
+import TensorCore
+
+/// Mini-batch training of a ``Sequential`` classifier by back-propagation, one epoch at a time:
+/// mean softmax cross-entropy of a batch plus the L2 term `(α/2)·Σ w²` over every trainable
+/// tensor, one optimizer step per batch.
+///
+/// Each epoch visits the training samples in a fresh random order (a permutation from the
+/// caller's generator) in consecutive batches of ``batchSize``; a last partial batch is dropped
+/// (none for 60,000 / 100). What the caller measures between steps (an evaluation every so many
+/// steps) hangs on the one callback of ``trainEpoch(on:shuffle:afterStep:)``.
+public struct ClassifierTrainer<Scalar: BLASScalar, O: Optimizer> {
+    /// The network being trained.
+    public var network: Sequential<Scalar>
+    public var optimizer: O
+    public let batchSize: Int
+    /// α of the L2 term (0 for none).
+    public let l2: Double
+    /// Optimizer steps taken so far, over all epochs.
+    public private(set) var steps = 0
+
+    /// - Precondition: `batchSize ≥ 1`, `l2 ≥ 0`.
+    public init(network: Sequential<Scalar>, optimizer: O, batchSize: Int, l2: Double = 0) {
+        precondition(batchSize >= 1 && l2 >= 0, "ClassifierTrainer: batch \(batchSize), l2 \(l2)")
+        self.network = network
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.l2 = l2
+    }
+
+    /// Trains one epoch over `train`.
+    ///
+    /// The report's `dataLoss` is the epoch's mean cross-entropy over its batches, without the L2
+    /// term (which is not evaluated); `loss` is nil. `flops` counts the forward and backward
+    /// passes (``Sequential/trainingFlops(inputShape:)``).
+    ///
+    /// - Parameter afterStep: called after every step with the steps taken over the run
+    ///   (1-based) and the network as it now is; it may throw to stop (cancellation).
+    /// - Throws: ``NonFiniteLoss`` when a batch's loss is not finite (the step is not taken),
+    ///   or what `afterStep` throws.
+    /// - Precondition: `train` holds at least one batch.
+    public mutating func trainEpoch(
+        on train: LabeledSamples<Scalar>, shuffle rng: inout Philox,
+        afterStep: (_ step: Int, _ network: Sequential<Scalar>) throws -> Void = { _, _ in }
+    ) throws -> EpochReport {
+        let stepsPerEpoch = train.count / batchSize
+        precondition(stepsPerEpoch >= 1, "ClassifierTrainer: \(train.count) samples do not fill a batch of \(batchSize)")
+        let stepFlops = network.trainingFlops(inputShape: [batchSize] + train.sampleShape)
+        let order = rng.permutation(train.count)
+        var lossSum = 0.0
+        for b in 0..<stepsPerEpoch {
+            let samples = train.batch(Array(order[(b * batchSize) ..< ((b + 1) * batchSize)]))
+            let (logits, caches) = network.forward(samples.inputs)
+            let (loss, logitGradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: samples.labels)
+            guard loss.isFinite else { throw NonFiniteLoss(step: steps + 1, loss: loss) }
+            var gradients = network.backward(logitGradient, caches: caches)
+            var parameters = network.parameters
+            if l2 > 0 {
+                SoftmaxCrossEntropy.addL2Gradient(&gradients, parameters: parameters, alpha: l2)
+            }
+            optimizer.update(&parameters, gradients: gradients)
+            network.parameters = parameters
+            steps += 1
+            lossSum += loss
+            try afterStep(steps, network)
+        }
+        return EpochReport(loss: nil, dataLoss: lossSum / Double(stepsPerEpoch), flops: stepFlops * Double(stepsPerEpoch),
+                           steps: stepsPerEpoch)
+    }
+}
+
+/// A labelled set of samples: `inputs` `[count, …]` (any sample shape) and one class per sample.
+public struct LabeledSamples<Scalar: BLASScalar>: Sendable {
+    public var inputs: Tensor<Scalar>
+    public var labels: [Int]
+
+    /// - Precondition: one label per sample.
+    public init(inputs: Tensor<Scalar>, labels: [Int]) {
+        precondition(inputs.rank >= 2 && inputs.shape[0] == labels.count,
+                     "LabeledSamples: \(inputs.shape) inputs for \(labels.count) labels")
+        self.inputs = inputs
+        self.labels = labels
+    }
+
+    public var count: Int { labels.count }
+    /// The shape of one sample.
+    public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
+
+    /// The samples at `indices`, in that order, as one batch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func batch(_ indices: [Int]) -> LabeledSamples {
+        let size = sampleShape.reduce(1, *)
+        let gathered = Tensor<Scalar>(shape: [indices.count] + sampleShape) { out in
+            inputs.withUnsafeBufferPointer { source in
+                for (row, index) in indices.enumerated() {
+                    let from = source.baseAddress! + index * size
+                    (out.baseAddress! + row * size).update(from: from, count: size)
+                }
+            }
+        }
+        return LabeledSamples(inputs: gathered, labels: indices.map { labels[$0] })
+    }
+
+    /// The outputs of `network` for every sample, `[count, outputs]`, computed `batchSize`
+    /// samples at a time (memory, not numbers): the scores an evaluation reads.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func outputs(of network: Sequential<Scalar>, batchSize: Int = 500) -> Tensor<Scalar> {
+        precondition(batchSize >= 1, "LabeledSamples.outputs: batch \(batchSize)")
+        var rows = [Scalar]()
+        var width = 0
+        var start = 0
+        while start < count {
+            let end = min(start + batchSize, count)
+            let part = network(batch(Array(start ..< end)).inputs)
+            width = part.shape[1]
+            rows += part.scalars
+            start = end
+        }
+        return Tensor(shape: [count, width], scalars: rows)
+    }
+}

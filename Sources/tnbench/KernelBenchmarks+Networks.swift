@@ -1,0 +1,131 @@
+import TensorCore
+import TensorNetworks
+
+/// The whole-network kernels: tn4ml's gauge fixing and the two sweepers' updates end to end.
+extension KernelBenchmarks {
+    /// The gauge fixing tn4ml's training applies after every step (TN4ML suite): mixed canonical
+    /// form of a 30-site, d = 3 MPS around site 15 (QR/LQ of each [D·d, D] core and the product
+    /// absorbing its triangular factor) and the normalization.
+    func canonicalizations(bondDimensions: [Int] = [50, 200]) throws -> [KernelResult] {
+        try bondDimensions.map { bond in
+            var random = rng("canonical-\(bond)")
+            let mps: MPSClassifier<Scalar> = try TN4MLInitializer.mps(
+                siteCount: 30, bondDimension: bond, labelSite: 15, labelCount: 2, featureMap: .polynomial(degree: 2),
+                standardDeviation: 1e-2, using: &random)
+            return result("MPS canonicalization", "L = 30, d = 3, D = \(bond), centre 15",
+                          flops: mps.canonicalizationFlops(center: 15)) {
+                var copy = mps
+                try? copy.canonicalize(center: 15)
+                copy.normalizeCenter(15)
+                consume(copy)
+            }
+        }
+    }
+
+    /// One right half-sweep of `TwoSiteSweeper` (20 sites, 10,000 random inputs, m = 20,
+    /// C = 10) after a warm-up sweep pair, with one worker (BLAS on `threads` threads) and, when
+    /// `threads > 1`, with `threads` workers (BLAS on one thread each). Rate = the sweeper's own
+    /// flop count over the half-sweep's time.
+    func sweeperBondUpdates(sites: Int = 20, inputs n: Int = 10_000, maxBond: Int = 20) throws -> [KernelResult] {
+        var results: [KernelResult] = []
+        for workers in Set([1, threads]).sorted() {
+            var random = rng("sweep \(sites) \(n) \(maxBond)")
+            let dims = (0...sites).map { j in Swift.min(maxBond, 1 << Swift.min(j, sites - j, 30)) }
+            let cores = (0..<sites).map { j in
+                let shape = j == 0 ? [dims[j], physical, labelCount, dims[j + 1]] : [dims[j], physical, dims[j + 1]]
+                return Tensor<Scalar>.randomNormal(shape: shape, using: &random)
+            }
+            let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: labelCount, featureMap: .trigonometric)
+            let pixels = Tensor<Scalar>.randomUniform(shape: [n, sites], using: &random)
+            let labels = (0..<n).map { _ in random.nextInt(below: labelCount) }
+            let options = SweepOptions(truncation: Truncation(maxBondDimension: maxBond), workers: workers)
+            progress("TwoSiteSweeper.sweepRight \(precision) × \(threads) thread(s), \(workers) worker(s)")
+            let sweeper = try TwoSiteSweeper(
+                mps: mps, features: FeatureMap.trigonometric.siteFeatures(pixels, as: Scalar.self), labels: labels,
+                options: options, rescaleOutputs: true)
+            try sweeper.sweepRight()
+            try sweeper.sweepLeft()
+            var rates: [Double] = [], seconds: [Double] = [], flops: [Double] = []
+            for _ in 0..<Swift.max(plan.sweepRepetitions, 1) {
+                let startFlops = sweeper.flops
+                let start = monotonicSeconds()
+                try sweeper.sweepRight()
+                let elapsed = monotonicSeconds() - start
+                flops.append(sweeper.flops - startFlops)
+                seconds.append(elapsed)
+                rates.append((sweeper.flops - startFlops) / elapsed)
+                try sweeper.sweepLeft()
+            }
+            // Rates (not times) are ranked: a half-sweep's flops can differ slightly between
+            // repetitions when a bond's rank changes.
+            let ranked = Timing(samples: rates.map { 1 / $0 }, callsPerRepetition: 1)
+            let meanFlops = flops.reduce(0, +) / Double(flops.count)
+            var row = KernelResult(
+                kernel: "TwoSiteSweeper.sweepRight", shape: "L=\(sites), N=\(n), m=\(maxBond), C=\(labelCount), workers=\(workers)",
+                precision: precision, threads: threads, flops: meanFlops, timing: ranked)
+            row.gflopsBest = 1 / ranked.best / 1e9
+            row.gflopsMedian = 1 / ranked.median / 1e9
+            row.secondsPerCallBest = seconds.min()!
+            results.append(row)
+        }
+        return results
+    }
+
+    /// tn4ml's `Sweeps` on the breast-cancer classifier's shape (30 sites, d = 3, C = 2, label on
+    /// site 15, batch 32): one mini-batch of ``BondGradientSweeper`` (58 pair steps: merge, loss
+    /// and gradient, Adam, SVD split) after a warm-up batch, and the thin SVD of one [3D, 3D]
+    /// merged matrix alone — the step's dominant cost. Rates use the sweeper's own flop count
+    /// (the SVD's is ``BondGradientSweeper/svdFlops(rows:columns:)``, an estimate of ?gesdd's work).
+    func bondGradientSweeps(sites: Int = 30, batch: Int = 32, bondDimensions: [Int] = [10, 50]) throws -> [KernelResult] {
+        var results: [KernelResult] = []
+        let map = FeatureMap.polynomial(degree: 2), d = map.dimension, classes = 2, labelSite = 15
+        for bond in bondDimensions {
+            var random = rng("bond gradient sweep \(sites) \(batch) \(bond)")
+            var dims = [1]
+            for j in 1..<sites {
+                var left = 1, right = 1
+                for _ in 0..<j { left = Swift.min(left * d, bond) }
+                for _ in 0..<(sites - j) { right = Swift.min(right * d, bond) }
+                dims.append(Swift.min(left, right))
+            }
+            dims.append(1)
+            let cores = (0..<sites).map { j in
+                let shape = j == labelSite ? [dims[j], d, classes, dims[j + 1]] : [dims[j], d, dims[j + 1]]
+                return Tensor<Scalar>.randomNormal(
+                    shape: shape, mean: 0, standardDeviation: Scalar(1 / Double(dims[j] * d).squareRoot()), using: &random)
+            }
+            let mps = MPSClassifier(cores: cores, labelSite: labelSite, labelCount: classes, featureMap: map)
+            let pixels = Tensor<Scalar>.randomUniform(shape: [batch, sites], using: &random)
+            let labels = (0..<batch).map { _ in random.nextInt(below: classes) }
+            let features = map.siteFeatures(pixels, as: Scalar.self)
+            progress("BondGradientSweeper batch D=\(bond) \(precision) × \(threads) thread(s)")
+            let sweeper = try BondGradientSweeper(model: mps, batchCapacity: batch, learningRate: 1e-3)
+            let batches = [Array(0..<batch)]
+            _ = try sweeper.trainEpoch(features: features, labels: labels, batches: batches)
+            var rates: [Double] = [], seconds: [Double] = [], flops: [Double] = []
+            for _ in 0..<Swift.max(plan.sweepRepetitions, 1) {
+                let (report, elapsed) = try MonotonicClock.timed {
+                    try sweeper.trainEpoch(features: features, labels: labels, batches: batches)
+                }
+                flops.append(report.flops)
+                seconds.append(elapsed)
+                rates.append(report.flops / elapsed)
+            }
+            let ranked = Timing(samples: rates.map { 1 / $0 }, callsPerRepetition: 1)
+            var row = KernelResult(
+                kernel: "BondGradientSweeper batch", shape: "L=\(sites), d=\(d), C=\(classes), B=\(batch), D=\(bond)",
+                precision: precision, threads: threads, flops: flops.reduce(0, +) / Double(flops.count), timing: ranked)
+            row.gflopsBest = 1 / ranked.best / 1e9
+            row.gflopsMedian = 1 / ranked.median / 1e9
+            row.secondsPerCallBest = seconds.min()!
+            results.append(row)
+
+            let n = d * bond
+            let merged = Tensor<Scalar>.randomUniform(shape: [n, n], in: -1..<1, using: &random)
+            results.append(result("svd (gesdd)", "[\(n), \(n)]", flops: BondGradientSweeper<Scalar>.svdFlops(rows: n, columns: n)) {
+                consume(try? merged.svd())
+            })
+        }
+        return results
+    }
+}

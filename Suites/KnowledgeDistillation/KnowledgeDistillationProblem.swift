@@ -1,0 +1,156 @@
+import Datasets
+import Harness
+import Optimization
+import TensorCore
+import TensorNetworks
+
+/// Piché's distillation problem: the first MNIST images, one student of the `student` axis at
+/// bond dimension D, the protocol (normal and Gaussian epochs, Adam, temperature; for the
+/// distilled students the teacher's training), and the evaluation of an implementation's class
+/// scores — the student's on the `test` and `train` sets, the teacher's on `teacher/test`.
+public struct KnowledgeDistillationProblem: Problem {
+    public init() {}
+
+    /// The teacher's training protocol (distilled students only).
+    public struct TeacherProtocol: Sendable {
+        public let epochs: Int
+        public let learningRate: Double
+        public let batchSize: Int
+    }
+
+    /// What an implementation trains on: the images, the student and the protocol.
+    public struct Inputs: Sendable {
+        public let student: KnowledgeDistillationSuite.Student
+        public let bondDimension: Int
+        /// The first `train_count` / `test_count` MNIST images, 28×28 in [0, 1].
+        public let train: ImageSet
+        public let test: ImageSet
+        /// Epochs on the training images, then (distilled students) epochs on Gaussian inputs.
+        public let epochs: Int
+        public let gaussianEpochs: Int
+        public let gaussianSamples: Int
+        public let batchSize: Int
+        public let learningRate: Double
+        public let adamEpsilon: Double
+        public let adamEpsilonPlacement: Adam.EpsilonPlacement
+        public let temperature: Double
+        public let numerics: ContractionNumerics
+        /// σ of the near-identity initialization's noise.
+        public let initStandardDeviation: Double
+        public let labelSite: Int
+        /// The teacher's protocol; nil for the direct student.
+        public let teacher: TeacherProtocol?
+    }
+
+    /// The MPS's sites: one per pixel of a 28×28 image.
+    static let sites = 28 * 28
+
+    public func inputs(for context: RunContext) throws -> Inputs {
+        let settings = context.settings
+        let student = try context.parameters.choice(KnowledgeDistillationSuite.Student.self)
+        let bond = try context.parameters.int(KnowledgeDistillationSuite.bondKey, in: 1...)
+        let trainCount = try settings.int("train_count", in: 1...60_000)
+        let testCount = try settings.int("test_count", in: 1...10_000)
+        let epochs = try settings.int("epochs", in: 1...)
+        let gaussianEpochs = student == .direct ? 0 : try settings.int("gaussian_epochs", in: 0...)
+        let gaussianSamples = try settings.int("gaussian_samples", in: 1...)
+        let batchSize = try settings.int("batch_size", in: 1...)
+        let rate = try settings.double("learning_rate", in: 0...)
+        let epsilon = try settings.double("adam_epsilon", in: 0...)
+        let placement = try settings.choice("adam_epsilon_placement", as: Adam.EpsilonPlacement.self)
+        let temperature = try settings.double("temperature", in: 1e-3...)
+        let numerics = try settings.choice("numerics", as: ContractionNumerics.self)
+        let initStandardDeviation = try settings.double("init_std", in: 0...)
+        let labelSite = try settings.int("label_site", in: 0..<Self.sites)
+
+        // Data: the first images of each file, 28×28 in [0, 1].
+        var unused = context.rng("data")
+        let (train, test) = try context.measure("load") {
+            try PooledImages.load(.mnist, PooledImages.Selection(train: .first(trainCount), testCount: testCount, pooling: 1),
+                                  dataDirectory: context.dataDirectory, rng: &unused)
+        }.value
+        guard train.count >= batchSize else {
+            throw SuiteInputError(suite: context.suite, key: "batch_size",
+                                  "batch_size \(batchSize) exceeds the \(train.count) training images")
+        }
+        let teacher = student == .direct ? nil : try teacherProtocol(train: train, context: context)
+        return Inputs(
+            student: student, bondDimension: bond, train: train, test: test, epochs: epochs, gaussianEpochs: gaussianEpochs,
+            gaussianSamples: gaussianSamples, batchSize: batchSize, learningRate: rate, adamEpsilon: epsilon,
+            adamEpsilonPlacement: placement, temperature: temperature, numerics: numerics,
+            initStandardDeviation: initStandardDeviation, labelSite: labelSite, teacher: teacher)
+    }
+
+    private func teacherProtocol(train: ImageSet, context: RunContext) throws -> TeacherProtocol {
+        let settings = context.settings
+        let epochs = try settings.int("teacher_epochs", in: 1...)
+        let rate = try settings.double("teacher_learning_rate", in: 0...)
+        let batchSize = try settings.int("teacher_batch_size", in: 1...)
+        guard train.count >= batchSize else {
+            throw SuiteInputError(suite: context.suite, key: "teacher_batch_size",
+                                  "teacher_batch_size \(batchSize) exceeds the \(train.count) training images")
+        }
+        return TeacherProtocol(epochs: epochs, learningRate: rate, batchSize: batchSize)
+    }
+
+    /// The metrics of the sets predicted. The teacher alone (`teacher/test`, no `test`):
+    /// `teacher_test_accuracy`, a curve point at a round, the final at ``Checkpoint/final``.
+    /// The student (`test`): a point of the `test_accuracy` curve at each round, and
+    /// `test_accuracy_normal` after the last normal epoch; at ``Checkpoint/final``
+    /// `test_accuracy`, `test_error`, `train_accuracy` (from `train`) and, for a distilled
+    /// student, `teacher_agreement` (the share of test images on which the student's arg max is
+    /// the teacher's, from `teacher/test`). A row with a non-finite score counts as wrong.
+    @discardableResult
+    public func evaluate(_ predictions: Predictions, at checkpoint: Checkpoint, of inputs: Inputs, in context: RunContext) throws
+        -> [Metric: Double]
+    {
+        let suite = context.suite
+        let labels = inputs.test.labels
+        guard let student = predictions.sets["test"] else {
+            let accuracy = try predictions.scores("teacher/test", suite: suite).accuracy(labels: labels)
+            switch checkpoint {
+            case .round(_, let x): context.append(Metric.teacherTestAccuracy.name, x: x, y: accuracy)
+            case .final: context.record(.teacherTestAccuracy, accuracy)
+            case .step: break
+            }
+            return [.teacherTestAccuracy: accuracy]
+        }
+        let classes = Self.predictedClasses(student)
+        let accuracy = Classification.accuracy(predicted: classes, labels: labels)
+        var values: [Metric: Double] = [.testAccuracy: accuracy]
+        switch checkpoint {
+        case .round(let round, let x):
+            context.append(Metric.testAccuracy.name, x: x, y: accuracy)
+            if round == inputs.epochs { context.record(.testAccuracyNormal, accuracy) }
+        case .final:
+            context.record(.testAccuracy, accuracy)
+            context.record(.testError, 1 - accuracy)
+            let train = Self.predictedClasses(try predictions.scores("train", suite: suite))
+            values[.trainAccuracy] = Classification.accuracy(predicted: train, labels: inputs.train.labels)
+            context.record(.trainAccuracy, values[.trainAccuracy]!)
+            if inputs.teacher != nil {
+                let teacher = try predictions.scores("teacher/test", suite: suite).predictedClasses
+                values[.teacherAgreement] = Classification.accuracy(predicted: classes, labels: teacher)
+                context.record(.teacherAgreement, values[.teacherAgreement]!)
+            }
+        case .step: break
+        }
+        return values
+    }
+
+    /// The arg max of each row; -1 (no class) for a row with a non-finite score.
+    static func predictedClasses(_ scores: Scores) -> [Int] {
+        let finite = switch scores {
+        case .float(let t): rowsFinite(t)
+        case .double(let t): rowsFinite(t)
+        }
+        return zip(scores.predictedClasses, finite).map { $1 ? $0 : -1 }
+    }
+
+    private static func rowsFinite<Scalar: BLASScalar>(_ t: Tensor<Scalar>) -> [Bool] {
+        let width = t.shape[1]
+        return t.withUnsafeBufferPointer { p in
+            (0..<t.shape[0]).map { row in (0..<width).allSatisfy { p[row * width + $0].isFinite } }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Datasets
+import Harness
+import NeuralLayers
+import Optimization
+import TensorCore
+import TensorNetworks
+
+/// TNBench's own distillation: the teacher (``MNISTNetworks/lenet5(using:)`` or an FC network)
+/// trained by ``ClassifierTrainer`` with Adam, then the MPS student trained by
+/// ``MPSGradientTrainer`` on the labels or the teacher's distributions, the normal epochs and then
+/// the Gaussian ones as the rounds of one ``TrainingLoop``. It hands the student's test scores to
+/// the problem after every epoch, the teacher's after every teacher epoch, and returns the
+/// student's final scores on the test and training images with the teacher's test scores.
+public struct NativeKnowledgeDistillation: Implementation {
+    public init() {}
+
+    public var name: String { "native" }
+
+    /// The student's inputs φ(x) = [1, x] per pixel (``FeatureMap/polynomial(degree:)``, degree 1).
+    static let featureMap = FeatureMap.polynomial(degree: 1)
+
+    public func train(
+        _ inputs: KnowledgeDistillationProblem.Inputs, for problem: KnowledgeDistillationProblem, in context: RunContext
+    ) throws -> Predictions {
+        let trainFeatures = Self.featureMap.siteFeatures(inputs.train.flattened(order: .rowMajor), as: Float.self)
+        let testFeatures = Self.featureMap.siteFeatures(inputs.test.flattened(order: .rowMajor), as: Float.self)
+        // The teacher (distilled students only), trained on the same images.
+        let teacher = try inputs.teacher.map { try trainTeacher($0, inputs: inputs, problem: problem, context: context) }
+        let trainer = student(inputs, context: context)
+        let targets: TrainingTargets = switch teacher {
+        case nil: .labels(inputs.train.labels)
+        case let teacher?: .distributions(probabilities: teacher.probabilities(inputs.train, temperature: inputs.temperature),
+                                          temperature: inputs.temperature)
+        }
+        let shuffle = context.rng("shuffle", sharedAcross: [KnowledgeDistillationSuite.Student.key])
+        let gaussian = teacher.map { gaussianEpochs($0, inputs: inputs, shuffle: shuffle, context: context) } ?? []
+        let schedule = BatchSchedule(count: inputs.train.count, batchSize: inputs.batchSize)
+        let testSamples = Array(0..<inputs.test.count)
+        func testScores() -> Scores {
+            context.addFlops(trainer.evaluationFlops(inputs.test.count))
+            return .double(trainer.logits(features: testFeatures, samples: testSamples))
+        }
+
+        // Normal epochs on the training images, then Gaussian epochs on synthetic inputs labelled by the teacher.
+        var last: Scores?
+        let loop = TrainingLoop(rounds: inputs.epochs + gaussian.count, timer: "epoch", lossCurve: Metric.trainLoss.name,
+                                nonFinite: .skip)
+        let outcome = try loop.run(context, observe: { point in
+            guard case .endOfRound(let round, let report, _) = point else { return .proceed }
+            if round <= inputs.epochs, let loss = report.loss { context.record(.trainLoss, loss) }
+            if report.isFrozen {
+                throw Divergence("every batch of student epoch \(round) had a non-finite loss or gradient")
+            }
+            last = testScores()
+            try problem.evaluate(Predictions(["test": last!]), at: .round(round, x: Double(round)), of: inputs, in: context)
+            return .proceed
+        }) { round in
+            guard round.index > inputs.epochs else {
+                let batches = schedule.batches(epoch: round.index - 1, rng: shuffle)
+                return trainer.trainEpoch(features: trainFeatures, targets: targets, batches: batches)
+            }
+            let epoch = gaussian[round.index - inputs.epochs - 1]
+            if round.index == inputs.epochs + 1, let teacher = epoch.teacherProbabilities {
+                recordTeacherOnNoise(teacher, context: context)
+            }
+            return trainer.trainEpoch(features: epoch.features, targets: epoch.targets, batches: epoch.batches)
+        }
+
+        // Final numbers: the student's scores (the test set's from the last epoch), its own work.
+        let finalTrain = trainer.logits(features: trainFeatures, samples: Array(0..<inputs.train.count))
+        context.addFlops(trainer.evaluationFlops(inputs.train.count))
+        var predictions = Predictions(["test": last!, "train": .double(finalTrain)])
+        if let teacher {
+            predictions.sets["teacher/test"] = teacher.testScores
+            context.addFlops(trainer.evaluationFlops(inputs.test.count))
+        }
+        recordWork(outcome, inputs: inputs, context: context)
+        return predictions
+    }
+
+    /// The finals about the student's training: speed over the normal epochs, non-finite
+    /// batches, the protocol's lengths.
+    private func recordWork(_ outcome: TrainingOutcome, inputs: KnowledgeDistillationProblem.Inputs, context: RunContext) {
+        let normalSeconds = outcome.roundSeconds.prefix(inputs.epochs).sorted()
+        context.record(.epochSeconds, normalSeconds[normalSeconds.count / 2])
+        if let gflops = outcome.gflops { context.record(.gflops, gflops) }
+        context.record(.nonFiniteBatches, Double(outcome.nonFiniteSteps))
+        context.record(.epochs, Double(inputs.epochs))
+        context.record(.gaussianEpochs, Double(inputs.gaussianEpochs))
+        context.record(.trainImages, Double(inputs.train.count))
+    }
+
+    /// The student MPS, drawn from the stream `init` shared across the `student` axis, and its
+    /// trainer; records its parameter count and how it is trained.
+    private func student(_ inputs: KnowledgeDistillationProblem.Inputs, context: RunContext) -> MPSGradientTrainer<Float> {
+        var initRNG = context.rng("init", sharedAcross: [KnowledgeDistillationSuite.Student.key])
+        let model: MPSClassifier<Float> = NearIdentityInitialization(noiseStandardDeviation: inputs.initStandardDeviation).mps(
+            siteCount: KnowledgeDistillationProblem.sites, bondDimension: inputs.bondDimension, labelCount: 10,
+            labelSite: inputs.labelSite, featureMap: Self.featureMap, using: &initRNG)
+        context.record(.parameterCount, Double(model.parameterCount))
+        context.setAttribute("label_site", .int(inputs.labelSite))
+        context.setAttribute("feature_map", "polynomial degree 1: [1, x]")
+        context.setAttribute("numerics", .string(inputs.numerics.rawValue))
+        context.setAttribute("optimizer", .string(
+            "Adam lr \(inputs.learningRate), ε \(inputs.adamEpsilon) (\(inputs.adamEpsilonPlacement.rawValue)), batch \(inputs.batchSize)"))
+        return MPSGradientTrainer(
+            model: model, numerics: inputs.numerics, batchSize: inputs.batchSize,
+            optimizer: Adam(learningRate: inputs.learningRate, epsilon: inputs.adamEpsilon,
+                            epsilonPlacement: inputs.adamEpsilonPlacement))
+    }
+
+    // MARK: Gaussian epochs
+
+    /// One Gaussian epoch's data: synthetic images, their features, the teacher's distributions
+    /// on them and the batches.
+    struct GaussianEpoch {
+        var features: Tensor<Float>
+        var targets: TrainingTargets
+        var batches: [[Int]]
+        /// The teacher's q, row-major `[N, 10]` (kept for the first epoch only).
+        var teacherProbabilities: [Double]?
+    }
+
+    /// The Gaussian epochs' data, drawn before training so that their sampling and the teacher's
+    /// labelling are not timed as the student's training: x_p = clip(N(μ_p, σ_p), 0, 1) per
+    /// pixel (``PixelGaussian`` fitted to the training images), fresh samples each epoch from
+    /// the stream `gaussian`, labelled by the teacher's softmax at the temperature.
+    private func gaussianEpochs(
+        _ teacher: Teacher, inputs: KnowledgeDistillationProblem.Inputs, shuffle: Philox, context: RunContext
+    ) -> [GaussianEpoch] {
+        guard inputs.gaussianEpochs > 0 else { return [] }
+        let gaussian = PixelGaussian(fittedTo: inputs.train)
+        var rng = context.rng("gaussian", sharedAcross: [KnowledgeDistillationSuite.Student.key, KnowledgeDistillationSuite.bondKey])
+        let schedule = BatchSchedule(count: inputs.gaussianSamples, batchSize: min(inputs.batchSize, inputs.gaussianSamples))
+        return (0..<inputs.gaussianEpochs).map { epoch in
+            let images = gaussian.sample(count: inputs.gaussianSamples, using: &rng)
+            let q = teacher.probabilities(images, temperature: inputs.temperature)
+            return GaussianEpoch(
+                features: Self.featureMap.siteFeatures(images.flattened(order: .rowMajor), as: Float.self),
+                targets: TrainingTargets.distributions(probabilities: q, temperature: inputs.temperature),
+                batches: schedule.batches(epoch: epoch, rng: shuffle.substream(RandomKey.derive("gaussian"))),
+                teacherProbabilities: epoch == 0 ? q : nil)
+        }
+    }
+
+    /// How the teacher labels the first epoch's Gaussian inputs: its mean confidence and the
+    /// share of its most frequent class (`q` row-major [N, 10]).
+    private func recordTeacherOnNoise(_ q: [Double], context: RunContext) {
+        let rows = q.count / 10
+        guard rows > 0 else { return }
+        var confidence = 0.0, counts = [Int](repeating: 0, count: 10)
+        for n in 0..<rows {
+            let row = q[(n * 10)..<(n * 10 + 10)]
+            confidence += row.max()!
+            counts[row.firstIndex(of: row.max()!)! - n * 10] += 1
+        }
+        context.record(.gaussianTeacherConfidence, confidence / Double(rows))
+        context.record(.gaussianTeacherTopClassShare, Double(counts.max()!) / Double(rows))
+    }
+}

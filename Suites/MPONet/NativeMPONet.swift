@@ -1,0 +1,86 @@
+import Harness
+import NeuralLayers
+import Optimization
+import TensorCore
+
+/// TNBench's own MPO-Net: the networks of ``MNISTNetworks`` in `Float`, trained by
+/// ``ClassifierTrainer`` (plain SGD with the authors' continuous exponential decay, optional
+/// momentum) under the harness's ``TrainingLoop``, one round per epoch. It asks the problem to
+/// evaluate its test scores after every epoch and every `evaluation_interval` steps, and records
+/// what is about its own work: parameter counts, the compression ratio, the MPO layers'
+/// contraction orders, the training loss, steps and speed.
+public struct NativeMPONet: Implementation {
+    public init() {}
+
+    public var name: String { "native" }
+
+    public func train(_ inputs: MPONetProblem.Inputs, for problem: MPONetProblem, in context: RunContext) throws -> Predictions {
+        var model = buildNetwork(inputs, context: context)
+        let optimizer = SGD(schedule: .exponentialDecay(initial: inputs.learningRate, rate: inputs.decayRate,
+                                                        decaySteps: inputs.decaySteps, staircase: false),
+                            momentum: inputs.momentum)
+        var trainer = ClassifierTrainer(network: model, optimizer: optimizer, batchSize: inputs.batchSize, l2: inputs.l2)
+        var shuffle = context.rng("shuffle")
+        func testScores(_ network: Sequential<Float>) -> Predictions {
+            Predictions(["test": .float(inputs.test.outputs(of: network))])
+        }
+        // The network an evaluation within the epoch sees (handed over by the trainer's callback).
+        var current = model
+        var last: Predictions?
+        let loop = TrainingLoop(rounds: inputs.epochs, lossCurve: nil)
+        let outcome = try loop.run(context, observe: { point in
+            switch point {
+            case .withinRound(_, let step):
+                try problem.evaluate(testScores(current), at: .step(step), of: inputs, in: context)
+            case .endOfRound(let round, let report, _):
+                if let loss = report.dataLoss { context.append(Metric.trainLoss.name, x: Double(round), y: loss) }
+                last = testScores(current)
+                try problem.evaluate(last!, at: .round(round, x: Double(round)), of: inputs, in: context)
+            }
+            return .proceed
+        }) { round in
+            let report = try trainer.trainEpoch(on: inputs.train, shuffle: &shuffle) { step, network in
+                guard inputs.evaluationInterval > 0 && step % inputs.evaluationInterval == 0 else { return }
+                current = network
+                try round.checkpoint(step: step)
+            }
+            current = trainer.network
+            return report
+        }
+        model = trainer.network
+        context.record(.trainLoss, outcome.reports.last?.dataLoss ?? .nan)
+        if let median = outcome.medianRoundSeconds { context.record(.epochSeconds, median) }
+        if let gflops = outcome.gflops { context.record(.gflops, gflops) }
+        context.record(.steps, Double(trainer.steps))
+        context.record(.epochs, Double(inputs.epochs))
+        return last ?? testScores(model)
+    }
+
+    /// The job's network, drawn from the stream `init`, with its counts and settings recorded.
+    private func buildNetwork(_ inputs: MPONetProblem.Inputs, context: RunContext) -> Sequential<Float> {
+        let contraction: MPOLinear<Float>.Contraction? = switch inputs.contraction {
+        case .auto: nil
+        case .dense: .denseMatrix
+        case .cores: .coreByCore
+        }
+        var initRNG = context.rng("init")
+        let model: Sequential<Float> = switch inputs.network {
+        case .fc2: MNISTNetworks.fc2(using: &initRNG)
+        case .mpoFC2: MNISTNetworks.mpoFC2(bondDimension: inputs.bondDimension!, contraction: contraction, using: &initRNG)
+        case .lenet5: MNISTNetworks.lenet5(using: &initRNG)
+        case .mpoLeNet5: MNISTNetworks.mpoLeNet5(contraction: contraction, using: &initRNG)
+        }
+        let mpoLayers = model.layers.compactMap { $0 as? MPOLinear<Float> }
+        let replaced = mpoLayers.reduce(0) { $0 + $1.inputSize * $1.units }
+        context.record(.parameterCount, Double(model.parameterCount(.weight)))
+        context.record(.biasCount, Double(model.parameterCount(.bias)))
+        context.record(.compressionRatio,
+                       mpoLayers.isEmpty ? 1 : Double(mpoLayers.reduce(0) { $0 + $1.parameterCount(.weight) }) / Double(replaced))
+        context.setAttribute("contractions",
+                             .string(mpoLayers.map { $0.contraction(batch: inputs.batchSize).rawValue }.joined(separator: ",")))
+        let momentum = inputs.momentum
+        context.setAttribute("optimizer", .string(momentum > 0 ? "SGD, momentum \(momentum)" : "SGD (plain, as the authors' code)"))
+        context.setAttribute("learning_rate", .string("\(inputs.learningRate)·\(inputs.decayRate)^(step/\(inputs.decaySteps))"))
+        return model
+    }
+}

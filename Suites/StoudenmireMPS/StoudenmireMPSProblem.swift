@@ -1,0 +1,109 @@
+import Datasets
+import Harness
+import TensorCore
+import TensorNetworks
+
+/// The `dataset` axis: which images (MNIST, or Fashion-MNIST off the paper's protocol).
+enum Dataset: String, ConfigurationAxis {
+    case mnist
+    case fashionMNIST = "fashion-mnist"
+    static let key = "dataset"
+
+    var images: ImageDatasetName {
+        switch self {
+        case .mnist: .mnist
+        case .fashionMNIST: .fashionMNIST
+        }
+    }
+}
+
+/// The configuration key of the bond dimension m.
+let bondDimensionKey = "m"
+
+extension Metric {
+    static let sweepSeconds = Metric(
+        "sweep_seconds", .smallerIsBetter, kind: .speed, unit: "seconds", samples: "quarter_sweep_seconds",
+        description: "wall-clock seconds of one full sweep (left→right→left, 2(L−1) bond updates) over the training set, evaluation excluded: the mean of the full sweeps, timed whole")
+    static let truncationError = Metric(
+        "truncation_error", .smallerIsBetter, kind: .informational, unit: "fraction",
+        description: "largest relative discarded weight of the last half-sweep")
+    static let storedModelTestError = Metric(
+        "stored_model_test_error", .smallerIsBetter, kind: .informational, unit: "fraction",
+        description: "test error of the stored MPS evaluated plainly, f^ℓ = W^ℓ·Φ(x) (must equal test_error)")
+}
+
+/// Stoudenmire & Schwab's problem: MNIST pooled to 14×14 (a seeded training subset below the
+/// full set, the first test images), the protocol's settings, and the evaluation — the
+/// training and test error of an implementation's class scores, measured whenever the label
+/// passes the centre (curves at x = k + 0.5 and k + 1) and after training (the finals).
+public struct StoudenmireMPSProblem: Problem {
+    static let suite = "StoudenmireMPS"
+
+    /// What an implementation trains on.
+    public struct Inputs {
+        public var train: ImageSet
+        public var test: ImageSet
+        /// The paper's feature map φ(x) = [cos(πx/2), sin(πx/2)] and its row-major ("zig-zag") site order.
+        public var featureMap = FeatureMap.trigonometric
+        public var order = SiteOrder.rowMajor
+        /// The largest bond dimension m.
+        public var bondDimension: Int
+        /// Full sweeps (the last one stops with the label at the centre).
+        public var sweeps: Int
+        /// Conjugate-gradient iterations per bond update.
+        public var conjugateGradientSteps: Int
+        /// Training images the starting MPS is built from (a seeded subset; all below this).
+        public var initCount: Int
+        /// Threads that share each bond update's inputs (results are deterministic per count).
+        public var workers: Int
+
+        /// Sites of the chain: one per pooled pixel.
+        public var sites: Int { train.rows * train.columns }
+        /// The site where the label is measured and stored.
+        public var centre: Int { sites / 2 }
+    }
+
+    public init() {}
+
+    public func inputs(for context: RunContext) throws -> Inputs {
+        let settings = context.settings
+        let m = try context.parameters.int(bondDimensionKey, in: 1...)
+        let dataset = try context.parameters.choice(Dataset.self)
+        let sweeps = try settings.int("sweeps", in: 1...)
+        let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
+        let initCount = try settings.int("init_count", in: 1...), cgSteps = try settings.int("cg_steps", in: 1...)
+        // Results are deterministic for a given worker count; the harness sets the BLAS threads
+        // per job, and a `workers` setting (tests) pins the count whatever the threads are.
+        let workers = try settings.optionalInt("workers", in: 1...) ?? Swift.max(1, BLASRuntime.threadCount)
+
+        // 14×14 images, a seeded training subset below the full set.
+        var dataRNG = context.rng("data")
+        let selection = PooledImages.Selection(train: .seededSubset(trainCount), testCount: testCount)
+        let (train, test) = try context.measure("load") {
+            try PooledImages.load(dataset.images, selection, dataDirectory: context.dataDirectory, rng: &dataRNG)
+        }.value
+        return Inputs(train: train, test: test, bondDimension: m, sweeps: sweeps, conjugateGradientSteps: cgSteps,
+                      initCount: initCount, workers: workers)
+    }
+
+    /// The training and test error of the class scores in `predictions` ("train", "test"):
+    /// curve points at a round, the finals after training.
+    @discardableResult
+    public func evaluate(_ predictions: Predictions, at checkpoint: Checkpoint, of inputs: Inputs, in context: RunContext) throws
+        -> [Metric: Double]
+    {
+        let trainError = try predictions.scores("train", suite: Self.suite).errorRate(labels: inputs.train.labels)
+        let testError = try predictions.scores("test", suite: Self.suite).errorRate(labels: inputs.test.labels)
+        switch checkpoint {
+        case .round(_, let x):
+            context.append(Metric.trainError.name, x: x, y: trainError)
+            context.append(Metric.testError.name, x: x, y: testError)
+        case .final:
+            context.record(.testError, testError)
+            context.record(.trainError, trainError)
+        case .step:
+            break
+        }
+        return [.trainError: trainError, .testError: testError]
+    }
+}
