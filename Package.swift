@@ -10,7 +10,11 @@
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
 //   Suites/<Paper>Protocol → the libraries and Harness: what two suites of one paper share (not a suite)
 //   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
+import Foundation
 import PackageDescription
+
+/// The folder of this manifest (the repository root).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 
 /// The paper suites: one target each under `Suites/<Name>/`, registered in `tnbench`.
 let suiteNames = [
@@ -105,7 +109,10 @@ let package = Package(
         .testTarget(
             name: "NeuralLayersTests", dependencies: ["NeuralLayers", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "_TestSupport"]),
+        .testTarget(
+            name: "HarnessTests", dependencies: ["Harness", "_TestSupport"],
+            // External-implementation fixtures (programs, manifests, .npy files), read by path.
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "SuiteTests",
             dependencies: ["Harness", "Datasets", "_TestSupport"]
@@ -116,7 +123,10 @@ let package = Package(
                 name: name,
                 dependencies: suiteDependencies
                     + sharedProtocols.filter { $0.value.contains(name) }.keys.sorted().map { .target(name: $0) },
-                path: "Suites/\(name)")
+                path: "Suites/\(name)",
+                // External implementations (docs/IMPLEMENTATIONS.md) live beside the Swift code.
+                exclude: FileManager.default.fileExists(atPath: "\(packageRoot)/Suites/\(name)/implementations")
+                    ? ["implementations"] : [])
         }
         + sharedProtocols.keys.sorted().map { name in
             .target(name: name, dependencies: suiteDependencies, path: "Suites/\(name)")

@@ -166,6 +166,9 @@ class Pass:
         for jobs in ["0", "-1", "abc", "100000", "1000"]:
             self.case(f"run --jobs '{jobs}'", ["run", "TNNRegression", "--tier", "smoke", "--config", "D=4", "--jobs", jobs,
                                               "--out", self.path("jobs", re.sub(r"[^A-Za-z0-9]", "_", jobs))], timeout=60)
+        for value in ["", ",", "nosuch", "../numpy", "NUMPY", "numpy", "native,nosuch", " "]:
+            self.case(f"run --implementation '{value}'", ["plan", "TNNRegression", "--tier", "smoke", "--implementation", value,
+                                                         "--out", self.path("impl", re.sub(r"[^A-Za-z0-9]", "_", value) or "empty")])
         for out in ["", " ", "/", "//", "/.", "/proc/hostile", "/dev/null", "/dev/null/x"]:
             self.case(f"run --out '{out}'", ["plan", "TNNRegression", "--tier", "smoke", "--out", out])
         for tier in ["", "nosuch", "paper2"]:

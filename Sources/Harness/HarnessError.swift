@@ -48,6 +48,9 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable, Equatable 
         case malformedBaseline, missingBaseline, unwritableOutput, invalidResults, invalidArgument
         /// Records of one run made by different builds (see ``Provenance/codeID``).
         case mixedBuilds
+        /// An external implementation's manifest is missing or wrong, or a suite has no
+        /// implementation of that name (docs/IMPLEMENTATIONS.md).
+        case invalidImplementation, unknownImplementation
         /// Writing or reading a file failed in the file system (no space left on device, a
         /// read-only file system, an I/O error): the message names the file and the reason.
         case io

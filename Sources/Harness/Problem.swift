@@ -82,6 +82,28 @@ public protocol Problem: Sendable {
     @discardableResult
     func evaluate(_ predictions: Predictions, at checkpoint: Checkpoint, of inputs: Inputs, in context: RunContext) throws
         -> [Metric: Double]
+
+    /// Whether the problem hands itself to external implementations (``exchange(_:in:)``).
+    var isExchangeable: Bool { get }
+
+    /// Whether its evaluation reads non-finite scores (as errors, say); when false, non-finite
+    /// scores from an external implementation make the job *diverged*.
+    var acceptsNonFiniteScores: Bool { get }
+
+    /// What an external implementation gets for this job (docs/IMPLEMENTATIONS.md): the sets'
+    /// arrays — without the labels the problem keeps back — the resolved protocol, and when to
+    /// predict which sets. The default throws: a problem not yet exported.
+    func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange
+}
+
+extension Problem {
+    public var isExchangeable: Bool { false }
+
+    public var acceptsNonFiniteScores: Bool { false }
+
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        throw HarnessError(.unknownImplementation, "\(context.suite) does not hand its problem to external implementations yet")
+    }
 }
 
 /// One way of training a suite's model: TNBench's own Swift code (`native`) or another
@@ -104,11 +126,39 @@ public protocol ProblemSuite: Suite {
     var problem: SuiteProblem { get }
     /// The implementations, the default first (`native`).
     var implementations: [any Implementation<SuiteProblem>] { get }
+    /// Where the suite's external implementations are found (default: ``ImplementationCatalogue/default``).
+    var catalogue: ImplementationCatalogue { get }
 }
 
 extension ProblemSuite {
+    public var catalogue: ImplementationCatalogue { .default }
+
+    /// Runs the job with the implementation its context names: `native` is the first of
+    /// ``implementations``; another name, one of them or, when the problem is exchangeable, an
+    /// external one from ``catalogue`` that supports the job's tier and configuration.
     public func run(_ context: RunContext) throws {
-        try run(context, implementation: implementations[0])
+        if context.implementation == ImplementationManifest.native {
+            return try run(context, implementation: implementations[0])
+        }
+        if let own = implementation(named: context.implementation) {
+            return try run(context, implementation: own)
+        }
+        guard problem.isExchangeable else {
+            throw HarnessError(.unknownImplementation, "\(name) has no implementation '\(context.implementation)' and takes no external ones yet")
+        }
+        let manifest = try catalogue.manifest(suite: name, name: context.implementation)
+        guard manifest.supports(context.configuration, at: context.tier) else {
+            throw HarnessError(
+                .unknownImplementation,
+                "\(manifest.name) does not run \(name) [\(context.configuration.name)] at the \(context.tier.rawValue) tier (its manifest: \(manifest.directory)/implementation.json)")
+        }
+        try run(context, implementation: ExternalImplementation<SuiteProblem>(manifest: manifest))
+    }
+
+    /// The names of the implementations the suite runs: its own, then the catalogue's external
+    /// ones when its problem is exchangeable.
+    public func implementationNames(in catalogue: ImplementationCatalogue) -> [String] {
+        implementations.map(\.name) + (problem.isExchangeable ? catalogue.names(of: name) : [])
     }
 
     /// Runs one job with `implementation`.

@@ -14,7 +14,14 @@ import TensorCore
 public final class RunContext {
     public let suite: String
     public let tier: Tier
+    /// The job's configuration as the suite reads it: without the `implementation` key, so that
+    /// every implementation of a configuration gets the same data and random streams.
     public let configuration: Configuration
+    /// The implementation that runs the job (``ImplementationManifest/native`` unless the job's
+    /// configuration names another).
+    public let implementation: String
+    /// Where the job runs and with what: its scratch folder, threads and time limit.
+    public let execution: JobExecutionSettings
     public let seed: Int
     /// The tier's settings (``TierPlan/settings``), typed and checked.
     public let settings: NamedValues
@@ -32,12 +39,17 @@ public final class RunContext {
     public init(
         suite: String, tier: Tier, configuration: Configuration, seed: Int,
         settings: [String: ConfigurationValue] = [:], dataDirectory: String,
+        execution: JobExecutionSettings = JobExecutionSettings(),
         progress: (@Sendable (Double, String) -> Void)? = nil,
         isCancelled: (@Sendable () -> Bool)? = nil
     ) {
         self.suite = suite
         self.tier = tier
+        var configuration = configuration
+        implementation = configuration[ImplementationManifest.configurationKey]?.description ?? ImplementationManifest.native
+        configuration[ImplementationManifest.configurationKey] = nil
         self.configuration = configuration
+        self.execution = execution
         self.seed = seed
         self.settings = NamedValues(suite: suite, role: .setting, values: settings)
         self.parameters = NamedValues(suite: suite, role: .configuration, values: configuration.values)
@@ -162,6 +174,33 @@ public final class RunContext {
     /// Throws `CancellationError` when the user interrupted the run; call between epochs or sweeps.
     public func checkCancellation() throws {
         if isCancelled?() == true { throw CancellationError() }
+    }
+
+    /// Whether the user interrupted the run (for code that waits on something else: a process).
+    public var isCancelledNow: Bool { isCancelled?() == true }
+
+    /// The progress handler, for reports from another thread (a process's output reader).
+    public var progressReporter: (@Sendable (Double, String) -> Void)? { progressHandler }
+
+    /// Peak resident memory of processes the job ran (an external implementation), which the
+    /// harness records when larger than its own.
+    public internal(set) var childPeakResidentBytes: Int?
+}
+
+/// Where and with what one job runs, beyond its identity: the harness's choices, not the suite's.
+public struct JobExecutionSettings: Sendable {
+    /// A folder the job may use for files (exchange with an external implementation); nil: a
+    /// temporary folder.
+    public var workDirectory: String?
+    /// The threads the job may use (the BLAS threads of its process).
+    public var threads: Int
+    /// The wall-clock seconds an external implementation may take (the tier's job time limit).
+    public var timeLimitSeconds: Double
+
+    public init(workDirectory: String? = nil, threads: Int = 1, timeLimitSeconds: Double = 3600) {
+        self.workDirectory = workDirectory
+        self.threads = threads
+        self.timeLimitSeconds = timeLimitSeconds
     }
 }
 

@@ -42,12 +42,18 @@ public protocol Suite: Sendable {
     /// allocation that aborts every job; a key not listed is held to
     /// ``PlanLimits/defaultRange``. The default declares none.
     var limits: [String: ClosedRange<Int>] { get }
+
+    /// The implementations a job of this suite can run with (`native` first), external ones from
+    /// `catalogue` included where the suite takes them (docs/IMPLEMENTATIONS.md).
+    func implementationNames(in catalogue: ImplementationCatalogue) -> [String]
 }
 
 extension Suite {
     public func findings(_ results: [MetricSummary]) -> [Finding] { [] }
 
     public var limits: [String: ClosedRange<Int>] { [:] }
+
+    public func implementationNames(in catalogue: ImplementationCatalogue) -> [String] { [ImplementationManifest.native] }
 
     /// The spec of a metric by name.
     public func metric(named name: String) -> Metric? { metrics.first { $0.name == name } }
@@ -122,16 +128,36 @@ public struct JobResources: Codable, Sendable, Equatable {
     public var cpus: Int
     public var memoryMegabytes: Int
     public var timeMinutes: Int
+    /// GPUs (`--gres=gpu:N`): 1 for an external implementation whose manifest asks for one.
+    public var gpus: Int
 
     enum CodingKeys: String, CodingKey {
-        case cpus, memoryMegabytes = "memory_megabytes", timeMinutes = "time_minutes"
+        case cpus, memoryMegabytes = "memory_megabytes", timeMinutes = "time_minutes", gpus
     }
 
-    public init(cpus: Int, memoryMegabytes: Int, timeMinutes: Int) {
-        precondition(cpus >= 1 && memoryMegabytes >= 1 && timeMinutes >= 1, "job resources must be positive")
+    public init(cpus: Int, memoryMegabytes: Int, timeMinutes: Int, gpus: Int = 0) {
+        precondition(cpus >= 1 && memoryMegabytes >= 1 && timeMinutes >= 1 && gpus >= 0, "job resources must be positive")
         self.cpus = cpus
         self.memoryMegabytes = memoryMegabytes
         self.timeMinutes = timeMinutes
+        self.gpus = gpus
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        cpus = try container.decode(Int.self, forKey: .cpus)
+        memoryMegabytes = try container.decode(Int.self, forKey: .memoryMegabytes)
+        timeMinutes = try container.decode(Int.self, forKey: .timeMinutes)
+        gpus = try container.decodeIfPresent(Int.self, forKey: .gpus) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(cpus, forKey: .cpus)
+        try container.encode(memoryMegabytes, forKey: .memoryMegabytes)
+        try container.encode(timeMinutes, forKey: .timeMinutes)
+        // Absent when none, so plans without GPU jobs read as before.
+        if gpus > 0 { try container.encode(gpus, forKey: .gpus) }
     }
 
     /// What a job of a tier needs when its suite says nothing: smoke 1 CPU, 1 GB, 10 minutes;
@@ -150,7 +176,7 @@ public struct JobResources: Codable, Sendable, Equatable {
         return resources.dropFirst().reduce(first) {
             JobResources(
                 cpus: max($0.cpus, $1.cpus), memoryMegabytes: max($0.memoryMegabytes, $1.memoryMegabytes),
-                timeMinutes: max($0.timeMinutes, $1.timeMinutes))
+                timeMinutes: max($0.timeMinutes, $1.timeMinutes), gpus: max($0.gpus, $1.gpus))
         }
     }
 }

@@ -13,14 +13,17 @@ struct ListCommand: ParsableCommand {
             \(exitStatusHelp([.ok]))
             """)
 
+    @Argument(help: "Suites to list (default: all).") var suites: [String] = []
+
     @Flag(help: "Print machine-readable JSON.") var json = false
 
     func run() throws {
+        let selected = try JobPlanner.select(suites, from: registeredSuites)
         if json {
-            print(String(decoding: try JSONEncoder.prettySorted.encode(registeredSuites.map(SuiteListing.init)), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.prettySorted.encode(selected.map(SuiteListing.init)), as: UTF8.self))
             return
         }
-        for suite in registeredSuites {
+        for suite in selected {
             print("\(suite.name) — \(suite.summary)")
             print("  paper: \(suite.paper.authors) (\(suite.paper.year)), \(suite.paper.title)\(suite.paper.arxiv.map { ", arXiv:\($0)" } ?? "")")
             for tier in Tier.allCases {
@@ -32,6 +35,17 @@ struct ListCommand: ParsableCommand {
                 "\($0.name) (\($0.kind.rawValue), \($0.polarity == .smallerIsBetter ? "↓" : "↑") \($0.unit)\($0.samples.map { ", samples: curve \($0)" } ?? ""))"
             }.joined(separator: ", "))
             print("  figures: " + suite.figures.map(\.id).joined(separator: ", "))
+            print("  implementations (--implementation):")
+            for listing in ImplementationListing.of(suite) {
+                if let problem = listing.problem {
+                    print("    \(listing.name): invalid manifest: \(problem)")
+                    continue
+                }
+                let scope = [listing.tiers.map { "tiers " + $0.joined(separator: ", ") },
+                             listing.configurations.map { "configurations " + $0.map(\.name).joined(separator: " | ") }]
+                    .compactMap { $0 }.joined(separator: "; ")
+                print("    \(listing.name) (\(listing.library)\(listing.gpu == true ? ", GPU" : "")): \(listing.description)\(scope.isEmpty ? "" : " [\(scope)]")")
+            }
             print()
         }
     }
@@ -57,6 +71,7 @@ struct SuiteListing: Encodable {
     var metrics: [MetricListing]
     var tiers: [String: TierListing]
     var figures: [String]
+    var implementations: [ImplementationListing]
 
     init(_ suite: any Suite) {
         name = suite.name
@@ -73,6 +88,39 @@ struct SuiteListing: Encodable {
         }
         self.tiers = tiers
         figures = suite.figures.map(\.id)
+        implementations = ImplementationListing.of(suite)
+    }
+}
+
+/// One implementation of a suite as `list` shows it: `native`, or an external one from its
+/// manifest (or the reason its manifest cannot be read).
+struct ImplementationListing: Encodable {
+    var name: String
+    var library: String
+    var description: String
+    var requirements: [String]
+    var tiers: [String]?
+    var configurations: [Configuration]?
+    var gpu: Bool?
+    /// Why the manifest cannot be used; nil when it can.
+    var problem: String?
+
+    static func of(_ suite: any Suite) -> [ImplementationListing] {
+        let catalogue = ImplementationCatalogue.default
+        return suite.implementationNames(in: catalogue).map { name in
+            guard name != ImplementationManifest.native else {
+                return ImplementationListing(name: name, library: "TNBench (Swift)", description: "TNBench's own implementation", requirements: [])
+            }
+            do {
+                let manifest = try catalogue.manifest(suite: suite.name, name: name)
+                return ImplementationListing(
+                    name: name, library: manifest.library, description: manifest.description, requirements: manifest.requirements,
+                    tiers: manifest.tiers.count == Tier.allCases.count ? nil : manifest.tiers.map(\.rawValue),
+                    configurations: manifest.configurations, gpu: manifest.gpu)
+            } catch {
+                return ImplementationListing(name: name, library: "", description: "", requirements: [], problem: "\(error)")
+            }
+        }
     }
 }
 

@@ -24,6 +24,10 @@ struct PlanOptions: ParsableArguments {
             help: "key=value: change a tier setting for this run (repeatable), e.g. --set epochs_lenet5=20.")
     var sets: [String] = []
 
+    @Option(name: .customLong("implementation"), parsing: .singleValue,
+            help: "Implementations to run: native (the default), names from `tnbench list`, comma-separated or repeated, or all.")
+    var implementations: [String] = []
+
     /// The planned jobs, the overrides and the run directory, with the jobs added to its plan.
     func plan(lockingRun: Bool = false) throws -> (jobs: [PlannedJob], overrides: SettingOverrides, tier: Tier, outputPath: String, plan: RunPlan, lock: RunDirectoryLock?) {
         if let out { try OutputPath.check(out) }
@@ -31,12 +35,16 @@ struct PlanOptions: ParsableArguments {
         let overrides = try SettingOverrides(parsing: sets)
         let planned = try JobPlanner.plan(
             suites: selected, tier: tier, seeds: seeds, filter: try ConfigurationFilter(parsing: configs),
-            overrides: overrides)
+            overrides: overrides, implementations: try ImplementationSelection(parsing: implementations))
         guard !planned.isEmpty else {
-            throw HarnessError(.invalidConfiguration, "no jobs: the selected suites have no configuration matching \(configs.joined(separator: " "))")
+            let implementation = implementations.isEmpty ? "" : " that --implementation \(implementations.joined(separator: ",")) runs at tier \(tier.rawValue) (see `tnbench list`)"
+            throw HarnessError(
+                .invalidConfiguration, "no jobs: the selected suites have no configuration matching \(configs.joined(separator: " "))\(implementation)")
         }
         let outputPath = out ?? "results/\(tier.rawValue)-\(RunCommand.stamp())"
-        let request = PlanRequest(suites: suites, seeds: seeds, configurations: configs, settings: sets)
+        let selection = try ImplementationSelection(parsing: implementations).arguments
+        let request = PlanRequest(
+            suites: suites, seeds: seeds, configurations: configs, settings: sets, implementations: selection.isEmpty ? nil : selection)
         var lock: RunDirectoryLock?
         if lockingRun {
             // `run` holds the run lock from planning to merge: a second `run` into this

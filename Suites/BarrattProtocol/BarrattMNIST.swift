@@ -80,3 +80,26 @@ public struct BarrattMNIST: Sendable {
         return 1 - Double(correct) / Double(Swift.max(part.count, 1))
     }
 }
+
+extension BarrattMNIST {
+    /// What an external implementation gets (docs/IMPLEMENTATIONS.md): the three parts' site
+    /// features, the labels of training and validation (never the test labels), Adam's protocol,
+    /// the validation scores after every epoch and the validation and test scores at the end.
+    /// `protocolValues` are the suite's own (bond dimension, initialization…).
+    public func exchange(adding protocolValues: [String: ConfigurationValue]) -> ProblemExchange {
+        let common: [String: ConfigurationValue] = [
+            "epochs": .int(epochs), "batch_size": .int(batchSize), "learning_rate": .double(learningRate),
+            "adam_epsilon": .double(adamEpsilon),
+        ]
+        // The task holds features site-major, [L, N, d]; the contract hands them sample-major.
+        func features(_ part: MPSGradientTask.Part) -> NpyArray { .float(part.features.permuted([1, 0, 2])) }
+        return ProblemExchange(
+            sets: [
+                "train": ["features": features(data.train), "labels": .labels(data.train.labels)],
+                "validation": ["features": features(data.validation), "labels": .labels(data.validation.labels)],
+                "test": ["features": features(data.test)],
+            ],
+            protocolValues: common.merging(protocolValues) { $1 },
+            schedule: PredictionSchedule(epoch: ["validation"], final: ["validation", "test"]))
+    }
+}

@@ -74,3 +74,22 @@ public struct CopyNodeInitProblem: Problem {
         try inputs.mnist.evaluate(predictions, at: checkpoint, in: context)
     }
 }
+
+extension CopyNodeInitProblem {
+    public var isExchangeable: Bool { true }
+
+    /// Non-finite scores count as errors, as for native (a matched initialization that
+    /// overflows is the paper's point).
+    public var acceptsNonFiniteScores: Bool { true }
+
+    /// Barratt et al.'s data and Adam's protocol, with the bond dimension, the initialization,
+    /// its dense nodes and the contraction numerics.
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        var values: [String: ConfigurationValue] = [
+            "bond_dimension": .int(inputs.bondDimension), Initializer.key: .string(inputs.initializer.rawValue),
+            Numerics.key: .string(try context.parameters.choice(Numerics.self).rawValue),
+        ]
+        if let dense = inputs.denseNodes { values["dense_nodes"] = .int(dense) }
+        return inputs.mnist.exchange(adding: values)
+    }
+}

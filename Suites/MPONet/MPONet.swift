@@ -46,7 +46,7 @@ import TensorCore
 /// ## MPO-FC2 diverges at the code's learning rate: lr₀ = 0.4 instead of 0.8
 /// With the code's lr₀ = 0.8, plain SGD on MPO-FC2 (Glorot-normal cores) reaches a non-finite
 /// loss within the first epoch, here and in an independent PyTorch implementation of the same
-/// network and initializer (`ci/frameworks/pytorch_mponet.py`). The step in the weight matrix
+/// network and initializer (the `pytorch` implementation, `implementations/pytorch/`). The step in the weight matrix
 /// that a step in the cores makes is the core gradient multiplied by the other cores' norms, so
 /// the MPO layer sees a much larger effective rate than the dense one. The suite takes the
 /// largest of 0.8, 0.4, 0.2 at which no seed diverged in the first epoch:

@@ -95,3 +95,29 @@ public struct MPONetProblem: Problem {
         return [.testAccuracy: accuracy, .bestTestAccuracy: best]
     }
 }
+
+extension MPONetProblem {
+    public var isExchangeable: Bool { true }
+
+    /// The training images with their labels and the test images without theirs, shaped for
+    /// the network; the protocol of the network; test scores after every epoch, every
+    /// `evaluation_interval` steps and at the end.
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        var protocolValues: [String: ConfigurationValue] = [
+            MPONetSuite.Network.key: .string(inputs.network.rawValue), "epochs": .int(inputs.epochs),
+            "batch_size": .int(inputs.batchSize), "learning_rate": .double(inputs.learningRate),
+            "decay_rate": .double(inputs.decayRate), "decay_steps": .int(inputs.decaySteps), "momentum": .double(inputs.momentum),
+            "l2": .double(inputs.l2), "evaluation_interval": .int(inputs.evaluationInterval),
+            MPONetSuite.ContractionSetting.key: .string(inputs.contraction.rawValue),
+        ]
+        if let bond = inputs.bondDimension { protocolValues["bond_dimension"] = .int(bond) }
+        return ProblemExchange(
+            sets: [
+                "train": ["inputs": .float(inputs.train.inputs), "labels": .labels(inputs.train.labels)],
+                "test": ["inputs": .float(inputs.test.inputs)],
+            ],
+            protocolValues: protocolValues,
+            schedule: PredictionSchedule(
+                epoch: ["test"], stepInterval: inputs.evaluationInterval, step: ["test"], final: ["test"]))
+    }
+}

@@ -79,7 +79,8 @@ import TensorNetworks
 /// The paper's runtime comparison (5.6 s per epoch on a GPU vs 20.6 s on a CPU at D = 50) needs
 /// a GPU and unknown hardware: there is none here. We record what a reader of that figure wants
 /// on this CPU — seconds per epoch and training samples per second against D — and compare with
-/// tn4ml itself on the same two cores (`ci/frameworks/tn4ml_breast_cancer.py`).
+/// tn4ml itself on the same two cores (the `tn4ml` implementation, `implementations/tn4ml/`, run beside
+/// native with `--implementation tn4ml`).
 ///
 /// ## Records
 /// Per epoch: `train_loss`, `val_loss`, `val_accuracy`. Final: `test_accuracy`, `val_accuracy`,

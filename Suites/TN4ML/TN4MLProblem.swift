@@ -70,10 +70,12 @@ extension Metric {
 public struct TN4MLProblem: Problem {
     static let suite = "TN4ML"
 
-    /// One part of the table: site-major features [L, rows, d] and labels.
+    /// One part of the table: site-major features [L, rows, d] and labels; the scaled rows
+    /// `[rows, 30]` they were embedded from.
     public struct Part {
         public var features: Tensor<Double>
         public var labels: [Int]
+        public var scaled: Tensor<Double>
     }
 
     /// What an implementation trains on.
@@ -117,7 +119,8 @@ public struct TN4MLProblem: Problem {
         // tn4ml's `embed` divides every product state Φ(x) by its norm: unit local vectors.
         let map = FeatureMap.normalized(embedding.featureMap)
         func part(_ rows: [Int]) -> Part {
-            Part(features: map.siteFeatures(scaled.subset(rows).features, as: Double.self), labels: rows.map { labels[$0] })
+            let subset = scaled.subset(rows).features
+            return Part(features: map.siteFeatures(subset, as: Double.self), labels: rows.map { labels[$0] }, scaled: subset)
         }
         context.setAttribute("train_rows", .int(split.train.count))
         context.setAttribute("validation_rows", .int(split.validation.count))
@@ -177,5 +180,35 @@ public struct TN4MLProblem: Problem {
         case .step:
             return [:]
         }
+    }
+}
+
+extension TN4MLProblem {
+    public var isExchangeable: Bool { true }
+
+    /// The three parts' scaled rows and embedded product states (sample-major, `[rows, 30, d]`),
+    /// the labels of training and validation (never the test labels), tn4ml's protocol; the
+    /// validation scores after every epoch, and all three parts' at the end.
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        func arrays(_ part: Part, labels: Bool) -> [String: NpyArray] {
+            var result: [String: NpyArray] = ["inputs": .double(part.scaled), "features": .double(part.features.permuted([1, 0, 2]))]
+            if labels { result["labels"] = .labels(part.labels) }
+            return result
+        }
+        let values: [String: ConfigurationValue] = [
+            "bond_dimension": .int(inputs.bondDimension), Embedding.key: .string(try context.parameters.choice(Embedding.self).rawValue),
+            OptimizerName.key: .string(inputs.optimizer.rawValue), Gauge.key: .string(inputs.gauge.rawValue),
+            "max_epochs": .int(inputs.maxEpochs), "patience": .int(inputs.patience), "batch_size": .int(inputs.batchSize),
+            "learning_rate": .double(inputs.learningRate), "adam_epsilon": .double(inputs.adamEpsilon),
+            "init_std": .double(inputs.initStandardDeviation), "label_site": .int(inputs.labelSite),
+            "canonical_center": .int(inputs.canonicalCenter),
+        ]
+        return ProblemExchange(
+            sets: [
+                "train": arrays(inputs.train, labels: true), "validation": arrays(inputs.validation, labels: true),
+                "test": arrays(inputs.test, labels: false),
+            ],
+            protocolValues: values,
+            schedule: PredictionSchedule(epoch: ["validation"], final: ["train", "validation", "test"]))
     }
 }

@@ -16,6 +16,11 @@ public struct Comparison: Sendable {
     /// with the sentence saying so (``speedNotJudged(reference:run:)``); their speed rows are
     /// informational and do not count towards the exit status.
     public var speedNotJudged: [String: String] = [:]
+    /// Other implementations beside `native` (``ImplementationRow``); empty when only native ran.
+    public var implementationRows: [ImplementationRow] = []
+    /// The suites' findings on another implementation's results, by suite and implementation
+    /// (``findings`` are native's).
+    public var implementationFindings: [String: [String: [Finding]]] = [:]
 
     /// Judges `results`.
     ///
@@ -86,8 +91,22 @@ public struct Comparison: Sendable {
                     rows.append(row)
                 }
             }
-            findings[suiteName] = suite?.findings(summaries) ?? []
+            // A suite's findings read one implementation's results at a time: native's as
+            // ``findings``, each other's (its configurations without the key) beside them.
+            let key = ImplementationManifest.configurationKey
+            var byImplementation: [String: [MetricSummary]] = [:]
+            for summary in summaries {
+                var summary = summary
+                let name = summary.configuration[key]?.description ?? ImplementationManifest.native
+                summary.configuration[key] = nil
+                byImplementation[name, default: []].append(summary)
+            }
+            findings[suiteName] = suite?.findings(byImplementation[ImplementationManifest.native] ?? []) ?? []
+            for name in byImplementation.keys.sorted() where name != ImplementationManifest.native {
+                implementationFindings[suiteName, default: [:]][name] = suite?.findings(byImplementation[name]!) ?? []
+            }
         }
+        implementationRows = ImplementationRow.rows(results, suites: suites)
     }
 
     public var regressions: [ComparisonRow] { rows.filter { $0.referenceVerdict == .regressed } }
@@ -193,6 +212,12 @@ public struct Comparison: Sendable {
             }
             for finding in findings[suite] ?? [] {
                 lines.append("  finding (\(finding.verdict.label)): \(finding.statement) — \(finding.detail)")
+            }
+            lines += sideBySideText(suite)
+            for (name, list) in (implementationFindings[suite] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for finding in list {
+                    lines.append("  finding on \(name) (\(finding.verdict.label)): \(finding.statement) — \(finding.detail)")
+                }
             }
         }
         for record in unsuccessful {

@@ -51,7 +51,7 @@ public struct SlurmOptions: Sendable, Equatable {
         let planned = JobResources.maximum(jobs.map(\.resources)) ?? .default(for: .smoke)
         return JobResources(
             cpus: cpus ?? planned.cpus, memoryMegabytes: memoryMegabytes ?? planned.memoryMegabytes,
-            timeMinutes: timeMinutes ?? planned.timeMinutes)
+            timeMinutes: timeMinutes ?? planned.timeMinutes, gpus: planned.gpus)
     }
 }
 
@@ -149,6 +149,7 @@ public enum SlurmScript {
                 "--cpus-per-task=\(resources.cpus)",
                 "--mem=\(resources.memoryMegabytes)M",
                 "--time=\(time(resources.timeMinutes))",
+            ] + (resources.gpus > 0 ? ["--gres=gpu:\(resources.gpus)"] : []) + [
                 "--output=\(directiveQuote(logs + "/%A_%a.out"))",
                 "--error=\(directiveQuote(logs + "/%A_%a.err"))",
             ], options: options)

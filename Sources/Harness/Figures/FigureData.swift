@@ -79,9 +79,12 @@ struct FigureData {
             let runs = ofSuite.filter { $0.job.configuration.matchesExactly(wanted) }
             return (runs.first?.job.configuration ?? wanted, runs.compactMap { $0.record.scalars[metric] })
         }
+        /// A line per value of the series key and per implementation (native's lines keep
+        /// their names; another implementation's carry it).
         func seriesKey(_ c: Configuration, _ series: String?) -> String {
-            guard let series else { return "" }
-            return "\(series)=\(c[series]?.description ?? "?")"
+            let implementation = c[ImplementationManifest.configurationKey]?.description
+            let value = series.map { "\($0)=\(c[$0]?.description ?? "?")" }
+            return [value, implementation].compactMap { $0 }.joined(separator: " · ")
         }
         /// The groups' keys ordered by the series value, numbers by value (D=2 before D=10), or
         /// without a series by the configurations' reading order.

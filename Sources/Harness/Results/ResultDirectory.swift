@@ -51,6 +51,9 @@ public struct ResultDirectory: Sendable {
     }
     public func recordPath(_ job: Job) -> String { "\(jobsPath)/\(directory(of: job))/seed_\(job.seed).h5" }
     public func logPath(_ job: Job) -> String { "\(path)/logs/\(directory(of: job))/seed_\(job.seed).log" }
+    /// Where jobs keep working files: the arrays handed to external implementations (shared by
+    /// content), each such job's problem file, predictions and standard error.
+    public var workPath: String { "\(path)/work" }
 
     // MARK: Manifest
 

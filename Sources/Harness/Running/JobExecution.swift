@@ -18,13 +18,17 @@ public enum JobExecution {
     /// ``SuiteInputError`` (bad input) and any other error are *failed* with the error's
     /// one-line description. Never throws.
     public static func run(
-        _ planned: PlannedJob, tier: Tier, dataDirectory: String,
+        _ planned: PlannedJob, tier: Tier, dataDirectory: String, workDirectory: String? = nil,
         progress: (@Sendable (Double, String) -> Void)? = nil,
         isCancelled: (@Sendable () -> Bool)? = nil
     ) -> JobOutcome {
+        let execution = JobExecutionSettings(
+            workDirectory: workDirectory, threads: BLASRuntime.threadCount,
+            timeLimitSeconds: Double(planned.resources.timeMinutes) * 60)
         let context = RunContext(
             suite: planned.job.suite, tier: tier, configuration: planned.job.configuration, seed: planned.job.seed,
-            settings: planned.settings, dataDirectory: dataDirectory, progress: progress, isCancelled: isCancelled)
+            settings: planned.settings, dataDirectory: dataDirectory, execution: execution, progress: progress,
+            isCancelled: isCancelled)
         let startDate = Date()
         PeakMemory.reset()
         let start = context.monotonicSeconds()
@@ -61,6 +65,10 @@ public enum JobExecution {
             settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(startDate),
             endTime: Timestamp.now(), wallSeconds: wall, overrides: planned.overrides)
         record.peakResidentBytes = PeakMemory.peakResidentBytes()
+        if let child = context.childPeakResidentBytes {
+            // An external implementation's process: its peak is the job's.
+            record.peakResidentBytes = Double(child)
+        }
         return .finished(record)
     }
 

@@ -114,7 +114,42 @@ public struct SettingOverrides: Sendable, Equatable {
     }
 }
 
-/// Expands suites × configurations × seeds into jobs.
+/// Which implementations a run plans (`--implementation`): `native` alone by default, named
+/// ones, or every one each suite has.
+public enum ImplementationSelection: Sendable, Equatable {
+    case all
+    case named([String])
+
+    public static let native = ImplementationSelection.named([ImplementationManifest.native])
+
+    /// Parses `--implementation` values: names, comma-separated or repeated; `all`. None: `native`.
+    /// - Throws: ``HarnessError`` `.invalidArgument` for a value that names nothing (`''`, `,`).
+    public init(parsing values: [String]) throws {
+        var names: [String] = []
+        for value in values {
+            let parts = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !parts.contains(where: \.isEmpty) else {
+                throw HarnessError(.invalidArgument, "--implementation '\(value)' names no implementation (for example --implementation native,pytorch or all)")
+            }
+            names += parts
+        }
+        if names.isEmpty { self = .native } else if names.contains("all") { self = .all } else {
+            var unique: [String] = []
+            for name in names where !unique.contains(name) { unique.append(name) }
+            self = .named(unique)
+        }
+    }
+
+    /// The `--implementation` arguments that select the same (none for `native` alone).
+    public var arguments: [String] {
+        switch self {
+        case .all: ["all"]
+        case .named(let names): names == [ImplementationManifest.native] ? [] : names
+        }
+    }
+}
+
+/// Expands suites × configurations × seeds × implementations into jobs.
 public enum JobPlanner {
     /// The jobs of a benchmark run, in suite, configuration and seed order.
     ///
@@ -127,7 +162,8 @@ public enum JobPlanner {
     ///   (naming the valid keys), `.invalidArgument` for seeds < 1.
     public static func plan(
         suites: [any Suite], tier: Tier, seeds: Int? = nil, filter: ConfigurationFilter = ConfigurationFilter(),
-        overrides: SettingOverrides = SettingOverrides()
+        overrides: SettingOverrides = SettingOverrides(), implementations: ImplementationSelection = .native,
+        catalogue: ImplementationCatalogue = .default
     ) throws -> [PlannedJob] {
         if let seeds, seeds < 1 { throw HarnessError(.invalidArgument, "--seeds must be at least 1, got \(seeds)") }
         if let seeds, seeds > PlanLimits.maximumSeeds {
@@ -146,8 +182,25 @@ public enum JobPlanner {
                 .unknownConfigurationKey,
                 "unknown configuration key '\(key)' for \(suites.map(\.name).joined(separator: ", ")) at tier \(tier.rawValue); valid keys: \(allKeys.sorted().joined(separator: ", "))")
         }
+        let available = Dictionary(uniqueKeysWithValues: suites.map { ($0.name, $0.implementationNames(in: catalogue)) })
+        if case .named(let names) = implementations {
+            let known = Set(available.values.joined())
+            for name in names where !known.contains(name) {
+                throw HarnessError(
+                    .unknownImplementation,
+                    "unknown implementation '\(name)' for \(suites.map(\.name).joined(separator: ", ")); they have: \(known.sorted().joined(separator: ", ")), all (see `tnbench list`)")
+            }
+        }
         var jobs: [PlannedJob] = []
         for suite in suites {
+            let chosen: [String] = switch implementations {
+            case .all: available[suite.name] ?? []
+            case .named(let names): (available[suite.name] ?? []).filter(names.contains)
+            }
+            guard !chosen.isEmpty else { continue }
+            let manifests = try Dictionary(uniqueKeysWithValues: chosen.filter { $0 != ImplementationManifest.native }.map {
+                ($0, try catalogue.manifest(suite: suite.name, name: $0))
+            })
             var plan = suite.plan(for: tier)
             let applied = overrides.applicable(to: plan.settings)
             plan.settings = try overrides.applied(to: plan.settings, of: suite.name)
@@ -177,17 +230,31 @@ public enum JobPlanner {
             }
             try PlanLimits.check(suite: suite, settings: plan.settings, configurations: configurations, tier: tier)
             let seedCount = seeds ?? plan.seeds
-            guard jobs.count + configurations.count * seedCount <= PlanLimits.maximumJobs else {
+            // Each configuration with the implementations that run it (an external one only
+            // where its manifest supports the tier and the configuration).
+            let runs = configurations.map { configuration in
+                (configuration, chosen.filter { manifests[$0]?.supports(configuration, at: tier) ?? true })
+            }
+            let count = runs.reduce(0) { $0 + $1.1.count } * seedCount
+            guard jobs.count + count <= PlanLimits.maximumJobs else {
                 throw HarnessError(
                     .invalidArgument,
                     "\(suite.name): \(configurations.count) configuration(s) × \(seedCount) seed(s) make more than \(PlanLimits.maximumJobs) jobs, the most one plan may hold; select fewer with --config or --seeds")
             }
-            for configuration in configurations {
+            // Implementations interleaved within a configuration and seed, so that a run's jobs
+            // of one (configuration, seed) share the machine's conditions.
+            for (configuration, names) in runs {
                 for seed in 0..<seedCount {
-                    jobs.append(PlannedJob(
-                        suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: seed),
-                        settings: plan.settings, overrides: plan.settings.filter { applied[$0.key] != nil },
-                        resources: resources))
+                    for name in names {
+                        var identity = configuration
+                        var asks = resources
+                        if name != ImplementationManifest.native { identity[ImplementationManifest.configurationKey] = .string(name) }
+                        if manifests[name]?.gpu == true { asks.gpus = max(asks.gpus, 1) }
+                        jobs.append(PlannedJob(
+                            suite: suite, job: Job(suite: suite.name, configuration: identity, seed: seed),
+                            settings: plan.settings, overrides: plan.settings.filter { applied[$0.key] != nil },
+                            resources: asks))
+                    }
                 }
             }
         }

@@ -97,14 +97,20 @@ public struct PlanRequest: Codable, Sendable, Equatable {
     public var configurations: [String]
     /// The `--set key=value` arguments.
     public var settings: [String]
+    /// The `--implementation` arguments (absent: `native` alone).
+    public var implementations: [String]?
     /// ISO 8601 UTC.
     public var time: String
 
-    public init(suites: [String], seeds: Int? = nil, configurations: [String] = [], settings: [String] = [], time: String = Timestamp.now()) {
+    public init(
+        suites: [String], seeds: Int? = nil, configurations: [String] = [], settings: [String] = [],
+        implementations: [String]? = nil, time: String = Timestamp.now()
+    ) {
         self.suites = suites
         self.seeds = seeds
         self.configurations = configurations
         self.settings = settings
+        self.implementations = implementations
         self.time = time
     }
 }

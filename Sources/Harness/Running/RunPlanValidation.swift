@@ -31,8 +31,8 @@ extension RunPlan {
                 return "job \(entry.index) overrides '\(key)' with \(value), but its settings have \(entry.settings[key]?.description ?? "no '\(key)'")"
             }
             let r = entry.resources
-            guard r.cpus >= 1, r.memoryMegabytes >= 1, r.timeMinutes >= 1 else {
-                return "job \(entry.index) asks for \(r.cpus) CPU(s), \(r.memoryMegabytes) MB, \(r.timeMinutes) min: each must be at least 1"
+            guard r.cpus >= 1, r.memoryMegabytes >= 1, r.timeMinutes >= 1, (0...64).contains(r.gpus) else {
+                return "job \(entry.index) asks for \(r.cpus) CPU(s), \(r.memoryMegabytes) MB, \(r.timeMinutes) min, \(r.gpus) GPU(s): each must be at least 1 (GPUs 0 to 64)"
             }
         }
         return nil

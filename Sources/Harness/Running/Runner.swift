@@ -145,7 +145,7 @@ public struct Runner: Sendable {
             display.started(planned.job)
             let job = planned.job
             let outcome = JobExecution.run(
-                planned, tier: tier, dataDirectory: dataDirectory,
+                planned, tier: tier, dataDirectory: dataDirectory, workDirectory: directory.workPath,
                 progress: { fraction, message in display.update(job, fraction: fraction, message: message) },
                 isCancelled: shouldStop)
             switch outcome {
@@ -298,7 +298,7 @@ public enum WorkerJob {
         Interruption.installHandlers()
         let lastWrite = Mutex(0.0)
         let outcome = JobExecution.run(
-            planned, tier: tier, dataDirectory: dataDirectory,
+            planned, tier: tier, dataDirectory: dataDirectory, workDirectory: directory.workPath,
             progress: { fraction, message in
                 guard let progressFile else { return }
                 let now = ProgressDisplay.clock()

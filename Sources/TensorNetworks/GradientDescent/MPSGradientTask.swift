@@ -17,7 +17,7 @@ import Darwin
 /// sites in row-major order, φ(x) = [cos(πx/2), sin(πx/2)]. Training itself is
 /// ``MPSGradientTrainer``'s, one epoch at a time.
 public struct MPSGradientTask: Sendable {
-    /// Site features `[N, L, d]` with one label per image.
+    /// Site features, site-major `[L, N, d]`, with one label per image.
     public struct Part: Sendable {
         public var features: Tensor<Float>
         public var labels: [Int]

@@ -1,0 +1,180 @@
+import Foundation
+import Synchronization
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs an external program for one job: in its own process group, standard output read line by
+/// line as it comes, standard error into a log file, under a time limit and the job's
+/// cancellation, with its peak resident memory measured by the kernel (`wait4`'s `ru_maxrss`).
+enum ChildProcess {
+    /// How the program ended.
+    enum Ending: Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+        case timedOut
+        case cancelled
+    }
+
+    struct Outcome {
+        var ending: Ending
+        /// Standard output's lines, in order (a line longer than ``maximumLineBytes`` is cut there).
+        var lines: [String]
+        var wallSeconds: Double
+        /// The process's peak resident set in bytes.
+        var peakResidentBytes: Int
+    }
+
+    /// The longest line kept whole (an event is small; a longer line is reported as malformed).
+    static let maximumLineBytes = 1 << 20
+    /// The most lines kept; the rest are dropped (and make the run fail as malformed).
+    static let maximumLines = 1_000_000
+
+    /// Starts `command` (the first element is a path, or a name looked up in `PATH`) in
+    /// `directory` and waits for it.
+    /// - Throws: ``HarnessError`` `.invalidImplementation` when it cannot be started.
+    static func run(
+        _ command: [String], directory: String, environment: [String: String], standardError: String,
+        timeLimit: Double, isCancelled: () -> Bool, onLine: @escaping @Sendable (String) -> Void
+    ) throws -> Outcome {
+        var fileActions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&fileActions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&fileActions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw HarnessError(.io, "cannot make a pipe: \(String(cString: strerror(errno)))") }
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        let logDescriptor = open(standardError, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard logDescriptor >= 0 else {
+            close(readEnd); close(writeEnd)
+            throw HarnessError(.io, "cannot write \(standardError): \(String(cString: strerror(errno)))")
+        }
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&fileActions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&fileActions, logDescriptor, 2)
+        posix_spawn_file_actions_addclose(&fileActions, readEnd)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        let environmentStrings = merged.map { "\($0.key)=\($0.value)" }.sorted()
+        // `sh` changes into the folder and replaces itself with the program (same process, so
+        // the same group and the same `wait4`); a program not found is its exit status 127.
+        let shell = ["/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", directory] + command
+        let argv = shell.map { strdup($0) } + [nil]
+        let envp = environmentStrings.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let start = MonotonicClock.seconds()
+        let status = posix_spawn(&pid, "/bin/sh", &fileActions, &attributes, argv, envp)
+        close(writeEnd)
+        close(logDescriptor)
+        guard status == 0 else {
+            close(readEnd)
+            throw HarnessError(.invalidImplementation, "cannot start \(command[0]) in \(directory): \(String(cString: strerror(status)))")
+        }
+
+        let reader = LineReader(descriptor: readEnd, onLine: onLine)
+        let thread = Thread { reader.readToEnd() }
+        thread.start()
+
+        var waitStatus: Int32 = 0
+        var usage = rusage()
+        var ending: Ending?
+        var killedAt: Double?
+        while true {
+            let result = wait4(pid, &waitStatus, WNOHANG, &usage)
+            if result == pid { break }
+            if result < 0 && errno != EINTR { break }
+            let elapsed = MonotonicClock.seconds() - start
+            if killedAt == nil {
+                if isCancelled() { ending = .cancelled } else if elapsed > timeLimit { ending = .timedOut }
+                if ending != nil {
+                    kill(-pid, SIGTERM)
+                    killedAt = elapsed
+                }
+            } else if let killedAt, elapsed - killedAt > 5 {
+                kill(-pid, SIGKILL)
+            }
+            usleep(20_000)
+        }
+        let wall = MonotonicClock.seconds() - start
+        // Whatever the program left running in its group goes with it (and closes the pipe).
+        kill(-pid, SIGKILL)
+        reader.finished.wait()
+        close(readEnd)
+        if ending == nil {
+            let signal = waitStatus & 0x7f
+            ending = signal == 0 ? .exited((waitStatus >> 8) & 0xff) : .signalled(signal)
+        }
+        return Outcome(ending: ending!, lines: reader.lines(), wallSeconds: wall, peakResidentBytes: Int(usage.ru_maxrss) * 1024)
+    }
+}
+
+/// Reads a pipe to its end on its own thread, splitting lines.
+private final class LineReader: Sendable {
+    let descriptor: Int32
+    let onLine: @Sendable (String) -> Void
+    let collected = Mutex<[String]>([])
+    let finished = DispatchSemaphore(value: 0)
+
+    init(descriptor: Int32, onLine: @escaping @Sendable (String) -> Void) {
+        self.descriptor = descriptor
+        self.onLine = onLine
+    }
+
+    func lines() -> [String] { collected.withLock { $0 } }
+
+    func readToEnd() {
+        var pending: [UInt8] = []
+        var overlong = false
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        func emit(_ bytes: ArraySlice<UInt8>) {
+            let line = overlong ? String(decoding: bytes.prefix(200), as: UTF8.self) + "… (a line over \(ChildProcess.maximumLineBytes) bytes)"
+                : String(decoding: bytes, as: UTF8.self)
+            overlong = false
+            let kept = collected.withLock { lines -> Bool in
+                guard lines.count < ChildProcess.maximumLines else { return false }
+                lines.append(line)
+                return true
+            }
+            if kept { onLine(line) }
+        }
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            var start = 0
+            for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
+                pending.append(contentsOf: buffer[start..<index])
+                emit(pending[...])
+                pending.removeAll(keepingCapacity: true)
+                start = index + 1
+            }
+            pending.append(contentsOf: buffer[start..<count])
+            if pending.count > ChildProcess.maximumLineBytes {
+                overlong = true
+                pending.removeSubrange(ChildProcess.maximumLineBytes...)
+            }
+        }
+        if !pending.isEmpty { emit(pending[...]) }
+        finished.signal()
+    }
+}

@@ -1,0 +1,8 @@
+# Fails: reports an epoch after its final predictions
+import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toy_contract import *
+
+job = problem()
+environment()
+predictions(job, "final", one_hot(rule(test_inputs(job))))
+epoch(1, 0.1)

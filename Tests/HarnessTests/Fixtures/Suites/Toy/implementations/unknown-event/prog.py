@@ -1,0 +1,8 @@
+# Fails: writes an event the contract does not know
+import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toy_contract import *
+
+job = problem()
+environment()
+emit({"event": "metrics", "accuracy": 1.0})
+predictions(job, "final", one_hot(rule(test_inputs(job))))

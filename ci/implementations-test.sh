@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end test of external implementations (docs/IMPLEMENTATIONS.md) with the release build
+# that ci/setup.sh made: MPO-Net's FC2 by native, the NumPy example and PyTorch, side by side at
+# the smoke tier (2 seeds, jobs interleaved), through run, compare and report. It makes the
+# implementations' Python environments itself (under $TNBENCH_CACHE_DIR, default ~/.cache/tnbench;
+# torch comes from pip's configured wheelhouse or PyPI). Prints PASSED or the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="$(swift build -c release --show-bin-path)/tnbench"
+[ -x "$bin" ] || { echo "implementations-test: no release build at $bin (run bash ci/setup.sh)"; exit 1; }
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+out="$scratch/side-by-side"
+fail() { echo "implementations-test: FAILED: $*"; exit 1; }
+
+"$bin" list MPONet | grep -q "numpy (numpy)" || fail "tnbench list does not show MPONet's numpy implementation"
+
+"$bin" run MPONet --tier smoke --config network=fc2 --seeds 2 --implementation native,numpy,pytorch --out "$out" \
+    > "$scratch/run.log" 2>&1 || { cat "$scratch/run.log"; fail "tnbench run exited $?"; }
+grep -q "6 completed, 0 failed, 0 diverged" "$scratch/run.log" || { cat "$scratch/run.log"; fail "not every job completed"; }
+# Interleaved: native, numpy, pytorch for seed 0, then for seed 1.
+order="$(grep ' start ' "$scratch/run.log" | sed -E 's/.*\[(.*)\] seed ([0-9]+).*/\1 \2/' | tr '\n' ';')"
+[ "$order" = "network=fc2 0;implementation=numpy,network=fc2 0;implementation=pytorch,network=fc2 0;network=fc2 1;implementation=numpy,network=fc2 1;implementation=pytorch,network=fc2 1;" ] \
+    || fail "jobs not interleaved by seed: $order"
+
+# The program saw no test labels, and every implementation got the same arrays.
+python3 - "$out" <<'PY' || fail "exchange check"
+import json, sys, glob
+problems = sorted(glob.glob(sys.argv[1] + "/work/jobs/MPONet/*/seed-0/problem.json"))
+assert len(problems) == 2, problems
+data = [json.load(open(p))["data"] for p in problems]
+assert all("labels" not in d["test"] for d in data), "test labels were handed over"
+assert data[0] == data[1], "two implementations got different arrays for one seed"
+PY
+
+set +e
+"$bin" compare "$out" > "$scratch/compare.txt" 2>&1
+status=$?
+set -e
+# 0, or 4 when the tier has no reference run; anything else is a fault.
+[ "$status" = 0 ] || [ "$status" = 4 ] || { cat "$scratch/compare.txt"; fail "compare exited $status"; }
+for name in numpy pytorch; do
+    grep -q "    $name \[network=fc2\] test_accuracy: .* (n=2) vs native .* (n=2)" "$scratch/compare.txt" \
+        || { cat "$scratch/compare.txt"; fail "compare has no side-by-side test_accuracy row for $name"; }
+    grep -q "    $name \[network=fc2\] epoch_seconds: .*×" "$scratch/compare.txt" \
+        || { cat "$scratch/compare.txt"; fail "compare has no speed ratio for $name"; }
+done
+
+"$bin" report "$out" --out "$scratch/report" > "$scratch/report.log" 2>&1 || { cat "$scratch/report.log"; fail "report"; }
+grep -q "### Implementations beside native" "$scratch/report/REPORT.md" || fail "the report has no side-by-side table"
+grep -q "| pytorch | network=fc2 | test_accuracy |" "$scratch/report/REPORT.md" || fail "the report's table lacks pytorch"
+
+# Resume: a second run finds every job recorded.
+"$bin" run MPONet --tier smoke --config network=fc2 --seeds 2 --implementation native,numpy,pytorch --out "$out" \
+    > "$scratch/resume.log" 2>&1 || fail "resume exited $?"
+grep -q "6 already recorded" "$scratch/resume.log" || { cat "$scratch/resume.log"; fail "resume reran jobs"; }
+echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume)"
