@@ -54,4 +54,16 @@ grep -q "| pytorch | network=fc2 | test_accuracy |" "$scratch/report/REPORT.md" 
 "$bin" run MPONet --tier smoke --config network=fc2 --seeds 2 --implementation native,numpy,pytorch --out "$out" \
     > "$scratch/resume.log" 2>&1 || fail "resume exited $?"
 grep -q "6 already recorded" "$scratch/resume.log" || { cat "$scratch/resume.log"; fail "resume reran jobs"; }
-echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume)"
+# A library's maintainer: one implementation under two pinned versions, interleaved (tnbench ab).
+set +e
+"$bin" ab --suite MPONet --tier smoke --implementation numpy --head-requirements numpy==2.3.5 --config network=fc2 --seeds 2 \
+    --out "$scratch/ab" > "$scratch/ab.txt" 2> "$scratch/ab.log"
+status=$?
+set -e
+[ "$status" = 0 ] || [ "$status" = 1 ] || { cat "$scratch/ab.log" "$scratch/ab.txt"; fail "ab of two numpy versions exited $status"; }
+grep -q "numpy: base with its manifest's requirements, head with numpy==2.3.5" "$scratch/ab.txt" || { cat "$scratch/ab.txt"; fail "ab does not name the two requirement sets"; }
+grep -q "implementation=numpy,network=fc2  epoch_seconds" "$scratch/ab.txt" || { cat "$scratch/ab.txt"; fail "ab has no speed row"; }
+for side in base head; do
+    ls "$scratch/ab/$side/jobs/MPONet/"*"/seed_1.h5" > /dev/null || fail "ab's $side side has no record of seed 1"
+done
+echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5)"

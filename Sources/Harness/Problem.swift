@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// What a model outputs for the samples of one set, row by row: class scores (logits,
@@ -146,7 +147,10 @@ extension ProblemSuite {
         guard problem.isExchangeable else {
             throw HarnessError(.unknownImplementation, "\(name) has no implementation '\(context.implementation)' and takes no external ones yet")
         }
-        let manifest = try catalogue.manifest(suite: name, name: context.implementation)
+        var manifest = try catalogue.manifest(suite: name, name: context.implementation)
+        if let pins = ProcessInfo.processInfo.environment[ImplementationManifest.requirementsVariable], !pins.isEmpty {
+            manifest = try manifest.overriding(pins.split(separator: " ").map(String.init))
+        }
         guard manifest.supports(context.configuration, at: context.tier) else {
             throw HarnessError(
                 .unknownImplementation,

@@ -35,8 +35,16 @@ struct ABCommand: ParsableCommand {
             Both runs are added to the history store (--history), keyed by build; `tnbench \
             history` draws every speed metric over commits.
 
+            Two versions of an external library instead of two revisions (for its maintainer): \
+            --implementation NAME with --base-requirements and/or --head-requirements (name==version, \
+            repeatable; each replaces the manifest's pin of that package, docs/IMPLEMENTATIONS.md) runs \
+            that implementation's jobs with this build on both sides, each side in its own Python \
+            environment, interleaved as above, and judges head against base the same way. No \
+            revision is given then, and the runs are not added to the history (it is keyed by commit).
+
             Examples:
               tnbench ab main                                 this build against main, every suite, ci tier
+              tnbench ab --suite TN4ML --implementation tn4ml --base-requirements tn4ml==1.0.9 --config D=10
               tnbench ab origin/main HEAD --suite TNNRegression --tier ci --seeds 3
               tnbench ab v1.2 v1.3 --suite StoudenmireMPS --config m=10 --json
 
@@ -45,7 +53,7 @@ struct ABCommand: ParsableCommand {
             ]))
             """)
 
-    @Argument(help: "The base revision (branch, tag, commit).") var base: String
+    @Argument(help: "The base revision (branch, tag, commit); none with --implementation.") var base: String?
     @Argument(help: "The head revision (default: this tnbench build).") var head: String?
     @Option(name: .customLong("suite"), help: "A suite to run (repeatable; default: all).") var suites: [String] = []
     @Option(help: "The tier.") var tier: Tier = .ci
@@ -62,21 +70,54 @@ struct ABCommand: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "The data directory (default: $TNBENCH_DATA_DIR or ~/.cache/tnbench/data).")
     var dataDirectory: String?
     @Flag(help: "Print the machine-readable JSON array instead of text.") var json = false
+    @Option(help: "An external implementation to compare under two requirement sets (instead of two revisions).")
+    var implementation: String?
+    @Option(name: .customLong("base-requirements"), parsing: .singleValue, help: "name==version for the base side (repeatable; with --implementation).")
+    var baseRequirements: [String] = []
+    @Option(name: .customLong("head-requirements"), parsing: .singleValue, help: "name==version for the head side (repeatable; with --implementation).")
+    var headRequirements: [String] = []
 
     func run() throws {
         let revisions = try RevisionBuilds(directory: builds)
         func say(_ line: String) { FileHandle.standardError.write(Data("tnbench ab: \(line)\n".utf8)) }
+        // Two requirement sets of one implementation, or two revisions.
+        let pins: [RevisionSide: [String]] = [.base: baseRequirements, .head: headRequirements]
+        if let implementation {
+            guard base == nil && head == nil else {
+                throw HarnessError(.invalidArgument, "--implementation \(implementation) compares two requirement sets with this build: give no revision")
+            }
+            guard !(baseRequirements.isEmpty && headRequirements.isEmpty) else {
+                throw HarnessError(.invalidArgument, "--implementation \(implementation) needs --base-requirements or --head-requirements (name==version)")
+            }
+            if let loose = (baseRequirements + headRequirements).first(where: { !ImplementationManifest.isPinned($0) }) {
+                throw HarnessError(.invalidArgument, "requirement '\(loose)' is not pinned as name==version")
+            }
+        } else {
+            guard base != nil else { throw HarnessError(.invalidArgument, "give a base revision (or --implementation with requirement sets)") }
+            guard baseRequirements.isEmpty && headRequirements.isEmpty else {
+                throw HarnessError(.invalidArgument, "--base-requirements and --head-requirements go with --implementation")
+            }
+        }
+        let library = implementation != nil
 
         // Revisions, suites, tier, filters and settings are checked before minutes of building.
         let checked = try ABPreflight.check(
-            ABRequest(base: base, head: head, suites: suites, tier: tier, seeds: seeds, configs: configs, sets: sets),
+            ABRequest(base: base ?? Provenance.current().gitCommit, head: head, suites: suites, tier: tier, seeds: seeds,
+                      configs: configs, sets: sets, implementation: implementation),
             registry: registeredSuites, revisions: revisions)
         let tier = checked.tier
         let baseRevision = checked.base
-        let baseBinary = try revisions.binary(for: baseRevision, progress: say)
+        let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let baseBinary = library ? running : try revisions.binary(for: baseRevision, progress: say)
         let headRevision: Revision
         let headBinary: String
-        if let checkedHead = checked.head {
+        if library {
+            headRevision = baseRevision
+            headBinary = running
+            for side in RevisionSide.allCases {
+                say("\(side.rawValue): \(implementation!) with \(pins[side]!.isEmpty ? "its manifest's requirements" : pins[side]!.joined(separator: " "))")
+            }
+        } else if let checkedHead = checked.head {
             headRevision = checkedHead
             headBinary = try revisions.binary(for: headRevision, progress: say)
         } else {
@@ -86,7 +127,12 @@ struct ABCommand: ParsableCommand {
             headBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         }
         let headLabel = head == nil ? Provenance.current().buildID : headRevision.short
-        let output = out ?? "results/ab-\(tier.rawValue)-\(baseRevision.short)-\(headLabel)"
+        func label(_ requirements: [String]) -> String {
+            requirements.isEmpty ? "manifest" : requirements.joined(separator: "+").replacingOccurrences(of: "==", with: "-")
+        }
+        let output = out ?? (library
+            ? "results/ab-\(tier.rawValue)-\(implementation!)-\(label(baseRequirements))-\(label(headRequirements))"
+            : "results/ab-\(tier.rawValue)-\(baseRevision.short)-\(headLabel)")
         let sides = InterleavedRun(base: ResultDirectory(output + "/base"), head: ResultDirectory(output + "/head"))
         let binaries: [RevisionSide: String] = [.base: baseBinary, .head: headBinary]
 
@@ -96,6 +142,7 @@ struct ABCommand: ParsableCommand {
             var arguments = ["plan"] + (suites.isEmpty ? ["all"] : suites) + ["--tier", tier.rawValue, "--out", sides.directory(side).path]
             if let seeds { arguments += ["--seeds", String(seeds)] }
             arguments += configs.flatMap { ["--config", $0] } + sets.flatMap { ["--set", $0] }
+            if let implementation { arguments += ["--implementation", implementation] }
             let result = ExternalProcess.capture(binaries[side]!, arguments)
             guard result.status == 0 else {
                 throw HarnessError(.invalidArgument, "the \(side.rawValue) build (\(side == .base ? baseRevision.short : headLabel)) cannot plan this: \(result.error.split(separator: "\n").last ?? "")")
@@ -118,7 +165,8 @@ struct ABCommand: ParsableCommand {
             let log = sides.directory(side).path + "/ab.log"
             let before = CPUCounters.read()
             let status = ExternalProcess.run(
-                binaries[side]!, ["run-job", sides.directory(side).path, String(index), "--blas-threads", String(threads), "--data-dir", data], log: log)
+                binaries[side]!, ["run-job", sides.directory(side).path, String(index), "--blas-threads", String(threads), "--data-dir", data], log: log,
+                environment: library ? [ImplementationManifest.requirementsVariable: pins[side]!.joined(separator: " ")] : [:])
             if let before, let after = CPUCounters.read() {
                 loads.append(JobLoad(side: side.rawValue, job: job.description, from: before, to: after))
                 if let encoded = try? JSONEncoder().encode(loads) { try? encoded.write(to: URL(fileURLWithPath: loadLog), options: .atomic) }
@@ -137,13 +185,17 @@ struct ABCommand: ParsableCommand {
             base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: registeredSuites, load: load)
         try? comparison.json().write(toFile: output + "/ab.json", atomically: true, encoding: .utf8)
         try? comparison.text().write(toFile: output + "/ab.txt", atomically: true, encoding: .utf8)
-        if !noHistory {
+        if !noHistory && !library {
             let store = RevisionHistory(history)
             let stored = [try store.add(sides.base, revision: baseRevision), try store.add(sides.head, revision: headRevision)]
             say("added \(stored.joined(separator: " and ")) to \(history)/\(tier.rawValue)")
         }
         say("A/B of \(jobs.count) job(s) took \(ProgressDisplay.format(MonotonicClock.seconds() - started)); \(output)/ab.txt, ab.json")
-        print(json ? comparison.json() : comparison.text())
+        let sidesLine = library
+            ? "\(implementation!): base with \(pins[.base]!.isEmpty ? "its manifest's requirements" : pins[.base]!.joined(separator: " ")), "
+                + "head with \(pins[.head]!.isEmpty ? "its manifest's requirements" : pins[.head]!.joined(separator: " "))\n"
+            : ""
+        print(json ? comparison.json() : sidesLine + comparison.text())
         if comparison.exitStatus != .ok { throw exitStatus(comparison.exitStatus) }
     }
 }

@@ -77,9 +77,17 @@ struct RunCommand: ParsableCommand {
         var line = "\(summary.completed) completed, \(summary.failed) failed, \(summary.diverged) diverged, \(summary.skipped) already recorded"
         line += " in \(ProgressDisplay.format(summary.wallSeconds)); results: \(directory.mergedPath)"
         print(line)
+        if summary.skipped > 0 && !retryFailed {
+            // A resumed run leaves earlier failures as they are: say so, and how to redo them.
+            let earlier = planned.filter { directory.existingRecord($0.job)?.status == .failed }.count - summary.failed
+            if earlier > 0 {
+                print("\(earlier) job(s) of this plan are recorded as failed by an earlier run and were not run again; --retry-failed runs them")
+            }
+        }
         if summary.interrupted {
             let resume = (["tnbench", "run"] + options.suites + ["--tier", tier.rawValue, "--out", outputPath]
-                + options.configs.flatMap { ["--config", $0] } + overrides.arguments
+                + options.configs.flatMap { ["--config", $0] } + options.implementations.flatMap { ["--implementation", $0] }
+                + overrides.arguments
                 + (options.seeds.map { ["--seeds", String($0)] } ?? []) + (jobs > 1 ? ["--jobs", String(jobs)] : [])).joined(separator: " ")
             print("interrupted with \(summary.notRun) job(s) not run; resume with: \(resume)")
         } else {

@@ -126,6 +126,21 @@ import Testing
         #expect(minimal.supports(["anything": 1], at: .paper))
     }
 
+    /// `tnbench ab --implementation … --head-requirements …`: a pin replaces the manifest's pin
+    /// of the same package (names compared as pip does: case and `-`/`_` alike), a new one is
+    /// added, and the environment's identity changes with them.
+    @Test func requirementOverridesReplaceThePinOfTheirPackage() throws {
+        let manifest = try Self.manifest(Self.valid)
+        let older = try manifest.overriding(["Torch==2.12.0"])
+        #expect(older.requirements == ["numpy==2.4.6", "Torch==2.12.0"])
+        #expect(older.requirementsHash != manifest.requirementsHash)
+        let added = try manifest.overriding(["scikit_learn==1.9.1"])
+        #expect(added.requirements == ["torch==2.13.0", "numpy==2.4.6", "scikit_learn==1.9.1"])
+        #expect(try added.overriding(["scikit-learn==1.8.0"]).requirements == ["torch==2.13.0", "numpy==2.4.6", "scikit-learn==1.8.0"])
+        #expect(try manifest.overriding([]).requirements == manifest.requirements)
+        #expect(throws: HarnessError.self) { try manifest.overriding(["torch>=2"]) }
+    }
+
     @Test(arguments: [
         (#""gpu": true}"#, #""gpu": true, "extra": 1}"#, "unknown field 'extra'"),
         (#""name": "toy""#, #""name": "Toy""#, "name 'Toy' must be lower-case"),

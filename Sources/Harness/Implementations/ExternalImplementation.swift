@@ -19,7 +19,10 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
 
     public func train(_ inputs: Target.Inputs, for problem: Target, in context: RunContext) throws -> Predictions {
         let exchange = try problem.exchange(inputs, in: context)
-        let work = context.execution.workDirectory ?? NSTemporaryDirectory() + "tnbench-work"
+        // Absolute: the program runs in its own folder, not where tnbench was started.
+        let given = context.execution.workDirectory ?? NSTemporaryDirectory() + "tnbench-work"
+        let work = URL(fileURLWithPath: given, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
         var job = context.configuration
         job[ImplementationManifest.configurationKey] = .string(name)
         let folder = "\(work)/jobs/\(context.suite)/\(job.name)/seed-\(context.seed)"
@@ -170,8 +173,12 @@ private struct EventReader {
         if !epochSeconds.isEmpty {
             context.record(Metric.epochSeconds, epochSeconds.sorted()[epochSeconds.count / 2])
         }
-        // The epochs it ran (early stopping shows here), unless the problem records the protocol's.
+        // The epochs it ran (early stopping shows here), unless the problem records the protocol's;
+        // the last epoch's training loss, unless the problem records one.
         if context.recorded(Metric.epochs) == nil { context.record(Metric.epochs, Double(epochSeconds.count)) }
+        if context.recorded(Metric.trainLoss) == nil, let last = context.recorded.curves[Metric.trainLoss.name]?.y.last {
+            context.record(Metric.trainLoss, last)
+        }
         if ending != .exited(0) {
             throw failure(final == nil ? "no final predictions" : "its final predictions are not used")
         }

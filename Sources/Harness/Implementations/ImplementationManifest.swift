@@ -144,8 +144,32 @@ public struct ImplementationManifest: Sendable, Equatable {
             && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
     }
 
+    /// The variable that changes an implementation's pins for one process (`tnbench ab
+    /// --implementation … --base-requirements …` sets it per side): `name==version` items,
+    /// separated by spaces.
+    public static let requirementsVariable = "TNBENCH_REQUIREMENTS"
+
+    /// The manifest with `overrides` (`name==version`) replacing its pins of the same packages
+    /// (compared case-insensitively, `-` and `_` alike), and added where it has none.
+    /// - Throws: ``HarnessError`` `.invalidImplementation` for an override that is not pinned.
+    public func overriding(_ overrides: [String]) throws -> ImplementationManifest {
+        func package(_ requirement: String) -> String {
+            String(requirement.split(separator: "=").first ?? "").lowercased().replacingOccurrences(of: "_", with: "-")
+                .split(separator: "[").first.map(String.init) ?? ""
+        }
+        var copy = self
+        for requirement in overrides {
+            guard Self.isPinned(requirement) else {
+                throw HarnessError(.invalidImplementation, "\(name): requirement override '\(requirement)' is not pinned as name==version")
+            }
+            copy.requirements.removeAll { package($0) == package(requirement) }
+            copy.requirements.append(requirement)
+        }
+        return copy
+    }
+
     /// `name==version` (extras allowed), nothing looser.
-    static func isPinned(_ requirement: String) -> Bool {
+    public static func isPinned(_ requirement: String) -> Bool {
         let parts = requirement.components(separatedBy: "==")
         return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
             && !parts[0].contains(where: { " <>=!~;@".contains($0) }) && !parts[1].contains(where: { " <>=!~;@,".contains($0) })

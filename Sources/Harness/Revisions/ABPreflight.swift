@@ -15,11 +15,15 @@ public struct ABRequest: Sendable, Equatable {
     /// `--config key=value` filters and `--set key=value` overrides, as given.
     public var configs: [String]
     public var sets: [String]
+    /// An external implementation compared under two requirement sets (then both sides are the
+    /// running build, and `base` is its commit).
+    public var implementation: String?
 
     public init(
         base: String, head: String? = nil, suites: [String] = [], tier: Tier = .ci, seeds: Int? = nil,
-        configs: [String] = [], sets: [String] = []
+        configs: [String] = [], sets: [String] = [], implementation: String? = nil
     ) {
+        self.implementation = implementation
         self.base = base
         self.head = head
         self.suites = suites
@@ -53,11 +57,17 @@ public struct ABPreflight: Sendable {
         let suites = try JobPlanner.select(request.suites, from: registry)
         let jobs = try JobPlanner.plan(
             suites: suites, tier: tier, seeds: request.seeds, filter: try ConfigurationFilter(parsing: request.configs),
-            overrides: try SettingOverrides(parsing: request.sets))
+            overrides: try SettingOverrides(parsing: request.sets),
+            implementations: request.implementation.map { .named([$0]) } ?? .native)
         guard !jobs.isEmpty else {
             throw HarnessError(
                 .invalidArgument,
                 "no job to compare: the --config filters select no configuration of \(suites.map(\.name).joined(separator: ", ")) at tier \(tier.rawValue)")
+        }
+        if request.implementation != nil {
+            // Two requirement sets of one build: the revision is the build's own.
+            let base = (try? revisions.resolve(request.base)) ?? Revision(commit: request.base, committed: Timestamp.now(), subject: "")
+            return ABPreflight(base: base, head: nil, tier: tier, jobs: jobs.count)
         }
         let base = try revisions.resolve(request.base)
         let head = try request.head.map(revisions.resolve)

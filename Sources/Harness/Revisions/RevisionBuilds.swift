@@ -87,10 +87,16 @@ public struct RevisionBuilds: Sendable {
 public enum ExternalProcess {
     /// Runs `executable` with its output and errors appended to `log` (discarded when nil);
     /// returns its exit status, 127 when it cannot start.
-    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil, log: String? = nil) -> Int32 {
+    public static func run(
+        _ executable: String, _ arguments: [String], in directory: String? = nil, log: String? = nil,
+        environment: [String: String] = [:]
+    ) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var handle: FileHandle?
         if let log {
