@@ -205,7 +205,13 @@ class Pass:
         for args in (["ab", "no-such-revision-xyz", "--suite", "TNNRegression", "--tier", "smoke"],
                      ["ab", "HEAD", "--suite", "NoSuchSuite", "--tier", "smoke"],
                      ["ab", "HEAD", "--suite", "TNNRegression", "--tier", "nosuch"],
-                     ["ab", "HEAD", "--suite", "TNNRegression", "--tier", "smoke", "--config", "nosuch=1"]):
+                     ["ab", "HEAD", "--suite", "TNNRegression", "--tier", "smoke", "--config", "nosuch=1"],
+                     ["ab", "--suite", "MPONet", "--tier", "smoke", "--implementation", "numpy"],
+                     ["ab", "HEAD", "--suite", "MPONet", "--tier", "smoke", "--implementation", "numpy", "--head-requirements", "numpy==2.3.5"],
+                     ["ab", "--suite", "MPONet", "--tier", "smoke", "--head-requirements", "numpy==2.3.5"],
+                     ["ab", "--suite", "MPONet", "--tier", "smoke", "--implementation", "numpy", "--head-requirements", "numpy>=2"],
+                     ["ab", "--suite", "MPONet", "--tier", "smoke", "--implementation", "nosuch", "--head-requirements", "numpy==2.3.5"],
+                     ["ab", "--suite", "TNNRegression", "--tier", "smoke", "--implementation", "numpy", "--head-requirements", "numpy==2.3.5"]):
             # Each must be refused before any release build: 60 s is far below a build's minutes.
             self.case(" ".join(args), args + ["--out", self.path("ab")], timeout=60)
         for args in (["history", "add", "/nonexistent"], ["history", "draw", "--tier", "nosuch"],

@@ -156,7 +156,10 @@ extension ProblemSuite {
                 .unknownImplementation,
                 "\(manifest.name) does not run \(name) [\(context.configuration.name)] at the \(context.tier.rawValue) tier (its manifest: \(manifest.directory)/implementation.json)")
         }
-        try run(context, implementation: ExternalImplementation<SuiteProblem>(manifest: manifest))
+        // What the harness records itself is not the program's to say.
+        let own: Set = [Metric.epochs.name, Metric.trainLoss.name, "process_seconds"]
+        let reportable = Set(metrics.filter { $0.kind == .informational }.map(\.name)).subtracting(own)
+        try run(context, implementation: ExternalImplementation<SuiteProblem>(manifest: manifest, reportable: reportable))
     }
 
     /// The names of the implementations the suite runs: its own, then the catalogue's external

@@ -59,3 +59,22 @@ public struct RankRegularizationProblem: Problem {
         try inputs.mnist.evaluate(predictions, at: checkpoint, in: context)
     }
 }
+
+extension RankRegularizationProblem {
+    public var isExchangeable: Bool { true }
+
+    /// Non-finite scores count as errors, as for native.
+    public var acceptsNonFiniteScores: Bool { true }
+
+    /// Barratt et al.'s data and Adam's protocol, with the model, D_max, the copy-node start's
+    /// dense nodes, the contraction numerics and (rank-regularized) the sigmoids' width τ.
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        var values: [String: ConfigurationValue] = [
+            Model.key: .string(inputs.model.rawValue), "bond_dimension": .int(inputs.maxBondDimension),
+            "dense_nodes": .int(inputs.denseNodes),
+            "numerics": .string(inputs.numerics.rawValue),
+        ]
+        if let sharpness = inputs.sharpness { values["sharpness"] = .double(sharpness) }
+        return inputs.mnist.exchange(adding: values)
+    }
+}

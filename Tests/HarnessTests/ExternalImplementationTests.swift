@@ -72,7 +72,7 @@ struct ExchangeToySuite: ProblemSuite {
     var name: String { "Toy" }
     var summary: String { "toy problem for external implementations" }
     var paper: PaperReference { PaperReference(title: "t", authors: "a", year: 2026, baselineID: "toy") }
-    var metrics: [Metric] { [.testAccuracy, .epochSeconds] }
+    var metrics: [Metric] { [.testAccuracy, .epochSeconds, .parameterCount] }
     var figures: [FigureSpec] { [] }
     func plan(for tier: Tier) -> TierPlan {
         TierPlan(configurations: [["variant": "a"], ["variant": "b"]], seeds: 1, summary: "toy")
@@ -89,7 +89,7 @@ struct ExchangeToySuite: ProblemSuite {
     /// Every fixture, sorted (what the catalogue must list).
     static let fixtures = [
         "after-final", "epoch-order", "exit-nonzero", "good", "integer-scores", "killed", "missing-file", "missing-set",
-        "nan-loss", "nan-scores", "narrow", "no-command", "no-final", "not-json", "not-npy", "sleeper", "unasked-step", "unknown-event", "wrong-shape",
+        "nan-loss", "nan-scores", "narrow", "no-command", "no-final", "not-json", "not-npy", "records-quality", "sleeper", "unasked-step", "unknown-event", "wrong-shape",
     ]
 
     static func planned(_ implementation: String, variant: String = "a") -> PlannedJob {
@@ -117,6 +117,9 @@ struct ExchangeToySuite: ProblemSuite {
         Fault(name: "exit-nonzero", status: .failed, fragments: ["no final predictions", "exited with status 3", "boom: the toy model exploded"]),
         Fault(name: "not-json", status: .failed, fragments: ["line 2 of standard output", "not a JSON object", "training started"]),
         Fault(name: "unknown-event", status: .failed, fragments: ["line 2 of standard output", "unknown event \"metrics\""]),
+        Fault(name: "records-quality", status: .failed, fragments: [
+            "line 2 of standard output", "record: 'test_accuracy' is not an informational metric of the suite (it may record: param_count)",
+        ]),
         Fault(name: "no-final", status: .failed, fragments: ["ended without \"final\" predictions"]),
         Fault(name: "missing-set", status: .failed, fragments: ["line 2 of standard output", "final predictions lack the test set"]),
         Fault(name: "wrong-shape", status: .failed, fragments: ["line 2 of standard output", "shape [7, 3]", "expected [10, outputs]"]),
@@ -154,6 +157,8 @@ struct ExchangeToySuite: ProblemSuite {
         #expect(curves["epoch_seconds"] == Curve(x: [1, 2], y: [0.5, 0.25]))
         #expect(curves["train_loss"] == Curve(x: [1, 2], y: [1.0, 0.5]))
         #expect(scalars["epoch_seconds"] == 0.5)
+        // An informational metric it measures itself, through the record event.
+        #expect(scalars["param_count"] == 12)
         #expect(record.record.timers["train"] == 0.75)
         #expect((scalars["process_seconds"] ?? 0) > 0)
         #expect((record.peakResidentBytes ?? 0) > 0)

@@ -16,6 +16,25 @@ import Testing
         #expect(dat.contains("# block 0: D=2 (n=2)") && dat.contains("# block 2: D=10 (n=2)"))
     }
 
+    /// Implementations run side by side draw a line each (docs/IMPLEMENTATIONS.md): one
+    /// configuration's native and PyTorch values are never averaged into one point.
+    @Test func eachImplementationDrawsItsOwnLine() {
+        let versusD = FigureSpec(
+            id: "a", title: "a", kind: .metricVersus(metric: .testAccuracy, x: "D", series: nil), xLabel: "D", yLabel: "a")
+        let records = [2, 4].flatMap { d in
+            accuracyRecords(["D": .int(d)], [0.90, 0.92]) + accuracyRecords(["D": .int(d), "implementation": "pytorch"], [0.50, 0.52])
+        }
+        let (_, _, data) = figureText(versusD, records: records)
+        #expect(data.series.map(\.title) == ["native (n=2)", "pytorch (n=2)"])
+        #expect(data.series.map { $0.points.map(\.mean) } == [[0.91, 0.91], [0.51, 0.51]])
+        let bySeries = FigureSpec(
+            id: "b", title: "b", kind: .metricVersus(metric: .testAccuracy, x: "samples", series: "D"), xLabel: "n", yLabel: "a")
+        let both = accuracyRecords(["D": 2, "samples": 100], [0.9]) + accuracyRecords(["D": 2, "samples": 100, "implementation": "tn4ml"], [0.8])
+        #expect(figureText(bySeries, records: both).2.series.map(\.title) == ["D=2 (n=1)", "D=2 · tn4ml (n=1)"])
+        // Native alone keeps its metric-named line.
+        #expect(figureText(versusD, records: accuracyRecords(["D": 2], [0.9])).2.series.map(\.title) == ["test_accuracy (n=1)"])
+    }
+
     @Test func configurationsReadInNumericOrder() {
         let configurations: [Configuration] = [["D": 10, "init": "he"], ["D": 2, "init": "he"], ["D": 6, "init": "glorot"], ["D": 2, "init": "glorot"]]
         #expect(configurations.sorted(by: Configuration.inReadingOrder).map(\.name) == [

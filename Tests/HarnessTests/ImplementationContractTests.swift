@@ -22,6 +22,8 @@ import Testing
             == .predictions(.final, sets: ["test": "final-test.npy"]))
         #expect(try ImplementationEvent(line: #"{"event": "progress", "fraction": 0.5, "detail": "step 5/10"}"#) == .progress(0.5, detail: "step 5/10"))
         #expect(try ImplementationEvent(line: #"{"event": "progress", "fraction": 1.5}"#) == .progress(1, detail: ""), "clamped to [0, 1]")
+        #expect(try ImplementationEvent(line: #"{"event": "record", "scalars": {"param_count": 1602, "init_scale_factor": -1.5}}"#)
+            == .record(scalars: ["param_count": 1602, "init_scale_factor": -1.5]))
         #expect(ImplementationCheckpoint.epoch(2).description == "epoch 2" && ImplementationCheckpoint.final.description == "final")
     }
 
@@ -57,6 +59,9 @@ import Testing
         (#"{"epoch": 1, "seconds": 1}"#, "no \"event\" field"),
         (#"{"event": 3}"#, "no \"event\" field"),
         (#"{"event": "metrics", "accuracy": 1}"#, "unknown event \"metrics\""),
+        (#"{"event": "record", "scalars": {}}"#, "\"scalars\" must map metric names to numbers"),
+        (#"{"event": "record", "scalars": {"param_count": "many"}}"#, "\"param_count\" must be a number"),
+        (#"{"event": "record", "scalars": {"param_count": true}}"#, "\"param_count\" must be a number"),
         (#"{"event": "environment", "libraries": {"numpy": 2}}"#, "\"libraries\" must map names to version strings"),
         (#"{"event": "epoch", "seconds": 1}"#, "epoch: \"epoch\" must be an integer"),
         (#"{"event": "epoch", "epoch": 1.5, "seconds": 1}"#, "epoch: \"epoch\" must be an integer"),

@@ -102,7 +102,9 @@ struct FigureData {
             let positioned = configurations.filter { $0[x]?.numericValue != nil && !isLevel($0) }
             let groups = Dictionary(grouping: positioned) { seriesKey($0, series) }
             for key in ordered(groups, series) {
-                var line = Series(title: key.isEmpty ? metric : key, points: [])
+                // Beside other implementations, native's one line is named for it.
+                let others = groups.keys.contains { !$0.isEmpty }
+                var line = Series(title: key.isEmpty ? (others ? ImplementationManifest.native : metric) : key, points: [])
                 var n = 0
                 for configuration in groups[key]!.sorted(by: { $0.double(x)! < $1.double(x)! }) {
                     let values = seeds(configuration).compactMap { $0.record.scalars[metric] }.filter(\.isFinite)

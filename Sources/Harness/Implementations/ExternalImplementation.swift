@@ -12,8 +12,14 @@ import TensorCore
 /// non-finite loss or non-finite scores make it *diverged*.
 public struct ExternalImplementation<Target: Problem>: Implementation {
     public let manifest: ImplementationManifest
+    /// The suite's informational metrics, which a `record` event may set (quality comes from
+    /// predictions, speed from epoch events: never from what the program says of them).
+    public let reportable: Set<String>
 
-    public init(manifest: ImplementationManifest) { self.manifest = manifest }
+    public init(manifest: ImplementationManifest, reportable: Set<String> = []) {
+        self.manifest = manifest
+        self.reportable = reportable
+    }
 
     public var name: String { manifest.name }
 
@@ -66,7 +72,7 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
 
         var reader = EventReader(
             name: name, exchange: exchange, folder: folder, ending: outcome.ending, log: log,
-            acceptsNonFinite: problem.acceptsNonFiniteScores)
+            acceptsNonFinite: problem.acceptsNonFiniteScores, reportable: reportable)
         let final = try reader.replay(outcome.lines, problem: problem, inputs: inputs, context: context)
         guard let final else { throw reader.failure("ended without \"final\" predictions") }
         return final
@@ -83,6 +89,7 @@ private struct EventReader {
     /// Whether non-finite scores go to the problem's evaluation (which counts them) rather than
     /// making the job diverged.
     let acceptsNonFinite: Bool
+    let reportable: Set<String>
     var epochSeconds: [Double] = []
 
     /// A failure naming the implementation, with how the process ended when that was not a clean exit.
@@ -168,6 +175,13 @@ private struct EventReader {
                 }
             case .progress:
                 break
+            case .record(let scalars):
+                for name in scalars.keys.sorted() {
+                    guard reportable.contains(name) else {
+                        throw failure("\(where_): record: '\(name)' is not an informational metric of the suite (it may record: \(reportable.sorted().joined(separator: ", ")))")
+                    }
+                    context.record(name, scalars[name]!)
+                }
             }
         }
         if !epochSeconds.isEmpty {

@@ -9,6 +9,9 @@ public enum ImplementationEvent: Sendable, Equatable {
     /// Score files of the named sets at a checkpoint.
     case predictions(ImplementationCheckpoint, sets: [String: String])
     case progress(Double, detail: String)
+    /// Values of the suite's informational metrics the implementation measures itself
+    /// (parameter counts, a calibration factor); never quality or speed.
+    case record(scalars: [String: Double])
 
     /// Parses one line.
     /// - Throws: ``ImplementationEventError`` saying what is wrong with it.
@@ -63,8 +66,20 @@ public enum ImplementationEvent: Sendable, Equatable {
                 throw ImplementationEventError("progress: \"fraction\" must be a number in [0, 1]")
             }
             self = .progress(min(max(fraction, 0), 1), detail: json["detail"] as? String ?? "")
+        case "record":
+            guard let object = json["scalars"] as? [String: Any], !object.isEmpty else {
+                throw ImplementationEventError("record: \"scalars\" must map metric names to numbers")
+            }
+            var scalars: [String: Double] = [:]
+            for (name, value) in object {
+                guard let number = JSONNumber(value)?.value ?? (value as? String).flatMap({ Self.nonFinite[$0] }) else {
+                    throw ImplementationEventError("record: \"\(name)\" must be a number")
+                }
+                scalars[name] = number
+            }
+            self = .record(scalars: scalars)
         default:
-            throw ImplementationEventError("unknown event \"\(kind)\" (events: environment, epoch, predictions, progress)")
+            throw ImplementationEventError("unknown event \"\(kind)\" (events: environment, epoch, predictions, progress, record)")
         }
     }
 
