@@ -165,6 +165,8 @@ import Testing
         (#"["python", "train.py"]"#, #"["python", ""]"#, "'command' must be a non-empty list"),
         (#""description": "a toy""#, #""description": """#, "'description' must be a non-empty string"),
         (#""gpu": true"#, #""gpu": "yes""#, "'gpu' must be true or false"),
+        (#""gpu": true"#, #""gpu": true, "shares": ["../nowhere"]"#, "'shares' entry '../nowhere' is not a folder"),
+        (#""gpu": true"#, #""gpu": true, "shares": ["/tmp"]"#, "'shares' entry '/tmp' is not a folder relative"),
         (#"[{"network": "fc2"}, {"network": "mpo", "D": 4}]"#, #"{"network": "fc2"}"#, "'configurations' must be a list of objects"),
         (#"{"network": "fc2"}"#, #"{"network": ["fc2"]}"#, "a configuration value must be a number or a string"),
     ])

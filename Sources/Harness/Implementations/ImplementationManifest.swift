@@ -27,6 +27,9 @@ public struct ImplementationManifest: Sendable, Equatable {
     /// Partial configurations it supports (a job's configuration must contain one); nil: all.
     public var configurations: [Configuration]?
     public var gpu: Bool
+    /// Other folders whose code the program imports (relative to its own: `../pytorch`), part of
+    /// its ``codeHash()``.
+    public var shares: [String]
     /// The implementation's folder (absolute).
     public var directory: String
 
@@ -43,19 +46,22 @@ public struct ImplementationManifest: Sendable, Equatable {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16).description
     }
 
-    /// 12 hex digits of the SHA-256 of the folder's files (paths and contents, sorted; Python
-    /// bytecode left out): which code a job ran, even when it was edited after the build.
+    /// 12 hex digits of the SHA-256 of the files of its folder and of the folders it
+    /// ``shares`` (paths and contents, sorted; Python bytecode left out): which code a job ran,
+    /// even when it was edited after the build.
     public func codeHash() -> String {
         var hasher = SHA256()
-        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? [])
-            .filter { !$0.contains("__pycache__") && !$0.hasSuffix(".pyc") }.sorted()
-        for file in files {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: "\(directory)/\(file)", isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let data = FileManager.default.contents(atPath: "\(directory)/\(file)")
-            else { continue }
-            hasher.update(data: Data("\(file)\n\(data.count)\n".utf8))
-            hasher.update(data: data)
+        for (label, folder) in [(".", directory)] + shares.map({ ($0, "\(directory)/\($0)") }) {
+            let files = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
+                .filter { !$0.contains("__pycache__") && !$0.hasSuffix(".pyc") }.sorted()
+            for file in files {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: "\(folder)/\(file)", isDirectory: &isDirectory), !isDirectory.boolValue,
+                      let data = FileManager.default.contents(atPath: "\(folder)/\(file)")
+                else { continue }
+                hasher.update(data: Data("\(label)/\(file)\n\(data.count)\n".utf8))
+                hasher.update(data: data)
+            }
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
     }
@@ -70,7 +76,7 @@ public struct ImplementationManifest: Sendable, Equatable {
               let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any]
         else { throw fail("is not a JSON object") }
         let known: Set = ["contract", "name", "description", "language", "library", "requirements", "command", "tiers",
-                          "configurations", "gpu"]
+                          "configurations", "gpu", "shares"]
         if let unknown = json.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail("unknown field '\(unknown)' (fields: \(known.sorted().joined(separator: ", ")))")
         }
@@ -133,6 +139,13 @@ public struct ImplementationManifest: Sendable, Equatable {
         self.configurations = configurations
         self.gpu = gpu
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        self.shares = try strings("shares") ?? []
+        for shared in shares {
+            var isDirectory: ObjCBool = false
+            guard !shared.hasPrefix("/"), FileManager.default.fileExists(atPath: "\(self.directory)/\(shared)", isDirectory: &isDirectory),
+                  isDirectory.boolValue
+            else { throw fail("'shares' entry '\(shared)' is not a folder relative to the implementation's") }
+        }
         if language == "python", requirements.isEmpty {
             throw fail("a python implementation lists its pinned 'requirements' (at least its library)")
         }

@@ -35,42 +35,37 @@ class Dense(nn.Module):
         return x @ self.weight
 
 
-class MPOLinear(nn.Module):
-    """y = x·W + b with W = MPO(A¹…Aⁿ) of shape [Π I_k, Π J_k]; the cores A^k [D_{k−1}, I_k, J_k, D_k]
-    (D₀ = Dₙ = 1) are the parameters. Multi-indices are row-major, first site slowest:
-    W[(i₁…iₙ), (j₁…jₙ)] = A¹[1, i₁, j₁, :] · A²[:, i₂, j₂, :] ⋯ Aⁿ[:, iₙ, jₙ, 1].
+def glorot_cores(input_modes, output_modes, bond):
+    """Native's MPO cores A^k [D_{k−1}, I_k, J_k, D_k] (D₀ = Dₙ = 1), drawn in order from torch's
+    global generator: Glorot normal on each core viewed as [J_k·D_k, D_{k−1}·I_k] (TensorFlow's
+    glorot_normal: variance 2/(fan_in + fan_out), truncated at 2σ with σ scaled up by 1/0.8796)."""
+    n = len(input_modes)
+    assert n == len(output_modes) and bond >= 1
+    cores = []
+    for k in range(n):
+        left, right = (1 if k == 0 else bond), (1 if k == n - 1 else bond)
+        std = math.sqrt(2.0 / (output_modes[k] * right + left * input_modes[k])) / TRUNCATED_STD
+        cores.append(truncated_normal_(torch.empty(left, input_modes[k], output_modes[k], right), std))
+    return cores
 
-    Two contraction orders, as TNBench's `MPOLinear`:
-    - "cores": contract the batch with one core after another (a transpose and a GEMM per core);
-    - "dense": contract the cores into W (once per forward), then one GEMM over the batch.
+
+class MPOContraction:
+    """What every MPO layer of this suite shares, whatever holds its cores (this module's
+    `MPOLinear`, the tltorch implementation's): the choice of contraction order and the weight
+    count. A layer sets `input_modes`, `output_modes`, `contraction` and gives `core_shapes()`
+    in native's layout [D_{k−1}, I_k, J_k, D_k].
+
     "auto" picks per batch size the order with fewer training flops by TNBench's own flop model
-    (core-by-core flops counted twice), so both implementations take the same order.
-    Autograd differentiates either order into the cores.
+    (core-by-core flops counted twice), so every implementation takes native's order.
     """
 
     CORE_BY_CORE_COST_FACTOR = 2.0
 
-    def __init__(self, input_modes, output_modes, bond, contraction="auto"):
-        super().__init__()
-        n = len(input_modes)
-        assert n == len(output_modes) and bond >= 1
-        self.input_modes, self.output_modes = list(input_modes), list(output_modes)
-        self.input_size, self.units = math.prod(input_modes), math.prod(output_modes)
-        self.contraction = contraction
-        cores = []
-        for k in range(n):
-            left, right = (1 if k == 0 else bond), (1 if k == n - 1 else bond)
-            # Glorot normal on the core viewed as [J_k·D_k, D_{k−1}·I_k] (TensorFlow's glorot_normal:
-            # variance 2/(fan_in + fan_out), truncated at 2σ with σ scaled up by 1/0.8796).
-            std = math.sqrt(2.0 / (output_modes[k] * right + left * input_modes[k])) / TRUNCATED_STD
-            cores.append(nn.Parameter(truncated_normal_(torch.empty(left, input_modes[k], output_modes[k], right), std)))
-        self.cores = nn.ParameterList(cores)
-        self.bias = nn.Parameter(torch.zeros(self.units))
-
     # Flop model of TNBench's MPOLinear (forward + parameter gradients, input gradient left out).
     def _training_flops(self, batch):
-        shapes = [tuple(c.shape) for c in self.cores]
-        product, bias = 2.0 * batch * self.input_size * self.units, float(batch * self.units)
+        shapes = self.core_shapes()
+        inputs, units = math.prod(self.input_modes), math.prod(self.output_modes)
+        product, bias = 2.0 * batch * inputs * units, float(batch * units)
         rows, contraction = 1.0, 0.0                       # forming W, core by core from the left
         prefix, core_gradients = 1.0, 0.0                  # projecting ∂L/∂W onto the cores
         for k, (dl, i, j, dr) in enumerate(shapes):
@@ -92,6 +87,29 @@ class MPOLinear(nn.Module):
             return self.contraction
         dense, cores = self._training_flops(batch)
         return "cores" if self.CORE_BY_CORE_COST_FACTOR * cores < dense else "dense"
+
+
+class MPOLinear(MPOContraction, nn.Module):
+    """y = x·W + b with W = MPO(A¹…Aⁿ) of shape [Π I_k, Π J_k]; the cores A^k [D_{k−1}, I_k, J_k, D_k]
+    (D₀ = Dₙ = 1) are the parameters. Multi-indices are row-major, first site slowest:
+    W[(i₁…iₙ), (j₁…jₙ)] = A¹[1, i₁, j₁, :] · A²[:, i₂, j₂, :] ⋯ Aⁿ[:, iₙ, jₙ, 1].
+
+    Two contraction orders, as TNBench's `MPOLinear` (picked by `MPOContraction.order`):
+    - "cores": contract the batch with one core after another (a transpose and a GEMM per core);
+    - "dense": contract the cores into W (once per forward), then one GEMM over the batch.
+    Autograd differentiates either order into the cores.
+    """
+
+    def __init__(self, input_modes, output_modes, bond, contraction="auto"):
+        super().__init__()
+        self.input_modes, self.output_modes = list(input_modes), list(output_modes)
+        self.input_size, self.units = math.prod(input_modes), math.prod(output_modes)
+        self.contraction = contraction
+        self.cores = nn.ParameterList(nn.Parameter(c) for c in glorot_cores(input_modes, output_modes, bond))
+        self.bias = nn.Parameter(torch.zeros(self.units))
+
+    def core_shapes(self):
+        return [tuple(c.shape) for c in self.cores]
 
     def dense_matrix(self):
         w = torch.ones(1, 1, dtype=self.cores[0].dtype)
@@ -132,10 +150,10 @@ class FC2(nn.Module):
 
 
 class MPOFC2(nn.Module):
-    def __init__(self, bond, contraction):
+    def __init__(self, bond, contraction, mpo=MPOLinear):
         super().__init__()
-        self.fc1 = MPOLinear([4, 7, 7, 4], [4, 4, 4, 4], bond, contraction)
-        self.fc2 = MPOLinear([4, 4, 4, 4], [1, 1, 10, 1], 4, contraction)
+        self.fc1 = mpo([4, 7, 7, 4], [4, 4, 4, 4], bond, contraction)
+        self.fc2 = mpo([4, 4, 4, 4], [1, 1, 10, 1], 4, contraction)
 
     def forward(self, x):
         return self.fc2(F.relu(self.fc1(x)))
@@ -167,27 +185,41 @@ class LeNet5(nn.Module):
 
 
 class MPOLeNet5(nn.Module):
-    def __init__(self, contraction):
+    def __init__(self, contraction, mpo=MPOLinear):
         super().__init__()
         self.front = LeNetFront()
         # The last convolution sees its whole 5×5 input: the MPO replaces the map of the flattened patch.
-        self.conv3 = MPOLinear([2, 10, 10, 2], [2, 5, 6, 2], 4, contraction)
-        self.fc1 = MPOLinear([2, 5, 6, 2], [2, 3, 7, 2], 4, contraction)
-        self.fc2 = MPOLinear([2, 3, 7, 2], [1, 5, 2, 1], 2, contraction)
+        self.conv3 = mpo([2, 10, 10, 2], [2, 5, 6, 2], 4, contraction)
+        self.fc1 = mpo([2, 5, 6, 2], [2, 3, 7, 2], 4, contraction)
+        self.fc2 = mpo([2, 3, 7, 2], [1, 5, 2, 1], 2, contraction)
 
     def forward(self, x):
         x = self.front(x).permute(0, 2, 3, 1).flatten(1)         # flatten in (h, w, c) order, as NHWC
         return self.fc2(F.relu(self.fc1(F.relu(self.conv3(x)))))
 
 
-def build(network, bond=None, contraction="auto"):
-    """The network of the `network` axis, drawn from torch's global generator."""
+def build(network, bond=None, contraction="auto", mpo=MPOLinear):
+    """The network of the `network` axis, drawn from torch's global generator; `mpo` makes its
+    MPO layers (`mpo(input_modes, output_modes, bond, contraction)`, an `MPOContraction`)."""
     if network == "fc2":
         return FC2()
     if network == "mpo_fc2":
-        return MPOFC2(bond, contraction)
+        return MPOFC2(bond, contraction, mpo)
     if network == "lenet5":
         return LeNet5()
     if network == "mpo_lenet5":
-        return MPOLeNet5(contraction)
+        return MPOLeNet5(contraction, mpo)
     raise ValueError(f"unknown network {network!r}")
+
+
+def counts(model):
+    """The suite's informational metrics as NativeMPONet records them: `param_count` every trainable
+    entry but the biases (dense and convolution weights, MPO cores), `bias_count` the bias entries,
+    `compression_ratio` (Eq. 9) the MPO layers' weights over the weights of the dense layers they
+    replace (Π I_k · Π J_k each), 1 for a network without MPO layers."""
+    def size(module, biases):
+        return sum(p.numel() for name, p in module.named_parameters() if (name.rsplit(".", 1)[-1] == "bias") == biases)
+    mpos = [m for m in model.modules() if isinstance(m, MPOContraction)]
+    replaced = sum(math.prod(m.input_modes) * math.prod(m.output_modes) for m in mpos)
+    return {"param_count": size(model, False), "bias_count": size(model, True),
+            "compression_ratio": sum(size(m, False) for m in mpos) / replaced if mpos else 1}

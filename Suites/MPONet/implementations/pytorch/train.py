@@ -34,7 +34,7 @@ with contextlib.redirect_stdout(sys.stderr):
     import torch
     import torch.nn.functional as F
 
-    from networks import MPOLinear, build
+    import networks
 
 
 EVENTS = sys.stdout   # contract events only; everything else is sent to stderr (see __main__)
@@ -44,7 +44,10 @@ def emit(event, **fields):
     print(json.dumps({"event": event, **fields}), file=EVENTS, flush=True)
 
 
-def main(path):
+def main(path, build=networks.build, libraries=None):
+    """Runs the job of problem.json at `path`. Another implementation of the suite reuses this loop
+    with its own `build(network, bond, contraction)` (MPO layers `networks.MPOContraction`) and the
+    `libraries` (name → version) its layers add to the environment event (the tltorch one does)."""
     with open(path) as f:
         problem = json.load(f)
     protocol, predict = problem["protocol"], problem["predict"]
@@ -52,7 +55,7 @@ def main(path):
     torch.set_num_threads(threads)
     with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(threads)
-    emit("environment", libraries={"torch": torch.__version__, "numpy": np.__version__},
+    emit("environment", libraries={**(libraries or {}), "torch": torch.__version__, "numpy": np.__version__},
          device="cpu", threads=torch.get_num_threads())
 
     data = problem["data"]
@@ -67,8 +70,8 @@ def main(path):
     network = protocol["network"]
     model = build(network, protocol.get("bond_dimension"), problem.get("settings", {}).get("contraction", "auto"))
     for name, layer in model.named_modules():
-        if isinstance(layer, MPOLinear):
-            print(f"{name}: cores {[tuple(c.shape) for c in layer.cores]}, contraction at batch "
+        if isinstance(layer, networks.MPOContraction):
+            print(f"{name}: cores {layer.core_shapes()}, contraction at batch "
                   f"{protocol['batch_size']}: {layer.order(protocol['batch_size'])}", file=sys.stderr)
 
     lr0, rate, decay_steps = protocol["learning_rate"], protocol["decay_rate"], protocol["decay_steps"]
@@ -120,6 +123,7 @@ def main(path):
         emit("epoch", epoch=epoch, seconds=seconds, loss=loss_sum / per_epoch)
         predictions({"epoch": epoch}, predict.get("epoch", []), f"epoch-{epoch}")
         emit("progress", fraction=epoch / epochs, detail=f"epoch {epoch}/{epochs}, step {step}")
+    emit("record", scalars=networks.counts(model))
     predictions("final", predict.get("final", []), "final")
 
 
