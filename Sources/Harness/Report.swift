@@ -117,7 +117,7 @@ public enum Report {
         guard !rows.isEmpty else { return "" }
         var md = "### Implementations beside native\n\n"
         md += "The same jobs (configuration, seed, data) run by each implementation, interleaved on one machine. Quality: the "
-        md += "difference from native (Hodges–Lehmann, 95% interval); speed: the ratio of per-epoch times to native's (99% interval; "
+        md += "difference of means from native (95% Welch interval); speed: the ratio of per-epoch times to native's (99% interval; "
         md += "above 1 is slower); memory: median peak resident memory of the jobs.\n\n"
         md += "| implementation | configuration | metric | mean ± σ (n) | paper verdict | native mean ± σ (n) | native's paper verdict | vs native | peak memory (vs native) |\n"
         md += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"

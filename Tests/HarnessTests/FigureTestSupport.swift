@@ -4,12 +4,15 @@ import Foundation
 /// A suite whose runs are built by hand, for figure tests: it only carries its metric and figures.
 struct FigureSuite: Suite {
     var figures: [FigureSpec]
+    /// Metrics besides `test_accuracy` (a speed metric, say).
+    var extraMetrics: [Metric] = []
 
     var name: String { "Figures" }
     var summary: String { "Hand-built records for figure tests" }
     var paper: PaperReference { PaperReference(title: "Figures", authors: "Nobody", year: 2025, baselineID: "figures") }
     var metrics: [Metric] {
         [Metric("test_accuracy", .largerIsBetter, kind: .quality, unit: "fraction", practicalMargin: 0.005, description: "accuracy")]
+            + extraMetrics
     }
     func plan(for tier: Tier) -> TierPlan { TierPlan(configurations: [[:]], seeds: 1, summary: "none") }
     func run(_ context: RunContext) throws {}

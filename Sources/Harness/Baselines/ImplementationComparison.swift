@@ -1,7 +1,8 @@
 import Foundation
 
 /// Other implementations beside `native`, per suite, configuration and metric: each
-/// implementation's values, the difference from native's with its interval (quality), the
+/// implementation's values, the difference of means from native's with its Welch interval
+/// (quality: seeds are few, and their values close to normal), the
 /// Hodges–Lehmann ratio of its per-step times to native's with its 99% interval (speed), and both
 /// peak memories. Built from one run, in which the implementations' jobs ran interleaved on the
 /// same machine with the same seeds (docs/IMPLEMENTATIONS.md).
@@ -13,8 +14,8 @@ public struct ImplementationRow: Sendable {
     public var metric: Metric
     public var values: [Double]
     public var nativeValues: [Double]
-    /// Quality: the implementation's values minus native's (Hodges–Lehmann with its 95% interval).
-    public var difference: ShiftEstimate?
+    /// Quality: the implementation's mean minus native's, with its 95% Welch interval.
+    public var difference: MeanDifference?
     /// Speed: the implementation's per-step times over native's (99% interval).
     public var speedRatio: SpeedRatio?
     /// The medians of the jobs' peak resident memory, in bytes.
@@ -59,7 +60,7 @@ public struct ImplementationRow: Sendable {
                                 reference: nativeSamples.isEmpty ? nativeValues.map { [$0] } : nativeSamples,
                                 worseIsLarger: spec.polarity == .smallerIsBetter)
                         } else {
-                            row.difference = ShiftEstimate(values, nativeValues, level: differenceLevel)
+                            row.difference = MeanDifference(values, nativeValues, level: differenceLevel)
                         }
                         rows.append(row)
                     }
@@ -89,7 +90,7 @@ public struct ImplementationRow: Sendable {
         }
         if let difference {
             let sign = difference.estimate >= 0 ? "+" : ""
-            let interval = difference.interval.map { " [\(formatNumber($0.low)), \(formatNumber($0.high))]" } ?? " (too few seeds for a 95% interval)"
+            let interval = difference.interval.map { " [\(formatNumber($0.low)), \(formatNumber($0.high))]" } ?? " (one seed on a side: no interval)"
             return "\(sign)\(formatNumber(difference.estimate))\(interval)"
         }
         return "—"
@@ -107,11 +108,36 @@ extension Comparison {
     func sideBySideText(_ suite: String) -> [String] {
         let rows = implementationRows.filter { $0.suite == suite }
         guard !rows.isEmpty else { return [] }
-        var lines = ["  implementations beside native (quality: difference, 95% interval; speed: time ratio, 99% interval; peak memory)"]
+        var lines = ["  implementations beside native (quality: difference of means, 95% Welch interval; speed: time ratio, 99% interval; peak memory)"]
         for row in rows {
             lines.append("    \(row.implementation) [\(row.configuration.name)] \(row.metric.name): \(ImplementationRow.summary(row.values)) "
                 + "vs native \(ImplementationRow.summary(row.nativeValues)); \(row.versusNative); memory \(row.memory)")
         }
         return lines
+    }
+}
+
+/// The difference of two samples' means, a − b, with Welch's interval:
+/// (ā − b̄) ± t₁₋α/₂,ν·√(s²ₐ/nₐ + s²_b/n_b), ν the Welch–Satterthwaite degrees of freedom
+/// (``HypothesisTests/welch(_:_:)``). Two constant samples give the point itself.
+public struct MeanDifference: Sendable, Equatable {
+    public var estimate: Double
+    /// Nil when a side has fewer than two values.
+    public var interval: ConfidenceInterval?
+
+    /// Nil when a side is empty or holds a value that is not finite.
+    public init?(_ a: [Double], _ b: [Double], level: Double = 0.95) {
+        guard !a.isEmpty, !b.isEmpty, a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return nil }
+        estimate = Statistics.mean(a) - Statistics.mean(b)
+        guard a.count > 1, b.count > 1 else { return }
+        let va = Statistics.variance(a) / Double(a.count), vb = Statistics.variance(b) / Double(b.count)
+        let standardError = (va + vb).squareRoot()
+        guard standardError > 0 else {
+            interval = ConfidenceInterval(low: estimate, high: estimate, level: level)
+            return
+        }
+        guard let nu = HypothesisTests.welchDegreesOfFreedom(va, count: Double(a.count), vb, count: Double(b.count)) else { return }
+        let half = SpecialFunctions.studentTQuantile(1 - (1 - level) / 2, degreesOfFreedom: nu) * standardError
+        interval = ConfidenceInterval(low: estimate - half, high: estimate + half, level: level)
     }
 }

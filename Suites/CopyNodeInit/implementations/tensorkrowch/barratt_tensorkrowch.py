@@ -28,6 +28,13 @@ Protocol (as BarrattProtocol's AdamMPSTraining and copy-node initialization):
   torch's ε is set to ε/√(1−β₂ᵗ) in the optimizer's param group before every step (t counting
   Adam's steps), which gives the Keras step exactly (up to rounding).
 - Scores: the float32 outputs f^ℓ, evaluated in chunks of 500 without gradients.
+- Records (one `record` event before the final predictions), as native's AdamMPSTraining:
+  init_log10_output (log₁₀ of the median over the first 256 validation images of max_ℓ|f^ℓ| of
+  the initial evaluation model, exact: a log-scaled float64 contraction of its cores, −400 for a
+  zero median), init_scale_factor (log₁₀ of the calibration factor; 0 when no probe output is
+  finite and nonzero, as native), param_count (the evaluation model's core entries: 388D² + 22D
+  for the plain MPS), nonfinite_batches (skipped batches, counted up to the first epoch whose
+  every batch was skipped, where native stops training) and what the suite adds (penalty_weight).
 
 Differences from native common to both suites:
 - Random numbers: NumPy's PCG64 seeded from problem["seed"] (one stream for the initialization
@@ -157,20 +164,41 @@ def outputs(forward, features, chunk=500):
 
 def calibrate(cores, dense, train_features):
     """Scales the label core so that the median of max_ℓ|f^ℓ| over the first 1,000 training images
-    is (2/(2^n + 10))^½ (the raw model in float64)."""
+    is (2/(2^n + 10))^½ (the raw model in float64); returns the cores and log₁₀ of the factor
+    (0 when no output is finite and nonzero: the model is left as drawn, as native)."""
     probe = outputs(mps_layer(cores, torch.float64), train_features[:1000].double())
     magnitudes = np.sort([m for m in probe.abs().amax(1).numpy() if m > 0 and np.isfinite(m)])
+    factor = 1.0
     if len(magnitudes):
         factor = math.sqrt(2 / (2 ** len(dense) + LABELS)) / magnitudes[len(magnitudes) // 2]
         cores[0] = cores[0] * float(np.float32(factor))
-        log(f"init_scale_factor log10 {math.log10(factor):.3f}")
-    return cores
+    log(f"init_scale_factor log10 {math.log10(factor):.3f}")
+    return cores, math.log10(factor)
+
+
+def log10_output(cores, features, probe=256):
+    """init_log10_output of the model with `cores` (TensorKrowch layout): log₁₀ of the median over
+    the first `probe` images of max_ℓ|f^ℓ|, contracted left to right in float64 with every
+    sample's state rescaled to max 1 at each site (so nothing under- or overflows); −400 when
+    that median is 0."""
+    x = features[:probe].double()
+    state = torch.einsum("ns,lsr->nlr", x[:, 0], cores[0].double())  # [N, 10, D]
+    log_scale = torch.zeros(len(x), dtype=torch.float64)
+    for j in range(1, len(cores)):
+        state = torch.bmm(state, torch.einsum("ns,lsr->nlr", x[:, j], cores[j].double()))
+        scale = state.abs().amax((1, 2))
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        state, log_scale = state / scale[:, None, None], log_scale + torch.log10(scale)
+    magnitudes = torch.log10(state.abs().amax((1, 2))) + log_scale  # −inf for a zero output
+    median = float(torch.sort(magnitudes).values[len(magnitudes) // 2])
+    return median if math.isfinite(median) else -400.0
 
 
 class MPS:
     """The MPSLayer's own parameters, trained as is."""
 
     def __init__(self, cores):
+        self.shapes = [core.shape for core in cores]
         self.layer = mps_layer(cores, torch.float32)
         self.layer.trace(torch.zeros(1, SITES, PHYSICAL))  # TensorKrowch's recommended speed-up
         self.parameters = [p for p in self.layer.parameters() if p.requires_grad]
@@ -186,10 +214,16 @@ class MPS:
     def scores(self, features):
         return outputs(self.layer, features)
 
+    def parameter_count(self):
+        """The trainable core entries (388D² + 22D; the frozen identity output node excluded)."""
+        return sum(math.prod(shape) for shape in self.shapes)
 
-def train(model, features, labels, shuffle_rng, before_final=lambda: None):
+
+def train(model, features, labels, shuffle_rng, scalars=None, before_final=lambda: None):
     """Keras-form Adam on model.parameters for the protocol's epochs, with the contract's epoch,
-    progress and predictions events; `before_final` runs before the final predictions."""
+    progress and predictions events; `before_final` runs before the final predictions, preceded
+    by the `record` event: `scalars` (what the caller measured before training:
+    init_log10_output, init_scale_factor…), model.parameter_count() and nonfinite_batches."""
     protocol, predict, out = problem["protocol"], problem["predict"], problem["output_directory"]
     epochs, batch, lr, eps = protocol["epochs"], protocol["batch_size"], protocol["learning_rate"], protocol["adam_epsilon"]
     optimizer = torch.optim.Adam(model.parameters, lr=lr, betas=(BETA1, BETA2), eps=eps)
@@ -203,10 +237,11 @@ def train(model, features, labels, shuffle_rng, before_final=lambda: None):
 
     interval = (predict.get("step") or {}).get("interval", 0)
     count, steps, batches_done = len(labels), 0, 0
+    nonfinite, frozen = 0, False  # skipped batches up to the first all-skipped epoch (native stops there)
     total_batches = epochs * math.ceil(count / batch)
     for epoch in range(1, epochs + 1):
         order = torch.from_numpy(shuffle_rng.permutation(count))
-        seconds, losses = 0.0, []
+        seconds, losses, skipped = 0.0, [], 0
         for first in range(0, count, batch):
             began = time.perf_counter()
             rows = order[first:first + batch]
@@ -220,16 +255,22 @@ def train(model, features, labels, shuffle_rng, before_final=lambda: None):
                 optimizer.step()
                 model.project()
                 losses.append(ce.item())
+            else:
+                skipped += 1
             seconds += time.perf_counter() - began
             batches_done += 1
             if interval and batches_done % interval == 0:
                 hand_over({"step": batches_done}, predict["step"].get("sets", []), f"step-{batches_done}")
+        if not frozen:
+            nonfinite += skipped
+            frozen = skipped == math.ceil(count / batch)
         event = {"event": "epoch", "epoch": epoch, "seconds": seconds}
         if losses:
             event["loss"] = float(np.mean(losses))
         emit(**event)
         hand_over({"epoch": epoch}, predict.get("epoch", []), f"epoch-{epoch}")
         emit(event="progress", fraction=batches_done / total_batches, detail=f"epoch {epoch}/{epochs}")
+    emit(event="record", scalars={**(scalars or {}), "param_count": model.parameter_count(), "nonfinite_batches": nonfinite})
     before_final()
     hand_over("final", predict.get("final", []), "final")
 

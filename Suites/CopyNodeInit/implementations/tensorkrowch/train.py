@@ -11,6 +11,8 @@ Protocol (as NativeCopyNodeInit):
   V = 196, E = 195, fan_in = 2^196, fan_out = 10 (in log space).
 - copy_node: the shared copy-node MPS, v = (1, 0.8), calibrated. copy_node_v10: v = (1, 0),
   uncalibrated.
+- Records: init_log10_output, param_count, nonfinite_batches; init_scale_factor for copy_node
+  (the calibrated init), as native.
 
 Differences from native: those listed in barratt_tensorkrowch.py (random numbers, contraction,
 padding work, float32 Adam moments, float64 calibration logits, epochs after a non-finite one).
@@ -32,16 +34,18 @@ def main():
     setting = lambda key, default=None: protocol.get(key, configuration.get(key, default))  # noqa: E731
     features, labels, init_rng, shuffle_rng = barratt.start(setting("numerics", "plain"))
     init, bond = setting("init"), int(setting("bond_dimension", configuration.get("D")))
+    scalars = {}
     if init in ("glorot", "he", "lecun"):
         cores = matched_cores(init, bond, init_rng)
     elif init in ("copy_node", "copy_node_v10"):
         vector = np.array([1.0, 0.0] if init == "copy_node_v10" else [1.0, 0.8], np.float32)
         cores, dense = barratt.copy_node_cores(int(setting("dense_nodes")), bond, vector, init_rng)
         if init == "copy_node":  # calibrate the output scale on the first 1,000 training images
-            cores = barratt.calibrate(cores, dense, features["train"])
+            cores, scalars["init_scale_factor"] = barratt.calibrate(cores, dense, features["train"])
     else:
         sys.exit(f"tensorkrowch: unknown init {init}")
-    barratt.train(barratt.MPS(cores), features, labels, shuffle_rng)
+    scalars["init_log10_output"] = barratt.log10_output(cores, features["validation"])
+    barratt.train(barratt.MPS(cores), features, labels, shuffle_rng, scalars)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ non-finite one), and:
 - Work: rank_regularized sets and stacks 196 masked cores (auto_stack off, since the nodes'
   tensors change every step) each forward, and its truncated evaluation model pads the stacked
   nodes to the largest kept bond. Costs only; the functions are native's.
-- Native's own records (penalty_weight, bond_dimensions, soft_bond_dimensions, dense_sites,
-  init_scale_factor) cannot be reported through the contract: they go to standard error.
+- Records (the `record` event, as native): init_log10_output (of the initial evaluation model:
+  for rank_regularized the truncated, absorbed model at s = D_max), init_scale_factor,
+  param_count (of the final evaluation model: the truncated one for rank_regularized),
+  nonfinite_batches and, for rank_regularized, penalty_weight. Native's arrays (bond_dimensions,
+  soft_bond_dimensions, dense_sites) have no contract event: they go to standard error.
 """
 import math
 import os
@@ -112,11 +115,15 @@ class RankRegularizedMPS:
     def scores(self, features):
         return outputs(mps_layer(self.truncated_cores(), torch.float32), features)
 
+    def parameter_count(self):
+        """The truncated evaluation model's core entries."""
+        return sum(core.numel() for core in self.truncated_cores())
+
     def report(self):
         """Native's records of the trained model, to standard error."""
         log(f"bond_dimensions {self.hard_dimensions()}")
         log(f"soft_bond_dimensions {[round(s, 4) for s in self.soft.tolist()]}")
-        log(f"param_count {sum(core.numel() for core in self.truncated_cores())} (D_max: {self.full_count})")
+        log(f"param_count {self.parameter_count()} (D_max: {self.full_count})")
 
 
 def main():
@@ -124,12 +131,16 @@ def main():
     features, labels, init_rng, shuffle_rng = barratt.start(protocol.get("numerics", "plain"))
     model_name, bond = protocol["model"], int(protocol["bond_dimension"])
     cores, dense = barratt.copy_node_cores(int(protocol["dense_nodes"]), bond, np.array([1.0, 0.8], np.float32), init_rng)
-    cores = barratt.calibrate(cores, dense, features["train"])  # the raw model, no regularizers
+    cores, scale_factor = barratt.calibrate(cores, dense, features["train"])  # the raw model, no regularizers
+    scalars = {"init_scale_factor": scale_factor}
     if model_name == "mps":
-        barratt.train(barratt.MPS(cores), features, labels, shuffle_rng)
+        scalars["init_log10_output"] = barratt.log10_output(cores, features["validation"])
+        barratt.train(barratt.MPS(cores), features, labels, shuffle_rng, scalars)
     elif model_name == "rank_regularized":
         model = RankRegularizedMPS(cores, float(protocol["sharpness"]), len(labels))
-        barratt.train(model, features, labels, shuffle_rng, before_final=model.report)
+        scalars["init_log10_output"] = barratt.log10_output(model.truncated_cores(), features["validation"])
+        scalars["penalty_weight"] = model.penalty_weight
+        barratt.train(model, features, labels, shuffle_rng, scalars, before_final=model.report)
     else:
         sys.exit(f"tensorkrowch: unknown model {model_name}")
 
