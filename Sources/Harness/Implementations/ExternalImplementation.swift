@@ -49,6 +49,8 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         ]
         let reporter = context.progressReporter
         let implementationName = name
+        // The protocol's epochs (or their maximum), for the progress of epoch events.
+        let epochs = (exchange.protocolValues["epochs"] ?? exchange.protocolValues["max_epochs"])?.numericValue
         let log = folder + "/stderr.log"
         let outcome = try ChildProcess.run(
             command + [problemPath], directory: manifest.directory, environment: environment, standardError: log,
@@ -57,7 +59,9 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
                 guard let reporter, let event = try? ImplementationEvent(line: line) else { return }
                 switch event {
                 case .progress(let fraction, let detail): reporter(fraction, "\(implementationName) \(detail)")
-                case .epoch(let epoch, _, _): reporter(0, "\(implementationName) epoch \(epoch)")
+                case .epoch(let epoch, _, _):
+                    let total = epochs.map { " of \(Int($0))" } ?? ""
+                    reporter(epochs.map { Double(epoch) / Swift.max($0, 1) } ?? 0, "\(implementationName) epoch \(epoch)\(total)")
                 default: break
                 }
             })
