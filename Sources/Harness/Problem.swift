@@ -148,7 +148,9 @@ extension ProblemSuite {
             throw HarnessError(.unknownImplementation, "\(name) has no implementation '\(context.implementation)' and takes no external ones yet")
         }
         var manifest = try catalogue.manifest(suite: name, name: context.implementation)
-        if let pins = ProcessInfo.processInfo.environment[ImplementationManifest.requirementsVariable], !pins.isEmpty {
+        let environment = ProcessInfo.processInfo.environment
+        if let pins = environment[ImplementationManifest.requirementsVariable], !pins.isEmpty,
+           environment[ImplementationManifest.requirementsVariable + "_FOR"] == manifest.name {
             manifest = try manifest.overriding(pins.split(separator: " ").map(String.init))
         }
         guard manifest.supports(context.configuration, at: context.tier) else {

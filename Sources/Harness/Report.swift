@@ -141,7 +141,16 @@ public enum Report {
         return md
     }
 
-    /// One row per suite: how its paper claims, findings and reference comparisons came out.
+    /// The rows of `suite` run by its own (native) code: configurations without the
+    /// ``ImplementationManifest/configurationKey``. The overview and the headline speak for the
+    /// suite's own claims; other implementations' verdicts are in ``implementations(_:suite:)``
+    /// and the per-row table.
+    static func nativeRows(_ comparison: Comparison, suite: String) -> [ComparisonRow] {
+        comparison.rows.filter { $0.suite == suite && $0.configuration[ImplementationManifest.configurationKey] == nil }
+    }
+
+    /// One row per suite: how its native paper claims, findings and reference comparisons came out
+    /// (other implementations are counted in their side-by-side table, not here).
     static func overview(_ comparison: Comparison) -> String {
         var md = "| suite | paper claims | findings | against the reference |\n| --- | --- | --- | --- |\n"
         func counts<T: Hashable>(_ items: [T], _ order: [(T, String)]) -> String {
@@ -152,7 +161,7 @@ public enum Report {
             return parts.isEmpty ? "—" : parts.joined(separator: ", ")
         }
         for suite in comparison.results.suites {
-            let rows = comparison.rows.filter { $0.suite == suite }
+            let rows = nativeRows(comparison, suite: suite)
             let paper = counts(rows.compactMap(\.paperVerdict), [
                 (.reproduced, "reproduced"), (.differs, "differ"), (.inconclusive, "inconclusive"), (.notComparable, "not comparable at this tier"),
             ])
@@ -165,11 +174,11 @@ public enum Report {
         return md + "\n"
     }
 
-    /// A suite's headline: the paper's numbers beside ours with the verdict, its findings, what
-    /// moved against the reference.
+    /// A suite's headline: the paper's numbers beside ours (native's) with the verdict, its
+    /// findings, what moved against the reference.
     static func headline(_ comparison: Comparison, suite: String) -> String {
         var md = ""
-        let rows = comparison.rows.filter { $0.suite == suite }
+        let rows = nativeRows(comparison, suite: suite)
         let claims = rows.filter { $0.paperPoint != nil && $0.n > 0 }
         if !claims.isEmpty {
             md += "| configuration | metric | paper | ours (mean ± σ, n) | verdict |\n| --- | --- | --- | --- | --- |\n"

@@ -194,13 +194,25 @@ public struct JobExecutionSettings: Sendable {
     public var workDirectory: String?
     /// The threads the job may use (the BLAS threads of its process).
     public var threads: Int
-    /// The wall-clock seconds an external implementation may take (the tier's job time limit).
+    /// The wall-clock seconds the job may take (its time limit on a cluster), counted from
+    /// ``started``.
     public var timeLimitSeconds: Double
+    /// When the job started (``MonotonicClock``).
+    public var started: Double
 
-    public init(workDirectory: String? = nil, threads: Int = 1, timeLimitSeconds: Double = 3600) {
+    public init(workDirectory: String? = nil, threads: Int = 1, timeLimitSeconds: Double = 3600, started: Double = MonotonicClock.seconds()) {
         self.workDirectory = workDirectory
         self.threads = threads
         self.timeLimitSeconds = timeLimitSeconds
+        self.started = started
+    }
+
+    /// The seconds an external program started now may run: what is left of the job's limit,
+    /// less a margin (5%, at least 10 s and at most a minute) for recording its result before a
+    /// scheduler that enforces the same limit stops the job — so a slow program ends in a record.
+    public var secondsLeftForProgram: Double {
+        let margin = Swift.min(60, Swift.max(10, timeLimitSeconds * 0.05))
+        return Swift.max(1, timeLimitSeconds - margin - (MonotonicClock.seconds() - started))
     }
 }
 

@@ -83,6 +83,9 @@ struct ABCommand: ParsableCommand {
         // Two requirement sets of one implementation, or two revisions.
         let pins: [RevisionSide: [String]] = [.base: baseRequirements, .head: headRequirements]
         if let implementation {
+            guard implementation != ImplementationManifest.native else {
+                throw HarnessError(.invalidArgument, "--implementation native has no requirements to vary: compare revisions of it with `tnbench ab BASE [HEAD]`")
+            }
             guard base == nil && head == nil else {
                 throw HarnessError(.invalidArgument, "--implementation \(implementation) compares two requirement sets with this build: give no revision")
             }
@@ -166,7 +169,10 @@ struct ABCommand: ParsableCommand {
             let before = CPUCounters.read()
             let status = ExternalProcess.run(
                 binaries[side]!, ["run-job", sides.directory(side).path, String(index), "--blas-threads", String(threads), "--data-dir", data], log: log,
-                environment: library ? [ImplementationManifest.requirementsVariable: pins[side]!.joined(separator: " ")] : [:])
+                environment: library ? [
+                    ImplementationManifest.requirementsVariable: pins[side]!.joined(separator: " "),
+                    ImplementationManifest.requirementsVariable + "_FOR": implementation!,
+                ] : [:])
             if let before, let after = CPUCounters.read() {
                 loads.append(JobLoad(side: side.rawValue, job: job.description, from: before, to: after))
                 if let encoded = try? JSONEncoder().encode(loads) { try? encoded.write(to: URL(fileURLWithPath: loadLog), options: .atomic) }

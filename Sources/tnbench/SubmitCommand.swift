@@ -9,8 +9,8 @@ struct SubmitCommand: ParsableCommand {
         commandName: "submit",
         abstract: "Submit a planned run's jobs without a record to Slurm: one array task per job, then a report job.",
         discussion: """
-            Writes DIR/slurm/array-<time>-<offset>.sbatch (one task per job: `tnbench run-job DIR \
-            INDEX`) and DIR/slurm/report-<time>.sbatch (status, compare into DIR/compare.txt, and \
+            Writes DIR/slurm/array-<time>-<offset>[-gpu<N>].sbatch (one task per job: `tnbench run-job DIR \
+            INDEX`; jobs that ask for GPUs get arrays of their own) and DIR/slurm/report-<time>.sbatch (status, compare into DIR/compare.txt, and \
             DIR/report/REPORT.md, after every task ended: --dependency=afterany), submits them with \
             sbatch and records the job ids in DIR/slurm/submissions.json. Task output goes to \
             DIR/slurm/logs/. The run directory, the tool and the data must be visible from the nodes.

@@ -118,6 +118,7 @@ extension MPONetProblem {
             ],
             protocolValues: protocolValues,
             schedule: PredictionSchedule(
-                epoch: ["test"], stepInterval: inputs.evaluationInterval, step: ["test"], final: ["test"]))
+                epoch: ["test"], stepInterval: inputs.evaluationInterval, step: ["test"], final: ["test"],
+                totalSteps: inputs.epochs * (inputs.train.count / inputs.batchSize)))
     }
 }

@@ -209,6 +209,7 @@ extension TN4MLProblem {
                 "test": arrays(inputs.test, labels: false),
             ],
             protocolValues: values,
-            schedule: PredictionSchedule(epoch: ["validation"], final: ["train", "validation", "test"]))
+            schedule: PredictionSchedule(epoch: ["validation"], final: ["train", "validation", "test"]),
+            epochSpan: "the epoch's training pass and its validation-loss pass (tn4ml's early-stopping monitor), as native times them")
     }
 }

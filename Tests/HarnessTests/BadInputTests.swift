@@ -33,6 +33,18 @@ import _TestSupport
         #expect(try JobPlanner.select(["synthetic"], from: registry).first?.name == "Synthetic")
     }
 
+    /// `--config implementation=numpy` names the flag that chooses implementations.
+    @Test func implementationIsNotAConfigurationKey() throws {
+        let filter = try ConfigurationFilter(parsing: ["implementation=numpy", "implementation=pytorch"])
+        let error = kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, filter: filter) }
+        #expect(error?.0 == .unknownConfigurationKey)
+        #expect(error?.1 == "unknown configuration key 'implementation': choose implementations with "
+            + "--implementation numpy --implementation pytorch (or --implementation all), not --config")
+        // Other unknown keys keep naming the valid ones.
+        let other = kind { _ = try JobPlanner.plan(suites: registry, tier: .ci, filter: ConfigurationFilter(["bond": [3]])) }
+        #expect(other?.1.contains("valid keys: m") == true && other?.1.contains("--implementation") == false)
+    }
+
     /// `--set key=value` changes a tier setting of every job; an unknown key or a value of
     /// another type is one line naming it.
     @Test func settingOverrides() throws {

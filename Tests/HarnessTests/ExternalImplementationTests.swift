@@ -53,7 +53,10 @@ struct ExchangeToyProblem: Problem {
             sets: ["train": ["inputs": .float(inputs.train), "labels": .labels(inputs.trainLabels)],
                    "test": ["inputs": .float(inputs.test)]],
             protocolValues: ["epochs": 2, "learning_rate": 0.1],
-            schedule: PredictionSchedule(epoch: ["test"], final: ["test"]))
+            // Variant b also asks for the test scores every 2 of its 4 steps (2 an epoch).
+            schedule: context.configuration["variant"] == "b"
+                ? PredictionSchedule(epoch: ["test"], stepInterval: 2, step: ["test"], final: ["test"], totalSteps: 4)
+                : PredictionSchedule(epoch: ["test"], final: ["test"]))
     }
 }
 
@@ -88,8 +91,9 @@ struct ExchangeToySuite: ProblemSuite {
     static let catalogue = ImplementationCatalogue(root: implementationFixtures)
     /// Every fixture, sorted (what the catalogue must list).
     static let fixtures = [
-        "after-final", "epoch-order", "exit-nonzero", "good", "integer-scores", "killed", "missing-file", "missing-set",
-        "nan-loss", "nan-scores", "narrow", "no-command", "no-final", "not-json", "not-npy", "records-quality", "sleeper", "unasked-step", "unknown-event", "wrong-shape",
+        "after-final", "epoch-order", "escaped-child", "exit-nonzero", "good", "integer-scores", "killed", "missing-file", "missing-set",
+        "nan-loss", "nan-scores", "narrow", "no-command", "no-environment", "no-final", "not-json", "not-npy", "records-epochs",
+        "records-nan", "records-quality", "reuse-file", "sleeper", "step-missing", "step-repeat", "step-skip", "unasked-step", "unknown-event", "wrong-shape",
     ]
 
     static func planned(_ implementation: String, variant: String = "a") -> PlannedJob {
@@ -110,6 +114,8 @@ struct ExchangeToySuite: ProblemSuite {
         var status: JobStatus
         /// What the message must contain besides the implementation's name.
         var fragments: [String]
+        /// The toy's variant the fault shows on (b asks for step predictions).
+        var variant = "a"
         var testDescription: String { name }
     }
 
@@ -132,11 +138,23 @@ struct ExchangeToySuite: ProblemSuite {
         Fault(name: "missing-file", status: .failed, fragments: ["line 2 of standard output", "final predictions of test: cannot read", "/nowhere.npy"]),
         Fault(name: "not-npy", status: .failed, fragments: ["line 2 of standard output", "final-test.npy: not a .npy file"]),
         Fault(name: "killed", status: .failed, fragments: ["no final predictions", "killed by signal 9", "about to be killed"]),
+        Fault(name: "step-skip", status: .failed, fragments: ["line 2 of standard output", "step 4 predictions skip step 2"], variant: "b"),
+        Fault(name: "step-repeat", status: .failed, fragments: ["line 3 of standard output", "step 2 predictions, where the next due is step 4"], variant: "b"),
+        Fault(name: "step-missing", status: .failed, fragments: [
+            "line 6 of standard output", "0 step predictions for the protocol's 2 (every 2 of 4 steps)",
+        ], variant: "b"),
+        Fault(name: "reuse-file", status: .failed, fragments: [
+            "line 6 of standard output", "final predictions reuse the file epoch-2-test.npy of an earlier checkpoint",
+        ]),
+        Fault(name: "no-environment", status: .failed, fragments: ["line 1 of standard output", "an epoch before the environment event"]),
+        Fault(name: "records-epochs", status: .failed, fragments: ["line 2 of standard output", "record: 'epochs' is recorded by the harness itself"]),
+        Fault(name: "records-nan", status: .failed, fragments: ["line 2 of standard output", "record: 'param_count' is nan, not a finite number"]),
+        Fault(name: "escaped-child", status: .failed, fragments: ["a process it started kept its standard output open after it ended"]),
     ]
 
     @Test(arguments: faults)
     func aFaultCostsItsJobWithAMessageNamingIt(fault: Fault) throws {
-        let record = try #require(Self.run(fault.name))
+        let record = try #require(Self.run(fault.name, variant: fault.variant))
         #expect(record.status == fault.status, "\(record.message)")
         #expect(record.message.hasPrefix("\(fault.name): "), "\(record.message)")
         for fragment in fault.fragments {
@@ -193,17 +211,25 @@ struct ExchangeToySuite: ProblemSuite {
         #expect(exchange.count == 3 && exchange.allSatisfy { $0.hasSuffix(".npy") }, "\(exchange)")
     }
 
-    /// Step predictions when `predict` has no `step` (a contract fault): accepted and ignored, or
-    /// a failure naming the implementation and the line — never an error of the problem's that
-    /// says no test predictions came when they did.
-    @Test func unaskedPredictionsAreIgnoredOrBlamedOnTheirLine() throws {
+    /// Step predictions when `predict` has no `step` (a contract fault): a failure naming the
+    /// implementation and the line — never an error of the problem's that says no test
+    /// predictions came when they did.
+    @Test func unaskedPredictionsAreBlamedOnTheirLine() throws {
         let record = try #require(Self.run("unasked-step"))
-        if record.status == .completed {
-            #expect(record.record.scalars["test_accuracy"] == ExchangeToyProblem.ruleAccuracy)
-        } else {
-            #expect(record.status == .failed)
-            #expect(record.message.hasPrefix("unasked-step: ") && record.message.contains("line 2 of standard output"), "\(record.message)")
-        }
+        #expect(record.status == .failed)
+        #expect(record.message.hasPrefix("unasked-step: ") && record.message.contains("line 2 of standard output"), "\(record.message)")
+        #expect(record.message.contains("step 5 predictions were not asked for"), "\(record.message)")
+    }
+
+    /// Variant b's protocol evaluates every 2 steps: the good program's step scores are
+    /// evaluated in order, and its prediction files are gone once the record holds them.
+    @Test func stepPredictionsFollowTheProtocol() throws {
+        let work = temporaryDirectory()
+        let record = try #require(Self.run("good", variant: "b", work: work))
+        #expect(record.status == .completed, "\(record.message)")
+        let folder = work + "/jobs/Toy/implementation=good,variant=b/seed-0"
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(left == ["problem.json", "stderr.log"], "\(left)")
     }
 
     @Test func theTimeLimitStopsTheProgram() throws {

@@ -93,6 +93,37 @@ import Testing
         #expect(arrays[1].script.contains("\"$((SLURM_ARRAY_TASK_ID + 4))\""))
     }
 
+    /// An implementation that wants a GPU, interleaved with native jobs: only its jobs go into a
+    /// GPU array, and every array's task id + offset is still the plan index of a job of its class.
+    @Test func gpuJobsGetArraysOfTheirOwn() throws {
+        let directory = ResultDirectory(temporaryDirectory())
+        var plan = RunPlan(tier: .smoke)
+        plan.jobs = (0..<10).map { index in
+            PlanEntry(
+                index: index, suite: "Synthetic", configuration: index % 2 == 1 ? ["m": 10, "implementation": "pytorch"] : ["m": 10],
+                seed: index / 2, settings: [:], resources: JobResources(cpus: 2, memoryMegabytes: 1000, timeMinutes: 10, gpus: index % 2))
+        }
+        let arrays = SlurmScript.arrays(
+            directory: directory, plan: plan, indices: Array(0..<10), options: options { $0.arrayChunk = 6 }, stamp: "s")
+        // Chunk 0 (indices 0…5) and chunk 1 (6…9), each split into a CPU and a GPU array.
+        #expect(arrays.map(\.offset) == [0, 0, 6, 6])
+        #expect(arrays.map(\.indices) == [[0, 2, 4], [1, 3, 5], [6, 8], [7, 9]])
+        #expect(arrays.map(\.arraySpec) == ["0,2,4", "1,3,5", "0,2", "1,3"])
+        for array in arrays {
+            let ids = array.arraySpec.split(separator: ",").map { Int($0)! }
+            let mapped = ids.map { $0 + array.offset }
+            #expect(mapped == array.indices)
+            let gpu = try array.indices.map { try plan.entry(at: $0).resources.gpus }
+            #expect(Set(gpu).count == 1, "an array mixes resource classes: \(array.indices)")
+            #expect(array.script.contains("#SBATCH --gres=gpu:1") == (gpu.first == 1), "\(array.indices)")
+            #expect(array.script.contains("\"$((SLURM_ARRAY_TASK_ID + \(array.offset)))\""))
+        }
+        // Scripts of the same offset do not overwrite each other.
+        #expect(Set(arrays.map(\.scriptPath)).count == arrays.count)
+        #expect(arrays[1].scriptPath == "\(directory.path)/slurm/array-s-0-gpu1.sbatch")
+        #expect(arrays[0].scriptPath == "\(directory.path)/slurm/array-s-0.sbatch")
+    }
+
     @Test func reportScriptMergesComparesAndReports() throws {
         let (directory, _) = try plannedDirectory()
         let script = SlurmScript.reportScript(directory: directory, options: options { $0.allowMixedBuilds = true }, stamp: "s")

@@ -130,14 +130,26 @@ public enum SlurmScript {
     }
 
     /// The array jobs that run `indices` (plan indices) of the run in `directory` (an absolute path).
+    ///
+    /// The indices are grouped by the GPUs their jobs ask for before they are chunked, so that an
+    /// array asks for a GPU only when every one of its jobs does (an implementation that wants a
+    /// GPU, interleaved with native jobs, would otherwise put the native jobs on GPU nodes too).
+    /// Each group's array of chunk `k` keeps the offset `k × arrayChunk`; a GPU array's script is
+    /// named `array-<stamp>-<offset>-gpu<N>.sbatch` beside the CPU one of the same offset.
     public static func arrays(
         directory: ResultDirectory, plan: RunPlan, indices: [Int], options: SlurmOptions, stamp: String
     ) -> [SlurmArray] {
         let chunk = max(options.arrayChunk, 1)
-        let groups = Dictionary(grouping: Array(Set(indices)).sorted()) { $0 / chunk }
+        struct Key: Hashable, Comparable {
+            var chunk: Int, gpus: Int
+            static func < (a: Key, b: Key) -> Bool { (a.chunk, a.gpus) < (b.chunk, b.gpus) }
+        }
+        let groups = Dictionary(grouping: Array(Set(indices)).sorted()) { index in
+            Key(chunk: index / chunk, gpus: (try? plan.entry(at: index))?.resources.gpus ?? 0)
+        }
         return groups.keys.sorted().map { key in
             let group = groups[key]!
-            let offset = key * chunk
+            let offset = key.chunk * chunk
             let entries = group.compactMap { try? plan.entry(at: $0) }
             let resources = options.resources(for: entries)
             let spec = arraySpec(group.map { $0 - offset }, maxConcurrent: options.maxConcurrent)
@@ -168,7 +180,7 @@ public enum SlurmScript {
 
                 """
             return SlurmArray(
-                offset: offset, indices: group, scriptPath: "\(directory.path)/slurm/array-\(stamp)-\(offset).sbatch",
+                offset: offset, indices: group, scriptPath: "\(directory.path)/slurm/array-\(stamp)-\(offset)\(key.gpus > 0 ? "-gpu\(key.gpus)" : "").sbatch",
                 script: text, arraySpec: spec)
         }
     }

@@ -16,6 +16,8 @@ enum ChildProcess {
         case signalled(Int32)
         case timedOut
         case cancelled
+        /// `wait4` failed: how the program ended is unknown.
+        case lost(Int32)
     }
 
     struct Outcome {
@@ -25,15 +27,21 @@ enum ChildProcess {
         var wallSeconds: Double
         /// The process's peak resident set in bytes.
         var peakResidentBytes: Int
+        /// Why standard output could not be kept whole: too much of it, or a descendant that
+        /// kept it open after the program ended. Nil when it was read to its end.
+        var outputProblem: String?
     }
 
     /// The longest line kept whole (an event is small; a longer line is reported as malformed).
     static let maximumLineBytes = 1 << 20
     /// The most lines kept; the rest are dropped (and make the run fail as malformed).
     static let maximumLines = 1_000_000
+    /// The most bytes of standard output kept (events are small; a program printing more has lost its way).
+    static let maximumBytes = 256 << 20
 
     /// Starts `command` (the first element is a path, or a name looked up in `PATH`) in
-    /// `directory` and waits for it.
+    /// `directory`, with this process's environment changed by `environment` (an empty value
+    /// removes a variable), and waits for it.
     /// - Throws: ``HarnessError`` `.invalidImplementation` when it cannot be started.
     static func run(
         _ command: [String], directory: String, environment: [String: String], standardError: String,
@@ -70,7 +78,8 @@ enum ChildProcess {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
         var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
+        // An empty value removes the variable.
+        for (key, value) in environment { merged[key] = value.isEmpty ? nil : value }
         let environmentStrings = merged.map { "\($0.key)=\($0.value)" }.sorted()
         // `sh` changes into the folder and replaces itself with the program (same process, so
         // the same group and the same `wait4`); a program not found is its exit status 127.
@@ -102,7 +111,10 @@ enum ChildProcess {
         while true {
             let result = wait4(pid, &waitStatus, WNOHANG, &usage)
             if result == pid { break }
-            if result < 0 && errno != EINTR { break }
+            if result < 0 && errno != EINTR {
+                ending = .lost(errno)
+                break
+            }
             let elapsed = MonotonicClock.seconds() - start
             if killedAt == nil {
                 if isCancelled() { ending = .cancelled } else if elapsed > timeLimit { ending = .timedOut }
@@ -116,15 +128,23 @@ enum ChildProcess {
             usleep(20_000)
         }
         let wall = MonotonicClock.seconds() - start
-        // Whatever the program left running in its group goes with it (and closes the pipe).
+        // Whatever the program left running in its group goes with it (and closes the pipe). A
+        // descendant in a session of its own may keep the pipe open: the reader is then left
+        // behind (with its descriptor) rather than waited for.
         kill(-pid, SIGKILL)
-        reader.finished.wait()
-        close(readEnd)
+        var problem = reader.overflow()
+        if reader.finished.wait(timeout: .now() + 5) == .timedOut {
+            problem = "a process it started kept its standard output open after it ended"
+        } else {
+            close(readEnd)
+        }
         if ending == nil {
             let signal = waitStatus & 0x7f
             ending = signal == 0 ? .exited((waitStatus >> 8) & 0xff) : .signalled(signal)
         }
-        return Outcome(ending: ending!, lines: reader.lines(), wallSeconds: wall, peakResidentBytes: Int(usage.ru_maxrss) * 1024)
+        return Outcome(
+            ending: ending!, lines: reader.lines(), wallSeconds: wall, peakResidentBytes: Int(usage.ru_maxrss) * 1024,
+            outputProblem: problem ?? reader.overflow())
     }
 }
 
@@ -133,6 +153,8 @@ private final class LineReader: Sendable {
     let descriptor: Int32
     let onLine: @Sendable (String) -> Void
     let collected = Mutex<[String]>([])
+    /// Bytes kept and whether anything was dropped.
+    let kept = Mutex<(bytes: Int, dropped: Bool)>((0, false))
     let finished = DispatchSemaphore(value: 0)
 
     init(descriptor: Int32, onLine: @escaping @Sendable (String) -> Void) {
@@ -142,6 +164,12 @@ private final class LineReader: Sendable {
 
     func lines() -> [String] { collected.withLock { $0 } }
 
+    /// Why some output was not kept; nil when all of it was.
+    func overflow() -> String? {
+        kept.withLock { $0.dropped }
+            ? "it wrote more than \(ChildProcess.maximumLines) lines or \(ChildProcess.maximumBytes >> 20) MiB on standard output" : nil
+    }
+
     func readToEnd() {
         var pending: [UInt8] = []
         var overlong = false
@@ -150,12 +178,21 @@ private final class LineReader: Sendable {
             let line = overlong ? String(decoding: bytes.prefix(200), as: UTF8.self) + "… (a line over \(ChildProcess.maximumLineBytes) bytes)"
                 : String(decoding: bytes, as: UTF8.self)
             overlong = false
-            let kept = collected.withLock { lines -> Bool in
+            let room = kept.withLock { state -> Bool in
+                guard state.bytes + line.utf8.count <= ChildProcess.maximumBytes else {
+                    state.dropped = true
+                    return false
+                }
+                state.bytes += line.utf8.count
+                return true
+            }
+            guard room else { return }
+            let stored = collected.withLock { lines -> Bool in
                 guard lines.count < ChildProcess.maximumLines else { return false }
                 lines.append(line)
                 return true
             }
-            if kept { onLine(line) }
+            if stored { onLine(line) } else { kept.withLock { $0.dropped = true } }
         }
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }

@@ -36,9 +36,16 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 
         var command = manifest.command
+        var pythonEnvironment: [String: String] = [:]
         if manifest.language == "python" {
-            let python = try PythonEnvironment.interpreter(for: manifest) { context.progress(0, $0) }
+            let python = try PythonEnvironment.interpreter(
+                for: manifest, isCancelled: { context.isCancelledNow }, progress: { context.progress(0, $0) })
             if command[0] == "python" || command[0] == "python3" { command[0] = python }
+            // The environment's programs first on PATH, and nothing from outside it on sys.path.
+            pythonEnvironment = [
+                "PATH": URL(fileURLWithPath: python).deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                "PYTHONNOUSERSITE": "1", "PYTHONPATH": "", "PYTHONHOME": "",
+            ]
         }
         let problemPath = try ExchangeFiles.writeProblem(
             exchange, context: context, threads: context.execution.threads, workDirectory: work, outputDirectory: folder)
@@ -46,7 +53,7 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         let environment = [
             "TNBENCH_PROBLEM": problemPath, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-        ]
+        ].merging(pythonEnvironment) { $1 }
         let reporter = context.progressReporter
         let implementationName = name
         // The protocol's epochs (or their maximum), for the progress of epoch events.
@@ -54,7 +61,7 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         let log = folder + "/stderr.log"
         let outcome = try ChildProcess.run(
             command + [problemPath], directory: manifest.directory, environment: environment, standardError: log,
-            timeLimit: context.execution.timeLimitSeconds, isCancelled: { context.isCancelledNow },
+            timeLimit: context.execution.secondsLeftForProgram, isCancelled: { context.isCancelledNow },
             onLine: { line in
                 guard let reporter, let event = try? ImplementationEvent(line: line) else { return }
                 switch event {
@@ -77,8 +84,11 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         var reader = EventReader(
             name: name, exchange: exchange, folder: folder, ending: outcome.ending, log: log,
             acceptsNonFinite: problem.acceptsNonFiniteScores, reportable: reportable)
+        if let problem = outcome.outputProblem { throw reader.failure(problem) }
         let final = try reader.replay(outcome.lines, problem: problem, inputs: inputs, context: context)
         guard let final else { throw reader.failure("ended without \"final\" predictions") }
+        // The scores are in the record now; the job's folder keeps problem.json and stderr.log.
+        for file in reader.readFiles where file.hasPrefix(folder + "/") { try? FileManager.default.removeItem(atPath: file) }
         return final
     }
 }
@@ -94,6 +104,8 @@ private struct EventReader {
     /// making the job diverged.
     let acceptsNonFinite: Bool
     let reportable: Set<String>
+    /// The prediction files read, to remove once the job's record holds what they said.
+    var readFiles: [String] = []
     var epochSeconds: [Double] = []
 
     /// A failure naming the implementation, with how the process ended when that was not a clean exit.
@@ -104,6 +116,7 @@ private struct EventReader {
         case .exited(let status): message += "; it exited with status \(status): \(lastError())"
         case .signalled(let signal): message += "; it was killed by signal \(signal): \(lastError())"
         case .timedOut: message += "; it was stopped at the time limit"
+        case .lost(let error): message += "; waiting for it failed (\(String(cString: strerror(error))))"
         }
         return HarnessError(.invalidImplementation, message)
     }
@@ -121,7 +134,8 @@ private struct EventReader {
         var final: Predictions?
         var nextEpoch = 1
         var sawEnvironment = false, sawWork = false
-        var predictedEpochs = 0
+        var predictedEpochs = 0, lastStep = 0, steps = 0
+        var usedFiles: Set<String> = []
         for (offset, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let where_ = "line \(offset + 1) of standard output"
             let event: ImplementationEvent
@@ -141,6 +155,7 @@ private struct EventReader {
                 if let threads { context.setAttribute("implementation_threads", .int(threads)) }
             case .epoch(let epoch, let seconds, let loss):
                 sawWork = true
+                guard sawEnvironment else { throw failure("\(where_): an epoch before the environment event") }
                 guard epoch == nextEpoch else { throw failure("\(where_): epoch \(epoch) where epoch \(nextEpoch) was due") }
                 if !exchange.schedule.epoch.isEmpty && predictedEpochs < epoch - 1 {
                     throw failure("\(where_): epoch \(epoch) began without predictions after epoch \(epoch - 1)")
@@ -161,6 +176,28 @@ private struct EventReader {
                 case .final: true
                 }
                 guard asked else { throw failure("\(where_): \(checkpoint) predictions were not asked for (see the problem's \"predict\")") }
+                guard sawEnvironment else { throw failure("\(where_): predictions before the environment event") }
+                if case .step(let n) = checkpoint {
+                    // The protocol's evaluations, each once, in order: a best-of over more (or
+                    // fewer) checkpoints than native's would not be the paper's metric.
+                    let interval = exchange.schedule.stepInterval
+                    guard n > lastStep, n % interval == 0 else {
+                        throw failure("\(where_): step \(n) predictions, where the next due is step \(lastStep + interval) (every \(interval) steps)")
+                    }
+                    guard n == lastStep + interval else {
+                        throw failure("\(where_): step \(n) predictions skip step \(lastStep + interval) (every \(interval) steps)")
+                    }
+                    lastStep = n
+                    steps += 1
+                }
+                // Files are read after the program ends: one file per checkpoint, or an earlier
+                // checkpoint would be judged by later scores.
+                for file in sets.values {
+                    let path = file.hasPrefix("/") ? file : "\(folder)/\(file)"
+                    guard usedFiles.insert(URL(fileURLWithPath: path).standardizedFileURL.path).inserted else {
+                        throw failure("\(where_): \(checkpoint) predictions reuse the file \(file) of an earlier checkpoint (each checkpoint needs its own)")
+                    }
+                }
                 if case .epoch(let n) = checkpoint {
                     guard n == nextEpoch - 1, n > predictedEpochs else {
                         throw failure("\(where_): predictions for epoch \(n) after epoch \(nextEpoch - 1)'s report")
@@ -175,12 +212,20 @@ private struct EventReader {
                     if !exchange.schedule.epoch.isEmpty && predictedEpochs < nextEpoch - 1 {
                         throw failure("\(where_): final predictions, but none after epoch \(nextEpoch - 1)")
                     }
+                    if let total = exchange.schedule.totalSteps, exchange.schedule.stepInterval > 0, !exchange.schedule.step.isEmpty,
+                       nextEpoch - 1 == exchange.protocolEpochs, steps != total / exchange.schedule.stepInterval {
+                        throw failure("\(where_): \(steps) step predictions for the protocol's \(total / exchange.schedule.stepInterval) (every \(exchange.schedule.stepInterval) of \(total) steps)")
+                    }
                     final = predictions
                 }
             case .progress:
                 break
             case .record(let scalars):
                 for name in scalars.keys.sorted() {
+                    guard ![Metric.epochs.name, Metric.trainLoss.name, Metric.epochSeconds.name, "process_seconds"].contains(name) else {
+                        throw failure("\(where_): record: '\(name)' is recorded by the harness itself (from the epoch events and the process)")
+                    }
+                    guard scalars[name]!.isFinite else { throw failure("\(where_): record: '\(name)' is \(scalars[name]!), not a finite number") }
                     guard reportable.contains(name) else {
                         throw failure("\(where_): record: '\(name)' is not an informational metric of the suite (it may record: \(reportable.sorted().joined(separator: ", ")))")
                     }
@@ -205,7 +250,7 @@ private struct EventReader {
 
     /// The score files of an event, checked: the sets the schedule asks for at that checkpoint,
     /// one row per sample, two dimensions, finite.
-    func read(_ files: [String: String], at checkpoint: ImplementationCheckpoint, where place: String) throws -> Predictions {
+    mutating func read(_ files: [String: String], at checkpoint: ImplementationCheckpoint, where place: String) throws -> Predictions {
         let kind: Checkpoint = switch checkpoint {
         case .epoch(let n): .round(n, x: Double(n))
         case .step(let n): .step(n)
@@ -219,6 +264,14 @@ private struct EventReader {
         for set in wanted {
             let file = files[set]!
             let path = file.hasPrefix("/") ? file : "\(folder)/\(file)"
+            // A size a score file can have (up to 65,536 outputs of float64 a row), checked
+            // before reading: a runaway program does not take the harness's memory with it.
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.intValue ?? 0
+            let most = 65_536 + (exchange.rows(of: set) ?? 1_000_000) * 65_536 * 8
+            guard size <= most else {
+                throw failure("\(place): \(checkpoint) predictions of \(set): \(path) has \(size) bytes, more than scores of its rows can")
+            }
+            readFiles.append(URL(fileURLWithPath: path).standardizedFileURL.path)
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw failure("\(place): \(checkpoint) predictions of \(set): cannot read \(path)")
             }

@@ -52,13 +52,23 @@ public struct ImplementationManifest: Sendable, Equatable {
     public func codeHash() -> String {
         var hasher = SHA256()
         for (label, folder) in [(".", directory)] + shares.map({ ($0, "\(directory)/\($0)") }) {
-            let files = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
-                .filter { !$0.contains("__pycache__") && !$0.hasSuffix(".pyc") }.sorted()
-            for file in files {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: "\(folder)/\(file)", isDirectory: &isDirectory), !isDirectory.boolValue,
-                      let data = FileManager.default.contents(atPath: "\(folder)/\(file)")
-                else { continue }
+            var files: [String] = []
+            let enumerator = FileManager.default.enumerator(atPath: folder)
+            while let file = enumerator?.nextObject() as? String {
+                let name = URL(fileURLWithPath: file).lastPathComponent
+                let type = enumerator?.fileAttributes?[.type] as? FileAttributeType
+                if type == .typeDirectory {
+                    // Bytecode, hidden folders and virtual environments are not the code.
+                    if name == "__pycache__" || name.hasPrefix(".")
+                        || FileManager.default.fileExists(atPath: "\(folder)/\(file)/pyvenv.cfg") {
+                        enumerator?.skipDescendants()
+                    }
+                    continue
+                }
+                if type == .typeRegular && !name.hasSuffix(".pyc") && !name.hasPrefix(".") { files.append(file) }
+            }
+            for file in files.sorted() {
+                guard let data = FileManager.default.contents(atPath: "\(folder)/\(file)") else { continue }
                 hasher.update(data: Data("\(label)/\(file)\n\(data.count)\n".utf8))
                 hasher.update(data: data)
             }
@@ -146,6 +156,9 @@ public struct ImplementationManifest: Sendable, Equatable {
                   isDirectory.boolValue
             else { throw fail("'shares' entry '\(shared)' is not a folder relative to the implementation's") }
         }
+        guard library.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }),
+              library.count <= 64
+        else { throw fail("library '\(library)' must be letters, digits, '-', '_' and '.'") }
         if language == "python", requirements.isEmpty {
             throw fail("a python implementation lists its pinned 'requirements' (at least its library)")
         }
@@ -159,7 +172,8 @@ public struct ImplementationManifest: Sendable, Equatable {
 
     /// The variable that changes an implementation's pins for one process (`tnbench ab
     /// --implementation … --base-requirements …` sets it per side): `name==version` items,
-    /// separated by spaces.
+    /// separated by spaces. It applies only to the implementation named by the same variable
+    /// with `_FOR` appended, so a value left in a shell changes nothing else.
     public static let requirementsVariable = "TNBENCH_REQUIREMENTS"
 
     /// The manifest with `overrides` (`name==version`) replacing its pins of the same packages

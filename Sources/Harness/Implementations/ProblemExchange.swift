@@ -11,11 +11,24 @@ public struct ProblemExchange: Sendable {
     /// The job's protocol as the native implementation reads it: epochs, learning rate, bond dimension…
     public var protocolValues: [String: ConfigurationValue]
     public var schedule: PredictionSchedule
+    /// What an epoch event's `seconds` cover in this suite (native's span): by default the
+    /// epoch's training steps without evaluation.
+    public var epochSpan: String
 
-    public init(sets: [String: [String: NpyArray]], protocolValues: [String: ConfigurationValue], schedule: PredictionSchedule) {
+    public init(
+        sets: [String: [String: NpyArray]], protocolValues: [String: ConfigurationValue], schedule: PredictionSchedule,
+        epochSpan: String = "the epoch's training steps, without evaluation"
+    ) {
         self.sets = sets
         self.protocolValues = protocolValues
         self.schedule = schedule
+        self.epochSpan = epochSpan
+    }
+
+    /// The epochs the protocol runs (`epochs`), when it fixes them.
+    var protocolEpochs: Int? {
+        if case .int(let epochs)? = protocolValues["epochs"] { return epochs }
+        return nil
     }
 
     /// The sets an implementation must predict at `checkpoint`.
@@ -43,12 +56,16 @@ public struct PredictionSchedule: Sendable, Equatable {
     public var step: [String]
     /// After training (required).
     public var final: [String]
+    /// The optimizer steps of the whole protocol, when fixed: a run of every epoch must hand over
+    /// exactly `totalSteps / stepInterval` step predictions.
+    public var totalSteps: Int?
 
-    public init(epoch: [String], stepInterval: Int = 0, step: [String] = [], final: [String]) {
+    public init(epoch: [String], stepInterval: Int = 0, step: [String] = [], final: [String], totalSteps: Int? = nil) {
         self.epoch = epoch
         self.stepInterval = stepInterval
         self.step = step
         self.final = final
+        self.totalSteps = totalSteps
     }
 }
 
@@ -122,7 +139,7 @@ enum ExchangeFiles {
             "contract": ImplementationManifest.contractVersions.upperBound,
             "suite": context.suite, "tier": context.tier.rawValue, "seed": context.seed, "threads": threads,
             "configuration": json(context.configuration.values), "settings": json(context.settings.values),
-            "protocol": json(exchange.protocolValues), "data": data, "predict": predict,
+            "protocol": json(exchange.protocolValues), "data": data, "predict": predict, "epoch_seconds": exchange.epochSpan,
             "output_directory": outputDirectory,
         ]
         let bytes = try JSONSerialization.data(withJSONObject: problem, options: [.prettyPrinted, .sortedKeys])

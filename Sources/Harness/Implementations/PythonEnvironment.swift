@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -22,8 +24,12 @@ enum PythonEnvironment {
     ///
     /// - Throws: ``HarnessError`` `.invalidImplementation` with the installer's last line and
     ///   its log when the environment cannot be made.
-    static func interpreter(for manifest: ImplementationManifest, progress: (String) -> Void) throws -> String {
-        let folder = "\(root)/\(manifest.library)-\(manifest.requirementsHash)"
+    static func interpreter(
+        for manifest: ImplementationManifest, isCancelled: @escaping () -> Bool = { false }, progress: (String) -> Void
+    ) throws -> String {
+        // Keyed by the requirements and the Python that makes it: another Python (an upgrade, a
+        // node with another one) gets its own environment instead of a broken one.
+        let folder = "\(root)/\(manifest.library)-\(manifest.requirementsHash)-\(try pythonKey())"
         let python = folder + "/bin/python"
         let marker = folder + "/.tnbench-ready"
         if FileManager.default.fileExists(atPath: marker) { return python }
@@ -42,7 +48,11 @@ enum PythonEnvironment {
             progress("\(manifest.name): \(what)")
             let outcome = try ChildProcess.run(
                 command, directory: root, environment: ["PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"],
-                standardError: log, timeLimit: 3600, isCancelled: { false }, onLine: { _ in })
+                standardError: log, timeLimit: 3600, isCancelled: isCancelled, onLine: { _ in })
+            if outcome.ending == .cancelled {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw CancellationError()
+            }
             guard outcome.ending == .exited(0) else {
                 try? FileManager.default.removeItem(atPath: folder)
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -59,5 +69,24 @@ enum PythonEnvironment {
         let note = manifest.requirements.joined(separator: "\n") + "\n"
         try note.write(toFile: marker, atomically: true, encoding: .utf8)
         return python
+    }
+
+    private static let pythonIdentity = Mutex<String?>(nil)
+
+    /// 8 hex digits of the SHA-256 of `python3`'s version and machine, found once per process.
+    /// - Throws: ``HarnessError`` `.invalidImplementation` when `python3` does not run.
+    static func pythonKey() throws -> String {
+        if let known = pythonIdentity.withLock({ $0 }) { return known }
+        let log = NSTemporaryDirectory() + "tnbench-python-\(ProcessInfo.processInfo.processIdentifier).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let outcome = try ChildProcess.run(
+            ["python3", "-c", "import sys, platform; print(sys.version, platform.machine())"], directory: "/",
+            environment: ["PYTHONPATH": "", "PYTHONHOME": ""], standardError: log, timeLimit: 60, isCancelled: { false }, onLine: { _ in })
+        guard outcome.ending == .exited(0), let version = outcome.lines.first else {
+            throw HarnessError(.invalidImplementation, "python3 does not run (\(outcome.ending)): a Python implementation needs python3 with venv on PATH")
+        }
+        let key = SHA256.hash(data: Data(version.utf8)).map { String(format: "%02x", $0) }.joined().prefix(8).description
+        pythonIdentity.withLock { $0 = key }
+        return key
     }
 }

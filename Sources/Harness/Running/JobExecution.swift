@@ -24,7 +24,7 @@ public enum JobExecution {
     ) -> JobOutcome {
         let execution = JobExecutionSettings(
             workDirectory: workDirectory, threads: BLASRuntime.threadCount,
-            timeLimitSeconds: Double(planned.resources.timeMinutes) * 60)
+            timeLimitSeconds: Double(planned.resources.timeMinutes) * 60, started: MonotonicClock.seconds())
         let context = RunContext(
             suite: planned.job.suite, tier: tier, configuration: planned.job.configuration, seed: planned.job.seed,
             settings: planned.settings, dataDirectory: dataDirectory, execution: execution, progress: progress,

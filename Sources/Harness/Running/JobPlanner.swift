@@ -178,6 +178,13 @@ public enum JobPlanner {
         }
         let allKeys = Set(suites.flatMap { suite in suite.plan(for: tier).configurations.flatMap(\.keys) })
         for key in filter.values.keys.sorted() where !allKeys.contains(key) {
+            if key == ImplementationManifest.configurationKey {
+                // The implementation is an axis of its own, chosen with its own flag.
+                let flags = (filter.values[key] ?? []).map { "--implementation \($0.description)" }.joined(separator: " ")
+                throw HarnessError(
+                    .unknownConfigurationKey,
+                    "unknown configuration key '\(key)': choose implementations with \(flags) (or --implementation all), not --config")
+            }
             throw HarnessError(
                 .unknownConfigurationKey,
                 "unknown configuration key '\(key)' for \(suites.map(\.name).joined(separator: ", ")) at tier \(tier.rawValue); valid keys: \(allKeys.sorted().joined(separator: ", "))")

@@ -15,9 +15,14 @@ if os.getcwd() != os.path.dirname(os.path.abspath(__file__)):
 environment()
 x = test_inputs(job)
 emit({"event": "record", "scalars": {"param_count": 12}})
+step_sets = job["predict"].get("step", {}).get("sets", [])  # variant b: every 2 steps, 2 steps an epoch
+if step_sets:
+    predictions(job, {"step": 2}, one_hot(rule(x)))
 epoch(1, 0.5, loss=1.0)
 predictions(job, {"epoch": 1}, one_hot(np.zeros(len(x), dtype=np.int64)))  # every sample class 0
 emit({"event": "progress", "fraction": 0.5, "detail": "half way"})
+if step_sets:
+    predictions(job, {"step": 4}, one_hot(rule(x)))
 epoch(2, 0.25, loss=0.5)
 predictions(job, {"epoch": 2}, one_hot(rule(x)))
 predictions(job, "final", one_hot(rule(x), dtype=np.float64))
