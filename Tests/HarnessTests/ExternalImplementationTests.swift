@@ -232,6 +232,17 @@ struct ExchangeToySuite: ProblemSuite {
         #expect(left == ["problem.json", "stderr.log"], "\(left)")
     }
 
+    /// The recorded peak is the program's own: Linux carries the spawning process's high-water
+    /// mark into the child's `ru_maxrss` at exec, so a harness holding 512 MiB of data would
+    /// report every program as at least that large.
+    @Test func thePeakMemoryIsTheProgramsOwn() throws {
+        let held = [UInt8](repeating: 1, count: 512 << 20)
+        let record = try #require(Self.run("good"))
+        #expect(held.last == 1)
+        let peak = try #require(record.peakResidentBytes)
+        #expect(peak > 1_048_576 && peak < 400 * 1_048_576, "a small python program's peak: \(peak / 1_048_576) MiB")
+    }
+
     @Test func theTimeLimitStopsTheProgram() throws {
         let execution = JobExecutionSettings(workDirectory: temporaryDirectory(), timeLimitSeconds: 1)
         let context = RunContext(

@@ -108,7 +108,12 @@ enum ChildProcess {
         var usage = rusage()
         var ending: Ending?
         var killedAt: Double?
+        // The program's own high-water mark, polled: wait4's ru_maxrss would also count the
+        // memory of this process at the spawn (Linux carries the spawning address space's
+        // high-water mark into the child's at exec).
+        var highWater: Int?
         while true {
+            if let hwm = Self.highWaterBytes(of: pid) { highWater = Swift.max(highWater ?? 0, hwm) }
             let result = wait4(pid, &waitStatus, WNOHANG, &usage)
             if result == pid { break }
             if result < 0 && errno != EINTR {
@@ -143,8 +148,20 @@ enum ChildProcess {
             ending = signal == 0 ? .exited((waitStatus >> 8) & 0xff) : .signalled(signal)
         }
         return Outcome(
-            ending: ending!, lines: reader.lines(), wallSeconds: wall, peakResidentBytes: Int(usage.ru_maxrss) * 1024,
+            ending: ending!, lines: reader.lines(), wallSeconds: wall, peakResidentBytes: highWater ?? Int(usage.ru_maxrss) * 1024,
             outputProblem: problem ?? reader.overflow())
+    }
+}
+
+extension ChildProcess {
+    /// `VmHWM` of `/proc/<pid>/status` in bytes; nil when it cannot be read (not Linux, or the
+    /// process has ended).
+    static func highWaterBytes(of pid: pid_t) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        let kilobytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
+        return kilobytes.map { $0 * 1024 }
     }
 }
 
