@@ -28,7 +28,10 @@ func runJob(
     for (key, value) in changes { settings[key] = value }
     let planned = PlannedJob(suite: suite, job: Job(suite: suite.name, configuration: configuration, seed: seed),
                              settings: settings)
-    guard case .finished(let record) = JobExecution.run(planned, tier: tier, dataDirectory: dataDirectory) else { return nil }
+    // Held: gradient training re-canonicalizes with both halves at once, pinning BLAS to one
+    // thread meanwhile, which would change the bits of a test that pinned another count.
+    let outcome = BLASThreadsLock.withLock { JobExecution.run(planned, tier: tier, dataDirectory: dataDirectory) }
+    guard case .finished(let record) = outcome else { return nil }
     return record
 }
 
