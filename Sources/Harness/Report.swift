@@ -149,10 +149,12 @@ public enum Report {
         comparison.rows.filter { $0.suite == suite && $0.configuration[ImplementationManifest.configurationKey] == nil }
     }
 
-    /// One row per suite: how its native paper claims, findings and reference comparisons came out
-    /// (other implementations are counted in their side-by-side table, not here).
+    /// One row per suite: where its paper claims stand on the committed paper-tier reference
+    /// (``PaperStanding``), then how this run's native paper claims, findings and reference
+    /// comparisons came out (other implementations are counted in their side-by-side table).
     static func overview(_ comparison: Comparison) -> String {
-        var md = "| suite | paper claims | findings | against the reference |\n| --- | --- | --- | --- |\n"
+        var md = "| suite | at the paper tier (committed) | paper claims, this run | findings | against the reference |\n"
+        md += "| --- | --- | --- | --- | --- |\n"
         func counts<T: Hashable>(_ items: [T], _ order: [(T, String)]) -> String {
             let parts = order.compactMap { key, label -> String? in
                 let n = items.filter { $0 == key }.count
@@ -162,6 +164,7 @@ public enum Report {
         }
         for suite in comparison.results.suites {
             let rows = nativeRows(comparison, suite: suite)
+            let standing = comparison.standings[suite].map { s in s.counts + (s.recorded.map { " (\($0))" } ?? "") } ?? "—"
             let paper = counts(rows.compactMap(\.paperVerdict), [
                 (.reproduced, "reproduced"), (.differs, "differ"), (.inconclusive, "inconclusive"), (.notComparable, "not comparable at this tier"),
             ])
@@ -169,25 +172,74 @@ public enum Report {
                 (.holds, "hold"), (.fails, "fail"), (.notTestable, "not testable"),
             ])
             let reference = counts(rows.compactMap(\.referenceVerdict), [(.regressed, "**regressed**"), (.improved, "improved"), (.ok, "ok")])
-            md += "| [\(suite)](#\(suite.lowercased())) | \(paper) | \(findings) | \(reference) |\n"
+            md += "| [\(suite)](#\(suite.lowercased())) | \(standing) | \(paper) | \(findings) | \(reference) |\n"
         }
         return md + "\n"
     }
 
-    /// A suite's headline: the paper's numbers beside ours (native's) with the verdict, its
-    /// findings, what moved against the reference.
+    /// One line of a suite's claims table: a paper point, the committed paper-tier result of one
+    /// configuration it judges (nil where none), and this run's row of that configuration (nil
+    /// where this run has none).
+    struct ClaimLine {
+        var configuration: Configuration
+        var point: PaperPoint
+        var metric: Metric
+        var committed: PaperStanding.Claim?
+        var run: ComparisonRow?
+    }
+
+    /// The claims table's lines: every paper-tier claim of the suite with this run's number of the
+    /// same configuration beside it, then this run's other rows that a paper point judges.
+    static func claimLines(_ comparison: Comparison, suite: String) -> [ClaimLine] {
+        let rows = nativeRows(comparison, suite: suite).filter { $0.paperPoint != nil && $0.n > 0 }
+        var lines: [ClaimLine] = []
+        var shown = Set<Int>()
+        for claim in comparison.standings[suite]?.claims ?? [] {
+            let matches = rows.indices.filter { index in
+                let row = rows[index]
+                guard row.metric.name == claim.point.metric, row.paperPoint == claim.point else { return false }
+                // A claim without a record stands for its point: every configuration it judges.
+                return claim.values.isEmpty || row.configuration == claim.configuration
+            }
+            if matches.isEmpty {
+                lines.append(ClaimLine(configuration: claim.configuration, point: claim.point, metric: claim.metric, committed: claim, run: nil))
+            }
+            for index in matches {
+                shown.insert(index)
+                let row = rows[index]
+                lines.append(ClaimLine(configuration: row.configuration, point: claim.point, metric: claim.metric, committed: claim, run: row))
+            }
+        }
+        for (index, row) in rows.enumerated() where !shown.contains(index) {
+            lines.append(ClaimLine(configuration: row.configuration, point: row.paperPoint!, metric: row.metric, committed: nil, run: row))
+        }
+        return lines
+    }
+
+    /// A suite's headline: each paper claim with the committed paper-tier result and this run's
+    /// (native's) number, each with its verdict; the findings; what moved against the reference.
     static func headline(_ comparison: Comparison, suite: String) -> String {
         var md = ""
         let rows = nativeRows(comparison, suite: suite)
-        let claims = rows.filter { $0.paperPoint != nil && $0.n > 0 }
-        if !claims.isEmpty {
-            md += "| configuration | metric | paper | ours (mean ± σ, n) | verdict |\n| --- | --- | --- | --- | --- |\n"
-            for row in claims {
-                let point = row.paperPoint!
+        let lines = claimLines(comparison, suite: suite)
+        if !lines.isEmpty {
+            let tier = comparison.results.tier.rawValue
+            if let standing = comparison.standings[suite] {
+                md += standing.reference == nil
+                    ? "Paper tier: no committed reference yet (`tnbench run \(suite) --tier paper`, then `tnbench baseline update`).\n\n"
+                    : "Paper tier: the committed reference `Baselines/reference/paper/\(suite).json`, \(standing.recorded!).\n\n"
+            }
+            md += "| configuration | metric | paper | paper tier (committed) | verdict | this run (\(tier)) | verdict |\n"
+            md += "| --- | --- | --- | --- | --- | --- | --- |\n"
+            for line in lines {
+                let point = line.point
                 let margin = point.margin.map { " ± \(formatNumber($0))" } ?? ""
-                let ours = row.n > 1 ? "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation)) (\(row.n))" : "\(formatNumber(row.mean)) (\(row.n))"
-                let verdict = row.paperVerdict.map { $0 == .notComparable ? "_\($0.label)_" : "**\($0.label)**" } ?? "—"
-                md += "| \(cell(row.configuration.name)) | \(row.metric.name) | \(formatNumber(point.value))\(margin) (\(point.confidence.rawValue)) | \(ours) | \(verdict) |\n"
+                let committed = line.committed.map { $0.summary } ?? "—"
+                let committedVerdict = line.committed?.verdict.map { "**\($0.label)**" } ?? "—"
+                let ours = line.run.map { PaperStanding.Claim.summary($0.values) } ?? "—"
+                let verdict = line.run?.paperVerdict.map { $0 == .notComparable ? "_\($0.label)_" : "**\($0.label)**" } ?? "—"
+                md += "| \(cell(line.configuration.name)) | \(line.metric.name) | \(formatNumber(point.value))\(margin) (\(point.confidence.rawValue)) | "
+                md += "\(committed) | \(committedVerdict) | \(ours) | \(verdict) |\n"
             }
             md += "\n"
         }

@@ -7,7 +7,39 @@ struct BaselineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baseline", abstract: "Manage reference results (Baselines/reference/<tier>/).",
         discussion: exitStatusHelp([.ok, .io]),
-        subcommands: [Update.self])
+        subcommands: [Update.self, Table.self])
+
+    struct Table: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the results table (every paper claim: the paper, ours at the paper and ci tiers) from the committed references.",
+            discussion: """
+                Reads Baselines/<suite>.json (the papers' points), Baselines/reference/paper/ and \
+                Baselines/reference/ci/. Each paper claim is judged on the committed paper-tier record \
+                (mean ± σ over its seeds, n, verdict); the ci tier's number of the same configuration \
+                stands beside it. With --write FILE the table replaces the part of FILE between the \
+                results-table markers (README.md keeps it there; a test checks it is up to date).
+
+                \(exitStatusHelp([.ok, .usage, .io]))
+                """)
+        @Option(help: "Replace the table between the results-table markers of this Markdown file instead of printing it.")
+        var write: String?
+        @OptionGroup var baselines: BaselineOptions
+
+        func run() throws {
+            let table = try ResultsTable.markdown(suites: registeredSuites, baselines: baselines.directory)
+            guard let write else { return print(table, terminator: "") }
+            guard let text = try? String(contentsOfFile: write, encoding: .utf8) else {
+                throw HarnessError(.invalidArgument, "cannot read '\(write)' as UTF-8 text")
+            }
+            let updated = try ResultsTable.replacing(in: text, with: table, file: write)
+            do {
+                try Data(updated.utf8).write(to: URL(fileURLWithPath: write), options: .atomic)
+            } catch {
+                throw HarnessError(.unwritableOutput, "cannot write '\(write)': \(error.localizedDescription)")
+            }
+            print(updated == text ? "\(write): the results table is up to date" : "\(write): results table updated")
+        }
+    }
 
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(

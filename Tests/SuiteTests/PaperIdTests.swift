@@ -77,3 +77,15 @@ import Testing
         #expect(found >= 1, "\(name) has no reference file")
     }
 }
+
+/// The README's results table is what `tnbench baseline table` writes from the committed
+/// references: a new reference (or paper point) without the regenerated table fails here.
+@Suite struct ReadmeResultsTableTests {
+    @Test func readmeTableIsUpToDate() throws {
+        let readmePath = URL(fileURLWithPath: PaperIdTests.baselines).deletingLastPathComponent().appendingPathComponent("README.md").path
+        let readme = try String(contentsOfFile: readmePath, encoding: .utf8)
+        let committed = try #require(ResultsTable.extract(from: readme), "README.md has no results-table markers")
+        let expected = try ResultsTable.markdown(suites: PaperIdTests.suites, baselines: PaperIdTests.baselines)
+        #expect(committed == expected, "README.md's results table is out of date: run `tnbench baseline table --write README.md`")
+    }
+}

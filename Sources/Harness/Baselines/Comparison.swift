@@ -21,6 +21,9 @@ public struct Comparison: Sendable {
     /// The suites' findings on another implementation's results, by suite and implementation
     /// (``findings`` are native's).
     public var implementationFindings: [String: [String: [Finding]]] = [:]
+    /// Where each suite's paper claims stand on the committed paper-tier reference, whatever
+    /// this run's tier (``PaperStanding``); suites without a paper file have none.
+    public var standings: [String: PaperStanding] = [:]
 
     /// Judges `results`.
     ///
@@ -48,6 +51,11 @@ public struct Comparison: Sendable {
             let reference = try ReferenceBaselines.load(
                 suite: suiteName, tier: self.referenceTier, from: baselines, metrics: suite?.metrics.map(\.name))
             if reference == nil { missingReference.append(suiteName) }
+            if let paper {
+                let paperReference = self.referenceTier == .paper
+                    ? reference : try ReferenceBaselines.load(suite: suiteName, tier: .paper, from: baselines, metrics: suite?.metrics.map(\.name))
+                standings[suiteName] = PaperStanding(suite: suiteName, paper: paper, reference: paperReference, metrics: specs)
+            }
             let otherMachine = reference.flatMap {
                 Self.speedNotJudged(reference: $0.recordedMachine, run: Set(completed.map(\.provenance.machine)))
             }
