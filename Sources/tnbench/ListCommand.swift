@@ -17,6 +17,20 @@ struct ListCommand: ParsableCommand {
 
     @Flag(help: "Print machine-readable JSON.") var json = false
 
+    @Option(name: .customLong("baselines"), help: "The baselines directory whose references' job times estimate each tier's cost.")
+    var baselines = "Baselines"
+
+    /// A tier's cost from the committed reference of that tier, or why there is none.
+    func cost(_ suite: any Suite, _ tier: Tier) -> String {
+        let plan = suite.plan(for: tier)
+        let configurations = plan.configurations.flatMap { Array(repeating: $0, count: plan.seeds) }
+        let reference = try? ReferenceBaselines.load(suite: suite.name, tier: tier, from: baselines)
+        guard let estimate = CostEstimate.estimate(configurations: configurations, reference: reference) else {
+            return "cost unknown (no committed \(tier.rawValue) reference with job times)"
+        }
+        return "cost \(estimate.summary), from \(estimate.source)"
+    }
+
     func run() throws {
         let selected = try JobPlanner.select(suites, from: registeredSuites)
         if json {
@@ -30,6 +44,7 @@ struct ListCommand: ParsableCommand {
                 let plan = suite.plan(for: tier)
                 let keys = Set(plan.configurations.flatMap(\.keys)).sorted()
                 print("  \(tier.rawValue): \(plan.configurations.count) configuration(s) × \(plan.seeds) seed(s) [keys: \(keys.joined(separator: ", "))] — \(plan.summary)")
+                print("    \(cost(suite, tier))")
             }
             print("  metrics: " + suite.metrics.map {
                 "\($0.name) (\($0.kind.rawValue), \($0.polarity == .smallerIsBetter ? "↓" : "↑") \($0.unit)\($0.samples.map { ", samples: curve \($0)" } ?? ""))"

@@ -28,6 +28,28 @@ struct PlanOptions: ParsableArguments {
             help: "Implementations to run: native (the default), names from `tnbench list`, comma-separated or repeated, or all.")
     var implementations: [String] = []
 
+    @Option(name: .customLong("baselines"), help: "The baselines directory whose references' job times estimate the cost.")
+    var baselines = "Baselines"
+
+    /// One line per suite of `planned` (and a total for several): the estimated cost from the
+    /// committed reference of the tier (``CostEstimate``), or why there is none.
+    func costLines(_ planned: [PlannedJob], tier: Tier) -> [String] {
+        var lines: [String] = [], estimates: [CostEstimate] = []
+        let bySuite = Dictionary(grouping: planned, by: \.job.suite)
+        for name in bySuite.keys.sorted() {
+            let configurations = bySuite[name]!.map(\.job.configuration)
+            let reference = try? ReferenceBaselines.load(suite: name, tier: tier, from: baselines)
+            if let estimate = CostEstimate.estimate(configurations: configurations, reference: reference) {
+                estimates.append(estimate)
+                lines.append("cost of \(name) (\(configurations.count) jobs): \(estimate.summary) — from \(estimate.source)")
+            } else {
+                lines.append("cost of \(name) (\(configurations.count) jobs): unknown, no committed \(tier.rawValue) reference with job times in \(baselines)/")
+            }
+        }
+        if estimates.count > 1, let total = CostEstimate.total(estimates) { lines.append("cost in all: \(total.summary)") }
+        return lines
+    }
+
     /// The planned jobs, the overrides and the run directory, with the jobs added to its plan.
     func plan(lockingRun: Bool = false) throws -> (jobs: [PlannedJob], overrides: SettingOverrides, tier: Tier, outputPath: String, plan: RunPlan, lock: RunDirectoryLock?) {
         if let out { try OutputPath.check(out) }
@@ -84,6 +106,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let (planned, _, _, outputPath, plan, _) = try options.plan()
         print("planned \(planned.count) job(s) into \(outputPath)/\(RunPlan.fileName) (\(plan.jobs.count) in the plan)")
+        options.costLines(planned, tier: plan.tier).forEach { print($0) }
         print("next: tnbench submit \(outputPath)  ·  tnbench commands \(outputPath)  ·  tnbench run-job \(outputPath) INDEX")
     }
 }

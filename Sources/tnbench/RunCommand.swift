@@ -54,6 +54,7 @@ struct RunCommand: ParsableCommand {
         let (planned, overrides, tier, outputPath, plan, lock) = try options.plan(lockingRun: true)
         defer { lock?.release() }
         let directory = ResultDirectory(outputPath)
+        options.costLines(planned, tier: tier).forEach { print($0) }
         let dataDirectory = DataDirectory.resolve(flag: dataDirectory)
         let runner = Runner(
             directory: directory, tier: tier, dataDirectory: dataDirectory, retryFailed: retryFailed, allowMixedBuilds: allowMixedBuilds)

@@ -30,6 +30,32 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
         }
     }
 
+    /// What the jobs of one configuration cost when the reference was recorded: each seed's wall
+    /// seconds and peak resident memory, and the BLAS threads a job ran with. `list` and `plan`
+    /// estimate a tier's cost from it (``CostEstimate``).
+    public struct JobCost: Codable, Sendable, Equatable {
+        public var configuration: Configuration
+        public var seeds: [Int]
+        /// One per seed: the job's wall time, loading and evaluation included.
+        public var seconds: [Double]
+        /// The BLAS threads of the jobs (the most of any seed).
+        public var threads: Int
+        /// The peak resident memory of the seeds that measured it.
+        public var peakResidentBytes: [Double]
+
+        enum CodingKeys: String, CodingKey {
+            case configuration, seeds, seconds, threads, peakResidentBytes = "peak_resident_bytes"
+        }
+
+        public init(configuration: Configuration, seeds: [Int], seconds: [Double], threads: Int, peakResidentBytes: [Double]) {
+            self.configuration = configuration
+            self.seeds = seeds
+            self.seconds = seconds
+            self.threads = threads
+            self.peakResidentBytes = peakResidentBytes
+        }
+    }
+
     /// The version this tool writes.
     public static let currentSchemaVersion = 2
     /// The versions this tool reads.
@@ -49,17 +75,20 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
     /// ``recordedMachine``).
     public var machine: MachineFingerprint?
     public var entries: [Entry]
+    /// What each configuration's jobs cost; nil in files written before it was recorded.
+    public var jobs: [JobCost]?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", suite, tier, created, run
         case hostName = "host_name", cpuModel = "cpu_model", gitCommit = "git_commit"
-        case blasConfiguration = "blas_configuration", machine, entries
+        case blasConfiguration = "blas_configuration", machine, entries, jobs
     }
 
     public init(
         suite: String, tier: Tier, created: String, run: String, hostName: String, cpuModel: String,
-        gitCommit: String, blasConfiguration: String, machine: MachineFingerprint? = nil, entries: [Entry]
+        gitCommit: String, blasConfiguration: String, machine: MachineFingerprint? = nil, entries: [Entry], jobs: [JobCost]? = nil
     ) {
+        self.jobs = jobs
         self.schemaVersion = Self.currentSchemaVersion
         self.suite = suite
         self.tier = tier
@@ -191,6 +220,21 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
             }
             seen[key] = index
         }
+        var costed = Set<Configuration>()
+        for (index, cost) in (jobs ?? []).enumerated() {
+            let at = "jobs[\(index)] (\(cost.configuration.name))"
+            guard !cost.seeds.isEmpty, cost.seconds.count == cost.seeds.count else {
+                throw fail(at, "\(cost.seconds.count) time(s) for \(cost.seeds.count) seed(s); there must be one per seed, at least one")
+            }
+            if let bad = (cost.seconds + cost.peakResidentBytes).first(where: { !$0.isFinite || $0 < 0 }) {
+                throw fail(at, "\(bad) is not a finite number ≥ 0")
+            }
+            guard cost.peakResidentBytes.count <= cost.seeds.count else {
+                throw fail(at, "peak_resident_bytes: \(cost.peakResidentBytes.count) value(s) for \(cost.seeds.count) seed(s)")
+            }
+            guard cost.threads >= 1 else { throw fail(at, "threads: \(cost.threads) is not ≥ 1") }
+            guard costed.insert(cost.configuration).inserted else { throw fail(at, "a second entry for this configuration") }
+        }
     }
 
     private static func fieldPath(_ path: [any CodingKey]) -> String {
@@ -227,11 +271,18 @@ public struct ReferenceBaselines: Codable, Sendable, Equatable {
                     seeds: runs.map(\.job.seed), samples: spec.map { spec in runs.map { $0.samples(of: spec) ?? [] } }))
             }
         }
+        let jobs = configurations.map { configuration in
+            let mine = records.filter { $0.job.configuration == configuration }.sorted { $0.job.seed < $1.job.seed }
+            return JobCost(
+                configuration: configuration, seeds: mine.map(\.job.seed), seconds: mine.map { $0.wallSeconds.isFinite ? Swift.max(0, $0.wallSeconds) : 0 },
+                threads: Swift.max(1, mine.map(\.provenance.blasThreads).max() ?? 1),
+                peakResidentBytes: mine.compactMap(\.peakResidentBytes).filter { $0.isFinite && $0 >= 0 })
+        }
         let provenance = records.first?.provenance ?? results.provenance
         return ReferenceBaselines(
             suite: suite, tier: results.tier, created: Timestamp.now(), run: results.name, hostName: provenance.hostName,
             cpuModel: provenance.cpuModel, gitCommit: provenance.gitCommit, blasConfiguration: provenance.blasConfiguration,
-            machine: provenance.machine, entries: entries)
+            machine: provenance.machine, entries: entries, jobs: jobs)
     }
 
     /// Writes the file atomically (creating `reference/<tier>/`), after checking it as loading
