@@ -185,6 +185,32 @@ public final class RunContext {
     /// Peak resident memory of processes the job ran (an external implementation), which the
     /// harness records when larger than its own.
     public internal(set) var childPeakResidentBytes: Int?
+
+    // MARK: Checkpoints
+
+    /// Where the job keeps its checkpoint, when it runs in a run directory (nil otherwise: no
+    /// checkpoints). A ``TrainingLoop`` given a ``Resumption`` saves and resumes through it.
+    public internal(set) var checkpoints: CheckpointStore?
+
+    /// The round after which this job was resumed from its checkpoint; nil when it ran from the start.
+    public private(set) var resumedAfterRound: Int?
+
+    /// Wall seconds the job ran in earlier processes, before the checkpoint it resumed from.
+    public private(set) var earlierSeconds = 0.0
+
+    /// When the job first started (ISO 8601): this process's start, or the first process's.
+    public internal(set) var startTime = Timestamp.now()
+
+    /// The job's wall seconds so far, over every process that ran it.
+    var elapsedSeconds: Double { earlierSeconds + (monotonicSeconds() - execution.started) }
+
+    /// Takes over a checkpoint's record and times.
+    func resume(from checkpoint: JobCheckpoint) {
+        recorded = checkpoint.record
+        resumedAfterRound = checkpoint.round
+        earlierSeconds = checkpoint.elapsedSeconds
+        if !checkpoint.startTime.isEmpty { startTime = checkpoint.startTime }
+    }
 }
 
 /// Where and with what one job runs, beyond its identity: the harness's choices, not the suite's.

@@ -57,6 +57,18 @@ public struct Adam: Optimizer {
     }
 
     /// η_t: the base rate the next update uses (before bias correction).
+    public func save(into state: inout TrainingState, prefix: String) {
+        state.set("\(prefix)/step", count: step)
+        m.save(into: &state, prefix: "\(prefix)/m")
+        v.save(into: &state, prefix: "\(prefix)/v")
+    }
+
+    public mutating func restore(from state: TrainingState, prefix: String) throws {
+        step = try state.count("\(prefix)/step")
+        m = try SlotBuffers(from: state, prefix: "\(prefix)/m")
+        v = try SlotBuffers(from: state, prefix: "\(prefix)/v")
+    }
+
     public var learningRate: Double { schedule.learningRate(atStep: step) }
 
     @_specialize(where Scalar == Float)

@@ -26,6 +26,16 @@ public protocol Optimizer: Sendable {
     ///   shape, slots are distinct and non-negative, and a slot keeps its element count.
     mutating func update<Scalar: BLASScalar>(
         _ parameters: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], slots: [Int])
+
+    /// Writes what the next steps depend on — the step count and the per-slot buffers — under
+    /// `prefix` (a checkpoint; the settings are the caller's to rebuild).
+    func save(into state: inout TrainingState, prefix: String)
+
+    /// Reads back what ``save(into:prefix:)`` wrote, so that the next step is the one the saved
+    /// optimizer would have taken.
+    ///
+    /// - Throws: ``TrainingStateError`` when the state lacks an entry.
+    mutating func restore(from state: TrainingState, prefix: String) throws
 }
 
 extension Optimizer {
@@ -39,6 +49,8 @@ extension Optimizer {
 struct SlotBuffers: Sendable {
     private(set) var buffers: [[Double]] = []
 
+    init() {}
+
     /// Makes sure slot `slot` exists with `count` elements.
     mutating func prepare(_ slot: Int, count: Int, owner: String) {
         precondition(slot >= 0, "\(owner): slot \(slot) is negative")
@@ -48,6 +60,18 @@ struct SlotBuffers: Sendable {
         }
         precondition(buffers[slot].count == count,
                      "\(owner): slot \(slot) held \(buffers[slot].count) elements, now \(count) (the parameter in a slot changed)")
+    }
+
+    /// Writes the buffers as `<prefix>/count` and `<prefix>/<slot>`.
+    func save(into state: inout TrainingState, prefix: String) {
+        state.set("\(prefix)/count", count: buffers.count)
+        for (slot, buffer) in buffers.enumerated() { state.set("\(prefix)/\(slot)", doubles: buffer) }
+    }
+
+    /// The buffers ``save(into:prefix:)`` wrote.
+    init(from state: TrainingState, prefix: String) throws {
+        let count = try state.count("\(prefix)/count")
+        buffers = try (0..<count).map { try state.doubles("\(prefix)/\($0)") }
     }
 
     subscript(slot: Int) -> [Double] {

@@ -39,6 +39,16 @@ public struct SGD: Optimizer {
     }
 
     /// η_t: the rate the next step uses.
+    public func save(into state: inout TrainingState, prefix: String) {
+        state.set("\(prefix)/step", count: step)
+        velocity.save(into: &state, prefix: "\(prefix)/velocity")
+    }
+
+    public mutating func restore(from state: TrainingState, prefix: String) throws {
+        step = try state.count("\(prefix)/step")
+        velocity = try SlotBuffers(from: state, prefix: "\(prefix)/velocity")
+    }
+
     public var learningRate: Double { schedule.learningRate(atStep: step) }
 
     /// Whether a step is plain gradient descent (no state, no decay).

@@ -55,6 +55,7 @@ struct RunCommand: ParsableCommand {
         defer { lock?.release() }
         let directory = ResultDirectory(outputPath)
         options.costLines(planned, tier: tier).forEach { print($0) }
+        fflush(nil)  // every output stream, before the progress lines on standard error
         let dataDirectory = DataDirectory.resolve(flag: dataDirectory)
         let runner = Runner(
             directory: directory, tier: tier, dataDirectory: dataDirectory, retryFailed: retryFailed, allowMixedBuilds: allowMixedBuilds)

@@ -74,6 +74,19 @@ public struct AdamMPSTraining {
         var validation = Scores.double(Tensor(zeros: [0, 1]))
         var lastLoss: Double?
         let loop = TrainingLoop(rounds: epochs, timer: "epoch", lossCurve: nil, nonFinite: .skip)
+        // A paper job runs 100 epochs over 48,000 images: the harness checkpoints it between
+        // epochs (the batches of an epoch are a function of the epoch and the stream `shuffle`).
+        let resumption = Resumption(
+            save: { [trainer] in
+                var state = TrainingState()
+                trainer.save(into: &state)
+                state.set("last_loss", doubles: lastLoss.map { [$0] } ?? [])
+                return state
+            },
+            restore: { [trainer] state in
+                try trainer.restore(from: state)
+                lastLoss = try state.doubles("last_loss").first
+            })
         let outcome = try loop.run(context, observe: { point in
             guard case .endOfRound(let epoch, let report, _) = point else { return .proceed }
             if let loss = report.dataLoss {
@@ -83,7 +96,7 @@ public struct AdamMPSTraining {
             validation = scores(of: data.validation, in: context)
             try evaluate(Predictions(["validation": validation]), epoch)
             return .proceed
-        }) { round in
+        }, resumption: resumption) { round in
             trainer.trainEpoch(features: data.train.features, labels: data.train.labels,
                                batches: schedule.batches(epoch: round.index - 1, rng: shuffle))
         }

@@ -8,7 +8,8 @@ import TensorCore
 /// momentum) under the harness's ``TrainingLoop``, one round per epoch. It asks the problem to
 /// evaluate its test scores after every epoch and every `evaluation_interval` steps, and records
 /// what is about its own work: parameter counts, the compression ratio, the MPO layers'
-/// contraction orders, the training loss, steps and speed.
+/// contraction orders, the training loss, steps and speed. It resumes from the harness's
+/// checkpoint after a kill (``Resumption``), with the numbers of an uninterrupted run.
 public struct NativeMPONet: Implementation {
     public init() {}
 
@@ -27,6 +28,20 @@ public struct NativeMPONet: Implementation {
         // The network an evaluation within the epoch sees (handed over by the trainer's callback).
         var current = model
         var last: Predictions?
+        // A LeNet-5 paper job runs for more than an hour: the harness checkpoints it between
+        // epochs — the network, SGD's state and step, and where the shuffling stream stands.
+        let resumption = Resumption(
+            save: {
+                var state = TrainingState()
+                trainer.save(into: &state)
+                state.set("shuffle", generator: shuffle)
+                return state
+            },
+            restore: { state in
+                try trainer.restore(from: state)
+                shuffle = try state.generator("shuffle")
+                current = trainer.network
+            })
         let loop = TrainingLoop(rounds: inputs.epochs, lossCurve: nil)
         let outcome = try loop.run(context, observe: { point in
             switch point {
@@ -38,7 +53,7 @@ public struct NativeMPONet: Implementation {
                 try problem.evaluate(last!, at: .round(round, x: Double(round)), of: inputs, in: context)
             }
             return .proceed
-        }) { round in
+        }, resumption: resumption) { round in
             let report = try trainer.trainEpoch(on: inputs.train, shuffle: &shuffle) { step, network in
                 guard inputs.evaluationInterval > 0 && step % inputs.evaluationInterval == 0 else { return }
                 current = network

@@ -6,7 +6,9 @@ import TensorNetworks
 /// TNBench's own implementation: an ``MPSClassifier`` in single precision, started from the
 /// training images' principal subspaces and trained by ``TwoSiteSweeper``'s two-site sweeps
 /// (conjugate gradients per bond, per-input environment normalization), under the harness's
-/// ``TrainingLoop`` in quarter sweeps: an end of the chain to the centre, or back.
+/// ``TrainingLoop`` in quarter sweeps: an end of the chain to the centre, or back. It resumes
+/// from the harness's checkpoint after a kill (``Resumption``) with the numbers of an
+/// uninterrupted run.
 public struct NativeStoudenmireMPS: Implementation {
     public init() {}
 
@@ -30,7 +32,20 @@ public struct NativeStoudenmireMPS: Implementation {
             rounds: 4 * inputs.sweeps - 1, unit: "quarter sweep", timer: "sweeps", samples: Metric.sweepSeconds.samples,
             lossCurve: nil)
         var done = 0
-        let outcome = try loop.run(context, observer: &observer) { round in
+        // An m = 120 paper job runs for most of an hour: the harness checkpoints it between
+        // quarter sweeps (the cores and label site; the environments are recomputed on resume).
+        let resumption = Resumption(
+            save: {
+                var state = TrainingState()
+                sweeper.save(into: &state)
+                state.set("bond_updates", count: done)
+                return state
+            },
+            restore: { state in
+                try sweeper.restore(from: state)
+                done = try state.count("bond_updates")
+            })
+        let outcome = try loop.run(context, observer: &observer, resumption: resumption) { round in
             let quarter = (round.index - 1) % 4
             let progress = { (fraction: Double) in try round.progress(fraction, quarter < 2 ? "→" : "←") }
             let report = switch quarter {
@@ -162,5 +177,17 @@ struct CentrePassObserver: TrainingObserver {
             break
         }
         return .proceed
+    }
+
+    func save(into state: inout TrainingState) {
+        state.set("observer/truncation", doubles: [truncation, lastTruncation, sweepSeconds])
+        state.set("observer/full_sweep_seconds", doubles: fullSweepSeconds)
+    }
+
+    mutating func restore(from state: TrainingState) throws {
+        let values = try state.doubles("observer/truncation")
+        guard values.count == 3 else { throw TrainingStateError("observer/truncation: \(values.count) values") }
+        (truncation, lastTruncation, sweepSeconds) = (values[0], values[1], values[2])
+        fullSweepSeconds = try state.doubles("observer/full_sweep_seconds")
     }
 }

@@ -55,6 +55,7 @@ import Testing
             "#SBATCH --job-name=\(SlurmScript.jobName(directory))", "#SBATCH --array=0-2,5,9%3",
             "#SBATCH --cpus-per-task=\(smoke.cpus)", "#SBATCH --mem=\(smoke.memoryMegabytes)M", "#SBATCH --time=00:10:00",
             "#SBATCH --output=\(directory.path)/slurm/logs/%A_%a.out", "#SBATCH --error=\(directory.path)/slurm/logs/%A_%a.err",
+            "#SBATCH --requeue", "#SBATCH --open-mode=append",
             "#SBATCH --partition=short", "#SBATCH --account=tn-group", "#SBATCH --qos=long", "#SBATCH --constraint=avx2",
             "module load openblas", "source /opt/env.sh",
             "exec /opt/tnbench/bin/tnbench run-job \(directory.path) \"$((SLURM_ARRAY_TASK_ID + 0))\"",

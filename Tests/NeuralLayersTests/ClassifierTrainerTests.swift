@@ -105,3 +105,50 @@ private func linearClassifier(seed: UInt64) -> Sequential<Double> {
         for (a, b) in zip(chunked.scalars, whole.scalars) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b))) }
     }
 }
+
+/// A checkpoint between epochs: a trainer restored from it — built afresh from another
+/// initialization — trains on exactly as the one that was saved.
+@Suite struct ClassifierTrainerCheckpointTests {
+    @Test(arguments: [false, true])
+    func restoredTrainerContinuesBitForBit(adam: Bool) throws {
+        func trainer(seed: UInt64) -> ClassifierTrainer<Double, AnyOptimizer> {
+            let optimizer = adam ? AnyOptimizer(Adam(learningRate: 0.05)) : AnyOptimizer(SGD(learningRate: 0.1, momentum: 0.9))
+            return ClassifierTrainer(network: linearClassifier(seed: seed), optimizer: optimizer, batchSize: 5, l2: 1e-3)
+        }
+        let train = blobs(count: 30, seed: 1)
+        var original = trainer(seed: 2)
+        var shuffle = Philox(seed: 7)
+        for _ in 0..<2 { _ = try original.trainEpoch(on: train, shuffle: &shuffle) }
+        var state = TrainingState()
+        original.save(into: &state)
+        state.set("shuffle", generator: shuffle)
+
+        var restored = trainer(seed: 99)
+        try restored.restore(from: state)
+        var restoredShuffle = try state.generator("shuffle")
+        #expect(restored.steps == original.steps)
+        for _ in 0..<2 {
+            let a = try original.trainEpoch(on: train, shuffle: &shuffle)
+            let b = try restored.trainEpoch(on: train, shuffle: &restoredShuffle)
+            #expect(a.dataLoss?.bitPattern == b.dataLoss?.bitPattern)
+        }
+        #expect(original.network.parameters.flatMap(\.scalars).map(\.bitPattern) == restored.network.parameters.flatMap(\.scalars).map(\.bitPattern))
+
+        // A state of another network is refused, naming the mismatch.
+        var other = ClassifierTrainer(network: Sequential([Dense<Double>(inputSize: 3, units: 2, using: &shuffle)]),
+                                      optimizer: SGD(learningRate: 0.1), batchSize: 5)
+        #expect { try other.restore(from: state) } throws: { "\($0)".contains("parameter 0 is [4, 2], the network's [3, 2]") }
+    }
+}
+
+/// Adam or SGD behind one type, for a test that runs both.
+struct AnyOptimizer: Optimizer {
+    var base: any Optimizer
+    init(_ base: any Optimizer) { self.base = base }
+    var step: Int { base.step }
+    mutating func update<Scalar: BLASScalar>(_ parameters: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], slots: [Int]) {
+        base.update(&parameters, gradients: gradients, slots: slots)
+    }
+    func save(into state: inout TrainingState, prefix: String) { base.save(into: &state, prefix: prefix) }
+    mutating func restore(from state: TrainingState, prefix: String) throws { try base.restore(from: state, prefix: prefix) }
+}

@@ -254,3 +254,37 @@ private struct ReferenceAdam {
         return result
     }
 }
+
+/// An optimizer saved between two steps and restored into a fresh one with the same settings
+/// takes the same next steps: its step count and moments are all it carries.
+@Suite struct OptimizerCheckpointTests {
+    static func gradients(_ k: Int) -> [Tensor<Float>] {
+        var rng = Philox(seed: UInt64(k))
+        return [Tensor<Float>.randomNormal(shape: [3, 2], using: &rng), Tensor<Float>.randomNormal(shape: [4], using: &rng)]
+    }
+
+    func expectResumesExactly<O: Optimizer>(_ make: () -> O) throws {
+        var original = make()
+        var parameters = [Tensor<Float>(shape: [3, 2], repeating: 0.5), Tensor<Float>(shape: [4], repeating: -0.25)]
+        for k in 0..<3 { original.update(&parameters, gradients: Self.gradients(k)) }
+        var state = TrainingState()
+        original.save(into: &state, prefix: "opt")
+        var restored = make()
+        try restored.restore(from: state, prefix: "opt")
+        #expect(restored.step == 3)
+        var copy = parameters
+        for k in 3..<6 {
+            original.update(&parameters, gradients: Self.gradients(k))
+            restored.update(&copy, gradients: Self.gradients(k))
+        }
+        #expect(parameters.flatMap(\.scalars).map(\.bitPattern) == copy.flatMap(\.scalars).map(\.bitPattern))
+        var empty = make()
+        #expect(throws: TrainingStateError.self) { try empty.restore(from: TrainingState(), prefix: "opt") }
+    }
+
+    @Test func sgdWithMomentum() throws {
+        try expectResumesExactly { SGD(schedule: .exponentialDecay(initial: 0.1, rate: 0.9, decaySteps: 2, staircase: false), momentum: 0.9) }
+    }
+
+    @Test func adam() throws { try expectResumesExactly { Adam(learningRate: 0.01) } }
+}

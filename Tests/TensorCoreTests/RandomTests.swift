@@ -73,3 +73,31 @@ import TensorCore
         #expect(RandomKey.derive("StoudenmireMPS", "m=10", 0) == 0x4E73_AE41_1AFA_9B9B)
     }
 }
+
+/// A generator rebuilt from its seed, stream and ``Philox/position`` goes on with the same
+/// numbers, wherever in a block it stood; a checkpoint's state keeps it exactly.
+@Suite struct PhiloxPositionTests {
+    @Test(arguments: [0, 1, 2, 3, 4, 5, 7, 8, 13])
+    func resumesWhereItStood(drawn: Int) throws {
+        var original = Philox(seed: 0xDEAD_BEEF_1234_5678, stream: 42)
+        for _ in 0..<drawn { _ = original.next32() }
+        var state = TrainingState()
+        state.set("rng", generator: original)
+        var restored = try state.generator("rng")
+        #expect(restored == original)
+        #expect((0..<9).map { _ in restored.next32() } == (0..<9).map { _ in original.next32() })
+    }
+
+    @Test func stateEntriesKeepTheirKindAndSayWhatIsWrong() throws {
+        var state = TrainingState()
+        state.set("w", tensor: Tensor<Float>(shape: [2], scalars: [1.5, .nan]))
+        state.set("n", count: 7)
+        state.set("big", integers: [UInt64.max, 0])
+        #expect(try state.tensor("w", as: Float.self).scalars.map(\.bitPattern) == [Float(1.5).bitPattern, Float.nan.bitPattern])
+        #expect(try state.count("n") == 7 && state.integers("big") == [UInt64.max, 0])
+        #expect { try state.tensor("w", as: Double.self) } throws: { "\($0)" == "checkpoint: entry 'w' is not a tensor of Double" }
+        #expect { try state.count("missing") } throws: { "\($0)" == "checkpoint: no entry 'missing'" }
+        state.set("rng", integers: [1, 2, 0, 3])  // a position no generator reaches: used < 4 before any block
+        #expect { try state.generator("rng") } throws: { "\($0)" == "checkpoint: entry 'rng' is not a random stream" }
+    }
+}

@@ -295,4 +295,34 @@ private func naiveLogits(_ cores: [Tensor<Double>], _ features: Tensor<Double>, 
         let predicted = logits.argmaxRows()
         #expect(zip(predicted, samples).filter { $0 == p.labels[$1] }.count == evaluation.correct)
     }
+
+    /// A trainer restored from a checkpoint — built afresh from another start — takes the same
+    /// steps as the saved one: cores, both Adams and the soft dimensions are its whole state.
+    @Test(arguments: [false, true])
+    func restoredTrainerContinuesBitForBit(regularized: Bool) throws {
+        let p = tinyProblem(sites: 6, bond: 3, samples: 8, seed: 4, scale: 0.6)
+        func trainer(_ cores: [Tensor<Double>]) -> MPSGradientTrainer<Double> {
+            let mps = MPSClassifier(cores: cores, labelSite: 0, labelCount: 3, featureMap: .trigonometric)
+            let regularizer = regularized ? RankRegularizer(bondCount: 5, maxBondDimension: 3, penaltyWeight: 1e-3) : nil
+            return MPSGradientTrainer(model: mps, regularizer: regularizer, numerics: .plain, batchSize: 4, optimizer: Adam(learningRate: 0.05))
+        }
+        let batches = [[0, 1, 2, 3], [4, 5, 6, 7]]
+        let original = trainer(p.cores)
+        for _ in 0..<3 { _ = original.trainEpoch(features: p.features, labels: p.labels, batches: batches) }
+        var state = TrainingState()
+        original.save(into: &state)
+        let restored = trainer(tinyProblem(sites: 6, bond: 3, samples: 8, seed: 5, scale: 0.6).cores)
+        try restored.restore(from: state)
+        for _ in 0..<3 {
+            let a = original.trainEpoch(features: p.features, labels: p.labels, batches: batches)
+            let b = restored.trainEpoch(features: p.features, labels: p.labels, batches: batches)
+            #expect(a.loss?.bitPattern == b.loss?.bitPattern)
+        }
+        #expect(original.model.cores.flatMap(\.scalars).map(\.bitPattern) == restored.model.cores.flatMap(\.scalars).map(\.bitPattern))
+        #expect(original.regularizer?.softDimensions.scalars == restored.regularizer?.softDimensions.scalars)
+        let other = MPSGradientTrainer(
+            model: MPSClassifier(cores: tinyProblem(sites: 5).cores, labelSite: 0, labelCount: 3, featureMap: .trigonometric),
+            numerics: .plain, batchSize: 4)
+        #expect { try other.restore(from: state) } throws: { "\($0)" == "checkpoint: 6 cores saved for a model of 5" }
+    }
 }

@@ -308,3 +308,51 @@ func quadraticCost(of mps: MPSClassifier<Double>, features: Tensor<Double>, labe
         expectClose(other.3, reference.3, relativeTolerance: 1e-12)
     }
 }
+
+/// A sweeper saved between two parts of a sweep and restored into a fresh one over the same
+/// inputs (its environments recomputed) goes on with the same numbers, bit for bit.
+@Suite struct SweeperCheckpointTests {
+    /// Saved after `parts` quarter moves (label: 0 → 3 → 5 → 3 → 0 …), resumed for the rest.
+    @Test(arguments: [1, 2, 3, 4])
+    func restoredSweeperContinuesBitForBit(parts: Int) throws {
+        let (mps, _, labels, features) = SweepTests().fixture(seed: 11)
+        let options = SweepOptions(truncation: Truncation(maxBondDimension: 3), conjugateGradientSteps: 2, normalization: .perInput)
+        func move(_ sweeper: TwoSiteSweeper<Double>, _ part: Int) throws -> EpochReport {
+            switch part % 4 {
+            case 0: try sweeper.sweepRight(stoppingAt: 3)
+            case 1: try sweeper.sweepRight()
+            case 2: try sweeper.sweepLeft(stoppingAt: 3)
+            default: try sweeper.sweepLeft()
+            }
+        }
+        let original = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: options, rescaleOutputs: true)
+        for part in 0..<parts { _ = try move(original, part) }
+        var state = TrainingState()
+        original.save(into: &state)
+
+        // A fresh sweeper as a resumed job builds it: from the same start, then restored.
+        let resumed = try TwoSiteSweeper(mps: mps, features: features, labels: labels, options: options, rescaleOutputs: true)
+        try resumed.restore(from: state)
+        #expect(resumed.mps.labelSite == original.mps.labelSite && resumed.flops == original.flops)
+        for part in parts..<(parts + 5) {
+            let a = try move(original, part), b = try move(resumed, part)
+            #expect(a.loss?.bitPattern == b.loss?.bitPattern && a.truncationError == b.truncationError, "part \(part)")
+        }
+        for (a, b) in zip(original.mps.cores, resumed.mps.cores) {
+            #expect(a.shape == b.shape && a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern))
+        }
+    }
+
+    @Test func aStateOfAnotherChainOrNormalizationIsRefused() throws {
+        let (mps, _, labels, features) = SweepTests().fixture(seed: 11)
+        let sweeper = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                         options: SweepOptions(truncation: .none, normalization: .perInput))
+        var state = TrainingState()
+        sweeper.save(into: &state)
+        state.set("sweeper/sites", count: 7)
+        #expect { try sweeper.restore(from: state) } throws: { "\($0)" == "checkpoint: 7 sites saved for a chain of 6" }
+        let shared = try TwoSiteSweeper(mps: mps, features: features, labels: labels,
+                                        options: SweepOptions(truncation: .none, normalization: .shared))
+        #expect { try shared.restore(from: state) } throws: { "\($0)".contains("only with per-input environment normalization") }
+    }
+}

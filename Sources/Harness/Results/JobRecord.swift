@@ -44,6 +44,10 @@ public struct JobRecord: Sendable {
     /// The job's peak resident memory in bytes (see ``PeakMemory``); nil when not measured
     /// (records written before it was, or a worker that died).
     public var peakResidentBytes: Double?
+    /// The round (epoch, sweep) after which the job was resumed from its checkpoint, having been
+    /// stopped there (a kill, a preemption); nil when it ran in one go. Its numbers are those of
+    /// an uninterrupted run; its timings are partly the earlier process's.
+    public var resumedAfterRound: Int?
 
     public init(
         job: Job, tier: Tier, status: JobStatus, message: String, record: RunRecord,
@@ -65,6 +69,12 @@ public struct JobRecord: Sendable {
 
     /// The per-step samples of a metric that declares them (``Metric/samples``): the finite
     /// y values of that curve; nil when the metric declares none or the record has no such curve.
+    /// The message as progress lines show it: with the round a resumed job went on after.
+    public var displayMessage: String {
+        guard let round = resumedAfterRound else { return message }
+        return (message.isEmpty ? "" : message + "; ") + "resumed from its checkpoint after round \(round)"
+    }
+
     public func samples(of metric: Metric) -> [Double]? {
         guard let name = metric.samples, let curve = record.curves[name] else { return nil }
         return curve.y.filter(\.isFinite)
@@ -102,6 +112,7 @@ enum JobRecordCodec {
         attributes["wall_seconds"] = .double(record.wallSeconds)
         attributes["flops"] = .double(record.record.flops)
         if let peak = record.peakResidentBytes { attributes["peak_rss_bytes"] = .double(peak) }
+        if let round = record.resumedAfterRound { attributes["resumed_after_round"] = .int(Int64(round)) }
         try group.setAttributes(attributes)
 
         try group.createGroup("configuration").setAttributes(record.job.configuration.values.mapValues(HDF5AttributeValue.init))
@@ -192,6 +203,7 @@ enum JobRecordCodec {
             startTime: a["start_time"]?.stringValue ?? "", endTime: a["end_time"]?.stringValue ?? "",
             wallSeconds: a["wall_seconds"]?.doubleValue ?? 0, overrides: try typed("overrides"))
         record.peakResidentBytes = a["peak_rss_bytes"]?.doubleValue
+        record.resumedAfterRound = a["resumed_after_round"]?.doubleValue.flatMap { Int(exactly: $0) }
         return record
     }
 

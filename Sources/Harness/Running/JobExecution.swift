@@ -29,7 +29,12 @@ public enum JobExecution {
             suite: planned.job.suite, tier: tier, configuration: planned.job.configuration, seed: planned.job.seed,
             settings: planned.settings, dataDirectory: dataDirectory, execution: execution, progress: progress,
             isCancelled: isCancelled)
+        if let workDirectory {
+            context.checkpoints = CheckpointStore(job: planned.job, settings: planned.settings, workDirectory: workDirectory,
+                                                  started: execution.started)
+        }
         let startDate = Date()
+        context.startTime = Timestamp.string(startDate)
         PeakMemory.reset()
         let start = context.monotonicSeconds()
         var status = JobStatus.completed
@@ -59,11 +64,12 @@ public enum JobExecution {
             status = .failed
             message = String(describing: error)
         }
-        let wall = context.monotonicSeconds() - start
+        let wall = context.monotonicSeconds() - start + context.earlierSeconds
         var record = JobRecord(
             job: planned.job, tier: tier, status: status, message: message, record: context.recorded,
-            settings: planned.settings, provenance: Provenance.current(), startTime: Timestamp.string(startDate),
+            settings: planned.settings, provenance: Provenance.current(), startTime: context.startTime,
             endTime: Timestamp.now(), wallSeconds: wall, overrides: planned.overrides)
+        record.resumedAfterRound = context.resumedAfterRound
         record.peakResidentBytes = PeakMemory.peakResidentBytes()
         if let child = context.childPeakResidentBytes {
             // An external implementation's process: its peak is the job's.

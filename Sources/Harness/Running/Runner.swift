@@ -151,8 +151,9 @@ public struct Runner: Sendable {
             switch outcome {
             case .finished(let record):
                 try directory.write(record)
+                CheckpointStore.remove(for: job, workDirectory: directory.workPath)
                 count(record.status, into: &summary)
-                display.finished(job, status: record.status, seconds: record.wallSeconds, message: record.message)
+                display.finished(job, status: record.status, seconds: record.wallSeconds, message: record.displayMessage)
             case .cancelled:
                 display.finished(job, status: nil, seconds: 0, message: "")
                 summary.interrupted = true
@@ -251,7 +252,7 @@ public struct Runner: Sendable {
                 let seconds = ProgressDisplay.clock() - worker.started
                 if let record = directory.existingRecord(worker.planned.job) {
                     count(record.status, into: &summary)
-                    display.finished(worker.planned.job, status: record.status, seconds: record.wallSeconds, message: record.message)
+                    display.finished(worker.planned.job, status: record.status, seconds: record.wallSeconds, message: record.displayMessage)
                 } else if summary.interrupted {
                     summary.notRun += 1
                     display.finished(worker.planned.job, status: nil, seconds: seconds, message: "")
@@ -313,6 +314,7 @@ public enum WorkerJob {
         switch outcome {
         case .finished(let record):
             try directory.write(record)
+            CheckpointStore.remove(for: planned.job, workDirectory: directory.workPath)
             return .ok
         case .cancelled:
             return .interrupted

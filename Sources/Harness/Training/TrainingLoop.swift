@@ -27,6 +27,19 @@ public enum TrainingPoint: Sendable, Equatable {
 /// loop; the loop times it apart from the training steps.
 public protocol TrainingObserver {
     mutating func measure(at point: TrainingPoint) throws -> TrainingDecision
+
+    /// Writes what the observer remembers between rounds outside the job's record (a running
+    /// maximum, the seconds of a sweep in progress) into a checkpoint; by default nothing.
+    /// Names under `observer/` keep clear of the implementation's.
+    func save(into state: inout TrainingState)
+
+    /// Reads back what ``save(into:)`` wrote, when the job resumes from a checkpoint.
+    mutating func restore(from state: TrainingState) throws
+}
+
+extension TrainingObserver {
+    public func save(into state: inout TrainingState) {}
+    public mutating func restore(from state: TrainingState) throws {}
 }
 
 /// An observer made of a closure.
@@ -102,12 +115,27 @@ public struct TrainingLoop: Sendable {
     /// - Throws: ``Divergence`` under ``NonFinitePolicy/diverge`` when a round reports a
     ///   non-finite loss or step; `CancellationError` when the user interrupts; what `round` or
     ///   the observer throws.
+    ///
+    /// With a `resumption` and a job that keeps checkpoints (``RunContext/checkpoints``), the
+    /// loop saves the job after a round every so often (``CheckpointStore/interval``) and, when
+    /// the job starts with a checkpoint of the same code and settings, restores it and goes on
+    /// with the round after it: the record is the one an uninterrupted run makes, but for timings.
     @discardableResult
     public func run<Observer: TrainingObserver>(
-        _ context: RunContext, observer: inout Observer, round: (TrainingRound) throws -> EpochReport
+        _ context: RunContext, observer: inout Observer, resumption: Resumption? = nil, round: (TrainingRound) throws -> EpochReport
     ) throws -> TrainingOutcome {
         var outcome = TrainingOutcome()
-        for index in 1...Swift.max(rounds, 1) where rounds > 0 {
+        var first = 1
+        let store = resumption == nil ? nil : context.checkpoints
+        if let resumption, let store, let saved = store.load(), saved.round < rounds {
+            try resumption.restore(saved.state)
+            try observer.restore(from: saved.state)
+            context.resume(from: saved)
+            outcome = saved.outcome
+            first = saved.round + 1
+            context.progress(Double(saved.round) / Double(rounds), "\(unit) \(saved.round)/\(rounds) (resumed from its checkpoint)")
+        }
+        for index in first...Swift.max(rounds, first) where rounds > 0 && first <= rounds {
             try context.checkCancellation()
             var checkpointSeconds = 0.0
             var observerCopy = observer
@@ -150,6 +178,15 @@ public struct TrainingLoop: Sendable {
                 outcome.stoppedEarly = index < rounds
                 break
             }
+            if let resumption, let store, index < rounds {
+                let (snapshot, watcher) = (outcome, observer)
+                try store.saveIfDue(now: context.monotonicSeconds()) {
+                    var state = try resumption.save()
+                    watcher.save(into: &state)
+                    return JobCheckpoint(round: index, record: context.recorded, outcome: snapshot, state: state,
+                                         elapsedSeconds: context.elapsedSeconds, startTime: context.startTime)
+                }
+            }
         }
         return outcome
     }
@@ -158,15 +195,15 @@ public struct TrainingLoop: Sendable {
     @discardableResult
     public func run(
         _ context: RunContext, observe: @escaping (TrainingPoint) throws -> TrainingDecision = { _ in .proceed },
-        round: (TrainingRound) throws -> EpochReport
+        resumption: Resumption? = nil, round: (TrainingRound) throws -> EpochReport
     ) throws -> TrainingOutcome {
         var observer = Observe(observe)
-        return try run(context, observer: &observer, round: round)
+        return try run(context, observer: &observer, resumption: resumption, round: round)
     }
 }
 
 /// What a ``TrainingLoop`` run did, for the finals a suite records.
-public struct TrainingOutcome: Sendable, Equatable {
+public struct TrainingOutcome: Sendable, Equatable, Codable {
     /// Each round's timed seconds (checkpoints excluded), in order.
     public var roundSeconds: [Double] = []
     /// Each round's report, in order.

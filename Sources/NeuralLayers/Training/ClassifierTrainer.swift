@@ -121,3 +121,33 @@ public struct LabeledSamples<Scalar: BLASScalar>: Sendable {
         return Tensor(shape: [count, width], scalars: rows)
     }
 }
+
+extension ClassifierTrainer {
+    /// Writes what the next epochs depend on: the network's parameters, the optimizer's state
+    /// and the step count (a checkpoint between two epochs; the shuffling stream is the caller's).
+    public func save(into state: inout TrainingState) {
+        let parameters = network.parameters
+        state.set("network/count", count: parameters.count)
+        for (k, parameter) in parameters.enumerated() { state.set("network/\(k)", tensor: parameter) }
+        optimizer.save(into: &state, prefix: "optimizer")
+        state.set("steps", count: steps)
+    }
+
+    /// Reads back what ``save(into:)`` wrote into this trainer's network (built as before).
+    ///
+    /// - Throws: ``TrainingStateError`` when the state does not fit the network (another
+    ///   architecture or precision) or lacks an entry.
+    public mutating func restore(from state: TrainingState) throws {
+        let current = network.parameters
+        guard try state.count("network/count") == current.count else {
+            throw TrainingStateError("\(try state.count("network/count")) parameter tensors for a network of \(current.count)")
+        }
+        let restored = try current.indices.map { try state.tensor("network/\($0)", as: Scalar.self) }
+        if let k = current.indices.first(where: { restored[$0].shape != current[$0].shape }) {
+            throw TrainingStateError("parameter \(k) is \(restored[k].shape), the network's \(current[k].shape)")
+        }
+        network.parameters = restored
+        try optimizer.restore(from: state, prefix: "optimizer")
+        steps = try state.count("steps")
+    }
+}

@@ -24,6 +24,31 @@ public struct Philox: RandomNumberGenerator, Sendable, Hashable {
         self.stream = stream
     }
 
+    /// Where the generator stands: the next block to compute and how many of the four outputs of
+    /// the last computed block were used. With ``seed`` and ``stream``, all of its state.
+    public var position: (block: UInt64, used: Int) { (blockIndex, used) }
+
+    /// The generator of `seed` and `stream` at `position` (as ``position`` returned it): it goes
+    /// on with the same numbers as the generator that was there.
+    ///
+    /// - Precondition: `position.used` in 0...4, and below 4 only after a computed block.
+    public init(seed: UInt64, stream: UInt64, position: (block: UInt64, used: Int)) {
+        precondition((0...4).contains(position.used) && (position.used == 4 || position.block > 0),
+                     "Philox: position \(position) is not one a generator reaches")
+        self.init(seed: seed, stream: stream)
+        blockIndex = position.block
+        used = position.used
+        if used < 4 {
+            let index = position.block &- 1
+            buffer = Self.block(
+                counter: (
+                    UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: index >> 32),
+                    UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32)
+                ),
+                key: (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
+        }
+    }
+
     /// A generator for a sub-stream of this one's seed (for example one per data-shuffle or
     /// per initialization), independent of this generator's position.
     public func substream(_ stream: UInt64) -> Philox { Philox(seed: seed, stream: stream) }

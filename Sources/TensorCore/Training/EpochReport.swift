@@ -2,7 +2,7 @@
 /// as the trainer saw it. Every trainer returns this one type; the harness's training loop
 /// times the round, keeps the books (loss curve, flops, per-step speed samples, non-finite
 /// steps) and decides what a non-finite round means.
-public struct EpochReport: Sendable, Equatable {
+public struct EpochReport: Sendable, Equatable, Codable {
     /// The mean training loss over the round's finite steps (the objective, penalties included);
     /// nil when the trainer has no loss to report or no step was finite.
     public var loss: Double?

@@ -155,3 +155,47 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     /// Forward flops of evaluating the inference model on `count` samples.
     public func evaluationFlops(_ count: Int) -> Double { 2 * Double(count) * Double(inferenceModel.parameterCount) }
 }
+
+extension MPSGradientTrainer {
+    /// Writes what the next epochs depend on — the cores, both optimizers' states and the
+    /// regularizer's soft dimensions — under `prefix` (a checkpoint between two epochs; the
+    /// batches are the caller's).
+    public func save(into state: inout TrainingState, prefix: String = "trainer") {
+        state.set("\(prefix)/core_count", count: model.cores.count)
+        for (j, core) in model.cores.enumerated() { state.set("\(prefix)/core_\(j)", tensor: core) }
+        optimizer.save(into: &state, prefix: "\(prefix)/optimizer")
+        softOptimizer.save(into: &state, prefix: "\(prefix)/soft_optimizer")
+        if let regularizer { state.set("\(prefix)/soft_dimensions", tensor: regularizer.softDimensions) }
+    }
+
+    /// Reads back what ``save(into:prefix:)`` wrote into this trainer (built as the saved one was).
+    ///
+    /// - Throws: ``TrainingStateError`` when the state does not fit the model (other bond
+    ///   dimensions, precision or regularization) or lacks an entry.
+    public func restore(from state: TrainingState, prefix: String = "trainer") throws {
+        guard try state.count("\(prefix)/core_count") == model.cores.count else {
+            throw TrainingStateError("\(try state.count("\(prefix)/core_count")) cores saved for a model of \(model.cores.count)")
+        }
+        var cores = model.cores
+        for j in cores.indices {
+            let core = try state.tensor("\(prefix)/core_\(j)", as: Scalar.self)
+            guard core.shape == cores[j].shape else { throw TrainingStateError("core \(j) is \(core.shape), the model's \(cores[j].shape)") }
+            cores[j] = core
+        }
+        var soft: Tensor<Double>?
+        if let regularizer {
+            let saved = try state.tensor("\(prefix)/soft_dimensions", as: Double.self)
+            guard saved.shape == regularizer.softDimensions.shape else {
+                throw TrainingStateError("soft dimensions \(saved.shape), the regularizer's \(regularizer.softDimensions.shape)")
+            }
+            soft = saved
+        }
+        var optimizer = self.optimizer, softOptimizer = self.softOptimizer
+        try optimizer.restore(from: state, prefix: "\(prefix)/optimizer")
+        try softOptimizer.restore(from: state, prefix: "\(prefix)/soft_optimizer")
+        model.cores = cores
+        if let soft { regularizer?.softDimensions = soft }
+        self.optimizer = optimizer
+        self.softOptimizer = softOptimizer
+    }
+}

@@ -99,6 +99,58 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         if rescaleOutputs { normalizeOutputs() }
     }
 
+    /// Writes what the next sweeps depend on — the cores, the label's site, the flops so far —
+    /// under `prefix` (a checkpoint between two parts of a sweep; the environments are not
+    /// stored: ``restore(from:prefix:)`` recomputes them).
+    public func save(into state: inout TrainingState, prefix: String = "sweeper") {
+        state.set("\(prefix)/sites", count: mps.siteCount)
+        state.set("\(prefix)/label_site", count: mps.labelSite)
+        for (j, core) in mps.cores.enumerated() { state.set("\(prefix)/core_\(j)", tensor: core) }
+        state.set("\(prefix)/flops", doubles: [flops])
+    }
+
+    /// Puts this sweeper (over the same training inputs, with the same options) where the saved
+    /// one stood: its cores, label site and flops, and the environments a sweep from there uses —
+    /// left of the label from site 0, right of it from site L−1 — recomputed from the cores as
+    /// the sweeps computed them, so the next sweeps give the same numbers bit for bit.
+    ///
+    /// - Throws: ``TrainingStateError`` when the state does not fit this chain, or with
+    ///   ``EnvironmentNormalization/shared`` (whose environment updates rescale the cores, so
+    ///   recomputing them would not give the same cores back).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
+    public func restore(from state: TrainingState, prefix: String = "sweeper") throws {
+        guard options.normalization == .perInput else {
+            throw TrainingStateError("a sweeper resumes only with per-input environment normalization")
+        }
+        let sites = mps.siteCount
+        guard try state.count("\(prefix)/sites") == sites else {
+            throw TrainingStateError("\(try state.count("\(prefix)/sites")) sites saved for a chain of \(sites)")
+        }
+        let labelSite = try state.count("\(prefix)/label_site")
+        guard labelSite < sites else { throw TrainingStateError("label site \(labelSite) outside a chain of \(sites)") }
+        var restored = mps
+        for j in 0..<sites {
+            let core = try state.tensor("\(prefix)/core_\(j)", as: Scalar.self)
+            let expectedRank = j == labelSite ? 4 : 3
+            guard core.rank == expectedRank, core.shape[1] == mps.cores[j].shape[1],
+                  j == 0 || core.shape[0] == restored.cores[j - 1].shape.last!
+            else { throw TrainingStateError("core \(j) is \(core.shape), which does not fit the chain") }
+            restored.cores[j] = core
+        }
+        restored.labelSite = labelSite
+        let savedFlops = try state.doubles("\(prefix)/flops")
+        guard savedFlops.count == 1 else { throw TrainingStateError("flops: \(savedFlops.count) values") }
+        mps = restored
+        left = Array(repeating: nil, count: sites + 1)
+        right = Array(repeating: nil, count: sites + 1)
+        left[0] = Tensor(shape: [sampleCount, 1], repeating: 1)
+        right[sites] = Tensor(shape: [sampleCount, 1], repeating: 1)
+        for j in 0..<labelSite { extendLeftEnvironment(site: j) }
+        for j in stride(from: sites - 1, to: labelSite, by: -1) { extendRightEnvironment(site: j) }
+        flops = savedFlops[0]
+    }
+
     /// Rescales the label core so that the outputs' root-mean-square over the training set
     /// equals the one-hot targets' (1/√C). A fresh MPS's outputs can be off by many orders of
     /// magnitude (a product over 196 sites), which a few CG steps on the first bond cannot undo.
@@ -131,6 +183,7 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
 
     /// Computes Lⱼ₊₁ from Lⱼ and core j, rescaling both so that Lⱼ₊₁ has RMS norm 1; returns the
     /// factor removed (the caller moves it into the label core to keep f unchanged).
+    @discardableResult
     private func extendLeftEnvironment(site j: Int) -> Scalar {
         var l = Environment.absorbLeft(left[j]!, core: mps.cores[j], features: features, site: j, rows: 0..<sampleCount)
         countEnvironmentFlops(core: mps.cores[j])
