@@ -43,12 +43,65 @@ import Testing
     }
 
     /// A key below the plot overlapped the x label in gnuplot 5.4; the key now sits right of the
-    /// plot, and the commit is a label in the top corner.
+    /// plot, and the commit is a label in the bottom corner (clear of a multiplot's title).
     @Test func keyStandsRightOfThePlot() {
         let spec = FigureSpec(id: "f", title: "t", kind: .metricVersus(metric: .testAccuracy, x: "D", series: nil), xLabel: "D", yLabel: "a")
         let (_, gp, _) = figureText(spec, records: accuracyRecords(["D": 2], [0.9, 0.91]))
         #expect(gp.contains("set key outside right top vertical box"))
         #expect(!gp.contains("set key below"))
-        #expect(gp.contains(#"set label 99 "commit 0123456789" at screen 0.99, screen 0.975 right"#))
+        #expect(gp.contains(#"set label 99 "commit 0123456789" at screen 0.99, screen 0.015 right"#))
+    }
+
+    static let byStudent = FigureSpec(
+        id: "acc", title: "accuracy", kind: .metricVersus(metric: .testAccuracy, x: "D", series: "student"), xLabel: "D", yLabel: "a")
+
+    /// A paper point of one series is drawn in that series' colour and named for it; a point of
+    /// no series stays black.
+    @Test func paperPointsTakeTheirSeriesColour() {
+        let records = ["cnn", "fc"].flatMap { student in [10, 20].flatMap { d in accuracyRecords(["D": .int(d), "student": .string(student)], [0.5, 0.6]) } }
+        let points = [accuracyPoint(["D": 10, "student": "cnn"], 0.9, sigma: nil), accuracyPoint(["D": 20, "student": "fc"], 0.55, sigma: nil),
+                      accuracyPoint(["D": 20], 0.7, sigma: nil)]
+        let (dat, gp, _) = figureText(Self.byStudent, records: records, paper: points)
+        #expect(gp.contains(##"with yerrorbars pt 5 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: student=cnn (table)""##))
+        #expect(gp.contains(##"with yerrorbars pt 5 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: student=fc (table)""##))
+        #expect(gp.contains(##"with yerrorbars pt 5 ps 1.6 lw 1.5 lc rgb "black" title "paper (table)""##))
+        #expect(dat.contains("# block 3: paper (table): student=cnn"))
+    }
+
+    /// A reference band is drawn where the reference holds other numbers, under one legend entry;
+    /// not where it is this run's own (a report of the run that became the reference).
+    @Test func referenceBandsOnlyWhereTheyDifferAndNamedOnce() {
+        let records = ["cnn", "fc", "direct"].flatMap { student in accuracyRecords(["D": 10, "student": .string(student)], [0.5, 0.6]) }
+        func reference(_ fc: [Double]) -> ReferenceBaselines {
+            ReferenceBaselines(
+                suite: "Figures", tier: .smoke, created: "", run: "", hostName: "", cpuModel: "", gitCommit: "", blasConfiguration: "",
+                entries: [
+                    .init(configuration: ["D": 10, "student": "cnn"], metric: "test_accuracy", values: [0.7, 0.8], seeds: [0, 1]),
+                    .init(configuration: ["D": 10, "student": "fc"], metric: "test_accuracy", values: fc, seeds: [0, 1]),
+                    .init(configuration: ["D": 10, "student": "direct"], metric: "test_accuracy", values: [0.2, 0.3], seeds: [0, 1]),
+                ])
+        }
+        let (_, gp, _) = figureText(Self.byStudent, records: records, reference: reference([0.5, 0.6]))
+        let plot = gp.components(separatedBy: "set terminal")[1]
+        #expect(plot.components(separatedBy: "pattern 4").count - 1 == 2, "fc's reference is this run: no band")
+        #expect(plot.components(separatedBy: "title \"reference run ±σ\"").count - 1 == 1)
+        let own = figureText(Self.byStudent, records: records, reference: reference([0.5, 0.6])).2
+        #expect(own.series.map(\.hasDistinctReference) == [true, true, false])
+    }
+
+    /// More series than a panel holds: one panel per series on shared axes, each with the
+    /// paper's points of its series.
+    @Test func manySeriesBecomeSmallMultiples() {
+        let students = ["a", "b", "c", "d", "e"]
+        let records = students.flatMap { s in [2, 4].flatMap { d in accuracyRecords(["D": .int(d), "student": .string(s)], [0.5, 0.7]) } }
+        let (_, gp, _) = figureText(Self.byStudent, records: records, paper: [accuracyPoint(["D": 4, "student": "c"], 0.9, sigma: 0.01)])
+        #expect(gp.contains("set multiplot layout 2,3 title \"accuracy\""))
+        let panels = gp.components(separatedBy: "set terminal")[1].components(separatedBy: "\nset title ").dropFirst()
+        #expect(panels.count == 5)
+        #expect(panels.map { $0.contains("paper (table)") } == [false, false, true, false, false])
+        #expect(gp.contains("set yrange [") && gp.contains("set xrange ["))
+        // Four series stay in one plot.
+        let four = figureText(Self.byStudent, records: records.filter { $0.job.configuration["student"] != "e" }).gp
+        #expect(!four.contains("multiplot"))
     }
 }

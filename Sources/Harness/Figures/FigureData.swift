@@ -4,10 +4,20 @@ struct FigureData {
     struct Series {
         var title: String
         var points: [(x: Double, mean: Double, std: Double, n: Int, referenceMean: Double?, referenceStd: Double?)]
+        /// The series value it stands for ("student=cnn"; "" for a figure without series), which
+        /// paper points of the same value share.
+        var key = ""
+
+        /// Whether a reference band adds anything: not when the reference holds the same numbers
+        /// as this run at every point (a report written from the run that became the reference).
+        var hasDistinctReference: Bool {
+            points.contains { p in p.referenceMean != nil && (p.referenceMean != p.mean || p.referenceStd != p.std) }
+        }
     }
     var series: [Series] = []
-    /// Paper points per confidence: (x, value, σ or 0).
-    var paper: [BaselineConfidence: [(x: Double, value: Double, sigma: Double)]] = [:]
+    /// Paper points per confidence: (x, value, σ or 0, the series value of their configuration
+    /// when the figure has series and the point names one).
+    var paper: [BaselineConfidence: [(x: Double, value: Double, sigma: Double, series: String?)]] = [:]
     /// Scatter panels (samples/field), one per configuration.
     var panels: [Panel] = []
     /// Horizontal lines across a `.metricVersus` figure, one per ``FigureSpec/referenceLines``
@@ -104,7 +114,7 @@ struct FigureData {
             for key in ordered(groups, series) {
                 // Beside other implementations, native's one line is named for it.
                 let others = groups.keys.contains { !$0.isEmpty }
-                var line = Series(title: key.isEmpty ? (others ? ImplementationManifest.native : metric) : key, points: [])
+                var line = Series(title: key.isEmpty ? (others ? ImplementationManifest.native : metric) : key, points: [], key: key)
                 var n = 0
                 for configuration in groups[key]!.sorted(by: { $0.double(x)! < $1.double(x)! }) {
                     let values = seeds(configuration).compactMap { $0.record.scalars[metric] }.filter(\.isFinite)
@@ -122,7 +132,8 @@ struct FigureData {
                 guard let xValue = point.configuration[x]?.numericValue, point.configuration.matches(spec.filter) || spec.filter.values.isEmpty,
                     !isLevel(point.configuration)
                 else { continue }
-                data.paper[point.confidence, default: []].append((xValue, point.value, point.sigma ?? 0))
+                let seriesValue = series.flatMap { key in point.configuration[key].map { "\(key)=\($0)" } }
+                data.paper[point.confidence, default: []].append((xValue, point.value, point.sigma ?? 0, seriesValue))
             }
             for configuration in spec.referenceLines {
                 let point = paper?.point(for: metric, configuration)
@@ -152,7 +163,7 @@ struct FigureData {
                 }
                 guard let first = profiles.first else { continue }
                 let length = profiles.map { $0.y.count }.min() ?? 0
-                var line = Series(title: "\(key.isEmpty ? name : key) (n=\(profiles.count))", points: [])
+                var line = Series(title: "\(key.isEmpty ? name : key) (n=\(profiles.count))", points: [], key: key)
                 for i in 0..<length {
                     let ys = profiles.map { $0.y[i] }.filter(\.isFinite)
                     guard !ys.isEmpty else { continue }
