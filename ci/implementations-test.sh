@@ -66,4 +66,24 @@ grep -q "implementation=numpy,network=fc2  epoch_seconds" "$scratch/ab.txt" || {
 for side in base head; do
     ls "$scratch/ab/$side/jobs/MPONet/"*"/seed_1.h5" > /dev/null || fail "ab's $side side has no record of seed 1"
 done
-echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5)"
+# A job whose tnbench was killed with SIGKILL (its program left running, an orphan) and that runs
+# again stops the leftover program before it reuses the job's folder.
+orphan="$scratch/orphan"
+"$bin" plan MPONet --tier smoke --config network=fc2 --seeds 1 --implementation numpy --set epochs_fc2=150 --out "$orphan" > /dev/null
+"$bin" run-job "$orphan" 0 > "$orphan.log" 2>&1 &
+worker=$!
+program=""
+for _ in $(seq 1 600); do
+    program="$(pgrep -f "train.py $orphan/work/jobs/MPONet" || true)"
+    [ -n "$program" ] && break
+    kill -0 "$worker" 2>/dev/null || break
+    sleep 0.05
+done
+[ -n "$program" ] || { cat "$orphan.log"; fail "the numpy program of the orphan check never started"; }
+kill -9 "$worker"
+wait "$worker" 2>/dev/null || true
+"$bin" run-job "$orphan" 0 > "$orphan.again.log" 2>&1 || { cat "$orphan.again.log"; kill -9 $program 2>/dev/null; fail "the job after its tnbench was killed"; }
+grep -q "stopped numpy's program left running by an earlier attempt" "$orphan.again.log" \
+    || { cat "$orphan.again.log"; kill -9 $program 2>/dev/null; fail "the leftover program was not stopped (or had already ended)"; }
+kill -0 $program 2>/dev/null && { kill -9 $program; fail "the leftover program outlived the job that ran again"; }
+echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5; a leftover program stopped)"

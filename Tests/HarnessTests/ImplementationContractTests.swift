@@ -213,3 +213,33 @@ import Testing
         #expect((try? catalogue.manifest(suite: "Toy", name: "good"))?.command == ["python3", "prog.py"])
     }
 }
+
+/// A program left running by a killed tnbench is stopped when its job runs again — the one the
+/// pid file names, not a later process that reuses its number.
+@Suite struct LeftoverProgramTests {
+    @Test func theProgramThePidFileNamesIsStopped() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        process.arguments = ["30"]
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let pid = process.processIdentifier
+        let started = try #require(ChildProcess.startTime(of: pid))
+        let file = temporaryDirectory() + "/program.pid"
+
+        // Another start time: a process that merely reuses the number is left alone.
+        try Data("\(pid) \(started + 1)\n".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(!ChildProcess.stopLeftover(pidFile: file))
+        #expect(process.isRunning)
+
+        try Data("\(pid) \(started)\n".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(ChildProcess.stopLeftover(pidFile: file))
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+
+        // No file, or one that says nothing: nothing to stop.
+        #expect(!ChildProcess.stopLeftover(pidFile: file + ".missing"))
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(!ChildProcess.stopLeftover(pidFile: file))
+    }
+}

@@ -45,7 +45,7 @@ enum ChildProcess {
     /// - Throws: ``HarnessError`` `.invalidImplementation` when it cannot be started.
     static func run(
         _ command: [String], directory: String, environment: [String: String], standardError: String,
-        timeLimit: Double, isCancelled: () -> Bool, onLine: @escaping @Sendable (String) -> Void
+        timeLimit: Double, pidFile: String? = nil, isCancelled: () -> Bool, onLine: @escaping @Sendable (String) -> Void
     ) throws -> Outcome {
         var fileActions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -98,6 +98,9 @@ enum ChildProcess {
         guard status == 0 else {
             close(readEnd)
             throw HarnessError(.invalidImplementation, "cannot start \(command[0]) in \(directory): \(String(cString: strerror(status)))")
+        }
+        if let pidFile, let started = Self.startTime(of: pid) {
+            try? Data("\(pid) \(started)\n".utf8).write(to: URL(fileURLWithPath: pidFile))
         }
 
         let reader = LineReader(descriptor: readEnd, onLine: onLine)
@@ -156,6 +159,40 @@ enum ChildProcess {
 extension ChildProcess {
     /// `VmHWM` of `/proc/<pid>/status` in bytes; nil when it cannot be read (not Linux, or the
     /// process has ended).
+    /// When the process started, in clock ticks after boot (`/proc/<pid>/stat`, field 22): with
+    /// the pid, what tells a process from a later one that reuses its number.
+    static func startTime(of pid: pid_t) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    /// Stops the program a `pidFile` names if it still runs — one whose tnbench was killed
+    /// (SIGKILL, a lost node) before it could stop it — with its process group, and waits up to
+    /// five seconds for it to go: a job that runs again must not share its folder with it.
+    /// Returns whether one was stopped.
+    @discardableResult
+    static func stopLeftover(pidFile: String) -> Bool {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return false }
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 1, let started = UInt64(parts[1]),
+              startTime(of: pid) == started
+        else { return false }
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        let deadline = MonotonicClock.seconds() + 5
+        while MonotonicClock.seconds() < deadline, let state = processState(pid), state != "Z" { usleep(20_000) }
+        return true
+    }
+
+    /// The state letter of `/proc/<pid>/stat` (R, S, D, Z…); nil when there is no such process.
+    private static func processState(_ pid: pid_t) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].first { !$0.isWhitespace }
+    }
+
     static func highWaterBytes(of pid: pid_t) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })

@@ -32,6 +32,10 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         var job = context.configuration
         job[ImplementationManifest.configurationKey] = .string(name)
         let folder = "\(work)/jobs/\(context.suite)/\(job.name)/seed-\(context.seed)"
+        // A program left running by an earlier attempt whose tnbench was killed goes first.
+        if ChildProcess.stopLeftover(pidFile: folder + "/program.pid") {
+            FileHandle.standardError.write(Data("tnbench: warning: stopped \(name)'s program left running by an earlier attempt of this job\n".utf8))
+        }
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 
@@ -59,9 +63,11 @@ public struct ExternalImplementation<Target: Problem>: Implementation {
         // The protocol's epochs (or their maximum), for the progress of epoch events.
         let epochs = (exchange.protocolValues["epochs"] ?? exchange.protocolValues["max_epochs"])?.numericValue
         let log = folder + "/stderr.log"
+        // The pid file names a running program only: gone once it has ended.
+        defer { try? FileManager.default.removeItem(atPath: folder + "/program.pid") }
         let outcome = try ChildProcess.run(
             command + [problemPath], directory: manifest.directory, environment: environment, standardError: log,
-            timeLimit: context.execution.secondsLeftForProgram, isCancelled: { context.isCancelledNow },
+            timeLimit: context.execution.secondsLeftForProgram, pidFile: folder + "/program.pid", isCancelled: { context.isCancelledNow },
             onLine: { line in
                 guard let reporter, let event = try? ImplementationEvent(line: line) else { return }
                 switch event {
