@@ -222,6 +222,10 @@ public enum Report {
         var md = ""
         let rows = nativeRows(comparison, suite: suite)
         let lines = claimLines(comparison, suite: suite)
+        if let coverage = comparison.coverage[suite] {
+            md += "This run holds \(coverage.description) at the \(comparison.results.tier.rawValue) tier: a subset; "
+            md += "the whole grid is `tnbench plan \(suite) --tier \(comparison.results.tier.rawValue)`.\n\n"
+        }
         if !lines.isEmpty {
             let tier = comparison.results.tier.rawValue
             if let standing = comparison.standings[suite] {

@@ -75,6 +75,19 @@ import _TestSupport
         #expect(smokeRow.contains("| — | — |"))
     }
 
+    /// A run of part of a tier's grid says so above its claims; the whole grid says nothing.
+    @Test func aSubsetOfTheTierSaysSo() throws {
+        let root = temporaryDirectory()
+        try runSynthetic(into: root + "/part", seeds: 2)
+        let part = try Comparison(results: try ResultDirectory(root + "/part").loadResults(), suites: [SyntheticSuite()], baselines: try baselines())
+        #expect(part.coverage["Synthetic"]?.description == "4 of the tier's 10 jobs (2 of 2 configurations)")
+        #expect(Report.headline(part, suite: "Synthetic").hasPrefix(
+            "This run holds 4 of the tier's 10 jobs (2 of 2 configurations) at the smoke tier: a subset; the whole grid is `tnbench plan Synthetic --tier smoke`."))
+        try runSynthetic(into: root + "/whole")
+        let whole = try Comparison(results: try ResultDirectory(root + "/whole").loadResults(), suites: [SyntheticSuite()], baselines: try baselines())
+        #expect(whole.coverage.isEmpty)
+    }
+
     @Test func resultsTableReplacesOnlyBetweenItsMarkers() throws {
         let baselines = try baselines()
         let table = try ResultsTable.markdown(suites: [SyntheticSuite()], baselines: baselines)

@@ -24,6 +24,20 @@ public struct Comparison: Sendable {
     /// Where each suite's paper claims stand on the committed paper-tier reference, whatever
     /// this run's tier (``PaperStanding``); suites without a paper file have none.
     public var standings: [String: PaperStanding] = [:]
+    /// Per registered suite, how much of its tier's grid this run holds (its own configurations
+    /// and seeds, other implementations aside), when less than the whole: a declared subset.
+    public var coverage: [String: Coverage] = [:]
+
+    /// How much of a tier's grid a run holds.
+    public struct Coverage: Sendable, Equatable {
+        public var configurations: Int, plannedConfigurations: Int
+        public var jobs: Int, plannedJobs: Int
+
+        /// "13 of the tier's 95 jobs (5 of 19 configurations)".
+        public var description: String {
+            "\(jobs) of the tier's \(plannedJobs) jobs (\(configurations) of \(plannedConfigurations) configurations)"
+        }
+    }
 
     /// Judges `results`.
     ///
@@ -51,6 +65,16 @@ public struct Comparison: Sendable {
             let reference = try ReferenceBaselines.load(
                 suite: suiteName, tier: self.referenceTier, from: baselines, metrics: suite?.metrics.map(\.name))
             if reference == nil { missingReference.append(suiteName) }
+            if let suite {
+                let plan = suite.plan(for: results.tier)
+                let native = records.filter { $0.job.configuration[ImplementationManifest.configurationKey] == nil }
+                let planned = Set(plan.configurations)
+                let held = native.filter { planned.contains($0.job.configuration) && $0.job.seed < plan.seeds }
+                let shown = Coverage(
+                    configurations: Set(held.map(\.job.configuration)).count, plannedConfigurations: planned.count,
+                    jobs: held.count, plannedJobs: planned.count * plan.seeds)
+                if shown.jobs < shown.plannedJobs { coverage[suiteName] = shown }
+            }
             if let paper {
                 let paperReference = self.referenceTier == .paper
                     ? reference : try ReferenceBaselines.load(suite: suiteName, tier: .paper, from: baselines, metrics: suite?.metrics.map(\.name))
