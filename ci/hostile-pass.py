@@ -24,6 +24,7 @@ or passed silently; 0 otherwise. Standard library only.
 """
 import argparse
 import hashlib
+import glob
 import json
 import os
 import random
@@ -312,6 +313,13 @@ class Pass:
         variant("value string", lambda d: d["entries"][0].__setitem__("values", ["x"]))
         variant("NaN literal", lambda d: json.dumps(d).replace(str(d["entries"][0]["values"][0]), "NaN", 1))
         variant("truncated", lambda d: json.dumps(d)[:200])
+        jobs = lambda seconds, threads=1: [{"configuration": good["entries"][0]["configuration"], "seeds": [0, 1],
+                                            "seconds": seconds, "threads": threads, "peak_resident_bytes": []}]
+        variant("jobs one time for two seeds", lambda d: d.__setitem__("jobs", jobs([1.0])))
+        variant("jobs negative time", lambda d: d.__setitem__("jobs", jobs([1.0, -2.0])))
+        variant("jobs zero threads", lambda d: d.__setitem__("jobs", jobs([1.0, 2.0], threads=0)))
+        variant("jobs not a list", lambda d: d.__setitem__("jobs", "fast"))
+        variant("jobs valid", lambda d: d.__setitem__("jobs", jobs([1.0, 2.0])), expect="ok", statuses={0, 1, 3, 4})
         variant("empty file", lambda d: "")
 
         paper = os.path.join(base, "TNNRegression.json")
@@ -487,6 +495,62 @@ class Pass:
             else:
                 self.note("ok", name)
 
+    def checkpoints(self):
+        """A job killed after its first checkpoint, whose checkpoint is then damaged (garbage,
+        truncated, empty, a directory in its place, another job's): the job must run again to a
+        record — afresh, with a warning — never trap or resume from bad state."""
+        env = dict(os.environ, TNBENCH_CHECKPOINT_SECONDS="0")
+        args = ["run", "MPONet", "--tier", "smoke", "--config", "network=fc2", "--seeds", "1", "--set", "epochs_fc2=60"]
+
+        def killed_after_checkpoint(out):
+            proc = subprocess.Popen([self.tnbench, *args, "--out", out], cwd=self.repo, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            deadline = time.time() + 120
+            found = []
+            while time.time() < deadline and proc.poll() is None:
+                found = glob.glob(os.path.join(out, "work", "checkpoints", "MPONet", "*", "seed_0.h5"))
+                if found:
+                    break
+                time.sleep(0.05)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return found[0] if found and os.path.exists(found[0]) else None
+
+        def damage(path, how):
+            if how == "garbage":
+                with open(path, "wb") as f:
+                    f.write(os.urandom(4096))
+            elif how == "truncated":
+                with open(path, "r+b") as f:
+                    f.truncate(os.path.getsize(path) // 2)
+            elif how == "empty":
+                open(path, "wb").close()
+            elif how == "directory":
+                os.remove(path)
+                os.makedirs(path)
+            elif how == "flipped":
+                with open(path, "r+b") as f:
+                    f.seek(os.path.getsize(path) // 2)
+                    byte = f.read(1)
+                    f.seek(-1, 1)
+                    f.write(bytes([byte[0] ^ 0xFF]))
+
+        for how in ["garbage", "truncated", "empty", "directory", "flipped"]:
+            out = self.path(f"checkpoint-{how}")
+            shutil.rmtree(out, ignore_errors=True)
+            name = f"checkpoint {how}: run again"
+            path = killed_after_checkpoint(out)
+            if path is None:
+                self.note("skipped", name, "the job finished before it could be killed after a checkpoint")
+                continue
+            damage(path, how)
+            status, stdout, err = self.invoke([*args, "--out", out], env=env, timeout=300)
+            if status == 0 and not glob.glob(os.path.join(out, "jobs", "MPONet", "*", "seed_0.h5")):
+                self.note("lost", name, "exit 0 without a record")
+            else:
+                self.classify(name, status, stdout, err, expect="ok")
+
     def corrupt_data(self):
         data = os.environ.get("TNBENCH_DATA_DIR") or os.path.expanduser("~/.cache/tnbench/data")
         source = os.path.join(data, "mnist", "t10k-images-idx3-ubyte")
@@ -579,6 +643,7 @@ def main():
         "concurrent": lambda: hostile.concurrent_plans(6),
         "orphans": lambda: hostile.killed_parent(2),
         "data": hostile.corrupt_data,
+        "checkpoints": hostile.checkpoints,
     }
     selected = args.only.split(",") if args.only else list(groups)
     for name in selected:

@@ -24,7 +24,10 @@ struct ListCommand: ParsableCommand {
     func cost(_ suite: any Suite, _ tier: Tier) -> String {
         let plan = suite.plan(for: tier)
         let configurations = plan.configurations.flatMap { Array(repeating: $0, count: plan.seeds) }
-        let reference = try? ReferenceBaselines.load(suite: suite.name, tier: tier, from: baselines)
+        let reference: ReferenceBaselines?
+        do { reference = try ReferenceBaselines.load(suite: suite.name, tier: tier, from: baselines) } catch {
+            return "cost unknown: \(HarnessError(reachingTool: error).message)"
+        }
         guard let estimate = CostEstimate.estimate(configurations: configurations, reference: reference) else {
             return "cost unknown (no committed \(tier.rawValue) reference with job times)"
         }

@@ -38,7 +38,11 @@ struct PlanOptions: ParsableArguments {
         let bySuite = Dictionary(grouping: planned, by: \.job.suite)
         for name in bySuite.keys.sorted() {
             let configurations = bySuite[name]!.map(\.job.configuration)
-            let reference = try? ReferenceBaselines.load(suite: name, tier: tier, from: baselines)
+            let reference: ReferenceBaselines?
+            do { reference = try ReferenceBaselines.load(suite: name, tier: tier, from: baselines) } catch {
+                lines.append("cost of \(name) (\(configurations.count) jobs): unknown, \(HarnessError(reachingTool: error).message)")
+                continue
+            }
             if let estimate = CostEstimate.estimate(configurations: configurations, reference: reference) {
                 estimates.append(estimate)
                 lines.append("cost of \(name) (\(configurations.count) jobs): \(estimate.summary) — from \(estimate.source)")
