@@ -74,6 +74,7 @@ import _TestSupport
         #expect(Set(objects[0].keys) == [
             "suite", "configuration", "metric", "n", "mean", "std", "ci_low", "ci_high", "paper_value",
             "paper_confidence", "paper_verdict", "reference_verdict", "speed_ratio", "speed_ratio_ci_low", "speed_ratio_ci_high",
+            "native_mean", "vs_native", "vs_native_ci_low", "vs_native_ci_high",
         ])
 
         // 6. A clean rerun is ok everywhere, exit status 0.

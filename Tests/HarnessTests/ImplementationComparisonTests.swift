@@ -52,5 +52,21 @@ import Testing
         let interval = try #require(ratio.interval)
         #expect(interval.low > 2.8 && interval.high < 3.2 && interval.level == 0.99)
         #expect(row.difference == nil)
+
+        // compare --json: the implementation's rows carry native's mean and the ratio; native's rows nothing.
+        let comparison = try Comparison(results: results, suites: [suite], baselines: temporaryDirectory())
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(comparison.json().utf8)) as? [[String: Any]])
+        let pytorch = try #require(objects.first {
+            ($0["configuration"] as? [String: Any])?["implementation"] as? String == "pytorch" && $0["metric"] as? String == "epoch_seconds"
+        })
+        #expect(abs((pytorch["vs_native"] as? Double ?? 0) - ratio.ratio) < 1e-12)
+        #expect(pytorch["vs_native_ci_low"] as? Double == interval.low && pytorch["vs_native_ci_high"] as? Double == interval.high)
+        #expect(pytorch["native_mean"] as? Double != nil)
+        let accuracy = try #require(objects.first {
+            ($0["configuration"] as? [String: Any])?["implementation"] as? String == "pytorch" && $0["metric"] as? String == "test_accuracy"
+        })
+        #expect(accuracy["vs_native"] as? Int == 0 || accuracy["vs_native"] as? Double == 0)  // 0.9 both sides
+        let nativeRow = try #require(objects.first { ($0["configuration"] as? [String: Any])?["implementation"] == nil })
+        #expect(nativeRow["vs_native"] is NSNull && nativeRow["native_mean"] is NSNull)
     }
 }

@@ -197,9 +197,18 @@ public struct Comparison: Sendable {
                 return "\(string(key)): \(value)"
             }.joined(separator: ", ") + "}"
         }
+        // Another implementation's row carries its comparison with native's (same configuration and seeds).
+        let key = ImplementationManifest.configurationKey
+        var beside: [String: ImplementationRow] = [:]
+        for row in implementationRows {
+            var configuration = row.configuration
+            configuration[key] = .string(row.implementation)
+            beside["\(row.suite)|\(configuration.name)|\(row.metric.name)"] = row
+        }
         let objects = rows.map { row -> String in
             let ci = row.interval
             let speed = row.speedRatio
+            let native = beside["\(row.suite)|\(row.configuration.name)|\(row.metric.name)"]
             let fields = [
                 "\"suite\": \(string(row.suite))",
                 "\"configuration\": \(configuration(row.configuration))",
@@ -216,6 +225,10 @@ public struct Comparison: Sendable {
                 "\"speed_ratio\": \(number(speed?.ratio))",
                 "\"speed_ratio_ci_low\": \(number(speed?.interval?.low))",
                 "\"speed_ratio_ci_high\": \(number(speed?.interval?.high))",
+                "\"native_mean\": \(number(native.flatMap { $0.nativeValues.isEmpty ? nil : Statistics.mean($0.nativeValues) }))",
+                "\"vs_native\": \(number(native?.difference?.estimate ?? native?.speedRatio?.ratio))",
+                "\"vs_native_ci_low\": \(number(native?.difference?.interval?.low ?? native?.speedRatio?.interval?.low))",
+                "\"vs_native_ci_high\": \(number(native?.difference?.interval?.high ?? native?.speedRatio?.interval?.high))",
             ]
             return "  {" + fields.joined(separator: ", ") + "}"
         }
