@@ -129,10 +129,10 @@ def main(problem):
                     train_type=TrainingType.SUPERVISED, learning_rate=float(P["learning_rate"]), device=("cpu", 0))
 
     def scores(split):
-        rows, b = len(X[split]), bs
-        if rows % b == 1:  # forward squeezes a one-row batch to [2]
-            b += 1
-        return np.asarray(model.forward(X[split], embedding=embedding, batch_size=b, normalize=True,
+        # One batch of every row: model.forward jits a fresh vmap of model.predict on each call, so it
+        # compiles once per distinct batch shape per call (seconds each); one shape is one compile.
+        rows = len(X[split])
+        return np.asarray(model.forward(X[split], embedding=embedding, batch_size=max(rows, 2), normalize=True,
                                         dtype=jnp.float64), dtype=np.float64).reshape(rows, 2)
 
     def write(checkpoint, sets, prefix):
