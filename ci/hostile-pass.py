@@ -156,6 +156,12 @@ class Pass:
         for value in bad_values:
             self.case(f"run --config '{value}'", ["plan", "TNNRegression", "--tier", "smoke", "--config", value,
                                                  "--out", self.path("cfg", value.replace("/", "_") or "empty")])
+        # An optional axis (StoudenmireMPS's `pooling`, `solver`): values it does not have, and a
+        # suite that does not have it.
+        for suite, value in [("StoudenmireMPS", "pooling=garbage"), ("StoudenmireMPS", "solver="), ("StoudenmireMPS", "solver=1"),
+                             ("StoudenmireMPS", "pooling=TNML_UINT8"), ("TNNRegression", "pooling=tnml_uint8")]:
+            self.case(f"plan {suite} --config '{value}'", ["plan", suite, "--tier", "smoke", "--config", value,
+                                                          "--out", self.path("axis", re.sub(r"[^A-Za-z0-9]", "_", value))])
         for value in ["epochs=nan", "epochs=inf", "epochs=-1", "epochs=0", "epochs=9223372036854775807",
                       "train_count=9223372036854775807", "train_count=-5", "nosuch=1", "epochs=", "=", "epochs=1.5",
                       "epochs=abc", "sweeps=1e400"]:

@@ -70,3 +70,60 @@ extension NamedValues {
         try choice(Axis.key, as: axis)
     }
 }
+
+/// A ``ConfigurationAxis`` that no tier's grid holds: an alternative to what the suite does by
+/// default (the authors' code where it departs from the paper's text, say), asked for with
+/// `--config key=value` and otherwise absent.
+///
+/// Its ``defaultValue`` is what every grid configuration already does, so a job of the default
+/// has no such key: the configuration names, references and random streams of today's grid stay
+/// as they are. A job with another value gets the key, and — because the harness leaves optional
+/// axes out of a job's random key (``RunContext/randomKey``) — the same data and starting draws as
+/// the default job of its seed: a paired comparison. A suite lists its optional axes in
+/// ``Suite/optionalAxes`` and reads one with `try context.parameters.choice(Pooling.self)`, which
+/// gives the default when the key is absent.
+///
+/// ```swift
+/// enum Pooling: String, OptionalConfigurationAxis {
+///     case average, tnmlUInt8 = "tnml_uint8"
+///     static let key = "pooling"
+///     static let defaultValue = Pooling.average
+///     static let summary = "how 2×2 pixel blocks are pooled: the paper's average, or the authors' code's 8-bit wrapping sum"
+/// }
+/// ```
+public protocol OptionalConfigurationAxis: ConfigurationAxis {
+    /// The value every grid configuration means.
+    static var defaultValue: Self { get }
+    /// One line: what the axis changes.
+    static var summary: String { get }
+}
+
+/// An optional axis as the planner and `tnbench list` see it: its key, default, values and summary.
+public struct OptionalAxis: Sendable, Equatable {
+    public var key: String
+    public var defaultValue: String
+    /// Every allowed value, the default first.
+    public var values: [String]
+    public var summary: String
+
+    public init<Axis: OptionalConfigurationAxis>(_ axis: Axis.Type) {
+        key = Axis.key
+        defaultValue = Axis.defaultValue.rawValue
+        values = [defaultValue] + Axis.allCases.map(\.rawValue).filter { $0 != Axis.defaultValue.rawValue }
+        summary = Axis.summary
+    }
+
+    /// One line for `tnbench list`: `pooling = average (default) | tnml_uint8: how …`.
+    public var description: String {
+        "\(key) = \(defaultValue) (default) | \(values.dropFirst().joined(separator: " | ")): \(summary)"
+    }
+}
+
+extension NamedValues {
+    /// The job's value of an optional axis: the default when the key is absent (a grid
+    /// configuration), else one of the cases (throws ``SuiteInputError`` otherwise).
+    public func choice<Axis: OptionalConfigurationAxis>(_ axis: Axis.Type) throws(SuiteInputError) -> Axis {
+        guard keys.contains(Axis.key) else { return Axis.defaultValue }
+        return try choice(Axis.key, as: axis)
+    }
+}

@@ -29,6 +29,8 @@ public final class RunContext {
     public let parameters: NamedValues
     /// Where provisioned data sets live (see `tnbench data`).
     public let dataDirectory: String
+    /// The suite's optional axes (``Suite/optionalAxes``), left out of ``randomKey``.
+    public let optionalAxisKeys: Set<String>
 
     /// What the job has recorded so far.
     public private(set) var recorded: RunRecord
@@ -38,7 +40,7 @@ public final class RunContext {
 
     public init(
         suite: String, tier: Tier, configuration: Configuration, seed: Int,
-        settings: [String: ConfigurationValue] = [:], dataDirectory: String,
+        settings: [String: ConfigurationValue] = [:], dataDirectory: String, optionalAxisKeys: Set<String> = [],
         execution: JobExecutionSettings = JobExecutionSettings(),
         progress: (@Sendable (Double, String) -> Void)? = nil,
         isCancelled: (@Sendable () -> Bool)? = nil
@@ -54,6 +56,7 @@ public final class RunContext {
         self.settings = NamedValues(suite: suite, role: .setting, values: settings)
         self.parameters = NamedValues(suite: suite, role: .configuration, values: configuration.values)
         self.dataDirectory = dataDirectory
+        self.optionalAxisKeys = optionalAxisKeys
         self.progressHandler = progress
         self.isCancelled = isCancelled
         self.recorded = RunRecord()
@@ -62,8 +65,14 @@ public final class RunContext {
     // MARK: Randomness
 
     /// The job's key: a pure function of (suite, configuration name, seed). The tier is not part
-    /// of it, so a configuration draws the same initial state at every tier.
-    public var randomKey: UInt64 { RandomKey.derive(suite, configuration.name, seed) }
+    /// of it, so a configuration draws the same initial state at every tier; nor are the optional
+    /// axes (``optionalAxisKeys``), so an authors'-choice job draws what the default job of its
+    /// seed draws.
+    public var randomKey: UInt64 {
+        var drawn = configuration
+        for key in optionalAxisKeys { drawn[key] = nil }
+        return RandomKey.derive(suite, drawn.name, seed)
+    }
 
     /// An independent random stream of this job, named for its use ("init", "shuffle", "data").
     public func rng(_ stream: String) -> Philox {
@@ -76,7 +85,7 @@ public final class RunContext {
     /// seed — and for adding an axis to a grid without changing the existing configurations' draws.
     public func rng(_ stream: String, sharedAcross keys: Set<String>) -> Philox {
         var shared = configuration
-        for key in keys { shared[key] = nil }
+        for key in keys.union(optionalAxisKeys) { shared[key] = nil }
         return Philox(seed: RandomKey.derive(suite, shared.name, seed), stream: RandomKey.derive(stream))
     }
 

@@ -46,6 +46,11 @@ public protocol Suite: Sendable {
     /// The implementations a job of this suite can run with (`native` first), external ones from
     /// `catalogue` included where the suite takes them (docs/IMPLEMENTATIONS.md).
     func implementationNames(in catalogue: ImplementationCatalogue) -> [String]
+
+    /// Axes no tier's grid holds, each an alternative to what the suite does by default
+    /// (``OptionalConfigurationAxis``): `--config pooling=tnml_uint8` adds it to every planned
+    /// configuration. The default has none.
+    var optionalAxes: [OptionalAxis] { get }
 }
 
 extension Suite {
@@ -54,6 +59,8 @@ extension Suite {
     public var limits: [String: ClosedRange<Int>] { [:] }
 
     public func implementationNames(in catalogue: ImplementationCatalogue) -> [String] { [ImplementationManifest.native] }
+
+    public var optionalAxes: [OptionalAxis] { [] }
 
     /// The spec of a metric by name.
     public func metric(named name: String) -> Metric? { metrics.first { $0.name == name } }

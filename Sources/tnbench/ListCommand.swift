@@ -53,6 +53,10 @@ struct ListCommand: ParsableCommand {
                 "\($0.name) (\($0.kind.rawValue), \($0.polarity == .smallerIsBetter ? "↓" : "↑") \($0.unit)\($0.samples.map { ", samples: curve \($0)" } ?? ""))"
             }.joined(separator: ", "))
             print("  figures: " + suite.figures.map(\.id).joined(separator: ", "))
+            if !suite.optionalAxes.isEmpty {
+                print("  optional axes (--config key=value, at any tier; absent means the default):")
+                for axis in suite.optionalAxes { print("    \(axis.description)") }
+            }
             print("  implementations (--implementation):")
             for listing in ImplementationListing.of(suite) {
                 if let problem = listing.problem {
@@ -90,6 +94,7 @@ struct SuiteListing: Encodable {
     var tiers: [String: TierListing]
     var figures: [String]
     var implementations: [ImplementationListing]
+    var optional_axes: [OptionalAxisListing]
 
     init(_ suite: any Suite) {
         name = suite.name
@@ -107,7 +112,16 @@ struct SuiteListing: Encodable {
         self.tiers = tiers
         figures = suite.figures.map(\.id)
         implementations = ImplementationListing.of(suite)
+        optional_axes = suite.optionalAxes.map { OptionalAxisListing(key: $0.key, default: $0.defaultValue, values: $0.values, summary: $0.summary) }
     }
+}
+
+/// An optional axis in `list --json`.
+struct OptionalAxisListing: Encodable {
+    var key: String
+    var `default`: String
+    var values: [String]
+    var summary: String
 }
 
 /// One implementation of a suite as `list` shows it: `native`, or an external one from its

@@ -74,7 +74,8 @@ struct FigureData {
 
     /// Builds the data of `spec` from a run's completed records, its reference and paper points.
     static func make(
-        _ spec: FigureSpec, suite: String, records: [JobRecord], reference: ReferenceBaselines?, paper: PaperBaselines?
+        _ spec: FigureSpec, suite: String, records: [JobRecord], reference: ReferenceBaselines?, paper: PaperBaselines?,
+        optionalAxes: [String] = []
     ) -> FigureData {
         var data = FigureData()
         let ofSuite = records.filter { $0.job.suite == suite && $0.status == .completed }
@@ -89,12 +90,13 @@ struct FigureData {
             let runs = ofSuite.filter { $0.job.configuration.matchesExactly(wanted) }
             return (runs.first?.job.configuration ?? wanted, runs.compactMap { $0.record.scalars[metric] })
         }
-        /// A line per value of the series key and per implementation (native's lines keep
-        /// their names; another implementation's carry it).
+        /// A line per value of the series key, per optional axis value and per implementation
+        /// (the default's and native's lines keep their names; the others carry theirs).
         func seriesKey(_ c: Configuration, _ series: String?) -> String {
             let implementation = c[ImplementationManifest.configurationKey]?.description
             let value = series.map { "\($0)=\(c[$0]?.description ?? "?")" }
-            return [value, implementation].compactMap { $0 }.joined(separator: " · ")
+            let choices = optionalAxes.filter { $0 != series }.compactMap { key in c[key].map { "\(key)=\($0)" } }
+            return ([value] + choices + [implementation]).compactMap { $0 }.joined(separator: " · ")
         }
         /// The groups' keys ordered by the series value, numbers by value (D=2 before D=10), or
         /// without a series by the configurations' reading order.

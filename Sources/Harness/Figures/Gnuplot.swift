@@ -54,7 +54,9 @@ public struct FigureRenderer: Sendable {
             let builds = Set(results.records.filter { $0.job.suite == suite.name }.map(\.provenance.buildID)).sorted()
             let commit = builds.isEmpty ? results.provenance.buildID : builds.joined(separator: ", ")
             for spec in suite.figures {
-                let data = FigureData.make(spec, suite: suite.name, records: results.records, reference: reference, paper: paper)
+                let data = FigureData.make(
+                    spec, suite: suite.name, records: results.records, reference: reference, paper: paper,
+                    optionalAxes: suite.optionalAxes.map(\.key))
                 let (dat, gp) = Self.script(spec, data: data, commit: commit)
                 try dat.write(toFile: "\(directory)/\(spec.id).dat", atomically: true, encoding: .utf8)
                 try gp.write(toFile: "\(directory)/\(spec.id).gp", atomically: true, encoding: .utf8)

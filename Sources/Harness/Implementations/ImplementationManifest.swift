@@ -34,10 +34,13 @@ public struct ImplementationManifest: Sendable, Equatable {
     public var directory: String
 
     /// Whether the implementation runs `configuration` (without the implementation key) at `tier`.
-    public func supports(_ configuration: Configuration, at tier: Tier) -> Bool {
+    /// With `naming`: only where a supported configuration names each of those keys (the
+    /// optional axes a job sets: an implementation that does not know an authors' choice does
+    /// not run it).
+    public func supports(_ configuration: Configuration, at tier: Tier, naming keys: Set<String> = []) -> Bool {
         guard tiers.contains(tier) else { return false }
-        guard let configurations else { return true }
-        return configurations.contains { configuration.matches($0) }
+        guard let configurations else { return keys.isEmpty }
+        return configurations.contains { configuration.matches($0) && keys.isSubset(of: $0.keys) }
     }
 
     /// A short hash of the language and requirements: the identity of the prepared environment.

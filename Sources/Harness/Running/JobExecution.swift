@@ -27,7 +27,8 @@ public enum JobExecution {
             timeLimitSeconds: Double(planned.resources.timeMinutes) * 60, started: MonotonicClock.seconds())
         let context = RunContext(
             suite: planned.job.suite, tier: tier, configuration: planned.job.configuration, seed: planned.job.seed,
-            settings: planned.settings, dataDirectory: dataDirectory, execution: execution, progress: progress,
+            settings: planned.settings, dataDirectory: dataDirectory, optionalAxisKeys: Set(planned.suite.optionalAxes.map(\.key)),
+            execution: execution, progress: progress,
             isCancelled: isCancelled)
         if let workDirectory {
             context.checkpoints = CheckpointStore(job: planned.job, settings: planned.settings, workDirectory: workDirectory,

@@ -176,7 +176,7 @@ public enum JobPlanner {
                 .unknownConfigurationKey,
                 "unknown tier setting '\(key)' for \(suites.map(\.name).joined(separator: ", ")) at tier \(tier.rawValue); valid settings: \(settingKeys.sorted().joined(separator: ", "))")
         }
-        let allKeys = Set(suites.flatMap { suite in suite.plan(for: tier).configurations.flatMap(\.keys) })
+        let allKeys = Set(suites.flatMap { suite in suite.plan(for: tier).configurations.flatMap(\.keys) + suite.optionalAxes.map(\.key) })
         for key in filter.values.keys.sorted() where !allKeys.contains(key) {
             if key == ImplementationManifest.configurationKey {
                 // The implementation is an axis of its own, chosen with its own flag.
@@ -212,11 +212,16 @@ public enum JobPlanner {
             let applied = overrides.applicable(to: plan.settings)
             plan.settings = try overrides.applied(to: plan.settings, of: suite.name)
             let resources = plan.resources ?? .default(for: tier)
-            let keys = Set(plan.configurations.flatMap(\.keys))
-            guard filter.values.keys.allSatisfy(keys.contains) else { continue }
+            let gridKeys = Set(plan.configurations.flatMap(\.keys))
+            let optional = Dictionary(uniqueKeysWithValues: suite.optionalAxes.filter { !gridKeys.contains($0.key) }.map { ($0.key, $0) })
+            guard filter.values.keys.allSatisfy({ gridKeys.contains($0) || optional[$0] != nil }) else { continue }
             var configurations = plan.configurations
             for key in filter.values.keys.sorted() {
                 let wanted = filter.values[key]!
+                if let axis = optional[key] {
+                    configurations = try substitute(axis, values: wanted, into: configurations, of: suite)
+                    continue
+                }
                 let kept = configurations.filter { configuration in
                     wanted.contains { configuration.matches(Configuration([key: $0])) }
                 }
@@ -239,8 +244,11 @@ public enum JobPlanner {
             let seedCount = seeds ?? plan.seeds
             // Each configuration with the implementations that run it (an external one only
             // where its manifest supports the tier and the configuration).
+            // An optional axis' non-default value only where the manifest names it.
             let runs = configurations.map { configuration in
-                (configuration, chosen.filter { manifests[$0]?.supports(configuration, at: tier) ?? true })
+                (configuration, chosen.filter {
+                    manifests[$0]?.supports(configuration, at: tier, naming: Set(optional.keys).intersection(configuration.keys)) ?? true
+                })
             }
             let count = runs.reduce(0) { $0 + $1.1.count } * seedCount
             guard jobs.count + count <= PlanLimits.maximumJobs else {
@@ -266,6 +274,30 @@ public enum JobPlanner {
             }
         }
         return jobs
+    }
+
+    /// `configurations` with the requested values of an optional axis: the default keeps a
+    /// configuration as it is (it has no such key), another value adds the key.
+    ///
+    /// - Throws: ``HarnessError`` `.invalidConfiguration` for a value the axis does not have,
+    ///   naming those it has.
+    static func substitute(
+        _ axis: OptionalAxis, values: [ConfigurationValue], into configurations: [Configuration], of suite: any Suite
+    ) throws -> [Configuration] {
+        for value in values where !axis.values.contains(value.description) {
+            throw HarnessError(
+                .invalidConfiguration,
+                "\(suite.name): --config \(axis.key)=\(value): '\(axis.key)' is one of \(axis.values.joined(separator: ", ")) (default \(axis.defaultValue))")
+        }
+        var result: [Configuration] = []
+        for configuration in configurations {
+            for value in values {
+                var next = configuration
+                next[axis.key] = value.description == axis.defaultValue ? nil : .string(value.description)
+                if !result.contains(next) { result.append(next) }
+            }
+        }
+        return result
     }
 
     /// Rejects a substituted value whose type differs from the grid's: `--config m=abc` where
