@@ -62,6 +62,44 @@ extension ImageSet {
         return ImageSet(pixels: pooled, labels: labels, classCount: classCount)
     }
 
+    /// Pooling as the authors' TNML code (Stoudenmire, 2016, `image.h` `reduce`) does it on MNIST's
+    /// 8-bit pixels: each `factor × factor` block summed in an 8-bit accumulator, which wraps
+    /// modulo 256, then divided by the block's size in integer arithmetic; the result g is
+    /// mapped to x = g / 255. For 2×2 blocks x lies in [0, 63/255], and a block of four inked
+    /// pixels (4 · 255 = 1020 ≡ 252) pools to 63/255 while three (765 ≡ 253) also give 63/255.
+    ///
+    /// Each pixel is read back as the 8-bit value p = round(255·x), exact for sets stored as
+    /// p / 255 (MNIST, Fashion-MNIST).
+    /// - Precondition: `factor ≥ 1` divides both `rows` and `columns`.
+    public func wrappingUInt8Pooled(_ factor: Int) -> ImageSet {
+        precondition(factor >= 1 && rows % factor == 0 && columns % factor == 0,
+                     "wrappingUInt8Pooled(\(factor)) needs a factor dividing \(rows)×\(columns)")
+        let (outRows, outColumns) = (rows / factor, columns / factor)
+        let (rows, columns, count) = (self.rows, self.columns, self.count)
+        let cells = UInt8(truncatingIfNeeded: factor * factor)
+        let pooled = Tensor<Float>(shape: [count, outRows, outColumns], unsafeUninitializedCapacity: { out in
+            pixels.withUnsafeBufferPointer { source in
+                for n in 0..<count {
+                    let image = n * rows * columns
+                    for i in 0..<outRows {
+                        for j in 0..<outColumns {
+                            var sum: UInt8 = 0
+                            for a in 0..<factor {
+                                let row = image + (factor * i + a) * columns + factor * j
+                                for b in 0..<factor {
+                                    let pixel = UInt8(clamping: Int((source[row + b] * 255).rounded()))
+                                    sum &+= pixel
+                                }
+                            }
+                            out[(n * outRows + i) * outColumns + j] = Float(sum / cells) / 255
+                        }
+                    }
+                }
+            }
+        })
+        return ImageSet(pixels: pooled, labels: labels, classCount: classCount)
+    }
+
     /// The images as rows of sites, `[count, rows·columns]`, with site `s` of image `n` the
     /// pixel that ``SiteOrder/pixelIndices(rows:columns:)`` names.
     public func flattened(order: SiteOrder) -> Tensor<Float> {

@@ -23,18 +23,29 @@ public enum PooledImages {
         case seededSubset(Int)
     }
 
+    /// How a block of pixels becomes one.
+    public enum PoolingRule: Sendable, Equatable {
+        /// The mean (``ImageSet/averagePooled(_:)``): the paper's text.
+        case average
+        /// The authors' TNML code's 8-bit wrapping sum over the block's size
+        /// (``ImageSet/wrappingUInt8Pooled(_:)``).
+        case wrappingUInt8
+    }
+
     /// What to load.
     public struct Selection: Sendable, Equatable {
         public var train: TrainingSelection
         /// The first `testCount` test images (all when it exceeds the set).
         public var testCount: Int
-        /// The pooling factor: 2 averages 2×2 pixel clusters; 1 keeps the images as they are.
+        /// The pooling factor: 2 pools 2×2 pixel clusters; 1 keeps the images as they are.
         public var pooling: Int
+        public var rule: PoolingRule
 
-        public init(train: TrainingSelection, testCount: Int, pooling: Int = 2) {
+        public init(train: TrainingSelection, testCount: Int, pooling: Int = 2, rule: PoolingRule = .average) {
             self.train = train
             self.testCount = testCount
             self.pooling = pooling
+            self.rule = rule
         }
     }
 
@@ -54,6 +65,9 @@ public enum PooledImages {
         }
         let testPart = test.prefix(Swift.min(selection.testCount, test.count))
         guard selection.pooling > 1 else { return (selected, testPart) }
-        return (selected.averagePooled(selection.pooling), testPart.averagePooled(selection.pooling))
+        switch selection.rule {
+        case .average: return (selected.averagePooled(selection.pooling), testPart.averagePooled(selection.pooling))
+        case .wrappingUInt8: return (selected.wrappingUInt8Pooled(selection.pooling), testPart.wrappingUInt8Pooled(selection.pooling))
+        }
     }
 }

@@ -88,13 +88,15 @@ public struct NativeStoudenmireMPS: Implementation {
         }.value
         let options = SweepOptions(
             truncation: Truncation(maxBondDimension: inputs.bondDimension, relativeCutoff: 1e-10),
-            conjugateGradientSteps: inputs.conjugateGradientSteps, workers: inputs.workers, normalization: .perInput)
+            conjugateGradientSteps: inputs.conjugateGradientSteps, workers: inputs.workers, normalization: .perInput,
+            solver: inputs.solver.local)
         let sweeper = try context.measure("setup") {
             try TwoSiteSweeper(mps: initial, features: trainFeatures, labels: train.labels, options: options, rescaleOutputs: true)
         }.value
         context.setAttribute("label_movement", .string("moves with the sweep; measured and stored at the centre site \(inputs.centre)"))
         context.setAttribute("environment_normalization", .string(options.normalization.rawValue))
         context.setAttribute("workers", .int(inputs.workers))
+        context.setAttribute("local_solver", .string("\(options.solver.rawValue), \(options.conjugateGradientSteps) iteration(s) per bond"))
         return sweeper
     }
 
@@ -128,7 +130,11 @@ public struct NativeStoudenmireMPS: Implementation {
             ])
         }
         context.setAttribute("label_site", .int(mps.labelSite))
-        context.setAttribute("feature_map", "phi(x) = [cos(pi x / 2), sin(pi x / 2)], x = pixel / 255 after 2x2 average pooling")
+        let pooling = switch inputs.pooling {
+        case .average: "2x2 average pooling"
+        case .tnmlUInt8: "2x2 pooling as the authors' code: 8-bit wrapping sum / 4"
+        }
+        context.setAttribute("feature_map", .string("phi(x) = [cos(pi x / 2), sin(pi x / 2)], x = pixel / 255 after \(pooling)"))
         context.setAttribute("site_order", .string(inputs.order.rawValue))
     }
 }

@@ -23,10 +23,11 @@ import TensorNetworks
 ///
 /// ## Choices the paper leaves open, and the values taken here
 /// - **Local update**: conjugate gradients on the bond's least-squares problem (its normal
-///   equations, from the current B), `cg_steps` = 3 iterations per bond (the authors' TNML code
-///   does 4 "passes"; the paper's single gradient step needs a tuned η, CG does not). More is not
-///   better: with more iterations the local solution moves further from a rank-m tensor and
-///   truncation discards more (`reports/notes/StoudenmireMPS.md`). No ridge term (λ = 0).
+///   equations, from the current B), `cg_steps` = 3 iterations per bond (the paper's single
+///   gradient step needs a tuned η, CG does not; the authors' code runs 4 passes of another
+///   solver, `--config solver=tnml` below). More is not necessarily better: with more iterations
+///   the local solution moves further from a rank-m tensor and truncation discards more
+///   (`reports/notes/StoudenmireMPS.md`). No ridge term (λ = 0).
 /// - **Environment normalization**: every image's environment vectors are scaled to unit norm
 ///   (``EnvironmentNormalization/perInput``, S.-S. Lee's stabilization): with isometric cores
 ///   the raw environments shrink at image-dependent rates, so a few images with large
@@ -42,8 +43,9 @@ import TensorNetworks
 ///   x = k + 0.5 on the way right, x = k + 1 on the way back), and the last sweep stops there:
 ///   the stored model has its label at site 98. (The authors' code keeps it at the centre.)
 /// - **Truncation**: at most m singular values and a relative cutoff of 1e-10 (TNML's default).
-/// - **Initialization**: built from training images (as the reference code does, in
-///   S.-S. Lee's form, ``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``):
+/// - **Initialization**: built from training images (the authors' code sums 100 product states
+///   per label compressed to bond dimension 10; here in S.-S. Lee's form,
+///   ``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``):
 ///   from the right end, each core spans the dominant m-dimensional subspace of the images'
 ///   features, and the label core holds each class's leading direction. It is computed from a
 ///   seeded random subset of `init_count` = 10,000 training images (all of them when the tier
@@ -52,6 +54,22 @@ import TensorNetworks
 /// - **Precision**: single (Float).
 /// - **Seeds**: the paper reports one run; we run 3 and report mean ± σ. A seed changes the
 ///   images the start is built from and, below 60,000 images, the training subset.
+///
+/// ## The authors' code, where it departs from the paper's text (optional axes)
+/// The authors' TNML code of the paper's time (emstoudenmire/TNML b1c72b2, `fixedL.cc`; read in
+/// `reports/notes/StoudenmireMPS.md`) differs from the text in ways that may explain a gap to
+/// the paper's numbers. Each built one is an optional axis (``Suite/optionalAxes``): absent, a
+/// job does what the text says; `--config key=value` at any tier adds the authors' choice, with
+/// the same data subset and starting images as the default job of its seed.
+/// - `pooling=tnml_uint8`: the 2×2 blocks summed in an 8-bit accumulator that wraps modulo 256,
+///   divided by 4 in integers (``ImageSet/wrappingUInt8Pooled(_:)``): pooled pixels in [0, 63/255].
+/// - `solver=tnml`: the code's `cgrad` (``UnitNormPasses``): `cg_steps` passes that rescale the
+///   bond tensor, the residual and the search direction to unit norm, recomputing the residual
+///   from the data at each pass. Its environments are per-input normalized, as here.
+/// Not built yet: the label index fixed on the centre site (the code's SVD leaves it on the
+/// tensor that had it, so the environments beyond it carry the label leg), the initial MPS summed
+/// from 100 product states per label and compressed to bond dimension 10, and the code's
+/// `Minm = max(10, m/2)` floor on kept singular values.
 ///
 /// ## Tiers
 /// - `smoke`: 300 training and 200 test images, m = 10, 1 sweep, 2 seeds — seconds, for tests.
@@ -150,6 +168,10 @@ public struct StoudenmireMPSSuite: ProblemSuite {
                 resources: JobResources(cpus: 2, memoryMegabytes: 10_240, timeMinutes: 180))
         }
     }
+
+    /// The authors' code's choices where they depart from the paper's text (issue 24), each
+    /// `--config key=value` at any tier.
+    public var optionalAxes: [OptionalAxis] { [OptionalAxis(Pooling.self), OptionalAxis(Solver.self)] }
 
     public var problem: StoudenmireMPSProblem { StoudenmireMPSProblem() }
     public var implementations: [any Implementation<StoudenmireMPSProblem>] { [NativeStoudenmireMPS()] }

@@ -17,6 +17,44 @@ enum Dataset: String, ConfigurationAxis {
     }
 }
 
+/// The optional `pooling` axis: how 2×2 pixel blocks become one pooled pixel.
+enum Pooling: String, OptionalConfigurationAxis {
+    /// The mean of the block, as the paper's text says ("averaging 2×2 pixel clusters").
+    case average
+    /// The authors' TNML code (2016, `image.h` `reduce`): the 8-bit pixels summed in an 8-bit
+    /// accumulator that wraps modulo 256, divided by 4 in integers, mapped by /255.
+    case tnmlUInt8 = "tnml_uint8"
+    static let key = "pooling"
+    static let defaultValue = Pooling.average
+    static let summary = "2×2 pooling: the paper's average, or the authors' code's 8-bit wrapping sum (pixels in [0, 63/255])"
+
+    var rule: PooledImages.PoolingRule {
+        switch self {
+        case .average: .average
+        case .tnmlUInt8: .wrappingUInt8
+        }
+    }
+}
+
+/// The optional `solver` axis: the local solver of each bond update (``LocalSolver``).
+enum Solver: String, OptionalConfigurationAxis {
+    /// Conjugate gradients, `cg_steps` iterations from the current bond tensor.
+    case cg
+    /// The authors' TNML code's `cgrad`: `cg_steps` passes that rescale the bond tensor, the
+    /// residual and the search direction to unit norm (``UnitNormPasses``).
+    case tnml
+    static let key = "solver"
+    static let defaultValue = Solver.cg
+    static let summary = "local bond solver: conjugate gradients, or the authors' code's passes that rescale B, r and p to unit norm (cg_steps of either)"
+
+    var local: LocalSolver {
+        switch self {
+        case .cg: .conjugateGradient
+        case .tnml: .tnml
+        }
+    }
+}
+
 /// The configuration key of the bond dimension m.
 let bondDimensionKey = "m"
 
@@ -56,6 +94,10 @@ public struct StoudenmireMPSProblem: Problem {
         public var initCount: Int
         /// Threads that share each bond update's inputs (results are deterministic per count).
         public var workers: Int
+        /// How the 28×28 images were pooled to 14×14.
+        var pooling = Pooling.average
+        /// The local solver of each bond update.
+        var solver = Solver.cg
 
         /// Sites of the chain: one per pooled pixel.
         public var sites: Int { train.rows * train.columns }
@@ -69,6 +111,8 @@ public struct StoudenmireMPSProblem: Problem {
         let settings = context.settings
         let m = try context.parameters.int(bondDimensionKey, in: 1...)
         let dataset = try context.parameters.choice(Dataset.self)
+        let pooling = try context.parameters.choice(Pooling.self)
+        let solver = try context.parameters.choice(Solver.self)
         let sweeps = try settings.int("sweeps", in: 1...)
         let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
         let initCount = try settings.int("init_count", in: 1...), cgSteps = try settings.int("cg_steps", in: 1...)
@@ -78,12 +122,12 @@ public struct StoudenmireMPSProblem: Problem {
 
         // 14×14 images, a seeded training subset below the full set.
         var dataRNG = context.rng("data")
-        let selection = PooledImages.Selection(train: .seededSubset(trainCount), testCount: testCount)
+        let selection = PooledImages.Selection(train: .seededSubset(trainCount), testCount: testCount, rule: pooling.rule)
         let (train, test) = try context.measure("load") {
             try PooledImages.load(dataset.images, selection, dataDirectory: context.dataDirectory, rng: &dataRNG)
         }.value
         return Inputs(train: train, test: test, bondDimension: m, sweeps: sweeps, conjugateGradientSteps: cgSteps,
-                      initCount: initCount, workers: workers)
+                      initCount: initCount, workers: workers, pooling: pooling, solver: solver)
     }
 
     /// The training and test error of the class scores in `predictions` ("train", "test"):

@@ -18,6 +18,24 @@ import Testing
         #expect(set.averagePooled(1).pixels.scalars == set.pixels.scalars)
     }
 
+    /// The authors' 8-bit pooling, block by block: 8-bit sums that wrap modulo 256, divided by 4
+    /// in integers, over 255. Blocks (row-major 2×2): 255·4 = 1020 ≡ 252 → 63; 255·3 = 765 ≡ 253 →
+    /// 63; 200 + 100 = 300 ≡ 44 → 11; 100 + 50 + 1 + 2 = 153 → 38 (no wrap); 3 → 0; 0 → 0.
+    @Test func wrappingUInt8PoolingAsTheAuthorsCode() {
+        let blocks: [[Int]] = [[255, 255, 255, 255], [255, 255, 255, 0], [200, 100, 0, 0], [100, 50, 1, 2], [1, 1, 1, 0], [0, 0, 0, 0]]
+        // Six 2×2 blocks laid out as one 2×12 image: block k holds columns 2k, 2k + 1.
+        var pixels = [Float](repeating: 0, count: 24)
+        for (k, block) in blocks.enumerated() {
+            for (i, value) in block.enumerated() { pixels[(i / 2) * 12 + 2 * k + i % 2] = Float(value) / 255 }
+        }
+        let image = ImageSet(pixels: Tensor(shape: [1, 2, 12], scalars: pixels), labels: [0], classCount: 1)
+        let pooled = image.wrappingUInt8Pooled(2)
+        #expect(pooled.pixels.shape == [1, 1, 6])
+        #expect(pooled.pixels.scalars == [63, 63, 11, 38, 0, 0].map { Float($0) / 255 })
+        // Below the wrap it is the average rounded down to an 8-bit level.
+        #expect(image.averagePooled(2).pixels.scalars[3] == Float(153) / 4 / 255)
+    }
+
     @Test(arguments: [
         (SiteOrder.rowMajor, [0, 1, 2, 3, 4, 5, 6, 7, 8]),
         (SiteOrder.columnMajor, [0, 3, 6, 1, 4, 7, 2, 5, 8]),

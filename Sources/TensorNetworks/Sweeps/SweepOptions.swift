@@ -5,10 +5,12 @@ public struct SweepOptions: Sendable, Hashable {
     /// How each bond is split after its update: at most m singular values, and the ones whose
     /// weight is below a relative cutoff dropped (the authors' code uses 1e-10).
     public var truncation: Truncation
-    /// Conjugate-gradient iterations on each bond's local least-squares problem (each applies
-    /// F*F once; the first is a steepest-descent step with exact line search). The authors'
+    /// Iterations of the local solver on each bond's least-squares problem (each applies F*F
+    /// once; the first is a steepest-descent step with exact line search). The authors'
     /// reference code does 4 passes; 0 leaves the bond tensor as it is.
     public var conjugateGradientSteps: Int
+    /// Which local solver the iterations are of.
+    public var solver: LocalSolver
     /// Inputs per chunk: bounds the workspace to a few [chunk, C·d·D] buffers at any m.
     public var chunkSize: Int
     /// Threads that share the inputs of each pass. With more than one, the sweeper runs BLAS
@@ -26,11 +28,12 @@ public struct SweepOptions: Sendable, Hashable {
 
     public init(
         truncation: Truncation, conjugateGradientSteps: Int = 3, chunkSize: Int = 1024, workers: Int = 1,
-        regularization: Double = 0, normalization: EnvironmentNormalization = .shared
+        regularization: Double = 0, normalization: EnvironmentNormalization = .shared, solver: LocalSolver = .conjugateGradient
     ) {
         precondition(conjugateGradientSteps >= 0 && chunkSize >= 1 && workers >= 1 && regularization >= 0, "invalid sweep options")
         self.regularization = regularization
         self.normalization = normalization
+        self.solver = solver
         self.truncation = truncation
         self.conjugateGradientSteps = conjugateGradientSteps
         self.chunkSize = chunkSize

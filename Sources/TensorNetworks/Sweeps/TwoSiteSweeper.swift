@@ -340,6 +340,30 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             workers: options.workers)
         let n = Double(sampleCount)
         let ridge = Scalar(options.regularization * n)
+        if options.solver == .tnml {
+            var costBefore = Double.nan
+            UnitNormPasses.solve(
+                &bond, passes: options.conjugateGradientSteps,
+                residual: { b in
+                    var (r, cost) = problem.residual(of: b)
+                    if costBefore.isNaN { costBefore = cost }
+                    if ridge > 0 { r.add(b, scaledBy: -ridge) }
+                    return r
+                },
+                operator: { p in
+                    var q = problem.applyNormalOperator(p)
+                    if ridge > 0 { q.add(p, scaledBy: ridge) }
+                    return q
+                })
+            // The passes track no cost: one forward pass gives it (and the one before, when no pass ran).
+            if costBefore.isNaN { costBefore = problem.cost(of: bond) }
+            let costAfter = options.conjugateGradientSteps > 0 ? problem.cost(of: bond) : costBefore
+            flops += problem.flops
+            guard bond.isFinite, costBefore.isFinite else {
+                throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites \(j), \(j + 1)")
+            }
+            return (bond, costBefore, costAfter)
+        }
         var (residual, costBefore) = problem.residual(of: bond)
         if ridge > 0 { residual.add(bond, scaledBy: -ridge) }
         var search = residual
