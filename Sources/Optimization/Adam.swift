@@ -71,6 +71,36 @@ public struct Adam: Optimizer {
 
     public var learningRate: Double { schedule.learningRate(atStep: step) }
 
+    /// Where the second moments stand against ε after the last update, over every parameter.
+    public struct SecondMoments: Sendable, Equatable {
+        /// √(mean of v̂), v̂ = v / (1 − β₂ᵗ): the typical gradient size Adam divides by.
+        public var rootMeanSquare: Double
+        /// The share of parameters whose denominator ε dominates: √v < ε (``EpsilonPlacement/uncorrected``)
+        /// or √v̂ < ε (``EpsilonPlacement/biasCorrected``). Their steps are ≈ η·m̂/ε, far below
+        /// Adam's usual ≈ η once the gradients are smaller than ε.
+        public var shareBelowEpsilon: Double
+        public var parameters: Int
+    }
+
+    /// The second moments' summary (nil before the first update).
+    public func secondMoments() -> SecondMoments? {
+        guard step > 0 else { return nil }
+        let correction = 1 - integerPower(beta2, Double(step))
+        // √v < threshold ⇔ v < threshold²; in the corrected placement √v̂ < ε ⇔ v < ε²·(1 − β₂ᵗ).
+        let threshold = epsilonPlacement == .uncorrected ? epsilon * epsilon : epsilon * epsilon * correction
+        var sum = 0.0, below = 0, count = 0
+        for buffer in v.buffers {
+            for value in buffer {
+                sum += value
+                if value < threshold { below += 1 }
+            }
+            count += buffer.count
+        }
+        guard count > 0 else { return nil }
+        return SecondMoments(rootMeanSquare: (sum / Double(count) / correction).squareRoot(),
+                             shareBelowEpsilon: Double(below) / Double(count), parameters: count)
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func update<Scalar: BLASScalar>(

@@ -120,7 +120,10 @@ import TensorNetworks
 /// `gaussian_teacher_top_class_share` (how the teacher labels the first Gaussian epoch's inputs),
 /// `nonfinite_batches`, `epochs`,
 /// `gaussian_epochs`, `train_images`. Curves per epoch (normal, then Gaussian): `train_loss`,
-/// `test_accuracy`, `epoch_seconds`; the teacher's `teacher_test_accuracy` per teacher epoch.
+/// `test_accuracy`, `epoch_seconds`; the plateau's diagnostics `gradient_norm`,
+/// `adam_rms_sqrt_v`, `adam_share_below_epsilon`, `logit_scale` and `logit_spread`
+/// (``NativeKnowledgeDistillation/appendPlateauDiagnostics(logits:trainer:epoch:context:)``);
+/// the teacher's `teacher_test_accuracy` per teacher epoch.
 public struct KnowledgeDistillationSuite: ProblemSuite {
     public init() {}
 

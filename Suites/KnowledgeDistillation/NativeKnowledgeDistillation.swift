@@ -27,6 +27,7 @@ public struct NativeKnowledgeDistillation: Implementation {
         // The teacher (distilled students only), trained on the same images.
         let teacher = try inputs.teacher.map { try trainTeacher($0, inputs: inputs, problem: problem, context: context) }
         let trainer = student(inputs, context: context)
+        trainer.measuresGradientNorm = true
         let targets: TrainingTargets = switch teacher {
         case nil: .labels(inputs.train.labels)
         case let teacher?: .distributions(probabilities: teacher.probabilities(inputs.train, temperature: inputs.temperature),
@@ -36,9 +37,11 @@ public struct NativeKnowledgeDistillation: Implementation {
         let gaussian = teacher.map { gaussianEpochs($0, inputs: inputs, shuffle: shuffle, context: context) } ?? []
         let schedule = BatchSchedule(count: inputs.train.count, batchSize: inputs.batchSize)
         let testSamples = Array(0..<inputs.test.count)
-        func testScores() -> Scores {
+        func testScores(after round: Int) -> Scores {
             context.addFlops(trainer.evaluationFlops(inputs.test.count))
-            return .double(trainer.logits(features: testFeatures, samples: testSamples))
+            let logits = trainer.logits(features: testFeatures, samples: testSamples)
+            Self.appendPlateauDiagnostics(logits: logits, trainer: trainer, epoch: round, context: context)
+            return .double(logits)
         }
 
         // Normal epochs on the training images, then Gaussian epochs on synthetic inputs labelled by the teacher.
@@ -51,7 +54,7 @@ public struct NativeKnowledgeDistillation: Implementation {
             if report.isFrozen {
                 throw Divergence("every batch of student epoch \(round) had a non-finite loss or gradient")
             }
-            last = testScores()
+            last = testScores(after: round)
             try problem.evaluate(Predictions(["test": last!]), at: .round(round, x: Double(round)), of: inputs, in: context)
             return .proceed
         }) { round in
@@ -76,6 +79,38 @@ public struct NativeKnowledgeDistillation: Implementation {
         }
         recordWork(outcome, inputs: inputs, context: context)
         return predictions
+    }
+
+    /// Curves per epoch that say why a student stays on the near-identity plateau (the suite's
+    /// doc: gradients of order σ below Adam's ε) or what else happens (logits that blow up, then
+    /// collapse to equal outputs): `gradient_norm` (RMS over the epoch's batches of ‖∂L/∂W‖),
+    /// `adam_rms_sqrt_v` (√ of Adam's mean bias-corrected second moment) and
+    /// `adam_share_below_epsilon` (the share of parameters whose step ε dominates), and on the test
+    /// images `logit_scale` (mean over images of max_ℓ |f_ℓ|) and `logit_spread` (mean of
+    /// max_ℓ f_ℓ − min_ℓ f_ℓ: 0 when every class scores the same). Non-finite values are left out.
+    static func appendPlateauDiagnostics(
+        logits: Tensor<Double>, trainer: MPSGradientTrainer<Float>, epoch: Int, context: RunContext
+    ) {
+        let x = Double(epoch)
+        func append(_ name: String, _ value: Double?) {
+            if let value, value.isFinite { context.append(name, x: x, y: value) }
+        }
+        append("gradient_norm", trainer.lastEpochGradientNorm)
+        let moments = trainer.optimizer.secondMoments()
+        append("adam_rms_sqrt_v", moments?.rootMeanSquare)
+        append("adam_share_below_epsilon", moments?.shareBelowEpsilon)
+        let (rows, classes) = (logits.shape[0], logits.shape[1])
+        guard rows > 0 && classes > 0 else { return }
+        var scale = 0.0, spread = 0.0
+        logits.withUnsafeBufferPointer { f in
+            for n in 0..<rows {
+                let row = f[(n * classes)..<((n + 1) * classes)]
+                scale += row.map(abs).max()!
+                spread += row.max()! - row.min()!
+            }
+        }
+        append("logit_scale", scale / Double(rows))
+        append("logit_spread", spread / Double(rows))
     }
 
     /// The finals about the student's training: speed over the normal epochs, non-finite

@@ -191,6 +191,32 @@ import Darwin
         #expect(abs(other[0].scalars[0] - expected) > 1e-5)
     }
 
+    /// Two parameters, one with a gradient far below ε (1e-9) and one of order 1, two steps:
+    /// v̂ = v / (1 − β₂ᵗ) equals g² for a constant g, so the RMS of √v̂ is √((g₁² + g₂²)/2); the
+    /// small one's √v (uncorrected) or √v̂ (corrected) is below ε = 1e-8, the large one's not.
+    @Test(arguments: Adam.EpsilonPlacement.allCases)
+    func secondMomentsAgainstEpsilon(placement: Adam.EpsilonPlacement) {
+        var adam = Adam(learningRate: 1e-3, epsilon: 1e-8, epsilonPlacement: placement)
+        #expect(adam.secondMoments() == nil)
+        var parameters = [Tensor<Double>(shape: [2], scalars: [0, 0])]
+        let g = Tensor<Double>(shape: [2], scalars: [1e-9, 0.5])
+        adam.update(&parameters, gradients: [g])
+        adam.update(&parameters, gradients: [g])
+        let moments = adam.secondMoments()!
+        #expect(moments.parameters == 2 && moments.shareBelowEpsilon == 0.5)
+        expectClose(moments.rootMeanSquare, ((1e-18 + 0.25) / 2).squareRoot(), relativeTolerance: 1e-12)
+        // A gradient between √(1 − β₂ᵗ)·ε and ε: below ε only in the corrected placement
+        // (√v = √(1 − β₂)·g after one step, √v̂ = g).
+        var single = Adam(learningRate: 1e-3, epsilon: 1e-8, epsilonPlacement: placement)
+        var one = [Tensor<Double>(shape: [1], scalars: [0])]
+        single.update(&one, gradients: [Tensor(shape: [1], scalars: [5e-9])])
+        #expect(single.secondMoments()!.shareBelowEpsilon == 1)
+        var middle = Adam(learningRate: 1e-3, epsilon: 1e-8, epsilonPlacement: placement)
+        middle.update(&one, gradients: [Tensor(shape: [1], scalars: [1e-7])])
+        // √v = √0.001·1e-7 ≈ 3.2e-9 < ε (uncorrected); √v̂ = 1e-7 > ε (corrected).
+        #expect(middle.secondMoments()!.shareBelowEpsilon == (placement == .uncorrected ? 1 : 0))
+    }
+
     @Test func weightDecayAddsTheL2Gradient() {
         // With λθ added, a zero loss gradient still moves θ towards 0 (by ≈ η on the first step).
         var adam = Adam(learningRate: 1e-3, weightDecay: 0.1)

@@ -37,6 +37,14 @@ private let timing: Set<String> = ["epoch_seconds", "gflops", "teacher_seconds"]
         #expect(first.scalars.filter { !timing.contains($0.key) } == second.scalars.filter { !timing.contains($0.key) })
         #expect(first.curves["test_accuracy"] == second.curves["test_accuracy"])
         #expect(first.curves["train_loss"] == second.curves["train_loss"])
+        // The plateau's diagnostics, one point per epoch, deterministic too.
+        let epochs = first.curves["test_accuracy"]?.x ?? []
+        for curve in ["gradient_norm", "adam_rms_sqrt_v", "adam_share_below_epsilon", "logit_scale", "logit_spread"] {
+            #expect(first.curves[curve]?.x == epochs, "\(curve)")
+            #expect(first.curves[curve] == second.curves[curve], "\(curve)")
+        }
+        #expect(first.curves["adam_share_below_epsilon"]?.y.allSatisfy { (0...1).contains($0) } == true)
+        #expect(first.curves["logit_spread"]?.y.allSatisfy { $0 >= 0 } == true)
         for metric in ["test_accuracy", "test_error", "train_accuracy", "train_loss", "param_count", "epoch_seconds", "gflops"] {
             #expect(first.scalars[metric]?.isFinite == true, "missing \(metric)")
         }

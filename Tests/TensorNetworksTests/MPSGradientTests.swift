@@ -275,6 +275,30 @@ private func naiveLogits(_ cores: [Tensor<Double>], _ features: Tensor<Double>, 
         #expect(after < before * 0.5, "loss \(before) → \(after)")
     }
 
+    /// The epoch's gradient norm is the RMS over its batches of ‖∂L/∂W‖, each batch's gradient
+    /// computed afresh by the engine at the cores that batch saw; off unless asked for.
+    @Test func trainerMeasuresTheRootMeanSquareGradientNorm() {
+        let p = tinyProblem(sites: 6, bond: 3, samples: 7, seed: 11, scale: 0.7)
+        let mps = MPSClassifier(cores: p.cores, labelSite: 0, labelCount: 3, featureMap: .trigonometric)
+        let trainer = MPSGradientTrainer(model: mps, numerics: .plain, batchSize: 4, optimizer: Adam(learningRate: 0.05))
+        let batches = [[0, 1, 2, 3], [4, 5, 6]]
+        _ = trainer.trainEpoch(features: p.features, labels: p.labels, batches: batches)
+        #expect(trainer.lastEpochGradientNorm == nil)
+        trainer.measuresGradientNorm = true
+        let e = engine(for: p.cores, capacity: 4, numerics: .plain)
+        var cores = trainer.model.cores
+        var squares: [Double] = []
+        var adam = trainer.optimizer
+        for batch in batches {
+            var gradients: [Tensor<Double>] = []
+            _ = e.lossAndGradient(cores: cores, features: p.features, labels: p.labels, batch: batch, gradients: &gradients)
+            squares.append(gradients.reduce(0) { $0 + $1.squaredNorm() })
+            adam.update(&cores, gradients: gradients)
+        }
+        _ = trainer.trainEpoch(features: p.features, labels: p.labels, batches: batches)
+        expectClose(trainer.lastEpochGradientNorm ?? .nan, ((squares[0] + squares[1]) / 2).squareRoot(), relativeTolerance: 1e-12)
+    }
+
     /// The trainer's logits are the inference model's outputs (against the naïve contraction,
     /// in chunks smaller than the sample count too), and their row-wise arg max is the class
     /// its evaluation counts: a caller scoring the logits gets evaluation's accuracy.

@@ -34,6 +34,14 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
         }
     }
 
+    /// When set, ``trainEpoch(features:targets:batches:)`` measures each finite batch's gradient
+    /// norm ‖∂L/∂W‖ (all cores, the data loss's) into ``lastEpochGradientNorm`` (off by default:
+    /// it reads every gradient once more per batch).
+    public var measuresGradientNorm = false
+    /// The root mean square over the last epoch's finite batches of their gradient norms (nil
+    /// unless ``measuresGradientNorm`` is set and a batch was finite).
+    public private(set) var lastEpochGradientNorm: Double?
+
     public init(
         model: MPSClassifier<Scalar>, regularizer: RankRegularizer? = nil, numerics: ContractionNumerics,
         batchSize: Int, optimizer: Adam = Adam()
@@ -64,12 +72,16 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
     @_specialize(where Scalar == Double)
     public func trainEpoch(features: Tensor<Scalar>, targets: TrainingTargets, batches: [[Int]]) -> EpochReport {
         var lossSum = 0.0, ceSum = 0.0, finiteBatches = 0, nonFinite = 0, correct = 0, seen = 0
-        var flops = 0.0, gaugeSeconds = 0.0
+        var flops = 0.0, gaugeSeconds = 0.0, squaredGradientNorms = 0.0, measured = 0
         for batch in batches {
             let cores = regularizer.map { $0.maskedCores(model.cores) } ?? model.cores
             let e = engine.lossAndGradient(cores: cores, features: features, targets: targets, batch: batch, gradients: &gradients)
             flops += engine.flopsPerTrainingBatch(batch.count)
             guard e.isFinite else { nonFinite += 1; continue }
+            if measuresGradientNorm {
+                squaredGradientNorms += gradients.reduce(0) { $0 + Double($1.squaredNorm()) }
+                measured += 1
+            }
             var loss = e.loss
             if var reg = regularizer {
                 var softGradient = reg.backpropagate(cores: model.cores, gradients: &gradients)
@@ -102,6 +114,7 @@ public final class MPSGradientTrainer<Scalar: BLASScalar> {
             correct += e.correct
             seen += e.count
         }
+        lastEpochGradientNorm = measured > 0 ? (squaredGradientNorms / Double(measured)).squareRoot() : nil
         return EpochReport(
             loss: finiteBatches > 0 ? lossSum / Double(finiteBatches) : nil,
             dataLoss: finiteBatches > 0 ? ceSum / Double(finiteBatches) : nil,
