@@ -68,6 +68,27 @@ for side in base head; do
 done
 # A job whose tnbench was killed with SIGKILL (its program left running, an orphan) and that runs
 # again stops the leftover program before it reuses the job's folder.
+# StoudenmireMPS: the two-site sweep written again in NumPy (float64) from native's starting MPS
+# agrees with native (float32) at the smoke tier: mean test and training errors within 0.01 (2 of
+# the 200 test images) and the last half-sweep's truncation within 2% — the precisions differ, so
+# a borderline image may flip, nothing more.
+sweeps="$scratch/sweeps"
+"$bin" run StoudenmireMPS --tier smoke --implementation native,numpy --out "$sweeps" > "$scratch/sweeps.log" 2>&1 \
+    || { cat "$scratch/sweeps.log"; fail "StoudenmireMPS native,numpy exited $?"; }
+grep -q "4 completed, 0 failed, 0 diverged" "$scratch/sweeps.log" || { cat "$scratch/sweeps.log"; fail "not every sweep job completed"; }
+"$bin" compare "$sweeps" --json > "$scratch/sweeps.json" 2> /dev/null || [ $? = 4 ] || fail "compare of the sweeps exited $?"
+python3 - "$scratch/sweeps.json" <<'PY' || fail "numpy's sweeps disagree with native's"
+import json, sys
+rows = {(r["configuration"].get("implementation", "native"), r["metric"]): r for r in json.load(open(sys.argv[1]))}
+for metric in ("test_error", "train_error"):
+    row = rows[("numpy", metric)]
+    assert row["n"] == 2 and abs(row["vs_native"]) <= 0.01, (metric, row["mean"], row["native_mean"])
+a, b = rows[("numpy", "truncation_error")]["mean"], rows[("native", "truncation_error")]["mean"]
+assert abs(a - b) <= 0.02 * b, ("truncation_error", a, b)
+print(f"StoudenmireMPS smoke: numpy test error {rows[('numpy', 'test_error')]['mean']:.4f} vs native "
+      f"{rows[('numpy', 'test_error')]['native_mean']:.4f}; truncation {a:.5f} vs {b:.5f}")
+PY
+
 orphan="$scratch/orphan"
 "$bin" plan MPONet --tier smoke --config network=fc2 --seeds 1 --implementation numpy --set epochs_fc2=150 --out "$orphan" > /dev/null
 "$bin" run-job "$orphan" 0 > "$orphan.log" 2>&1 &
@@ -86,4 +107,4 @@ wait "$worker" 2>/dev/null || true
 grep -q "stopped numpy's program left running by an earlier attempt" "$orphan.again.log" \
     || { cat "$orphan.again.log"; kill -9 $program 2>/dev/null; fail "the leftover program was not stopped (or had already ended)"; }
 kill -0 $program 2>/dev/null && { kill -9 $program; fail "the leftover program outlived the job that ran again"; }
-echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5; a leftover program stopped)"
+echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5; StoudenmireMPS's NumPy sweeps agree with native; a leftover program stopped)"

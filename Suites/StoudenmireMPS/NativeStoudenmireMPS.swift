@@ -19,7 +19,7 @@ public struct NativeStoudenmireMPS: Implementation {
     ) throws -> Predictions {
         let trainFeatures: Tensor<Float> = inputs.featureMap.siteFeatures(inputs.train.flattened(order: inputs.order))
         let testFeatures: Tensor<Float> = inputs.featureMap.siteFeatures(inputs.test.flattened(order: inputs.order))
-        let sweeper = try makeSweeper(inputs, trainFeatures: trainFeatures, context: context)
+        let sweeper = try makeSweeper(inputs, problem: problem, trainFeatures: trainFeatures, context: context)
         let setupFlops = sweeper.flops
 
         // Each sweep moves the label 0 → L−1 → 0; the classifier is measured whenever the label
@@ -75,17 +75,10 @@ public struct NativeStoudenmireMPS: Implementation {
     /// The starting MPS, built from a seeded subset of the training images (all of them below
     /// `init_count`) with the label on site 0, brought into sweeping form.
     private func makeSweeper(
-        _ inputs: StoudenmireMPSProblem.Inputs, trainFeatures: Tensor<Float>, context: RunContext
+        _ inputs: StoudenmireMPSProblem.Inputs, problem: StoudenmireMPSProblem, trainFeatures: Tensor<Float>, context: RunContext
     ) throws -> TwoSiteSweeper<Float> {
-        let (train, map, order) = (inputs.train, inputs.featureMap, inputs.order)
-        var initRNG = context.rng("init")
-        let initImages = Splits.subset(of: train.count, size: inputs.initCount, rng: &initRNG)
-        let initial: MPSClassifier<Float> = try context.measure("init") {
-            let subset = train.subset(initImages)
-            return try MPSClassifier.principalSubspaces(
-                features: map.siteFeatures(subset.flattened(order: order)), labels: subset.labels,
-                labelCount: train.classCount, maxBondDimension: inputs.bondDimension, featureMap: map)
-        }.value
+        let train = inputs.train
+        let initial = try problem.startingMPS(inputs, in: context)
         let options = SweepOptions(
             truncation: Truncation(maxBondDimension: inputs.bondDimension, relativeCutoff: 1e-10),
             conjugateGradientSteps: inputs.conjugateGradientSteps, workers: inputs.workers, normalization: .perInput,

@@ -130,6 +130,53 @@ public struct StoudenmireMPSProblem: Problem {
                       initCount: initCount, workers: workers, pooling: pooling, solver: solver)
     }
 
+    /// The starting MPS of every implementation: built from a seeded subset of the training
+    /// images (all of them below `init_count`, the job's stream `init`) by
+    /// ``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``,
+    /// label on site 0.
+    public func startingMPS(_ inputs: Inputs, in context: RunContext) throws -> MPSClassifier<Float> {
+        let (train, map, order) = (inputs.train, inputs.featureMap, inputs.order)
+        var initRNG = context.rng("init")
+        let initImages = Splits.subset(of: train.count, size: inputs.initCount, rng: &initRNG)
+        return try context.measure("init") {
+            let subset = train.subset(initImages)
+            return try MPSClassifier.principalSubspaces(
+                features: map.siteFeatures(subset.flattened(order: order)), labels: subset.labels,
+                labelCount: train.classCount, maxBondDimension: inputs.bondDimension, featureMap: map)
+        }.value
+    }
+
+    public var isExchangeable: Bool { true }
+
+    /// The pooled pixels x ∈ [0, 1] in site order (`inputs`, [N, 196]) with the training labels,
+    /// the test images without theirs; the protocol (m, sweeps, CG steps, the truncation cutoff,
+    /// the centre site, the local solver); and the starting MPS (``startingMPS(_:in:)``, set
+    /// `initial_mps`: `core_000` … in site order, the label core [1, d, C, D₁] on site 0), so that
+    /// every implementation begins where native does. An "epoch" is the span between two passes
+    /// of the label through the centre — the first from site 0 to the centre, then centre → end →
+    /// centre: 2·sweeps epochs, curves at x = epoch / 2 as native's — after each of which the
+    /// training and test scores are due, and at the end.
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        let mps = try startingMPS(inputs, in: context)
+        var initial: [String: NpyArray] = [:]
+        for (j, core) in mps.cores.enumerated() { initial[String(format: "core_%03d", j)] = .float(core) }
+        return ProblemExchange(
+            sets: [
+                "train": ["inputs": .float(inputs.train.flattened(order: inputs.order)), "labels": .labels(inputs.train.labels)],
+                "test": ["inputs": .float(inputs.test.flattened(order: inputs.order))],
+                "initial_mps": initial,
+            ],
+            protocolValues: [
+                bondDimensionKey: .int(inputs.bondDimension), "sweeps": .int(inputs.sweeps), "epochs": .int(2 * inputs.sweeps),
+                "cg_steps": .int(inputs.conjugateGradientSteps), "relative_cutoff": .double(1e-10), "centre_site": .int(inputs.centre),
+                "feature_map": "trigonometric: [cos(pi x / 2), sin(pi x / 2)]", "environment_normalization": "per-input",
+                Solver.key: .string(inputs.solver.rawValue),
+            ],
+            schedule: PredictionSchedule(epoch: ["train", "test"], final: ["train", "test"]),
+            epochSpan: "the bond updates between two passes of the label through the centre, without evaluation",
+            epochLength: 0.5)
+    }
+
     /// The training and test error of the class scores in `predictions` ("train", "test"):
     /// curve points at a round, the finals after training.
     @discardableResult

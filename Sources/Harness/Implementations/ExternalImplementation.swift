@@ -168,10 +168,10 @@ private struct EventReader {
                 }
                 nextEpoch += 1
                 epochSeconds.append(seconds)
-                context.append(Metric.epochSeconds.name, x: Double(epoch), y: seconds)
+                context.append(Metric.epochSeconds.name, x: exchange.x(ofEpoch: epoch), y: seconds)
                 context.addTimer("train", seconds)
                 if let loss {
-                    context.append(Metric.trainLoss.name, x: Double(epoch), y: loss)
+                    context.append(Metric.trainLoss.name, x: exchange.x(ofEpoch: epoch), y: loss)
                     guard loss.isFinite else { throw Divergence("\(name): the training loss became \(loss) in epoch \(epoch) (\(where_))") }
                 }
             case .predictions(let checkpoint, let sets):
@@ -212,7 +212,7 @@ private struct EventReader {
                 }
                 let predictions = try read(sets, at: checkpoint, where: where_)
                 switch checkpoint {
-                case .epoch(let n): try problem.evaluate(predictions, at: .round(n, x: Double(n)), of: inputs, in: context)
+                case .epoch(let n): try problem.evaluate(predictions, at: .round(n, x: exchange.x(ofEpoch: n)), of: inputs, in: context)
                 case .step(let n): try problem.evaluate(predictions, at: .step(n), of: inputs, in: context)
                 case .final:
                     if !exchange.schedule.epoch.isEmpty && predictedEpochs < nextEpoch - 1 {
@@ -258,7 +258,7 @@ private struct EventReader {
     /// one row per sample, two dimensions, finite.
     mutating func read(_ files: [String: String], at checkpoint: ImplementationCheckpoint, where place: String) throws -> Predictions {
         let kind: Checkpoint = switch checkpoint {
-        case .epoch(let n): .round(n, x: Double(n))
+        case .epoch(let n): .round(n, x: exchange.x(ofEpoch: n))
         case .step(let n): .step(n)
         case .final: .final
         }

@@ -14,16 +14,24 @@ public struct ProblemExchange: Sendable {
     /// What an epoch event's `seconds` cover in this suite (native's span): by default the
     /// epoch's training steps without evaluation.
     public var epochSpan: String
+    /// Where epoch n sits on the curves' x axis: n · `epochLength` (1: epochs; ½: StoudenmireMPS's
+    /// half-sweeps between two passes of the label through the centre, x = 0.5, 1, 1.5, …).
+    public var epochLength: Double
 
     public init(
         sets: [String: [String: NpyArray]], protocolValues: [String: ConfigurationValue], schedule: PredictionSchedule,
-        epochSpan: String = "the epoch's training steps, without evaluation"
+        epochSpan: String = "the epoch's training steps, without evaluation", epochLength: Double = 1
     ) {
+        precondition(epochLength > 0 && epochLength.isFinite, "an epoch's length on the x axis must be positive")
         self.sets = sets
         self.protocolValues = protocolValues
         self.schedule = schedule
         self.epochSpan = epochSpan
+        self.epochLength = epochLength
     }
+
+    /// The curve position of epoch `n`.
+    public func x(ofEpoch n: Int) -> Double { Double(n) * epochLength }
 
     /// The epochs the protocol runs (`epochs`), when it fixes them.
     var protocolEpochs: Int? {
