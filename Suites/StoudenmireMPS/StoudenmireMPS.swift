@@ -7,7 +7,8 @@ import TensorNetworks
 /// arXiv:1605.05775): an MPS classifier on MNIST trained by two-site DMRG-like sweeps.
 ///
 /// The problem (data, split, evaluation) is ``StoudenmireMPSProblem``; TNBench's own training
-/// is ``NativeStoudenmireMPS``. Measured numbers: `reports/ci/REPORT.md`, `reports/paper/REPORT.md`;
+/// is ``NativeStoudenmireMPS``; `implementations/numpy/sweep.py` is the same sweep written again
+/// in NumPy (float64) from the same starting MPS, a second witness (`--implementation numpy`). Measured numbers: `reports/ci/REPORT.md`, `reports/paper/REPORT.md`;
 /// dated measurements and investigations: `reports/notes/StoudenmireMPS.md`.
 ///
 /// ## The paper (sec. 4–5)
