@@ -52,7 +52,9 @@ public struct FigureRenderer: Sendable {
                 throw HarnessError(.unwritableOutput, "cannot create figure directory '\(directory)': choose a writable --out")
             }
             let builds = Set(results.records.filter { $0.job.suite == suite.name }.map(\.provenance.buildID)).sorted()
-            let commit = builds.isEmpty ? results.provenance.buildID : builds.joined(separator: ", ")
+            // Two builds are named; more would run under a multiplot's last panel: the first and a count.
+            let commit = builds.isEmpty ? results.provenance.buildID
+                : builds.count <= 2 ? builds.joined(separator: ", ") : "\(builds[0]) and \(builds.count - 1) other builds"
             for spec in suite.figures {
                 let data = FigureData.make(
                     spec, suite: suite.name, records: results.records, reference: reference, paper: paper,
