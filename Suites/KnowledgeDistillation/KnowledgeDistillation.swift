@@ -49,8 +49,7 @@ import TensorNetworks
 /// - Temperature T = 1 and pure KL (no mix with the hard-label loss): the report writes neither.
 /// - Batch size 100 (TorchMPS's `train_script` default); Adam's ε 1e-8 (PyTorch's default). Our
 ///   Adam adds ε to the uncorrected √v, PyTorch to the corrected one, which makes our ε
-///   effectively larger by 1/√(1 − β₂ᵗ) (×3 at step 100, ×1.6 at step 500). That matters here:
-///   the gradients that lead off the plateau (below) start at O(σ) = O(1e-9), below ε. Both ε
+///   effectively larger by 1/√(1 − β₂ᵗ) (×3 at step 100, ×1.6 at step 500). Both ε
 ///   (`--set adam_epsilon=1e-10`) and PyTorch's own placement (`--set
 ///   adam_epsilon_placement=biasCorrected`; default `uncorrected`) can be set; what they change
 ///   (which runs escape the plateau, not whether some stay) is in `reports/notes/KnowledgeDistillation.md`.
@@ -83,7 +82,13 @@ import TensorNetworks
 /// differ through one pixel. The other bond directions start at σ = 1e-9 and must grow before
 /// the accuracy leaves chance (TorchMPS's layout has the same start; its label core has no pixel
 /// at all). How long runs stay there is measured in the reports (`test_accuracy` per epoch) and
-/// judged by a finding.
+/// judged by a finding. Why some runs never leave is read from the per-epoch diagnostics
+/// (``NativeKnowledgeDistillation/appendPlateauDiagnostics(logits:trainer:epoch:context:)``):
+/// in the runs measured so far the gradients are not held below Adam's ε (all but the
+/// parameters of never-inked pixels have √v above it from the first epoch); a stuck run's
+/// logits blow up, then collapse to nearly equal outputs, again and again, while Adam's second
+/// moment, which remembers the gradient spikes, damps the steps in between
+/// (`reports/notes/KnowledgeDistillation.md`).
 ///
 /// ## The Gaussian epochs
 /// Their effect on the distilled students is recorded, not assumed: `test_accuracy_normal` (after
