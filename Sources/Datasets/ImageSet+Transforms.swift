@@ -37,29 +37,8 @@ extension ImageSet {
     /// - Precondition: `factor ≥ 1` divides both `rows` and `columns`.
     /// - Complexity: O(count · rows · columns).
     public func averagePooled(_ factor: Int) -> ImageSet {
-        precondition(factor >= 1 && rows % factor == 0 && columns % factor == 0,
-                     "averagePooled(\(factor)) needs a factor dividing \(rows)×\(columns)")
-        let (outRows, outColumns) = (rows / factor, columns / factor)
-        let (rows, columns, count) = (self.rows, self.columns, self.count)
         let scale = 1 / Float(factor * factor)
-        let pooled = Tensor<Float>(shape: [count, outRows, outColumns], unsafeUninitializedCapacity: { out in
-            pixels.withUnsafeBufferPointer { source in
-                for n in 0..<count {
-                    let image = n * rows * columns
-                    for i in 0..<outRows {
-                        for j in 0..<outColumns {
-                            var sum: Float = 0
-                            for a in 0..<factor {
-                                let row = image + (factor * i + a) * columns + factor * j
-                                for b in 0..<factor { sum += source[row + b] }
-                            }
-                            out[(n * outRows + i) * outColumns + j] = sum * scale
-                        }
-                    }
-                }
-            }
-        })
-        return ImageSet(pixels: pooled, labels: labels, classCount: classCount)
+        return pooled(factor, "averagePooled", start: Float(0), add: { $0 + $1 }, finish: { $0 * scale })
     }
 
     /// Pooling as the authors' TNML code (Stoudenmire, 2016, `image.h` `reduce`) does it on MNIST's
@@ -72,26 +51,37 @@ extension ImageSet {
     /// p / 255 (MNIST, Fashion-MNIST).
     /// - Precondition: `factor ≥ 1` divides both `rows` and `columns`.
     public func wrappingUInt8Pooled(_ factor: Int) -> ImageSet {
+        let cells = factor * factor
+        return pooled(
+            factor, "wrappingUInt8Pooled", start: UInt8(0),
+            add: { $0 &+ UInt8(clamping: Int(($1 * 255).rounded())) },
+            finish: { Float(Int($0) / cells) / 255 })
+    }
+
+    /// Each non-overlapping `factor × factor` block folded into one pixel: `add` takes the block's
+    /// pixels row by row from `start`, `finish` turns the total into the pooled value.
+    /// - Precondition: `factor ≥ 1` divides both `rows` and `columns`.
+    /// - Complexity: O(count · rows · columns).
+    @inline(__always)
+    private func pooled<Total>(
+        _ factor: Int, _ name: String, start: Total, add: (Total, Float) -> Total, finish: (Total) -> Float
+    ) -> ImageSet {
         precondition(factor >= 1 && rows % factor == 0 && columns % factor == 0,
-                     "wrappingUInt8Pooled(\(factor)) needs a factor dividing \(rows)×\(columns)")
+                     "\(name)(\(factor)) needs a factor dividing \(rows)×\(columns)")
         let (outRows, outColumns) = (rows / factor, columns / factor)
         let (rows, columns, count) = (self.rows, self.columns, self.count)
-        let cells = UInt8(truncatingIfNeeded: factor * factor)
         let pooled = Tensor<Float>(shape: [count, outRows, outColumns], unsafeUninitializedCapacity: { out in
             pixels.withUnsafeBufferPointer { source in
                 for n in 0..<count {
                     let image = n * rows * columns
                     for i in 0..<outRows {
                         for j in 0..<outColumns {
-                            var sum: UInt8 = 0
+                            var total = start
                             for a in 0..<factor {
                                 let row = image + (factor * i + a) * columns + factor * j
-                                for b in 0..<factor {
-                                    let pixel = UInt8(clamping: Int((source[row + b] * 255).rounded()))
-                                    sum &+= pixel
-                                }
+                                for b in 0..<factor { total = add(total, source[row + b]) }
                             }
-                            out[(n * outRows + i) * outColumns + j] = Float(sum / cells) / 255
+                            out[(n * outRows + i) * outColumns + j] = finish(total)
                         }
                     }
                 }
