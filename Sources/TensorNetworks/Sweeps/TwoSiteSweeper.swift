@@ -325,12 +325,8 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             truncationError: truncationError, bondDimension: bondDimension, flops: flops - startFlops)
     }
 
-    /// The bond tensor of (j, j+1) improved by conjugate gradients on the (regularized) normal
-    /// equations (F*F + λN)·B = F*·Y from the current B, with the data cost before and after.
-    ///
-    /// The cost after is tracked from the CG scalars (J(B + αp) = J(B) − α·r·p + ½α²·p·Ap for the
-    /// objective J = C + ½λ‖B‖², all over N, with r·p = r·r in CG) rather than recomputed, which
-    /// saves a forward pass per bond; the penalty is then taken out again.
+    /// The bond tensor of (j, j+1) improved by the local solver (``SweepOptions/solver``) on the
+    /// (regularized) least-squares problem, with the data cost before and after.
     func optimizeBond(site j: Int) throws -> (bond: Tensor<Scalar>, costBefore: Double, costAfter: Double) {
         var bond = bondTensor(site: j)
         let shape = bond.shape
@@ -338,34 +334,41 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             features: features, targets: targets, left: left[j]!, right: right[j + 2]!,
             site: j, shape: (shape[0], shape[1], shape[2], shape[4]), chunkSize: options.chunkSize,
             workers: options.workers)
-        let n = Double(sampleCount)
-        let ridge = Scalar(options.regularization * n)
-        if options.solver == .tnml {
-            var costBefore = Double.nan
-            UnitNormPasses.solve(
-                &bond, passes: options.conjugateGradientSteps,
-                residual: { b in
-                    var (r, cost) = problem.residual(of: b)
-                    if costBefore.isNaN { costBefore = cost }
-                    if ridge > 0 { r.add(b, scaledBy: -ridge) }
-                    return r
-                },
-                operator: { p in
-                    var q = problem.applyNormalOperator(p)
-                    if ridge > 0 { q.add(p, scaledBy: ridge) }
-                    return q
-                })
-            // The passes track no cost: one forward pass gives it (and the one before, when no pass ran).
-            if costBefore.isNaN { costBefore = problem.cost(of: bond) }
-            let costAfter = options.conjugateGradientSteps > 0 ? problem.cost(of: bond) : costBefore
-            flops += problem.flops
-            guard bond.isFinite, costBefore.isFinite else {
-                throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites \(j), \(j + 1)")
-            }
-            return (bond, costBefore, costAfter)
+        let ridge = Scalar(options.regularization * Double(sampleCount))
+        // The negative gradient r(B) = F*(Y − F·B) − λN·B with the data cost at B, and P ↦ (F*F + λN)·P.
+        let residual = { (b: Tensor<Scalar>) -> (Tensor<Scalar>, Double) in
+            var (r, cost) = problem.residual(of: b)
+            if ridge > 0 { r.add(b, scaledBy: -ridge) }
+            return (r, cost)
         }
-        var (residual, costBefore) = problem.residual(of: bond)
-        if ridge > 0 { residual.add(bond, scaledBy: -ridge) }
+        let normal = { (p: Tensor<Scalar>) -> Tensor<Scalar> in
+            var q = problem.applyNormalOperator(p)
+            if ridge > 0 { q.add(p, scaledBy: ridge) }
+            return q
+        }
+        let (costBefore, costAfter) = switch options.solver {
+        case .conjugateGradient: conjugateGradients(&bond, residual: residual, normal: normal)
+        case .tnml: unitNormPasses(&bond, residual: residual, normal: normal, cost: problem.cost(of:))
+        }
+        flops += problem.flops
+        guard bond.isFinite, costBefore.isFinite else {
+            throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites \(j), \(j + 1)")
+        }
+        return (bond, costBefore, costAfter)
+    }
+
+    /// Conjugate gradients on the normal equations (F*F + λN)·B = F*·Y from the current B; the
+    /// data cost before and after.
+    ///
+    /// The cost after is tracked from the CG scalars (J(B + αp) = J(B) − α·r·p + ½α²·p·Ap for the
+    /// objective J = C + ½λ‖B‖², all over N, with r·p = r·r in CG) rather than recomputed, which
+    /// saves a forward pass per bond; the penalty is then taken out again.
+    private func conjugateGradients(
+        _ bond: inout Tensor<Scalar>, residual start: (Tensor<Scalar>) -> (Tensor<Scalar>, Double),
+        normal: (Tensor<Scalar>) -> Tensor<Scalar>
+    ) -> (Double, Double) {
+        let n = Double(sampleCount)
+        var (residual, costBefore) = start(bond)
         var search = residual
         var rr = Double(residual.squaredNorm())
         // CG stops once ‖r‖ ≤ √ε·‖r₀‖: below that the residual is rounding noise, and on a
@@ -376,8 +379,7 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         var objective = costBefore + 0.5 * options.regularization * Double(bond.squaredNorm())
         for step in 0..<options.conjugateGradientSteps {
             guard rr > floor && rr.isFinite else { break }
-            var q = problem.applyNormalOperator(search)
-            if ridge > 0 { q.add(search, scaledBy: ridge) }
+            let q = normal(search)
             let pq = Double(search.dot(q))
             guard pq > 0 && pq.isFinite else { break }
             let alpha = rr / pq
@@ -390,11 +392,23 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
             search += residual
             rr = rrNext
         }
-        flops += problem.flops
-        guard bond.isFinite, costBefore.isFinite else {
-            throw LinearAlgebraError.nonFiniteInput(routine: "bond update at sites \(j), \(j + 1)")
-        }
-        return (bond, costBefore, objective - 0.5 * options.regularization * Double(bond.squaredNorm()))
+        return (costBefore, objective - 0.5 * options.regularization * Double(bond.squaredNorm()))
+    }
+
+    /// The authors' passes (``UnitNormPasses``); they track no cost, so one forward pass gives
+    /// the cost after (and the one before, when no pass ran).
+    private func unitNormPasses(
+        _ bond: inout Tensor<Scalar>, residual: (Tensor<Scalar>) -> (Tensor<Scalar>, Double),
+        normal: (Tensor<Scalar>) -> Tensor<Scalar>, cost: (Tensor<Scalar>) -> Double
+    ) -> (Double, Double) {
+        var costBefore = Double.nan
+        UnitNormPasses.solve(&bond, passes: options.conjugateGradientSteps, residual: { b in
+            let (r, c) = residual(b)
+            if costBefore.isNaN { costBefore = c }
+            return r
+        }, operator: normal)
+        let after = cost(bond)
+        return (costBefore.isNaN ? after : costBefore, after)
     }
 
     /// Splits a [Dₗ, d, C, d, Dᵣ] bond tensor by a truncated SVD into cores j and j+1, the label
