@@ -89,6 +89,29 @@ print(f"StoudenmireMPS smoke: numpy test error {rows[('numpy', 'test_error')]['m
       f"{rows[('numpy', 'test_error')]['native_mean']:.4f}; truncation {a:.5f} vs {b:.5f}")
 PY
 
+# KnowledgeDistillation: the TorchMPS-style student beside native at the smoke tier. The teacher is
+# the protocol's (trained by the problem for both): the same teacher test accuracy for both; the
+# student's contraction against its matrix-by-matrix definition (test_model.py, float64).
+students="$scratch/students"
+"$bin" run KnowledgeDistillation --tier smoke --implementation native,torchmps-style --out "$students" > "$scratch/students.log" 2>&1 \
+    || { cat "$scratch/students.log"; fail "KnowledgeDistillation native,torchmps-style exited $?"; }
+grep -q "6 completed, 0 failed, 0 diverged" "$scratch/students.log" || { cat "$scratch/students.log"; fail "not every student job completed"; }
+"$bin" compare "$students" --json > "$scratch/students.json" 2> /dev/null || [ $? = 4 ] || fail "compare of the students exited $?"
+python3 - "$scratch/students.json" <<'PY' || fail "the students' teachers or records differ"
+import json, sys
+rows = {(r["configuration"].get("implementation", "native"), r["configuration"]["student"], r["metric"]): r
+        for r in json.load(open(sys.argv[1]))}
+for student in ("fc", "cnn"):
+    ours, theirs = rows[("native", student, "teacher_test_accuracy")], rows[("torchmps-style", student, "teacher_test_accuracy")]
+    assert ours["mean"] == theirs["mean"], (student, ours["mean"], theirs["mean"])
+    assert ("torchmps-style", student, "teacher_agreement") in rows, student
+for student in ("direct", "fc", "cnn"):
+    assert rows[("torchmps-style", student, "test_accuracy")]["n"] == 1, student
+print("KnowledgeDistillation smoke: torchmps-style students recorded; the teachers are native's")
+PY
+python="$(ls -d "${TNBENCH_CACHE_DIR:-$HOME/.cache/tnbench}"/environments/torch-*/bin/python | head -1)"
+"$python" Suites/KnowledgeDistillation/implementations/torchmps-style/test_model.py || fail "the torchmps-style contraction"
+
 orphan="$scratch/orphan"
 "$bin" plan MPONet --tier smoke --config network=fc2 --seeds 1 --implementation numpy --set epochs_fc2=150 --out "$orphan" > /dev/null
 "$bin" run-job "$orphan" 0 > "$orphan.log" 2>&1 &
@@ -107,4 +130,4 @@ wait "$worker" 2>/dev/null || true
 grep -q "stopped numpy's program left running by an earlier attempt" "$orphan.again.log" \
     || { cat "$orphan.again.log"; kill -9 $program 2>/dev/null; fail "the leftover program was not stopped (or had already ended)"; }
 kill -0 $program 2>/dev/null && { kill -9 $program; fail "the leftover program outlived the job that ran again"; }
-echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5; StoudenmireMPS's NumPy sweeps agree with native; a leftover program stopped)"
+echo "implementations-test: PASSED (MPONet fc2 smoke: native, numpy, pytorch × 2 seeds; compare, report, resume; ab of numpy 2.4.6 against 2.3.5; StoudenmireMPS's NumPy sweeps agree with native; KnowledgeDistillation's TorchMPS-style students share native's teachers; a leftover program stopped)"

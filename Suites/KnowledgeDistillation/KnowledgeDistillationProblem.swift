@@ -93,6 +93,57 @@ public struct KnowledgeDistillationProblem: Problem {
         return TeacherProtocol(epochs: epochs, learningRate: rate, batchSize: batchSize)
     }
 
+    public var isExchangeable: Bool { true }
+
+    /// Non-finite scores count as errors, as for native (a plain float32 contraction over 784
+    /// sites can overflow; the row is then wrong, not the job).
+    public var acceptsNonFiniteScores: Bool { true }
+
+    /// The images (`train` {`inputs` [N, 784] row-major in [0, 1], `labels`}, `test` {`inputs`})
+    /// and the protocol. A distilled student's teacher is the protocol's, not the
+    /// implementation's: the exchange trains it here, as native does (the same network from the
+    /// same streams, recording `teacher_test_accuracy` and `teacher_seconds`), and hands over its
+    /// distributions q = softmax(logits / T) on the training images (`train`
+    /// {`teacher_probabilities` [N, 10]}) and on each Gaussian epoch's inputs (`gaussian_1` …
+    /// {`inputs`, `teacher_probabilities`}). The teacher's test scores stay here, for
+    /// `teacher_agreement` (``ProblemExchange/problemPredictions``). An epoch is a normal or a
+    /// Gaussian epoch (`epochs` = normal + Gaussian); the test scores are due after each.
+    public func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
+        var train: [String: NpyArray] = [
+            "inputs": .float(inputs.train.flattened(order: .rowMajor)), "labels": .labels(inputs.train.labels),
+        ]
+        var sets: [String: [String: NpyArray]] = ["test": ["inputs": .float(inputs.test.flattened(order: .rowMajor))]]
+        var known = Predictions()
+        if let recipe = inputs.teacher {
+            let teacher = try trainTeacher(recipe, inputs: inputs, context: context)
+            known.sets["teacher/test"] = teacher.testScores
+            train["teacher_probabilities"] = .double(Tensor(
+                shape: [inputs.train.count, 10], scalars: teacher.probabilities(inputs.train, temperature: inputs.temperature)))
+            for (epoch, set) in gaussianSets(teacher, inputs: inputs, context: context).enumerated() {
+                sets["gaussian_\(epoch + 1)"] = [
+                    "inputs": .float(set.images.flattened(order: .rowMajor)),
+                    "teacher_probabilities": .double(Tensor(shape: [set.images.count, 10], scalars: set.probabilities)),
+                ]
+            }
+        }
+        sets["train"] = train
+        recordLengths(inputs, context: context)
+        return ProblemExchange(
+            sets: sets,
+            protocolValues: [
+                "student": .string(inputs.student.rawValue), KnowledgeDistillationSuite.bondKey: .int(inputs.bondDimension),
+                "epochs": .int(inputs.epochs + inputs.gaussianEpochs), "normal_epochs": .int(inputs.epochs),
+                "gaussian_epochs": .int(inputs.gaussianEpochs), "batch_size": .int(inputs.batchSize),
+                "learning_rate": .double(inputs.learningRate), "adam_epsilon": .double(inputs.adamEpsilon),
+                "temperature": .double(inputs.temperature), "init_std": .double(inputs.initStandardDeviation),
+                "label_site": .int(inputs.labelSite), "classes": 10,
+                "loss": .string(inputs.teacher == nil ? "softmax cross-entropy on the labels"
+                                                      : "batch mean of KL(q || softmax(f / T)), q the teacher's distributions"),
+            ],
+            schedule: PredictionSchedule(epoch: ["test"], final: ["test", "train"]),
+            problemPredictions: known)
+    }
+
     /// The metrics of the sets predicted. The teacher alone (`teacher/test`, no `test`):
     /// `teacher_test_accuracy`, a curve point at a round, the final at ``Checkpoint/final``.
     /// The student (`test`): a point of the `test_accuracy` curve at each round, and

@@ -25,7 +25,7 @@ public struct NativeKnowledgeDistillation: Implementation {
         let trainFeatures = Self.featureMap.siteFeatures(inputs.train.flattened(order: .rowMajor), as: Float.self)
         let testFeatures = Self.featureMap.siteFeatures(inputs.test.flattened(order: .rowMajor), as: Float.self)
         // The teacher (distilled students only), trained on the same images.
-        let teacher = try inputs.teacher.map { try trainTeacher($0, inputs: inputs, problem: problem, context: context) }
+        let teacher = try inputs.teacher.map { try problem.trainTeacher($0, inputs: inputs, context: context) }
         let trainer = student(inputs, context: context)
         trainer.measuresGradientNorm = true
         let targets: TrainingTargets = switch teacher {
@@ -34,7 +34,7 @@ public struct NativeKnowledgeDistillation: Implementation {
                                           temperature: inputs.temperature)
         }
         let shuffle = context.rng("shuffle", sharedAcross: [KnowledgeDistillationSuite.Student.key])
-        let gaussian = teacher.map { gaussianEpochs($0, inputs: inputs, shuffle: shuffle, context: context) } ?? []
+        let gaussian = teacher.map { gaussianEpochs(problem.gaussianSets($0, inputs: inputs, context: context), inputs: inputs, shuffle: shuffle) } ?? []
         let schedule = BatchSchedule(count: inputs.train.count, batchSize: inputs.batchSize)
         let testSamples = Array(0..<inputs.test.count)
         func testScores(after round: Int) -> Scores {
@@ -63,9 +63,6 @@ public struct NativeKnowledgeDistillation: Implementation {
                 return trainer.trainEpoch(features: trainFeatures, targets: targets, batches: batches)
             }
             let epoch = gaussian[round.index - inputs.epochs - 1]
-            if round.index == inputs.epochs + 1, let teacher = epoch.teacherProbabilities {
-                recordTeacherOnNoise(teacher, context: context)
-            }
             return trainer.trainEpoch(features: epoch.features, targets: epoch.targets, batches: epoch.batches)
         }
 
@@ -77,7 +74,8 @@ public struct NativeKnowledgeDistillation: Implementation {
             predictions.sets["teacher/test"] = teacher.testScores
             context.addFlops(trainer.evaluationFlops(inputs.test.count))
         }
-        recordWork(outcome, inputs: inputs, context: context)
+        recordWork(outcome, normalEpochs: inputs.epochs, context: context)
+        problem.recordLengths(inputs, context: context)
         return predictions
     }
 
@@ -113,16 +111,12 @@ public struct NativeKnowledgeDistillation: Implementation {
         append("logit_spread", spread / Double(rows))
     }
 
-    /// The finals about the student's training: speed over the normal epochs, non-finite
-    /// batches, the protocol's lengths.
-    private func recordWork(_ outcome: TrainingOutcome, inputs: KnowledgeDistillationProblem.Inputs, context: RunContext) {
-        let normalSeconds = outcome.roundSeconds.prefix(inputs.epochs).sorted()
+    /// The finals about the student's training: speed over the normal epochs, non-finite batches.
+    private func recordWork(_ outcome: TrainingOutcome, normalEpochs: Int, context: RunContext) {
+        let normalSeconds = outcome.roundSeconds.prefix(normalEpochs).sorted()
         context.record(.epochSeconds, normalSeconds[normalSeconds.count / 2])
         if let gflops = outcome.gflops { context.record(.gflops, gflops) }
         context.record(.nonFiniteBatches, Double(outcome.nonFiniteSteps))
-        context.record(.epochs, Double(inputs.epochs))
-        context.record(.gaussianEpochs, Double(inputs.gaussianEpochs))
-        context.record(.trainImages, Double(inputs.train.count))
     }
 
     /// The student MPS, drawn from the stream `init` shared across the `student` axis, and its
@@ -146,50 +140,24 @@ public struct NativeKnowledgeDistillation: Implementation {
 
     // MARK: Gaussian epochs
 
-    /// One Gaussian epoch's data: synthetic images, their features, the teacher's distributions
-    /// on them and the batches.
+    /// One Gaussian epoch's data: the protocol's synthetic images as features, the teacher's
+    /// distributions on them and the batches.
     struct GaussianEpoch {
         var features: Tensor<Float>
         var targets: TrainingTargets
         var batches: [[Int]]
-        /// The teacher's q, row-major `[N, 10]` (kept for the first epoch only).
-        var teacherProbabilities: [Double]?
     }
 
-    /// The Gaussian epochs' data, drawn before training so that their sampling and the teacher's
-    /// labelling are not timed as the student's training: x_p = clip(N(μ_p, σ_p), 0, 1) per
-    /// pixel (``PixelGaussian`` fitted to the training images), fresh samples each epoch from
-    /// the stream `gaussian`, labelled by the teacher's softmax at the temperature.
-    private func gaussianEpochs(
-        _ teacher: Teacher, inputs: KnowledgeDistillationProblem.Inputs, shuffle: Philox, context: RunContext
-    ) -> [GaussianEpoch] {
-        guard inputs.gaussianEpochs > 0 else { return [] }
-        let gaussian = PixelGaussian(fittedTo: inputs.train)
-        var rng = context.rng("gaussian", sharedAcross: [KnowledgeDistillationSuite.Student.key, KnowledgeDistillationSuite.bondKey])
+    /// The Gaussian epochs' features, targets and batches (from a substream `gaussian` of the
+    /// shuffle stream), drawn before training so that neither the sampling nor the teacher's
+    /// labelling is timed as the student's training.
+    private func gaussianEpochs(_ sets: [GaussianSet], inputs: KnowledgeDistillationProblem.Inputs, shuffle: Philox) -> [GaussianEpoch] {
         let schedule = BatchSchedule(count: inputs.gaussianSamples, batchSize: min(inputs.batchSize, inputs.gaussianSamples))
-        return (0..<inputs.gaussianEpochs).map { epoch in
-            let images = gaussian.sample(count: inputs.gaussianSamples, using: &rng)
-            let q = teacher.probabilities(images, temperature: inputs.temperature)
-            return GaussianEpoch(
-                features: Self.featureMap.siteFeatures(images.flattened(order: .rowMajor), as: Float.self),
-                targets: TrainingTargets.distributions(probabilities: q, temperature: inputs.temperature),
-                batches: schedule.batches(epoch: epoch, rng: shuffle.substream(RandomKey.derive("gaussian"))),
-                teacherProbabilities: epoch == 0 ? q : nil)
+        return sets.enumerated().map { epoch, set in
+            GaussianEpoch(
+                features: Self.featureMap.siteFeatures(set.images.flattened(order: .rowMajor), as: Float.self),
+                targets: TrainingTargets.distributions(probabilities: set.probabilities, temperature: inputs.temperature),
+                batches: schedule.batches(epoch: epoch, rng: shuffle.substream(RandomKey.derive("gaussian"))))
         }
-    }
-
-    /// How the teacher labels the first epoch's Gaussian inputs: its mean confidence and the
-    /// share of its most frequent class (`q` row-major [N, 10]).
-    private func recordTeacherOnNoise(_ q: [Double], context: RunContext) {
-        let rows = q.count / 10
-        guard rows > 0 else { return }
-        var confidence = 0.0, counts = [Int](repeating: 0, count: 10)
-        for n in 0..<rows {
-            let row = q[(n * 10)..<(n * 10 + 10)]
-            confidence += row.max()!
-            counts[row.firstIndex(of: row.max()!)! - n * 10] += 1
-        }
-        context.record(.gaussianTeacherConfidence, confidence / Double(rows))
-        context.record(.gaussianTeacherTopClassShare, Double(counts.max()!) / Double(rows))
     }
 }

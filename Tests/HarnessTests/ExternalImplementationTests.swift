@@ -40,13 +40,23 @@ struct ExchangeToyProblem: Problem {
         let accuracy = try predictions.scores("test", suite: context.suite).accuracy(labels: inputs.testLabels)
         switch checkpoint {
         case .round(_, let x): context.append(Metric.testAccuracy.name, x: x, y: accuracy)
-        case .final: context.record(.testAccuracy, accuracy)
+        case .final:
+            context.record(.testAccuracy, accuracy)
+            // Variant c: the share of test samples on which the program agrees with the problem's own scores.
+            if let reference = predictions.sets["reference"] {
+                let agreement = try predictions.scores("test", suite: context.suite).accuracy(labels: reference.predictedClasses)
+                context.record("reference_agreement", agreement)
+            }
         case .step: break
         }
         return [.testAccuracy: accuracy]
     }
 
     var isExchangeable: Bool { true }
+
+    /// Variant c: every test sample class 0 by the problem's own scores (`reference`), kept back
+    /// from the program and added to its final predictions.
+    static let reference = Scores.float(Tensor(shape: [10, 3], scalars: (0..<10).flatMap { _ in [Float(1), 0, 0] }))
 
     func exchange(_ inputs: Inputs, in context: RunContext) throws -> ProblemExchange {
         ProblemExchange(
@@ -56,7 +66,8 @@ struct ExchangeToyProblem: Problem {
             // Variant b also asks for the test scores every 2 of its 4 steps (2 an epoch).
             schedule: context.configuration["variant"] == "b"
                 ? PredictionSchedule(epoch: ["test"], stepInterval: 2, step: ["test"], final: ["test"], totalSteps: 4)
-                : PredictionSchedule(epoch: ["test"], final: ["test"]))
+                : PredictionSchedule(epoch: ["test"], final: ["test"]),
+            problemPredictions: context.configuration["variant"] == "c" ? Predictions(["reference": Self.reference]) : Predictions())
     }
 }
 
@@ -230,6 +241,20 @@ struct ExchangeToySuite: ProblemSuite {
         let folder = work + "/jobs/Toy/implementation=good,variant=b/seed-0"
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(left == ["problem.json", "stderr.log"], "\(left)")
+    }
+
+    /// Variant c: scores the problem made itself (a teacher the protocol trains) are not handed
+    /// over nor asked for, and join the program's final predictions before they are judged.
+    @Test func theProblemsOwnPredictionsJoinTheFinalOnes() throws {
+        let work = temporaryDirectory()
+        let record = try #require(Self.run("good", variant: "c", work: work))
+        #expect(record.status == .completed, "\(record.message)")
+        // The good program's final classes are i mod 2 over samples 20–29; the reference says 0 for all.
+        #expect(record.record.scalars["reference_agreement"] == 0.5)
+        let data = try #require(FileManager.default.contents(atPath: work + "/jobs/Toy/implementation=good,variant=c/seed-0/problem.json"))
+        let problem = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((problem["predict"] as? [String: Any])?["final"] as? [String] == ["test"])
+        #expect((problem["data"] as? [String: Any])?["reference"] == nil)
     }
 
     /// The recorded peak is the program's own: Linux carries the spawning process's high-water

@@ -22,7 +22,7 @@ private let timing: Set<String> = ["epoch_seconds", "gflops", "teacher_seconds"]
         #expect(paper.configurations.count == 12)
         #expect(paper.settings["epochs"] == 25 && paper.settings["gaussian_epochs"] == 5 && paper.settings["teacher_epochs"] == 25)
         #expect(paper.settings["train_count"] == 2_000 && paper.settings["test_count"] == 1_000)
-        #expect(paper.settings["learning_rate"] == 1e-3 && paper.settings["teacher_learning_rate"] == 0.01)
+        #expect(paper.settings["learning_rate"] == 1e-4 && paper.settings["teacher_learning_rate"] == 0.01)
         #expect(paper.settings["label_site"] == 392 && paper.settings["temperature"] == 1.0)
         let ci = suite.plan(for: .ci)
         #expect(Set(ci.configurations.compactMap { $0.int("D") }) == [10] && ci.settings["epochs"] == 25)
@@ -74,6 +74,42 @@ private let timing: Set<String> = ["epoch_seconds", "gflops", "teacher_seconds"]
         let b = try runKD(configuration: ["student": "cnn", "D": 3])
         #expect(a.scalars["teacher_test_accuracy"] == b.scalars["teacher_test_accuracy"])
         #expect(a.curves["teacher_test_accuracy"] == b.curves["teacher_test_accuracy"])
+    }
+
+    /// What an external student gets: the images without the test labels, the protocol's
+    /// teacher — the one native trains, recorded alike — as distributions on the training images
+    /// and on each Gaussian epoch's inputs; its test scores stay with the problem.
+    @Test(.enabled(if: mnistAvailable, mnistSkipReason))
+    func theExchangeHandsOverTheProtocolsTeacher() throws {
+        let suite = KnowledgeDistillationSuite()
+        let configuration: Configuration = ["student": "cnn", "D": 2]
+        let context = RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: 0,
+                                 settings: suite.plan(for: .smoke).settings, dataDirectory: dataDirectory)
+        let inputs = try suite.problem.inputs(for: context)
+        let exchange = try withBLASThreads(1) { try suite.problem.exchange(inputs, in: context) }
+        #expect(Set(exchange.sets.keys) == ["train", "test", "gaussian_1"])
+        #expect(exchange.sets["test"]?.keys.sorted() == ["inputs"])
+        #expect(exchange.sets["train"]?["inputs"]?.shape == [200, 784])
+        for set in ["train", "gaussian_1"] {
+            guard case .double(let q)? = exchange.sets[set]?["teacher_probabilities"] else {
+                Issue.record("\(set): no float64 teacher_probabilities"); continue
+            }
+            #expect(q.shape == [200, 10])
+            for row in 0..<200 {
+                let sum = (0..<10).reduce(0.0) { $0 + q.scalars[row * 10 + $1] }
+                #expect(abs(sum - 1) < 1e-12, "\(set) row \(row): Σq = \(sum)")
+            }
+        }
+        #expect(exchange.protocolValues["epochs"] == 2 && exchange.protocolValues["normal_epochs"] == 1)
+        #expect(exchange.protocolValues["learning_rate"] == 1e-4 && exchange.protocolValues["D"] == 2)
+        #expect(exchange.schedule.final == ["test", "train"])
+        #expect(exchange.problemPredictions.sets["teacher/test"]?.count == 100)
+        // The teacher native trains for this job, with the same record.
+        let native = try runKD(configuration: configuration)
+        #expect(context.recorded.scalars["teacher_test_accuracy"] == native.scalars["teacher_test_accuracy"])
+        #expect(context.recorded.curves["teacher_test_accuracy"] == native.curves["teacher_test_accuracy"])
+        #expect(context.recorded.scalars["gaussian_teacher_confidence"] == native.scalars["gaussian_teacher_confidence"])
+        #expect(context.recorded.scalars["epochs"] == 1 && context.recorded.scalars["gaussian_epochs"] == 1)
     }
 
     /// The findings on hand-made summaries: the paper's own table makes both orderings hold;

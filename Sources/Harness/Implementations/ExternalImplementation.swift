@@ -222,7 +222,9 @@ private struct EventReader {
                        nextEpoch - 1 == exchange.protocolEpochs, steps != total / exchange.schedule.stepInterval {
                         throw failure("\(where_): \(steps) step predictions for the protocol's \(total / exchange.schedule.stepInterval) (every \(exchange.schedule.stepInterval) of \(total) steps)")
                     }
+                    // The schedule's sets only (``read``), with the ones the problem predicted itself.
                     final = predictions
+                    final!.sets.merge(exchange.problemPredictions.sets) { _, problems in problems }
                 }
             case .progress:
                 break

@@ -17,10 +17,16 @@ public struct ProblemExchange: Sendable {
     /// Where epoch n sits on the curves' x axis: n · `epochLength` (1: epochs; ½: StoudenmireMPS's
     /// half-sweeps between two passes of the label through the centre, x = 0.5, 1, 1.5, …).
     public var epochLength: Double
+    /// Scores the problem made itself while preparing the exchange — a network the protocol
+    /// trains for every implementation alike (KnowledgeDistillation's teacher on the test
+    /// images) — added to the program's final predictions before they are judged. Never sent
+    /// to the program, and not among the sets it is asked for.
+    public var problemPredictions: Predictions
 
     public init(
         sets: [String: [String: NpyArray]], protocolValues: [String: ConfigurationValue], schedule: PredictionSchedule,
-        epochSpan: String = "the epoch's training steps, without evaluation", epochLength: Double = 1
+        epochSpan: String = "the epoch's training steps, without evaluation", epochLength: Double = 1,
+        problemPredictions: Predictions = Predictions()
     ) {
         precondition(epochLength > 0 && epochLength.isFinite, "an epoch's length on the x axis must be positive")
         self.sets = sets
@@ -28,6 +34,7 @@ public struct ProblemExchange: Sendable {
         self.schedule = schedule
         self.epochSpan = epochSpan
         self.epochLength = epochLength
+        self.problemPredictions = problemPredictions
     }
 
     /// The curve position of epoch `n`.

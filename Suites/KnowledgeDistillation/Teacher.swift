@@ -33,15 +33,25 @@ struct Teacher {
     }
 }
 
-extension NativeKnowledgeDistillation {
+/// One Gaussian epoch's inputs, labelled by the teacher: part of the protocol, the same for
+/// every implementation of a job.
+struct GaussianSet {
+    /// x_p = clip(N(μ_p, σ_p), 0, 1) per pixel, 28×28.
+    var images: ImageSet
+    /// The teacher's q = softmax(logits / T) on them, row-major `[N, 10]`.
+    var probabilities: [Double]
+}
+
+// The teacher and the Gaussian inputs belong to the protocol, not to the student's
+// implementation: native trains its student on them, and the exchange hands them to external
+// ones (``KnowledgeDistillationProblem/exchange(_:in:)``).
+extension KnowledgeDistillationProblem {
     /// Builds the teacher of the job's student from the stream `teacher_init` (shared across D)
     /// and trains it on the training images with Adam, one round of the harness's loop per
-    /// epoch; the problem evaluates its test scores after every epoch and at the end.
+    /// epoch; evaluates its test scores after every epoch and at the end (`teacher_test_accuracy`)
+    /// and records `teacher_seconds`.
     /// - Throws: ``Divergence`` ("teacher: …") when its loss stops being finite.
-    func trainTeacher(
-        _ recipe: KnowledgeDistillationProblem.TeacherProtocol, inputs: KnowledgeDistillationProblem.Inputs,
-        problem: KnowledgeDistillationProblem, context: RunContext
-    ) throws -> Teacher {
+    func trainTeacher(_ recipe: TeacherProtocol, inputs: Inputs, context: RunContext) throws -> Teacher {
         let bond: Set = [KnowledgeDistillationSuite.bondKey]
         var rng = context.rng("teacher_init", sharedAcross: bond)
         var teacher = inputs.student == .cnn
@@ -60,16 +70,55 @@ extension NativeKnowledgeDistillation {
             outcome = try loop.run(context, observe: { point in
                 guard case .endOfRound(let round, _, _) = point else { return .proceed }
                 last = Predictions(["teacher/test": .float(testSet.outputs(of: trainer.network))])
-                try problem.evaluate(last!, at: .round(round, x: Double(round)), of: inputs, in: context)
+                try evaluate(last!, at: .round(round, x: Double(round)), of: inputs, in: context)
                 return .proceed
             }) { _ in try trainer.trainEpoch(on: trainSet, shuffle: &shuffle) }
         } catch let error as NonFiniteLoss {
             throw Divergence("teacher: \(error.description)")
         }
-        try problem.evaluate(last!, at: .final, of: inputs, in: context)
+        try evaluate(last!, at: .final, of: inputs, in: context)
         context.record(.teacherSeconds, outcome.trainingSeconds)
         teacher.network = trainer.network
         teacher.testScores = last!.sets["teacher/test"]
         return teacher
+    }
+
+    /// The Gaussian epochs' inputs, labelled by the teacher: x_p = clip(N(μ_p, σ_p), 0, 1) per
+    /// pixel (``PixelGaussian`` fitted to the training images), fresh samples each epoch from the
+    /// stream `gaussian` (shared across the student and D), labelled by the teacher's softmax at
+    /// the temperature. Records how the teacher labels the first epoch's inputs.
+    func gaussianSets(_ teacher: Teacher, inputs: Inputs, context: RunContext) -> [GaussianSet] {
+        guard inputs.gaussianEpochs > 0 else { return [] }
+        let gaussian = PixelGaussian(fittedTo: inputs.train)
+        var rng = context.rng("gaussian", sharedAcross: [KnowledgeDistillationSuite.Student.key, KnowledgeDistillationSuite.bondKey])
+        let sets = (0..<inputs.gaussianEpochs).map { _ in
+            let images = gaussian.sample(count: inputs.gaussianSamples, using: &rng)
+            return GaussianSet(images: images, probabilities: teacher.probabilities(images, temperature: inputs.temperature))
+        }
+        recordTeacherOnNoise(sets[0].probabilities, context: context)
+        return sets
+    }
+
+    /// How the teacher labels the first epoch's Gaussian inputs: its mean confidence
+    /// (`gaussian_teacher_confidence`) and the share of its most frequent class
+    /// (`gaussian_teacher_top_class_share`) (`q` row-major [N, 10]).
+    private func recordTeacherOnNoise(_ q: [Double], context: RunContext) {
+        let rows = q.count / 10
+        guard rows > 0 else { return }
+        var confidence = 0.0, counts = [Int](repeating: 0, count: 10)
+        for n in 0..<rows {
+            let row = q[(n * 10)..<(n * 10 + 10)]
+            confidence += row.max()!
+            counts[row.firstIndex(of: row.max()!)! - n * 10] += 1
+        }
+        context.record(.gaussianTeacherConfidence, confidence / Double(rows))
+        context.record(.gaussianTeacherTopClassShare, Double(counts.max()!) / Double(rows))
+    }
+
+    /// The protocol's lengths, which the problem records for every implementation.
+    func recordLengths(_ inputs: Inputs, context: RunContext) {
+        context.record(.epochs, Double(inputs.epochs))
+        context.record(.gaussianEpochs, Double(inputs.gaussianEpochs))
+        context.record(.trainImages, Double(inputs.train.count))
     }
 }
