@@ -6,48 +6,60 @@ set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "train_loss_vs_epoch_D6.png"
-plot \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=copy\\_node\\_v10 (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=glorot (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=he (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "init=lecun (n=3) mean ±σ"
+set xrange [0.55:10.45]
+set yrange [0.4911083996920489:2.8828847037893923]
+set multiplot layout 2,3 title "training loss, D = 6"
+set key inside bottom left nobox font ",8" samplen 2
+set title "init=copy\\_node (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "init=copy\\_node\\_v10 (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "init=glorot (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "init=he (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "init=lecun (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "train_loss_vs_epoch_D6.svg"
-plot \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=copy\\_node\\_v10 (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=glorot (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=he (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "init=lecun (n=3) mean ±σ"
+set xrange [0.55:10.45]
+set yrange [0.4911083996920489:2.8828847037893923]
+set multiplot layout 2,3 title "training loss, D = 6"
+set key inside bottom left nobox font ",8" samplen 2
+set title "init=copy\\_node (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "init=copy\\_node\\_v10 (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "init=glorot (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "init=he (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "init=lecun (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "train_loss_vs_epoch_D6.pdf"
-plot \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=copy\\_node\\_v10 (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=glorot (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=he (n=3) mean ±σ", \
-    "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "init=lecun (n=3) mean ±σ"
+set xrange [0.55:10.45]
+set yrange [0.4911083996920489:2.8828847037893923]
+set multiplot layout 2,3 title "training loss, D = 6"
+set key inside bottom left nobox font ",8" samplen 2
+set title "init=copy\\_node (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "init=copy\\_node\\_v10 (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "init=glorot (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "init=he (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "init=lecun (n=3)"
+plot "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 unset output

@@ -6,47 +6,59 @@ set xlabel "epoch"
 set ylabel "validation error"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "val_error_vs_epoch_D6_logscaled.png"
-plot \
-    "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=copy\\_node\\_v10 (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=glorot (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=he (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "init=lecun (n=3) mean ±σ"
+set xrange [0.55:10.45]
+set yrange [0.09402960887780934:0.9635622843147937]
+set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics"
+set key inside bottom left nobox font ",8" samplen 2
+set title "init=copy\\_node (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "init=copy\\_node\\_v10 (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "init=glorot (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "init=he (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "init=lecun (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "val_error_vs_epoch_D6_logscaled.svg"
-plot \
-    "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=copy\\_node\\_v10 (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=glorot (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=he (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "init=lecun (n=3) mean ±σ"
+set xrange [0.55:10.45]
+set yrange [0.09402960887780934:0.9635622843147937]
+set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics"
+set key inside bottom left nobox font ",8" samplen 2
+set title "init=copy\\_node (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "init=copy\\_node\\_v10 (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "init=glorot (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "init=he (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "init=lecun (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "val_error_vs_epoch_D6_logscaled.pdf"
-plot \
-    "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=copy\\_node\\_v10 (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=glorot (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=he (n=3) mean ±σ", \
-    "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "init=lecun (n=3) mean ±σ"
+set xrange [0.55:10.45]
+set yrange [0.09402960887780934:0.9635622843147937]
+set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics"
+set key inside bottom left nobox font ",8" samplen 2
+set title "init=copy\\_node (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "init=copy\\_node\\_v10 (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "init=glorot (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "init=he (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "init=lecun (n=3)"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 unset output

@@ -6,48 +6,45 @@ set xlabel "bond dimension D"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_D.png"
 plot \
-    "test_accuracy_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_accuracy_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 2 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "test_accuracy_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 3 using 1:2:3 with yerrorbars pt 6 ps 1.6 lc rgb "black" title "paper (claim)"
+    "test_accuracy_vs_D.dat" index 3 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: student=cnn (claim)", \
+    "test_accuracy_vs_D.dat" index 4 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: student=direct (claim)", \
+    "test_accuracy_vs_D.dat" index 5 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#2ca02c" title "paper: student=fc (claim)"
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "test_accuracy_vs_D.svg"
 plot \
-    "test_accuracy_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_accuracy_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 2 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "test_accuracy_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 3 using 1:2:3 with yerrorbars pt 6 ps 1.6 lc rgb "black" title "paper (claim)"
+    "test_accuracy_vs_D.dat" index 3 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: student=cnn (claim)", \
+    "test_accuracy_vs_D.dat" index 4 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: student=direct (claim)", \
+    "test_accuracy_vs_D.dat" index 5 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#2ca02c" title "paper: student=fc (claim)"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_D.pdf"
 plot \
-    "test_accuracy_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_accuracy_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 2 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "test_accuracy_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "test_accuracy_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=3) mean ±σ", \
-    "test_accuracy_vs_D.dat" index 3 using 1:2:3 with yerrorbars pt 6 ps 1.6 lc rgb "black" title "paper (claim)"
+    "test_accuracy_vs_D.dat" index 3 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: student=cnn (claim)", \
+    "test_accuracy_vs_D.dat" index 4 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: student=direct (claim)", \
+    "test_accuracy_vs_D.dat" index 5 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#2ca02c" title "paper: student=fc (claim)"
 unset output

@@ -6,26 +6,23 @@ set xlabel "bond dimension D"
 set ylabel "ρ"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "fig2_compression_ratio_vs_D.png"
 plot \
-    "fig2_compression_ratio_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "fig2_compression_ratio_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "fig2_compression_ratio_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "compression\\_ratio (n=3) mean ±σ"
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "fig2_compression_ratio_vs_D.svg"
 plot \
-    "fig2_compression_ratio_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "fig2_compression_ratio_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "fig2_compression_ratio_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "compression\\_ratio (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "fig2_compression_ratio_vs_D.pdf"
 plot \
-    "fig2_compression_ratio_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "fig2_compression_ratio_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "fig2_compression_ratio_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "compression\\_ratio (n=3) mean ±σ"
 unset output

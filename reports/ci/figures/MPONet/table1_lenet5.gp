@@ -6,7 +6,7 @@ set xlabel "network"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set xrange [-0.5:1.5]
 set xtics ("lenet5 (n=3)" 0, "mpo\\_lenet5 (n=3)" 1)
 set grid noxtics

@@ -6,38 +6,32 @@ set xlabel "D"
 set ylabel "parameters"
 set grid
 set key outside right top vertical box
-set label 99 "commit a3cec7e079" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "param_count_vs_D.png"
 plot \
-    "param_count_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "param_count_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "param_count_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean ±σ", \
-    "param_count_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "param_count_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "param_count_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
-    "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lc rgb "black" title "paper (claim)"
+    "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "param_count_vs_D.svg"
 plot \
-    "param_count_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "param_count_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "param_count_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean ±σ", \
-    "param_count_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "param_count_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "param_count_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
-    "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lc rgb "black" title "paper (claim)"
+    "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "param_count_vs_D.pdf"
 plot \
-    "param_count_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "param_count_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "param_count_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean ±σ", \
-    "param_count_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "param_count_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "param_count_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
-    "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lc rgb "black" title "paper (claim)"
+    "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
 unset output
