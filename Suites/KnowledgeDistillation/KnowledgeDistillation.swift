@@ -86,7 +86,8 @@ import TensorNetworks
 /// the accuracy leaves chance (TorchMPS's layout has the same start; its label core has no pixel
 /// at all). How long runs stay there is measured in the reports (`test_accuracy` per epoch) and
 /// judged by a finding. Why some runs never leave is read from the per-epoch diagnostics
-/// (``NativeKnowledgeDistillation/appendPlateauDiagnostics(logits:trainer:epoch:context:)``):
+/// (``NativeKnowledgeDistillation/appendPlateauDiagnostics(trainer:epoch:context:)`` and, from any
+/// implementation's test scores, ``KnowledgeDistillationProblem/appendLogitDiagnostics(_:x:context:)``):
 /// in the runs measured so far the gradients are not held below Adam's ε (all but the
 /// parameters of never-inked pixels have √v above it from the first epoch); a stuck run's
 /// logits blow up, then collapse to nearly equal outputs, again and again, while Adam's second
@@ -141,7 +142,8 @@ import TensorNetworks
 /// `gaussian_epochs`, `train_images`. Curves per epoch (normal, then Gaussian): `train_loss`,
 /// `test_accuracy`, `epoch_seconds`; the plateau's diagnostics `gradient_norm`,
 /// `adam_rms_sqrt_v`, `adam_share_below_epsilon`, `logit_scale` and `logit_spread`
-/// (``NativeKnowledgeDistillation/appendPlateauDiagnostics(logits:trainer:epoch:context:)``);
+/// (native's optimizer curves, ``NativeKnowledgeDistillation/appendPlateauDiagnostics(trainer:epoch:context:)``;
+/// the logit curves for every implementation, ``KnowledgeDistillationProblem/appendLogitDiagnostics(_:x:context:)``);
 /// the teacher's `teacher_test_accuracy` per teacher epoch.
 public struct KnowledgeDistillationSuite: ProblemSuite {
     public init() {}

@@ -173,6 +173,7 @@ public struct KnowledgeDistillationProblem: Problem {
         case .round(let round, let x):
             context.append(Metric.testAccuracy.name, x: x, y: accuracy)
             if round == inputs.epochs { context.record(.testAccuracyNormal, accuracy) }
+            Self.appendLogitDiagnostics(student, x: x, context: context)
         case .final:
             context.record(.testAccuracy, accuracy)
             context.record(.testError, 1 - accuracy)
@@ -187,6 +188,33 @@ public struct KnowledgeDistillationProblem: Problem {
         case .step: break
         }
         return values
+    }
+
+    /// The logits' side of the plateau's diagnostics (the suite's doc), from the student's test
+    /// scores after an epoch: `logit_scale` (mean over the images of max_ℓ |f_ℓ|) and
+    /// `logit_spread` (mean of max_ℓ f_ℓ − min_ℓ f_ℓ: 0 when every class scores the same). A value
+    /// that is not finite (a non-finite row) is left out.
+    static func appendLogitDiagnostics(_ scores: Scores, x: Double, context: RunContext) {
+        let (scale, spread) = switch scores {
+        case .float(let t): logitScaleAndSpread(t)
+        case .double(let t): logitScaleAndSpread(t)
+        }
+        if let scale, scale.isFinite { context.append("logit_scale", x: x, y: scale) }
+        if let spread, spread.isFinite { context.append("logit_spread", x: x, y: spread) }
+    }
+
+    private static func logitScaleAndSpread<Scalar: BLASScalar>(_ logits: Tensor<Scalar>) -> (Double?, Double?) {
+        let (rows, classes) = (logits.shape[0], logits.shape[1])
+        guard rows > 0 && classes > 0 else { return (nil, nil) }
+        var scale = 0.0, spread = 0.0
+        logits.withUnsafeBufferPointer { f in
+            for n in 0..<rows {
+                let row = f[(n * classes)..<((n + 1) * classes)].map { Double($0) }
+                scale += row.map(abs).max()!
+                spread += row.max()! - row.min()!
+            }
+        }
+        return (scale / Double(rows), spread / Double(rows))
     }
 
     /// The arg max of each row; -1 (no class) for a row with a non-finite score.

@@ -40,7 +40,7 @@ public struct NativeKnowledgeDistillation: Implementation {
         func testScores(after round: Int) -> Scores {
             context.addFlops(trainer.evaluationFlops(inputs.test.count))
             let logits = trainer.logits(features: testFeatures, samples: testSamples)
-            Self.appendPlateauDiagnostics(logits: logits, trainer: trainer, epoch: round, context: context)
+            Self.appendPlateauDiagnostics(trainer: trainer, epoch: round, context: context)
             return .double(logits)
         }
 
@@ -79,16 +79,12 @@ public struct NativeKnowledgeDistillation: Implementation {
         return predictions
     }
 
-    /// Curves per epoch that say why a student stays on the near-identity plateau (the suite's
-    /// doc: gradients of order σ below Adam's ε) or what else happens (logits that blow up, then
-    /// collapse to equal outputs): `gradient_norm` (RMS over the epoch's batches of ‖∂L/∂W‖),
-    /// `adam_rms_sqrt_v` (√ of Adam's mean bias-corrected second moment) and
-    /// `adam_share_below_epsilon` (the share of parameters whose step ε dominates), and on the test
-    /// images `logit_scale` (mean over images of max_ℓ |f_ℓ|) and `logit_spread` (mean of
-    /// max_ℓ f_ℓ − min_ℓ f_ℓ: 0 when every class scores the same). Non-finite values are left out.
-    static func appendPlateauDiagnostics(
-        logits: Tensor<Double>, trainer: MPSGradientTrainer<Float>, epoch: Int, context: RunContext
-    ) {
+    /// The optimizer's side of the plateau's diagnostics, per epoch (the suite's doc; the logits'
+    /// side, `logit_scale` and `logit_spread`, is the problem's, from any implementation's test
+    /// scores): `gradient_norm` (RMS over the epoch's batches of ‖∂L/∂W‖), `adam_rms_sqrt_v` (√ of
+    /// Adam's mean bias-corrected second moment) and `adam_share_below_epsilon` (the share of
+    /// parameters whose step ε dominates). Non-finite values are left out.
+    static func appendPlateauDiagnostics(trainer: MPSGradientTrainer<Float>, epoch: Int, context: RunContext) {
         let x = Double(epoch)
         func append(_ name: String, _ value: Double?) {
             if let value, value.isFinite { context.append(name, x: x, y: value) }
@@ -97,18 +93,6 @@ public struct NativeKnowledgeDistillation: Implementation {
         let moments = trainer.optimizer.secondMoments()
         append("adam_rms_sqrt_v", moments?.rootMeanSquare)
         append("adam_share_below_epsilon", moments?.shareBelowEpsilon)
-        let (rows, classes) = (logits.shape[0], logits.shape[1])
-        guard rows > 0 && classes > 0 else { return }
-        var scale = 0.0, spread = 0.0
-        logits.withUnsafeBufferPointer { f in
-            for n in 0..<rows {
-                let row = f[(n * classes)..<((n + 1) * classes)]
-                scale += row.map(abs).max()!
-                spread += row.max()! - row.min()!
-            }
-        }
-        append("logit_scale", scale / Double(rows))
-        append("logit_spread", spread / Double(rows))
     }
 
     /// The finals about the student's training: speed over the normal epochs, non-finite batches.
