@@ -67,9 +67,15 @@ import TensorNetworks
 /// - `solver=tnml`: the code's `cgrad` (``UnitNormPasses``): `cg_steps` passes that rescale the
 ///   bond tensor, the residual and the search direction to unit norm, recomputing the residual
 ///   from the data at each pass. Its environments are per-input normalized, as here.
+/// - `init=tnml`: the code's starting MPS (``MPSClassifier/summedProductStates(features:chosen:labelSite:featureMap:classBondDimension:classCutoff:labelScale:maxBondDimension:cutoff:)``):
+///   per class the sum of the product states of 100 training images of that class drawn at
+///   random with replacement, compressed to bond dimension 10 (cutoff 1e-10), its core on the
+///   label site times 0.1·e_ℓ; the classes summed and compressed to 10 (cutoff 1e-8), unit norm.
+///   The label leg starts on site 0 (where the suite's sweeps start; the code keeps it on the
+///   centre), and bonds start at 10 whatever m is: the sweeps grow them (at most doubling per
+///   bond update).
 /// Not built yet: the label index fixed on the centre site (the code's SVD leaves it on the
-/// tensor that had it, so the environments beyond it carry the label leg), the initial MPS summed
-/// from 100 product states per label and compressed to bond dimension 10, and the code's
+/// tensor that had it, so the environments beyond it carry the label leg), and the code's
 /// `Minm = max(10, m/2)` floor on kept singular values.
 ///
 /// ## Tiers
@@ -172,7 +178,7 @@ public struct StoudenmireMPSSuite: ProblemSuite {
 
     /// The authors' code's choices where they depart from the paper's text (issue 24), each
     /// `--config key=value` at any tier.
-    public var optionalAxes: [OptionalAxis] { [OptionalAxis(Pooling.self), OptionalAxis(Solver.self)] }
+    public var optionalAxes: [OptionalAxis] { [OptionalAxis(Pooling.self), OptionalAxis(Solver.self), OptionalAxis(Initialization.self)] }
 
     public var problem: StoudenmireMPSProblem { StoudenmireMPSProblem() }
     public var implementations: [any Implementation<StoudenmireMPSProblem>] { [NativeStoudenmireMPS()] }

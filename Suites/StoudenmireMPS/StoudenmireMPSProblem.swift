@@ -55,6 +55,23 @@ enum Solver: String, OptionalConfigurationAxis {
     }
 }
 
+/// The optional `init` axis: the starting MPS (``StoudenmireMPSProblem/startingMPS(_:in:)``).
+enum Initialization: String, OptionalConfigurationAxis {
+    /// The dominant subspaces of a seeded subset of the training images, up to m
+    /// (``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``).
+    case principal
+    /// The authors' TNML code (`fixedL.cc`): per class the sum of 100 random training images'
+    /// product states, compressed to 10, labelled 0.1·e_ℓ, the classes summed and compressed to 10
+    /// (``MPSClassifier/summedProductStates(features:chosen:labelSite:featureMap:classBondDimension:classCutoff:labelScale:maxBondDimension:cutoff:)``).
+    case tnml
+    static let key = "init"
+    static let defaultValue = Initialization.principal
+    static let summary = "starting MPS: dominant subspaces of the training images up to m, or the authors' code's per-class sums of 100 product states compressed to bond dimension 10"
+
+    /// Training images per class in the authors' sums (their `ninitial`).
+    static let tnmlImagesPerClass = 100
+}
+
 /// The configuration key of the bond dimension m.
 let bondDimensionKey = "m"
 
@@ -98,6 +115,8 @@ public struct StoudenmireMPSProblem: Problem {
         var pooling = Pooling.average
         /// The local solver of each bond update.
         var solver = Solver.cg
+        /// How the starting MPS is built.
+        var initialization = Initialization.principal
 
         /// Sites of the chain: one per pooled pixel.
         public var sites: Int { train.rows * train.columns }
@@ -113,6 +132,7 @@ public struct StoudenmireMPSProblem: Problem {
         let dataset = try context.parameters.choice(Dataset.self)
         let pooling = try context.parameters.choice(Pooling.self)
         let solver = try context.parameters.choice(Solver.self)
+        let initialization = try context.parameters.choice(Initialization.self)
         let sweeps = try settings.int("sweeps", in: 1...)
         let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
         let initCount = try settings.int("init_count", in: 1...), cgSteps = try settings.int("cg_steps", in: 1...)
@@ -127,23 +147,48 @@ public struct StoudenmireMPSProblem: Problem {
             try PooledImages.load(dataset.images, selection, dataDirectory: context.dataDirectory, rng: &dataRNG)
         }.value
         return Inputs(train: train, test: test, bondDimension: m, sweeps: sweeps, conjugateGradientSteps: cgSteps,
-                      initCount: initCount, workers: workers, pooling: pooling, solver: solver)
+                      initCount: initCount, workers: workers, pooling: pooling, solver: solver, initialization: initialization)
     }
 
-    /// The starting MPS of every implementation: built from a seeded subset of the training
-    /// images (all of them below `init_count`, the job's stream `init`) by
-    /// ``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``,
-    /// label on site 0.
+    /// The starting MPS of every implementation, label on site 0, drawn from the job's stream
+    /// `init`. `init=principal` (the default): built from a seeded subset of the training images
+    /// (all of them below `init_count`) by
+    /// ``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``.
+    /// `init=tnml`: the authors' sums, for each class of 100 training images of that class drawn
+    /// at random with replacement (their `randImg`), by
+    /// ``MPSClassifier/summedProductStates(features:chosen:labelSite:featureMap:classBondDimension:classCutoff:labelScale:maxBondDimension:cutoff:)``
+    /// with their caps (10 per class and 10 in all, whatever m is: the sweeps grow the bonds) —
+    /// the label core on site 0, where the suite's sweeps start, not on the centre, where the
+    /// authors' code keeps it.
     public func startingMPS(_ inputs: Inputs, in context: RunContext) throws -> MPSClassifier<Float> {
         let (train, map, order) = (inputs.train, inputs.featureMap, inputs.order)
         var initRNG = context.rng("init")
-        let initImages = Splits.subset(of: train.count, size: inputs.initCount, rng: &initRNG)
-        return try context.measure("init") {
-            let subset = train.subset(initImages)
-            return try MPSClassifier.principalSubspaces(
-                features: map.siteFeatures(subset.flattened(order: order)), labels: subset.labels,
-                labelCount: train.classCount, maxBondDimension: inputs.bondDimension, featureMap: map)
-        }.value
+        switch inputs.initialization {
+        case .principal:
+            let initImages = Splits.subset(of: train.count, size: inputs.initCount, rng: &initRNG)
+            return try context.measure("init") {
+                let subset = train.subset(initImages)
+                return try MPSClassifier.principalSubspaces(
+                    features: map.siteFeatures(subset.flattened(order: order)), labels: subset.labels,
+                    labelCount: train.classCount, maxBondDimension: inputs.bondDimension, featureMap: map)
+            }.value
+        case .tnml:
+            let chosen = try (0..<train.classCount).map { label in
+                let members = train.labels.indices.filter { train.labels[$0] == label }
+                guard !members.isEmpty else {
+                    throw SuiteInputError(suite: Self.suite, key: Initialization.key, "init=tnml: no training image of class \(label)")
+                }
+                return (0..<Initialization.tnmlImagesPerClass).map { _ in members[initRNG.nextInt(below: members.count)] }
+            }
+            return try context.measure("init") {
+                let images = train.subset(Array(Set(chosen.joined())).sorted())
+                // Indices into the subset, which holds each chosen image once.
+                let position = Dictionary(uniqueKeysWithValues: Array(Set(chosen.joined())).sorted().enumerated().map { ($1, $0) })
+                return try MPSClassifier.summedProductStates(
+                    features: map.siteFeatures(images.flattened(order: order)), chosen: chosen.map { $0.map { position[$0]! } },
+                    labelSite: 0, featureMap: map)
+            }.value
+        }
     }
 
     public var isExchangeable: Bool { true }

@@ -53,6 +53,35 @@ struct StoudenmireMPSSuiteTests {
         #expect(first.arrays.keys.filter { $0.hasPrefix("mps/core_") }.count == 196)
         #expect(first.arrays["mps/core_098"]?.shape.count == 4)  // the label core, at the centre
     }
+
+    /// `init=tnml`: the authors' start on the smoke data — bonds of at most 10 whatever m is,
+    /// the label leg on site 0, norm 1, drawn from the job's stream (same seed, same start) —
+    /// and the sweeps run from it.
+    @Test func theAuthorsStartIsSummedProductStates() throws {
+        let suite = StoudenmireMPSSuite()
+        let plan = suite.plan(for: .smoke)
+        var configuration = plan.configurations[0]
+        configuration["init"] = "tnml"
+        func context(m: Int) -> RunContext {
+            var withM = configuration
+            withM["m"] = .int(m)
+            return RunContext(suite: suite.name, tier: .smoke, configuration: withM, seed: 0, settings: plan.settings,
+                              dataDirectory: dataDirectory, optionalAxisKeys: ["init"])
+        }
+        let problem = StoudenmireMPSProblem()
+        let first = try problem.startingMPS(try problem.inputs(for: context(m: 20)), in: context(m: 20))
+        let second = try problem.startingMPS(try problem.inputs(for: context(m: 20)), in: context(m: 20))
+        #expect(first.labelSite == 0 && first.bondDimensions.max()! == 10)
+        #expect(abs(Double(first.cores[0].squaredNorm()) - 1) < 1e-5)
+        #expect(first.cores.map(\.scalars) == second.cores.map(\.scalars))
+        let record = try withBLASThreads(2) { () throws -> RunRecord in
+            let job = context(m: 10)
+            try suite.run(job)
+            return job.recorded
+        }
+        let testError = try #require(record.scalars["test_error"])
+        #expect(testError < 0.6, "test error \(testError) after a sweep from the authors' start")
+    }
 }
 
 /// Bad input fails the job with one line, before any data is read.
