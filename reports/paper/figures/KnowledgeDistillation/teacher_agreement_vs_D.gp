@@ -6,36 +6,42 @@ set xlabel "bond dimension D"
 set ylabel "agreement"
 set grid
 set key outside right top vertical box
-set label 99 "commit 311e1798e7" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4b739e8523 and 3 other builds" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "teacher_agreement_vs_D.png"
 plot \
-    "teacher_agreement_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "teacher_agreement_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "teacher_agreement_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
-    "teacher_agreement_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
-    "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
+    "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
+    "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=cnn · torchmps-style (n=5) mean ±σ", \
+    "teacher_agreement_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
+    "teacher_agreement_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "student=fc (n=5) mean ±σ", \
+    "teacher_agreement_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
+    "teacher_agreement_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "student=fc · torchmps-style (n=5) mean ±σ"
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "teacher_agreement_vs_D.svg"
 plot \
-    "teacher_agreement_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "teacher_agreement_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "teacher_agreement_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
-    "teacher_agreement_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
-    "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
+    "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
+    "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=cnn · torchmps-style (n=5) mean ±σ", \
+    "teacher_agreement_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
+    "teacher_agreement_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "student=fc (n=5) mean ±σ", \
+    "teacher_agreement_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
+    "teacher_agreement_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "student=fc · torchmps-style (n=5) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "teacher_agreement_vs_D.pdf"
 plot \
-    "teacher_agreement_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "teacher_agreement_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "teacher_agreement_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
-    "teacher_agreement_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
-    "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
+    "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
+    "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=cnn · torchmps-style (n=5) mean ±σ", \
+    "teacher_agreement_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
+    "teacher_agreement_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "student=fc (n=5) mean ±σ", \
+    "teacher_agreement_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
+    "teacher_agreement_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "student=fc · torchmps-style (n=5) mean ±σ"
 unset output

@@ -6,35 +6,65 @@ set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit 311e1798e7" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4b739e8523 and 3 other builds" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch_D40.png"
-plot \
-    "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
-    "test_accuracy_vs_epoch_D40.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=5) mean ±σ", \
-    "test_accuracy_vs_epoch_D40.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
+set xrange [-0.4500000000000002:31.45]
+set yrange [-0.059608359925542045:1.1275979666560818]
+set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
+set key inside bottom left nobox font ",8" samplen 2
+set title "student=cnn (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "student=cnn · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch_D40.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "student=direct (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch_D40.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "student=direct · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch_D40.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "student=fc (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch_D40.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+set title "student=fc · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "test_accuracy_vs_epoch_D40.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "test_accuracy_vs_epoch_D40.svg"
-plot \
-    "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
-    "test_accuracy_vs_epoch_D40.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=5) mean ±σ", \
-    "test_accuracy_vs_epoch_D40.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
+set xrange [-0.4500000000000002:31.45]
+set yrange [-0.059608359925542045:1.1275979666560818]
+set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
+set key inside bottom left nobox font ",8" samplen 2
+set title "student=cnn (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "student=cnn · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch_D40.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "student=direct (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch_D40.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "student=direct · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch_D40.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "student=fc (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch_D40.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+set title "student=fc · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "test_accuracy_vs_epoch_D40.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_epoch_D40.pdf"
-plot \
-    "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
-    "test_accuracy_vs_epoch_D40.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=5) mean ±σ", \
-    "test_accuracy_vs_epoch_D40.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "test_accuracy_vs_epoch_D40.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
+set xrange [-0.4500000000000002:31.45]
+set yrange [-0.059608359925542045:1.1275979666560818]
+set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
+set key inside bottom left nobox font ",8" samplen 2
+set title "student=cnn (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "student=cnn · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch_D40.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "student=direct (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch_D40.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "student=direct · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch_D40.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "student=fc (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch_D40.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+set title "student=fc · torchmps-style (n=5)"
+plot "test_accuracy_vs_epoch_D40.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "test_accuracy_vs_epoch_D40.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+unset multiplot
 unset output

@@ -6,13 +6,13 @@ set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit 311e1798e7" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 4b739e8523 and 3 other builds" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch_D80.png"
 plot \
     "test_accuracy_vs_epoch_D80.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_accuracy_vs_epoch_D80.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=4) mean ±σ", \
+    "test_accuracy_vs_epoch_D80.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
     "test_accuracy_vs_epoch_D80.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_accuracy_vs_epoch_D80.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=5) mean ±σ", \
     "test_accuracy_vs_epoch_D80.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
@@ -22,7 +22,7 @@ set terminal svg size 1000,640 dynamic enhanced
 set output "test_accuracy_vs_epoch_D80.svg"
 plot \
     "test_accuracy_vs_epoch_D80.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_accuracy_vs_epoch_D80.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=4) mean ±σ", \
+    "test_accuracy_vs_epoch_D80.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
     "test_accuracy_vs_epoch_D80.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_accuracy_vs_epoch_D80.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=5) mean ±σ", \
     "test_accuracy_vs_epoch_D80.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
@@ -32,7 +32,7 @@ set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_epoch_D80.pdf"
 plot \
     "test_accuracy_vs_epoch_D80.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_accuracy_vs_epoch_D80.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=4) mean ±σ", \
+    "test_accuracy_vs_epoch_D80.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "student=cnn (n=5) mean ±σ", \
     "test_accuracy_vs_epoch_D80.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_accuracy_vs_epoch_D80.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "student=direct (n=5) mean ±σ", \
     "test_accuracy_vs_epoch_D80.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \

@@ -6,37 +6,31 @@ set xlabel "bond dimension D"
 set ylabel "seconds per epoch"
 set grid
 set key outside right top vertical box
-set label 99 "commit 311e1798e7" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit fbf1a2b09f" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 set logscale y
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "epoch_seconds_vs_D.png"
 plot \
-    "epoch_seconds_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "epoch_seconds_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "epoch_seconds_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "optimizer=gradient (n=5) mean ±σ", \
-    "epoch_seconds_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "epoch_seconds_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "epoch_seconds_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "optimizer=sweeps (n=5) mean ±σ"
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "epoch_seconds_vs_D.svg"
 plot \
-    "epoch_seconds_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "epoch_seconds_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "epoch_seconds_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "optimizer=gradient (n=5) mean ±σ", \
-    "epoch_seconds_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "epoch_seconds_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "epoch_seconds_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "optimizer=sweeps (n=5) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "epoch_seconds_vs_D.pdf"
 plot \
-    "epoch_seconds_vs_D.dat" index 0 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "epoch_seconds_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
     "epoch_seconds_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "optimizer=gradient (n=5) mean ±σ", \
-    "epoch_seconds_vs_D.dat" index 1 using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb "#888888" title "reference ±σ", \
     "epoch_seconds_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "epoch_seconds_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "optimizer=sweeps (n=5) mean ±σ"
 unset output

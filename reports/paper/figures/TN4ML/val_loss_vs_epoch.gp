@@ -6,66 +6,78 @@ set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
 set key outside right top vertical box
-set label 99 "commit 311e1798e7" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
+set label 99 "commit fbf1a2b09f" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "val_loss_vs_epoch.png"
-plot \
-    "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "val_loss_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=5 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "val_loss_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "val_loss_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "D=20 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "val_loss_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "D=50 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
-    "val_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "D=100 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 6 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#e377c2" notitle, \
-    "val_loss_vs_epoch.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#e377c2" title "D=200 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, \
-    "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "D=400 (n=5) mean ±σ"
+set xrange [-0.5:32.5]
+set yrange [0.11025074996489215:1.1714901506702653]
+set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
+set key inside bottom left nobox font ",8" samplen 2
+set title "D=2 (n=5)"
+plot "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "D=5 (n=5)"
+plot "val_loss_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_loss_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "D=10 (n=5)"
+plot "val_loss_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_loss_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "D=20 (n=5)"
+plot "val_loss_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_loss_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "D=50 (n=5)"
+plot "val_loss_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_loss_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+set title "D=100 (n=5)"
+plot "val_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "val_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+set title "D=200 (n=5)"
+plot "val_loss_vs_epoch.dat" index 6 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#e377c2" notitle, "val_loss_vs_epoch.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#e377c2" title "mean ±σ"
+set title "D=400 (n=5)"
+plot "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "mean ±σ"
+unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced
 set output "val_loss_vs_epoch.svg"
-plot \
-    "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "val_loss_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=5 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "val_loss_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "val_loss_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "D=20 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "val_loss_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "D=50 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
-    "val_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "D=100 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 6 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#e377c2" notitle, \
-    "val_loss_vs_epoch.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#e377c2" title "D=200 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, \
-    "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "D=400 (n=5) mean ±σ"
+set xrange [-0.5:32.5]
+set yrange [0.11025074996489215:1.1714901506702653]
+set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
+set key inside bottom left nobox font ",8" samplen 2
+set title "D=2 (n=5)"
+plot "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "D=5 (n=5)"
+plot "val_loss_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_loss_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "D=10 (n=5)"
+plot "val_loss_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_loss_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "D=20 (n=5)"
+plot "val_loss_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_loss_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "D=50 (n=5)"
+plot "val_loss_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_loss_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+set title "D=100 (n=5)"
+plot "val_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "val_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+set title "D=200 (n=5)"
+plot "val_loss_vs_epoch.dat" index 6 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#e377c2" notitle, "val_loss_vs_epoch.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#e377c2" title "mean ±σ"
+set title "D=400 (n=5)"
+plot "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "mean ±σ"
+unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "val_loss_vs_epoch.pdf"
-plot \
-    "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "val_loss_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=5 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "val_loss_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "val_loss_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "D=20 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, \
-    "val_loss_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "D=50 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
-    "val_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "D=100 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 6 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#e377c2" notitle, \
-    "val_loss_vs_epoch.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#e377c2" title "D=200 (n=5) mean ±σ", \
-    "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, \
-    "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "D=400 (n=5) mean ±σ"
+set xrange [-0.5:32.5]
+set yrange [0.11025074996489215:1.1714901506702653]
+set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
+set key inside bottom left nobox font ",8" samplen 2
+set title "D=2 (n=5)"
+plot "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "D=5 (n=5)"
+plot "val_loss_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_loss_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "D=10 (n=5)"
+plot "val_loss_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_loss_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "D=20 (n=5)"
+plot "val_loss_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_loss_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "D=50 (n=5)"
+plot "val_loss_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_loss_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+set title "D=100 (n=5)"
+plot "val_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "val_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+set title "D=200 (n=5)"
+plot "val_loss_vs_epoch.dat" index 6 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#e377c2" notitle, "val_loss_vs_epoch.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#e377c2" title "mean ±σ"
+set title "D=400 (n=5)"
+plot "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "mean ±σ"
+unset multiplot
 unset output
