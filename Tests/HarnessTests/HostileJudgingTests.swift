@@ -241,13 +241,21 @@ import _TestSupport
         }
     }
 
+    /// The committed file loads, and its machine is the fingerprint it stores; the same file
+    /// without one (as written before the fingerprint existed) is matched on CPU model and BLAS
+    /// configuration.
     @Test func theRealReferenceLoads() throws {
-        let outcome = try Self.load(Data(contentsOf: URL(fileURLWithPath: Self.realReference)))
-        let reference = try #require(try outcome.result.get())
-        #expect(!reference.entries.isEmpty && reference.machine == nil)
-        // Written before the fingerprint existed: matched on CPU model and BLAS configuration.
-        #expect(reference.recordedMachine == MachineFingerprint(
-            cpuModel: reference.cpuModel, logicalCores: nil, blasConfiguration: reference.blasConfiguration))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.realReference))
+        let reference = try #require(try Self.load(data).result.get())
+        #expect(!reference.entries.isEmpty)
+        let stored = try #require(reference.machine, "the committed reference has no machine fingerprint")
+        #expect(reference.recordedMachine == stored)
+        var root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(root.removeValue(forKey: "machine") != nil)
+        let legacy = try #require(try Self.load(JSONSerialization.data(withJSONObject: root)).result.get())
+        #expect(legacy.machine == nil)
+        #expect(legacy.recordedMachine == MachineFingerprint(
+            cpuModel: legacy.cpuModel, logicalCores: nil, blasConfiguration: legacy.blasConfiguration))
     }
 
     @Test(arguments: corruptions)
