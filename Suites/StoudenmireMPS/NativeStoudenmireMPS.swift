@@ -82,15 +82,29 @@ public struct NativeStoudenmireMPS: Implementation {
         let options = SweepOptions(
             truncation: Truncation(maxBondDimension: inputs.bondDimension, relativeCutoff: 1e-10),
             conjugateGradientSteps: inputs.conjugateGradientSteps, workers: inputs.workers, normalization: .perInput,
-            solver: inputs.solver.local)
+            solver: inputs.solver.local, label: inputs.label.placement,
+            labelEnvironmentStride: labelEnvironmentStride(inputs, labelCount: train.classCount))
         let sweeper = try context.measure("setup") {
             try TwoSiteSweeper(mps: initial, features: trainFeatures, labels: train.labels, options: options, rescaleOutputs: true)
         }.value
-        context.setAttribute("label_movement", .string("moves with the sweep; measured and stored at the centre site \(inputs.centre)"))
+        context.setAttribute("label_movement", .string(inputs.label == .moving
+            ? "moves with the sweep; measured and stored at the centre site \(inputs.centre)"
+            : "fixed on the centre site \(inputs.centre)"))
+        if let stride = options.labelEnvironmentStride { context.setAttribute("label_environment_stride", .int(stride)) }
         context.setAttribute("environment_normalization", .string(options.normalization.rawValue))
         context.setAttribute("workers", .int(inputs.workers))
         context.setAttribute("local_solver", .string("\(options.solver.rawValue), \(options.conjugateGradientSteps) iteration(s) per bond"))
         return sweeper
+    }
+
+    /// With a fixed label, the environments between a bond and the centre carry the label,
+    /// N·C·m floats each and up to L/2 of them: past 4 GiB, only every k-th is kept (k ≈ √(L/2),
+    /// ``SweepOptions/labelEnvironmentStride``), which changes no number.
+    private func labelEnvironmentStride(_ inputs: StoudenmireMPSProblem.Inputs, labelCount: Int) -> Int? {
+        guard inputs.label == .fixed else { return nil }
+        let bytes = Double(inputs.train.count * labelCount * inputs.bondDimension) * Double(inputs.sites / 2) * 4
+        guard bytes > 4 * 1_073_741_824 else { return nil }
+        return Int(Double(inputs.sites / 2).squareRoot().rounded(.up))
     }
 
     /// `sweep_seconds` and `gflops`. A full sweep is 2(L−1) bond updates; the last sweep stops at

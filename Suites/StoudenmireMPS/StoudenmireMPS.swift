@@ -71,12 +71,18 @@ import TensorNetworks
 ///   per class the sum of the product states of 100 training images of that class drawn at
 ///   random with replacement, compressed to bond dimension 10 (cutoff 1e-10), its core on the
 ///   label site times 0.1·e_ℓ; the classes summed and compressed to 10 (cutoff 1e-8), unit norm.
-///   The label leg starts on site 0 (where the suite's sweeps start; the code keeps it on the
-///   centre), and bonds start at 10 whatever m is: the sweeps grow them (at most doubling per
-///   bond update).
-/// Not built yet: the label index fixed on the centre site (the code's SVD leaves it on the
-/// tensor that had it, so the environments beyond it carry the label leg), and the code's
-/// `Minm = max(10, m/2)` floor on kept singular values.
+///   The label leg starts on site 0 (where the moving label's sweeps start), or on the centre
+///   with `label=fixed`, as in the code; bonds start at 10 whatever m is: the sweeps grow them
+///   (at most doubling per bond update).
+/// - `label=fixed`: the label index stays on the centre site L/2 (the code's SVD leaves it on the
+///   tensor that had it; ``LabelPlacement/fixed``). The sweeps are the same quarters (0 → L/2 →
+///   L−1 → L/2 → 0) of the orthogonality centre; only the centre core's two bonds carry the label
+///   leg, and the environments between a bond and the centre carry it ([N, C·D], every C-th kept
+///   and the rest recomputed on the way when they would pass 4 GiB: the same numbers). The
+///   default start (label on site 0) has its label moved to the centre first by SVDs truncated
+///   to m (cutoff 1e-10; the largest relative weight dropped is the attribute
+///   `label_move_truncation`).
+/// Not built yet: the code's `Minm = max(10, m/2)` floor on kept singular values.
 ///
 /// ## Tiers
 /// - `smoke`: 300 training and 200 test images, m = 10, 1 sweep, 2 seeds — seconds, for tests.
@@ -178,7 +184,9 @@ public struct StoudenmireMPSSuite: ProblemSuite {
 
     /// The authors' code's choices where they depart from the paper's text (issue 24), each
     /// `--config key=value` at any tier.
-    public var optionalAxes: [OptionalAxis] { [OptionalAxis(Pooling.self), OptionalAxis(Solver.self), OptionalAxis(Initialization.self)] }
+    public var optionalAxes: [OptionalAxis] {
+        [OptionalAxis(Pooling.self), OptionalAxis(Solver.self), OptionalAxis(Initialization.self), OptionalAxis(Label.self)]
+    }
 
     public var problem: StoudenmireMPSProblem { StoudenmireMPSProblem() }
     public var implementations: [any Implementation<StoudenmireMPSProblem>] { [NativeStoudenmireMPS()] }

@@ -72,6 +72,24 @@ enum Initialization: String, OptionalConfigurationAxis {
     static let tnmlImagesPerClass = 100
 }
 
+/// The optional `label` axis: where the label leg goes during the sweeps (``LabelPlacement``).
+enum Label: String, OptionalConfigurationAxis {
+    /// With the singular values of every split, in the sweep's direction (the paper's text).
+    case moving
+    /// On the centre site, always (the authors' TNML code, `fixedL.cc`).
+    case fixed
+    static let key = "label"
+    static let defaultValue = Label.moving
+    static let summary = "the label leg: moving with every split (the paper's text), or fixed on the centre site (the authors' code)"
+
+    var placement: LabelPlacement {
+        switch self {
+        case .moving: .moving
+        case .fixed: .fixed
+        }
+    }
+}
+
 /// The configuration key of the bond dimension m.
 let bondDimensionKey = "m"
 
@@ -117,6 +135,8 @@ public struct StoudenmireMPSProblem: Problem {
         var solver = Solver.cg
         /// How the starting MPS is built.
         var initialization = Initialization.principal
+        /// Where the label leg goes during the sweeps.
+        var label = Label.moving
 
         /// Sites of the chain: one per pooled pixel.
         public var sites: Int { train.rows * train.columns }
@@ -133,6 +153,7 @@ public struct StoudenmireMPSProblem: Problem {
         let pooling = try context.parameters.choice(Pooling.self)
         let solver = try context.parameters.choice(Solver.self)
         let initialization = try context.parameters.choice(Initialization.self)
+        let label = try context.parameters.choice(Label.self)
         let sweeps = try settings.int("sweeps", in: 1...)
         let trainCount = try settings.int("train_count", in: 1...), testCount = try settings.int("test_count", in: 1...)
         let initCount = try settings.int("init_count", in: 1...), cgSteps = try settings.int("cg_steps", in: 1...)
@@ -147,10 +168,12 @@ public struct StoudenmireMPSProblem: Problem {
             try PooledImages.load(dataset.images, selection, dataDirectory: context.dataDirectory, rng: &dataRNG)
         }.value
         return Inputs(train: train, test: test, bondDimension: m, sweeps: sweeps, conjugateGradientSteps: cgSteps,
-                      initCount: initCount, workers: workers, pooling: pooling, solver: solver, initialization: initialization)
+                      initCount: initCount, workers: workers, pooling: pooling, solver: solver, initialization: initialization,
+                      label: label)
     }
 
-    /// The starting MPS of every implementation, label on site 0, drawn from the job's stream
+    /// The starting MPS of every implementation, label on site 0 (on the centre with
+    /// `label=fixed`), drawn from the job's stream
     /// `init`. `init=principal` (the default): built from a seeded subset of the training images
     /// (all of them below `init_count`) by
     /// ``MPSClassifier/principalSubspaces(features:labels:labelCount:maxBondDimension:featureMap:)``.
@@ -158,8 +181,9 @@ public struct StoudenmireMPSProblem: Problem {
     /// at random with replacement (their `randImg`), by
     /// ``MPSClassifier/summedProductStates(features:chosen:labelSite:featureMap:classBondDimension:classCutoff:labelScale:maxBondDimension:cutoff:)``
     /// with their caps (10 per class and 10 in all, whatever m is: the sweeps grow the bonds) —
-    /// the label core on site 0, where the suite's sweeps start, not on the centre, where the
-    /// authors' code keeps it.
+    /// the label core on site 0, where the moving label's sweeps start, or on the centre, where
+    /// the authors' code keeps it, with `label=fixed`. A principal start with `label=fixed` has its
+    /// label moved to the centre by SVDs truncated to m (``MPSClassifier/moveLabel(rightTo:truncation:)``).
     public func startingMPS(_ inputs: Inputs, in context: RunContext) throws -> MPSClassifier<Float> {
         let (train, map, order) = (inputs.train, inputs.featureMap, inputs.order)
         var initRNG = context.rng("init")
@@ -168,9 +192,15 @@ public struct StoudenmireMPSProblem: Problem {
             let initImages = Splits.subset(of: train.count, size: inputs.initCount, rng: &initRNG)
             return try context.measure("init") {
                 let subset = train.subset(initImages)
-                return try MPSClassifier.principalSubspaces(
+                var mps: MPSClassifier<Float> = try MPSClassifier.principalSubspaces(
                     features: map.siteFeatures(subset.flattened(order: order)), labels: subset.labels,
                     labelCount: train.classCount, maxBondDimension: inputs.bondDimension, featureMap: map)
+                if inputs.label == .fixed {
+                    let dropped = try mps.moveLabel(
+                        rightTo: inputs.centre, truncation: Truncation(maxBondDimension: inputs.bondDimension, relativeCutoff: 1e-10))
+                    context.setAttribute("label_move_truncation", .double(dropped))
+                }
+                return mps
             }.value
         case .tnml:
             let chosen = try (0..<train.classCount).map { label in
@@ -186,7 +216,7 @@ public struct StoudenmireMPSProblem: Problem {
                 let position = Dictionary(uniqueKeysWithValues: Array(Set(chosen.joined())).sorted().enumerated().map { ($1, $0) })
                 return try MPSClassifier.summedProductStates(
                     features: map.siteFeatures(images.flattened(order: order)), chosen: chosen.map { $0.map { position[$0]! } },
-                    labelSite: 0, featureMap: map)
+                    labelSite: inputs.label == .fixed ? inputs.centre : 0, featureMap: map)
             }.value
         }
     }
@@ -196,7 +226,8 @@ public struct StoudenmireMPSProblem: Problem {
     /// The pooled pixels x ∈ [0, 1] in site order (`inputs`, [N, 196]) with the training labels,
     /// the test images without theirs; the protocol (m, sweeps, CG steps, the truncation cutoff,
     /// the centre site, the local solver); and the starting MPS (``startingMPS(_:in:)``, set
-    /// `initial_mps`: `core_000` … in site order, the label core [1, d, C, D₁] on site 0), so that
+    /// `initial_mps`: `core_000` … in site order, the label core [Dₗ, d, C, Dᵣ] on site 0, or on the
+    /// centre with `label=fixed`), so that
     /// every implementation begins where native does. An "epoch" is the span between two passes
     /// of the label through the centre — the first from site 0 to the centre, then centre → end →
     /// centre: 2·sweeps epochs, curves at x = epoch / 2 as native's — after each of which the
@@ -215,7 +246,7 @@ public struct StoudenmireMPSProblem: Problem {
                 bondDimensionKey: .int(inputs.bondDimension), "sweeps": .int(inputs.sweeps), "epochs": .int(2 * inputs.sweeps),
                 "cg_steps": .int(inputs.conjugateGradientSteps), "relative_cutoff": .double(1e-10), "centre_site": .int(inputs.centre),
                 "feature_map": "trigonometric: [cos(pi x / 2), sin(pi x / 2)]", "environment_normalization": "per-input",
-                Solver.key: .string(inputs.solver.rawValue),
+                Solver.key: .string(inputs.solver.rawValue), Label.key: .string(inputs.label.rawValue),
             ],
             schedule: PredictionSchedule(epoch: ["train", "test"], final: ["train", "test"]),
             epochSpan: "the bond updates between two passes of the label through the centre, without evaluation",

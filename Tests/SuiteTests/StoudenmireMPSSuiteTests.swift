@@ -84,6 +84,39 @@ struct StoudenmireMPSSuiteTests {
         let testError = try #require(record.scalars["test_error"])
         #expect(testError < 0.6, "test error \(testError) after a sweep from the authors' start")
     }
+
+    /// `label=fixed`: from either start the label sits on the centre before the first sweep (the
+    /// principal start's moved there by truncated SVDs), stays there through the sweeps, and the
+    /// stored model classifies as the sweeps measured; with the same seed, the same numbers.
+    @Test(arguments: ["principal", "tnml"])
+    func theAuthorsFixedLabelStaysOnTheCentre(initialization: String) throws {
+        let suite = StoudenmireMPSSuite()
+        let plan = suite.plan(for: .smoke)
+        var configuration = plan.configurations[0]
+        configuration["label"] = "fixed"
+        configuration["init"] = .string(initialization)
+        func context() -> RunContext {
+            RunContext(suite: suite.name, tier: .smoke, configuration: configuration, seed: 0, settings: plan.settings,
+                       dataDirectory: dataDirectory, optionalAxisKeys: ["label", "init"])
+        }
+        let problem = StoudenmireMPSProblem()
+        let start = try withBLASThreads(1) { try problem.startingMPS(try problem.inputs(for: context()), in: context()) }
+        #expect(start.labelSite == 98)
+        func train() throws -> RunRecord {
+            try withBLASThreads(2) { () throws -> RunRecord in
+                let job = context()
+                try suite.run(job)
+                return job.recorded
+            }
+        }
+        let record = try train(), again = try train()
+        #expect(record.arrays["mps/core_098"]?.shape.count == 4)
+        #expect(record.arrays.filter { $0.key.hasPrefix("mps/core_") && $0.key != "mps/core_098" }.allSatisfy { $0.value.shape.count == 3 })
+        let testError = try #require(record.scalars["test_error"])
+        #expect(testError < 0.6, "test error \(testError) after a sweep with the label fixed")
+        #expect(record.scalars["stored_model_test_error"] == testError)
+        #expect(record.curves["cost"] == again.curves["cost"] && record.scalars["train_error"] == again.scalars["train_error"])
+    }
 }
 
 /// Bad input fails the job with one line, before any data is read.

@@ -36,13 +36,17 @@ public enum Environment {
     }
 
     /// `V'[i, r] = Σ_{l,s} V[i, l]·φ_s(x_i at site)·A[l, s, r]` for a [D_l, d, D_r] core.
+    ///
+    /// With `copies` > 1, V has `copies` consecutive rows per input (an environment that carries
+    /// the label, [n·C, D_l]), all contracted with that input's features.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public static func absorbLeft<Scalar: BLASScalar>(
-        _ v: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows: Range<Int>
+        _ v: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows inputs: Range<Int>,
+        copies: Int = 1
     ) -> Tensor<Scalar> {
-        let n = rows.count, dl = core.shape[0], d = core.shape[1], dr = core.shape[2]
-        precondition(v.shape == [n, dl], "left environment \(v.shape) does not fit core \(core.shape)")
+        let n = inputs.count * copies, dl = core.shape[0], d = core.shape[1], dr = core.shape[2]
+        precondition(core.rank == 3 && v.shape == [n, dl], "left environment \(v.shape) does not fit core \(core.shape)")
         var t = Tensor<Scalar>(zeros: [n, d * dr])
         t.withUnsafeMutableBufferPointer { pt in
             v.withUnsafeBufferPointer { pv in
@@ -58,7 +62,7 @@ public enum Environment {
                 features.withUnsafeBufferPointer { phi in
                     let count = features.shape[1]
                     for i in 0..<n {
-                        let f = phi.baseAddress! + (site * count + rows.lowerBound + i) * d
+                        let f = phi.baseAddress! + (site * count + inputs.lowerBound + i / copies) * d
                         let row = pt.baseAddress! + i * d * dr
                         for r in 0..<dr {
                             var total: Scalar = 0
@@ -71,21 +75,23 @@ public enum Environment {
         }
     }
 
-    /// `W'[i, l] = Σ_{s,r} A[l, s, r]·φ_s(x_i at site)·W[i, r]` for a [D_l, d, D_r] core.
+    /// `W'[i, l] = Σ_{s,r} A[l, s, r]·φ_s(x_i at site)·W[i, r]` for a [D_l, d, D_r] core;
+    /// `copies` as ``absorbLeft(_:core:features:site:rows:copies:)``.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public static func absorbRight<Scalar: BLASScalar>(
-        _ w: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows: Range<Int>
+        _ w: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows inputs: Range<Int>,
+        copies: Int = 1
     ) -> Tensor<Scalar> {
-        let n = rows.count, dl = core.shape[0], d = core.shape[1], dr = core.shape[2]
-        precondition(w.shape == [n, dr], "right environment \(w.shape) does not fit core \(core.shape)")
+        let n = inputs.count * copies, dl = core.shape[0], d = core.shape[1], dr = core.shape[2]
+        precondition(core.rank == 3 && w.shape == [n, dr], "right environment \(w.shape) does not fit core \(core.shape)")
         // Z[i, s, r] = φ_s·W[i, r], then W' = Z·Aᵀ with A as [D_l, d·D_r].
         let z = Tensor<Scalar>(shape: [n, d * dr]) { out in
             w.withUnsafeBufferPointer { pw in
                 features.withUnsafeBufferPointer { phi in
                     let count = features.shape[1]
                     for i in 0..<n {
-                        let f = phi.baseAddress! + (site * count + rows.lowerBound + i) * d
+                        let f = phi.baseAddress! + (site * count + inputs.lowerBound + i / copies) * d
                         for s in 0..<d { for r in 0..<dr { out[(i * d + s) * dr + r] = f[s] * pw[i * dr + r] } }
                     }
                 }

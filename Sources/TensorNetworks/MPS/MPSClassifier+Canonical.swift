@@ -145,6 +145,38 @@ extension MPSClassifier {
         return total
     }
 
+    /// Moves the label leg right to `site` by truncated SVDs: canonical form around the label,
+    /// then at each bond (j, j+1) the contracted [D_l·d, C·d·D_r] matrix is split, U on site j
+    /// and S·Vᵀ, with the label, on site j+1. Without truncation f is unchanged (a bond may grow
+    /// up to C times); with it, each split is the optimal one in the Frobenius norm of W.
+    /// Returns the largest relative discarded weight of a split.
+    /// - Throws: ``LinearAlgebraError`` if a factorization fails.
+    @discardableResult
+    public mutating func moveLabel(rightTo site: Int, truncation: Truncation) throws -> Double {
+        precondition(site >= labelSite && site < siteCount, "the label moves right from \(labelSite), not to \(site)")
+        try canonicalize(center: labelSite)
+        var worst = 0.0
+        for j in labelSite..<site {
+            let (a, b) = (cores[j], cores[j + 1])
+            let (dl, d, c, dr) = (a.shape[0], a.shape[1], a.shape[2], b.shape[2])
+            // [Dl, d, C, Dm]·[Dm, d, Dr] → [Dl·d, C·d·Dr]
+            let bond = a.reshaped([dl * d * c, a.shape[3]]).matmul(b.reshaped([b.shape[0], -1])).reshaped([dl * d, c * b.shape[1] * dr])
+            let svd = try bond.svd(truncation: truncation)
+            let k = svd.rank
+            var vt = svd.vt
+            vt.withUnsafeMutableBufferPointer { p in
+                let columns = c * b.shape[1] * dr
+                for i in 0..<k { for q in 0..<columns { p[i * columns + q] *= svd.s[i] } }
+            }
+            cores[j] = svd.u.reshaped([dl, d, k])
+            cores[j + 1] = vt.reshaped([k, c, b.shape[1], dr]).permuted([0, 2, 1, 3])
+            labelSite = j + 1
+            let total = Double(bond.squaredNorm())
+            if total > 0 { worst = Swift.max(worst, Double(svd.discardedWeight) / total) }
+        }
+        return worst
+    }
+
     /// D_j = min(D, d^j, d^(L−j)) for j = 0…L: the largest bonds a chain of L sites with physical
     /// dimension d can use (tn4ml's `shape_method="noteven"`); canonicalization keeps them.
     public static func cappedBondDimensions(siteCount: Int, bondDimension: Int, physicalDimension: Int) -> [Int] {

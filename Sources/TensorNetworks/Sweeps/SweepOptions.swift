@@ -25,12 +25,24 @@ public struct SweepOptions: Sendable, Hashable {
     public var regularization: Double
     /// How the cached environment vectors are scaled (see ``EnvironmentNormalization``).
     public var normalization: EnvironmentNormalization
+    /// Whether the label leg moves with the sweep or stays on its core (``LabelPlacement``).
+    public var label: LabelPlacement
+    /// With a fixed label, keep only every k-th of the environments that carry the label (each
+    /// [N, C·D]) and recompute the others from the nearest kept one when a sweep reaches them:
+    /// about L/(2k) + k of them in memory instead of L/2, for about one more environment update
+    /// per site and sweep. The numbers do not change. nil keeps them all.
+    public var labelEnvironmentStride: Int?
 
     public init(
         truncation: Truncation, conjugateGradientSteps: Int = 3, chunkSize: Int = 1024, workers: Int = 1,
-        regularization: Double = 0, normalization: EnvironmentNormalization = .shared, solver: LocalSolver = .conjugateGradient
+        regularization: Double = 0, normalization: EnvironmentNormalization = .shared, solver: LocalSolver = .conjugateGradient,
+        label: LabelPlacement = .moving, labelEnvironmentStride: Int? = nil
     ) {
+        precondition(labelEnvironmentStride.map { $0 >= 1 } ?? true, "the label environments' stride must be at least 1")
+        self.labelEnvironmentStride = labelEnvironmentStride
         precondition(conjugateGradientSteps >= 0 && chunkSize >= 1 && workers >= 1 && regularization >= 0, "invalid sweep options")
+        precondition(label == .moving || normalization == .perInput, "a fixed label needs per-input environment normalization")
+        self.label = label
         self.regularization = regularization
         self.normalization = normalization
         self.solver = solver
@@ -60,7 +72,19 @@ public enum EnvironmentNormalization: String, Sendable, Hashable {
     case perInput = "per-input"
 }
 
-/// Which way a half-sweep moves the label (and the orthogonality centre).
+/// Where the label leg goes during sweeps.
+public enum LabelPlacement: String, Sendable, Hashable {
+    /// With the singular values, in the sweep's direction: the label core is the orthogonality
+    /// centre, every bond tensor has the label leg (the paper's text, sec. 4).
+    case moving
+    /// On the core that holds it when the sweeps begin (the authors' TNML code, `fixedL.cc`:
+    /// its `svd` keeps the index on the core that had it). Only the two bonds of the label's
+    /// core have the label leg; the environments between a bond and the label carry it
+    /// ([N, C·D] each), so the other bond tensors are C times smaller.
+    case fixed
+}
+
+/// Which way a half-sweep moves the orthogonality centre (and a moving label).
 public enum SweepDirection: String, Sendable {
     case right, left
 }
