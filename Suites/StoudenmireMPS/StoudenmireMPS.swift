@@ -77,7 +77,7 @@ import TensorNetworks
 /// - `label=fixed`: the label index stays on the centre site L/2 (the code's SVD leaves it on the
 ///   tensor that had it; ``LabelPlacement/fixed``). The sweeps are the same quarters (0 → L/2 →
 ///   L−1 → L/2 → 0) of the orthogonality centre; only the centre core's two bonds carry the label
-///   leg, and the environments between a bond and the centre carry it ([N, C·D], every C-th kept
+///   leg, and the environments between a bond and the centre carry it ([N, C·D]; every k-th, k ≈ √(L/2), kept
 ///   and the rest recomputed on the way when they would pass 4 GiB: the same numbers). The
 ///   default start (label on site 0) has its label moved to the centre first by SVDs truncated
 ///   to m (cutoff 1e-10; the largest relative weight dropped is the attribute
