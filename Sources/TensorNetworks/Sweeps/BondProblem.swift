@@ -91,44 +91,25 @@ final class BondProblem<Scalar: BLASScalar> {
     private func pass(_ bond: Tensor<Scalar>, mode: Mode, into output: inout Tensor<Scalar>) -> Double {
         let n = sampleCount
         let bondSize = bond.count
-        var costs = [Double](repeating: 0, count: workers)
-        var passFlops = [Double](repeating: 0, count: workers)
         let accumulate = mode != .costOnly
-        bond.withUnsafeBufferPointer { bondBuffer in
-        features.withUnsafeBufferPointer { featureBuffer in
+        let (cost, passFlops) = bond.withUnsafeBufferPointer { bondBuffer in
+        features.withUnsafeBufferPointer { featuresBuffer in
         left.withUnsafeBufferPointer { leftBuffer in
         right.withUnsafeBufferPointer { rightBuffer in
-        targets.withUnsafeBufferPointer { targetBuffer in
+        targets.withUnsafeBufferPointer { targetsBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in
-        costs.withUnsafeMutableBufferPointer { costBuffer in
-        passFlops.withUnsafeMutableBufferPointer { flopBuffer in
             let inputs = PassInputs(
-                bond: bondBuffer.baseAddress!, features: featureBuffer.baseAddress!, left: leftBuffer.baseAddress!,
-                right: rightBuffer.baseAddress!, targets: targetBuffer.baseAddress!)
-            let output = outputBuffer.baseAddress!, costs = costBuffer.baseAddress!, flops = flopBuffer.baseAddress!
-            let perWorker = (n + workers - 1) / workers
-            let run = { (w: Int) in
-                let range = Swift.min(n, w * perWorker)..<Swift.min(n, (w + 1) * perWorker)
-                let target = w == 0 ? output : self.workspaces[w].accumulator
-                if w > 0 && accumulate { target.initialize(repeating: 0, count: bondSize) }
-                (costs[w], flops[w]) = self.pass(
-                    inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: accumulate ? target : nil)
+                bond: bondBuffer.baseAddress!, features: featuresBuffer.baseAddress!, left: leftBuffer.baseAddress!,
+                right: rightBuffer.baseAddress!, targets: targetsBuffer.baseAddress!)
+            return workerPass(
+                count: n, into: outputBuffer.baseAddress!, size: bondSize, accumulators: workspaces.map(\.accumulator),
+                accumulate: accumulate
+            ) { w, range, target in
+                self.pass(inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: target)
             }
-            if workers == 1 {
-                run(0)
-            } else {
-                let shared = UncheckedSendable(run)
-                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
-                if accumulate {
-                    for w in 1..<workers {
-                        Scalar.axpy(n: bondSize, alpha: 1, x: workspaces[w].accumulator, y: output)
-                    }
-                }
-            }
-        }}}}}}}}
-        let total = passFlops.reduce(0, +) + (accumulate ? Double((workers - 1) * bondSize) : 0)
-        flops += total
-        return costs.reduce(0, +) / Double(Swift.max(n, 1))
+        }}}}}}
+        flops += passFlops
+        return cost / Double(Swift.max(n, 1))
     }
 
     private struct PassInputs {
@@ -191,6 +172,44 @@ final class BondProblem<Scalar: BLASScalar> {
         }
         return (cost, passFlops)
     }
+}
+
+/// One pass of a bond's least-squares problem over `count` inputs split into as many contiguous
+/// ranges as there are `accumulators` (one per worker; the first is unused), run concurrently
+/// when there are several. `body(w, range, target)` does worker w's share and returns its cost
+/// sum and flops; its target is `output` for the first worker, its own zeroed accumulator for the
+/// others, nil when nothing accumulates. The accumulators are then added into `output` in worker
+/// order, so a pass is deterministic for a given worker count. Returns the cost sum and the flops.
+func workerPass<Scalar: BLASScalar>(
+    count n: Int, into output: UnsafeMutablePointer<Scalar>, size: Int, accumulators: [UnsafeMutablePointer<Scalar>],
+    accumulate: Bool, _ body: (Int, Range<Int>, UnsafeMutablePointer<Scalar>?) -> (Double, Double)
+) -> (cost: Double, flops: Double) {
+    let workers = accumulators.count
+    var costs = [Double](repeating: 0, count: workers)
+    var passFlops = [Double](repeating: 0, count: workers)
+    costs.withUnsafeMutableBufferPointer { costBuffer in
+    passFlops.withUnsafeMutableBufferPointer { flopBuffer in
+        let (costs, flops) = (costBuffer.baseAddress!, flopBuffer.baseAddress!)
+        let perWorker = (n + workers - 1) / workers
+        withoutActuallyEscaping(body) { body in
+            let run = { (w: Int) in
+                let range = Swift.min(n, w * perWorker)..<Swift.min(n, (w + 1) * perWorker)
+                let target = w == 0 ? output : accumulators[w]
+                if w > 0 && accumulate { target.initialize(repeating: 0, count: size) }
+                (costs[w], flops[w]) = body(w, range, accumulate ? target : nil)
+            }
+            if workers == 1 {
+                run(0)
+            } else {
+                let shared = UncheckedSendable(run)
+                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+            }
+        }
+    }}
+    if accumulate {
+        for w in 1..<Swift.max(workers, 1) { Scalar.axpy(n: size, alpha: 1, x: accumulators[w], y: output) }
+    }
+    return (costs.reduce(0, +), passFlops.reduce(0, +) + (accumulate ? Double((workers - 1) * size) : 0))
 }
 
 /// Σ x[q]·y[q] with eight independent partial sums: a single running sum is a chain of

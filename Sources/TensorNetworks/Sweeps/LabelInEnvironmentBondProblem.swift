@@ -108,43 +108,25 @@ final class LabelInEnvironmentBondProblem<Scalar: BLASScalar>: LocalLeastSquares
         precondition(bond.count == dn * d * d * df, "bond \(bond.shape) does not fit \(bondShape)")
         let n = sampleCount
         let bondSize = bond.count
-        var costs = [Double](repeating: 0, count: workers)
-        var passFlops = [Double](repeating: 0, count: workers)
         let accumulate = mode != .costOnly
-        bond.withUnsafeBufferPointer { bondBuffer in
-        features.withUnsafeBufferPointer { featureBuffer in
+        let (cost, passFlops) = bond.withUnsafeBufferPointer { bondBuffer in
+        features.withUnsafeBufferPointer { featuresBuffer in
         near.withUnsafeBufferPointer { nearBuffer in
         far.withUnsafeBufferPointer { farBuffer in
-        targets.withUnsafeBufferPointer { targetBuffer in
+        targets.withUnsafeBufferPointer { targetsBuffer in
         output.withUnsafeMutableBufferPointer { outputBuffer in
-        costs.withUnsafeMutableBufferPointer { costBuffer in
-        passFlops.withUnsafeMutableBufferPointer { flopBuffer in
             let inputs = PassInputs(
-                bond: bondBuffer.baseAddress!, features: featureBuffer.baseAddress!, near: nearBuffer.baseAddress!,
-                far: farBuffer.baseAddress!, targets: targetBuffer.baseAddress!)
-            let output = outputBuffer.baseAddress!, costs = costBuffer.baseAddress!, flops = flopBuffer.baseAddress!
-            let perWorker = (n + workers - 1) / workers
-            let run = { (w: Int) in
-                let range = Swift.min(n, w * perWorker)..<Swift.min(n, (w + 1) * perWorker)
-                let target = w == 0 ? output : self.workspaces[w].accumulator
-                if w > 0 && accumulate { target.initialize(repeating: 0, count: bondSize) }
-                (costs[w], flops[w]) = self.pass(
-                    inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: accumulate ? target : nil)
+                bond: bondBuffer.baseAddress!, features: featuresBuffer.baseAddress!, near: nearBuffer.baseAddress!,
+                far: farBuffer.baseAddress!, targets: targetsBuffer.baseAddress!)
+            return workerPass(
+                count: n, into: outputBuffer.baseAddress!, size: bondSize, accumulators: workspaces.map(\.accumulator),
+                accumulate: accumulate
+            ) { w, range, target in
+                self.pass(inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: target)
             }
-            if workers == 1 {
-                run(0)
-            } else {
-                let shared = UncheckedSendable(run)
-                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
-                if accumulate {
-                    for w in 1..<workers {
-                        Scalar.axpy(n: bondSize, alpha: 1, x: workspaces[w].accumulator, y: output)
-                    }
-                }
-            }
-        }}}}}}}}
-        flops += passFlops.reduce(0, +) + (accumulate ? Double((workers - 1) * bondSize) : 0)
-        return costs.reduce(0, +) / Double(Swift.max(n, 1))
+        }}}}}}
+        flops += passFlops
+        return cost / Double(Swift.max(n, 1))
     }
 
     private struct PassInputs {
