@@ -1,3 +1,4 @@
+import Dispatch
 import TensorCore
 
 /// Batched environments of an MPS: the contraction of a run of cores with the features of many
@@ -39,35 +40,37 @@ public enum Environment {
     ///
     /// With `copies` > 1, V has `copies` consecutive rows per input (an environment that carries
     /// the label, [n·C, D_l]), all contracted with that input's features.
+    ///
+    /// The rows go in blocks whose [rows, d·D_r] intermediate stays in cache (``blockRows(copies:width:)``);
+    /// with `workers` > 1 the blocks are split over that many threads, BLAS one thread each (the
+    /// caller's count restored afterwards, so no other BLAS call may run meanwhile). Each row's
+    /// numbers do not depend on the blocks or the workers.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public static func absorbLeft<Scalar: BLASScalar>(
         _ v: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows inputs: Range<Int>,
-        copies: Int = 1
+        copies: Int = 1, workers: Int = 1
     ) -> Tensor<Scalar> {
         let n = inputs.count * copies, dl = core.shape[0], d = core.shape[1], dr = core.shape[2]
-        precondition(core.rank == 3 && v.shape == [n, dl], "left environment \(v.shape) does not fit core \(core.shape)")
-        var t = Tensor<Scalar>(zeros: [n, d * dr])
-        t.withUnsafeMutableBufferPointer { pt in
+        precondition(core.rank == 3 && d >= 1 && v.shape == [n, dl], "left environment \(v.shape) does not fit core \(core.shape)")
+        guard n > 0 else { return Tensor(zeros: [0, dr]) }
+        let count = features.shape[1]
+        return Tensor(shape: [n, dr]) { out in
             v.withUnsafeBufferPointer { pv in
                 core.withUnsafeBufferPointer { pa in
-                    gemm(transposeA: false, transposeB: false, m: n, n: d * dr, k: dl, alpha: 1,
-                         a: pv.baseAddress!, lda: dl, b: pa.baseAddress!, ldb: d * dr,
-                         beta: 0, c: pt.baseAddress!, ldc: d * dr)
-                }
-            }
-        }
-        return Tensor(shape: [n, dr]) { out in
-            t.withUnsafeBufferPointer { pt in
-                features.withUnsafeBufferPointer { phi in
-                    let count = features.shape[1]
-                    for i in 0..<n {
-                        let f = phi.baseAddress! + (site * count + inputs.lowerBound + i / copies) * d
-                        let row = pt.baseAddress! + i * d * dr
-                        for r in 0..<dr {
-                            var total: Scalar = 0
-                            for s in 0..<d { total += f[s] * row[s * dr + r] }
-                            out[i * dr + r] = total
+                    features.withUnsafeBufferPointer { phi in
+                        let (out, pv, pa, phi) = (UncheckedSendable(out.baseAddress!), pv.baseAddress!, pa.baseAddress!, phi.baseAddress!)
+                        inBlocks(inputs: inputs.count, copies: copies, width: d * dr, workers: workers) { (block: Range<Int>, t: UnsafeMutablePointer<Scalar>) in
+                            let first = block.lowerBound * copies, m = block.count * copies
+                            gemm(transposeA: false, transposeB: false, m: m, n: d * dr, k: dl, alpha: 1,
+                                 a: pv + first * dl, lda: dl, b: pa, ldb: d * dr, beta: 0, c: t, ldc: d * dr)
+                            for q in 0..<m {
+                                let i = first + q
+                                let f = phi + (site * count + inputs.lowerBound + i / copies) * d
+                                let row = t + q * d * dr, target = out.value + i * dr
+                                for r in 0..<dr { target[r] = f[0] * row[r] }
+                                for s in 1..<d { for r in 0..<dr { target[r] += f[s] * row[s * dr + r] } }
+                            }
                         }
                     }
                 }
@@ -76,38 +79,75 @@ public enum Environment {
     }
 
     /// `W'[i, l] = Σ_{s,r} A[l, s, r]·φ_s(x_i at site)·W[i, r]` for a [D_l, d, D_r] core;
-    /// `copies` as ``absorbLeft(_:core:features:site:rows:copies:)``.
+    /// `copies`, the blocks and `workers` as ``absorbLeft(_:core:features:site:rows:copies:workers:)``.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public static func absorbRight<Scalar: BLASScalar>(
         _ w: Tensor<Scalar>, core: Tensor<Scalar>, features: Tensor<Scalar>, site: Int, rows inputs: Range<Int>,
-        copies: Int = 1
+        copies: Int = 1, workers: Int = 1
     ) -> Tensor<Scalar> {
         let n = inputs.count * copies, dl = core.shape[0], d = core.shape[1], dr = core.shape[2]
-        precondition(core.rank == 3 && w.shape == [n, dr], "right environment \(w.shape) does not fit core \(core.shape)")
-        // Z[i, s, r] = φ_s·W[i, r], then W' = Z·Aᵀ with A as [D_l, d·D_r].
-        let z = Tensor<Scalar>(shape: [n, d * dr]) { out in
+        precondition(core.rank == 3 && d >= 1 && w.shape == [n, dr], "right environment \(w.shape) does not fit core \(core.shape)")
+        guard n > 0 else { return Tensor(zeros: [0, dl]) }
+        let count = features.shape[1]
+        // Per block: Z[i, s, r] = φ_s·W[i, r], then W' = Z·Aᵀ with A as [D_l, d·D_r].
+        return Tensor(shape: [n, dl]) { out in
             w.withUnsafeBufferPointer { pw in
-                features.withUnsafeBufferPointer { phi in
-                    let count = features.shape[1]
-                    for i in 0..<n {
-                        let f = phi.baseAddress! + (site * count + inputs.lowerBound + i / copies) * d
-                        for s in 0..<d { for r in 0..<dr { out[(i * d + s) * dr + r] = f[s] * pw[i * dr + r] } }
+                core.withUnsafeBufferPointer { pa in
+                    features.withUnsafeBufferPointer { phi in
+                        let (out, pw, pa, phi) = (UncheckedSendable(out.baseAddress!), pw.baseAddress!, pa.baseAddress!, phi.baseAddress!)
+                        inBlocks(inputs: inputs.count, copies: copies, width: d * dr, workers: workers) { (block: Range<Int>, z: UnsafeMutablePointer<Scalar>) in
+                            let first = block.lowerBound * copies, m = block.count * copies
+                            for q in 0..<m {
+                                let i = first + q
+                                let f = phi + (site * count + inputs.lowerBound + i / copies) * d
+                                let source = pw + i * dr, row = z + q * d * dr
+                                for s in 0..<d { for r in 0..<dr { row[s * dr + r] = f[s] * source[r] } }
+                            }
+                            gemm(transposeA: false, transposeB: true, m: m, n: dl, k: d * dr, alpha: 1,
+                                 a: z, lda: d * dr, b: pa, ldb: d * dr, beta: 0, c: out.value + first * dl, ldc: dl)
+                        }
                     }
                 }
             }
         }
-        var result = Tensor<Scalar>(zeros: [n, dl])
-        result.withUnsafeMutableBufferPointer { out in
-            z.withUnsafeBufferPointer { pz in
-                core.withUnsafeBufferPointer { pa in
-                    gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
-                         a: pz.baseAddress!, lda: d * dr, b: pa.baseAddress!, ldb: d * dr,
-                         beta: 0, c: out.baseAddress!, ldc: dl)
+    }
+
+    /// The inputs of a block: as many as keep its [inputs·copies, width] intermediate within
+    /// 32 Ki scalars (128 KiB in single precision, inside a core's L2 cache), at least one.
+    static func blockInputs(copies: Int, width: Int) -> Int {
+        Swift.max(1, (32 * 1024) / Swift.max(1, copies * width))
+    }
+
+    /// Runs `body(block, scratch)` over consecutive blocks of `inputs` (fixed boundaries, so the
+    /// numbers do not depend on `workers`), each worker with its own scratch of
+    /// [blockInputs·copies, width] scalars; with several workers, BLAS runs one thread each.
+    private static func inBlocks<Scalar: BLASScalar>(
+        inputs: Int, copies: Int, width: Int, workers: Int,
+        _ body: (Range<Int>, UnsafeMutablePointer<Scalar>) -> Void
+    ) {
+        let size = blockInputs(copies: copies, width: width)
+        let blocks = (inputs + size - 1) / size
+        let workers = Swift.max(1, Swift.min(workers, blocks))
+        let perWorker = (blocks + workers - 1) / workers
+        withoutActuallyEscaping(body) { body in
+            let run = { (w: Int) in
+                let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: size * copies * width)
+                defer { scratch.deallocate() }
+                for b in (w * perWorker)..<Swift.min(blocks, (w + 1) * perWorker) {
+                    body(b * size..<Swift.min(inputs, (b + 1) * size), scratch)
                 }
             }
+            if workers == 1 {
+                run(0)
+            } else {
+                let threads = BLASRuntime.threadCount
+                BLASRuntime.setThreadCount(1)
+                defer { BLASRuntime.setThreadCount(threads) }
+                let shared = UncheckedSendable(run)
+                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+            }
         }
-        return result
     }
 
     /// `f[i, ℓ] = Σ_{l,s,r} V[i, l]·φ_s·A[l, s, ℓ, r]·W[i, r]` for the [D_l, d, C, D_r] label core.

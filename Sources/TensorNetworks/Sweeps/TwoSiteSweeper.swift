@@ -227,15 +227,15 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         if j == mps.labelSite {
             let (dl, d, dr) = (core.shape[0], core.shape[1], core.shape[3])
             let labelFirst = core.permuted([2, 0, 1, 3]).reshaped([c * dl, d, dr])
-            r = Environment.absorbRight(right[j + 1]!, core: labelFirst, features: features, site: j, rows: 0..<n)
+            r = Environment.absorbRight(right[j + 1]!, core: labelFirst, features: features, site: j, rows: 0..<n, workers: options.workers)
             countEnvironmentFlops(rows: n, core: core)
         } else if j < mps.labelSite {
             let w = right[j + 1]!
             r = Environment.absorbRight(w.reshaped([n * c, w.shape[1] / c]), core: core, features: features, site: j,
-                                        rows: 0..<n, copies: c).reshaped([n, c * core.shape[0]])
+                                        rows: 0..<n, copies: c, workers: options.workers).reshaped([n, c * core.shape[0]])
             countEnvironmentFlops(rows: n * c, core: core)
         } else {
-            r = Environment.absorbRight(right[j + 1]!, core: core, features: features, site: j, rows: 0..<n)
+            r = Environment.absorbRight(right[j + 1]!, core: core, features: features, site: j, rows: 0..<n, workers: options.workers)
             countEnvironmentFlops(rows: n, core: core)
         }
         let scale = normalize(&r, core: j)
@@ -256,15 +256,15 @@ public final class TwoSiteSweeper<Scalar: BLASScalar> {
         if j == mps.labelSite {
             let (dl, d) = (core.shape[0], core.shape[1])
             l = Environment.absorbLeft(left[j]!, core: core.reshaped([dl, d, core.count / (dl * d)]), features: features,
-                                       site: j, rows: 0..<n)
+                                       site: j, rows: 0..<n, workers: options.workers)
             countEnvironmentFlops(rows: n, core: core)
         } else if j > mps.labelSite {
             let v = left[j]!
             l = Environment.absorbLeft(v.reshaped([n * c, v.shape[1] / c]), core: core, features: features, site: j,
-                                       rows: 0..<n, copies: c).reshaped([n, c * core.shape[2]])
+                                       rows: 0..<n, copies: c, workers: options.workers).reshaped([n, c * core.shape[2]])
             countEnvironmentFlops(rows: n * c, core: core)
         } else {
-            l = Environment.absorbLeft(left[j]!, core: core, features: features, site: j, rows: 0..<n)
+            l = Environment.absorbLeft(left[j]!, core: core, features: features, site: j, rows: 0..<n, workers: options.workers)
             countEnvironmentFlops(rows: n, core: core)
         }
         let scale = normalize(&l, core: j)
