@@ -19,6 +19,11 @@ public enum Report {
         return path
     }
 
+    /// The hand-kept index of a report directory's second witnesses (runs of other implementations
+    /// and of the authors' own choices, each with its own generated report beside it), linked from
+    /// the report's first lines when it exists.
+    public static let witnessesIndex = "witnesses/README.md"
+
     static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
 
     /// The report's text.
@@ -33,7 +38,11 @@ public enum Report {
         md += "- jobs: \(records.count) (\(records.filter { $0.status == .completed }.count) completed, "
         md += "\(records.filter { $0.status == .failed }.count) failed, \(records.filter { $0.status == .diverged }.count) diverged)\n"
         md += "- total job time: \(ProgressDisplay.format(wall)) (sum over jobs); first start \(starts.first ?? "-"), last end \(ends.last ?? "-")\n"
-        md += "- regressions: \(comparison.regressions.count); exit status of `tnbench compare`: \(comparison.exitStatus.rawValue) (\(comparison.exitStatus))\n\n"
+        md += "- regressions: \(comparison.regressions.count); exit status of `tnbench compare`: \(comparison.exitStatus.rawValue) (\(comparison.exitStatus))\n"
+        if FileManager.default.fileExists(atPath: "\(directory)/\(witnessesIndex)") {
+            md += "- second witnesses (other implementations beside native, the authors' own choices): [\(witnessesIndex)](\(witnessesIndex))\n"
+        }
+        md += "\n"
 
         md += overview(comparison)
         for suite in results.suites {

@@ -75,6 +75,20 @@ import _TestSupport
         #expect(smokeRow.contains("| — | — |"))
     }
 
+    /// A report directory that keeps an index of second witnesses links it from the first lines.
+    @Test func theWitnessesIndexIsLinkedWhereItExists() throws {
+        let root = temporaryDirectory()
+        try runSynthetic(into: root + "/run", seeds: 1)
+        let comparison = try Comparison(results: try ResultDirectory(root + "/run").loadResults(), suites: [SyntheticSuite()],
+                                        baselines: try baselines())
+        let link = "- second witnesses (other implementations beside native, the authors' own choices): [witnesses/README.md](witnesses/README.md)"
+        #expect(!Report.markdown(comparison, figures: [], relativeTo: root).contains("second witnesses"))
+        try FileManager.default.createDirectory(atPath: root + "/witnesses", withIntermediateDirectories: true)
+        try "# Second witnesses\n".write(toFile: root + "/witnesses/README.md", atomically: true, encoding: .utf8)
+        let lines = Report.markdown(comparison, figures: [], relativeTo: root).split(separator: "\n").map(String.init)
+        #expect(lines.prefix(8).contains(link))
+    }
+
     /// A run of part of a tier's grid says so above its claims; the whole grid says nothing.
     @Test func aSubsetOfTheTierSaysSo() throws {
         let root = temporaryDirectory()
