@@ -92,22 +92,13 @@ final class BondProblem<Scalar: BLASScalar> {
         let n = sampleCount
         let bondSize = bond.count
         let accumulate = mode != .costOnly
-        let (cost, passFlops) = bond.withUnsafeBufferPointer { bondBuffer in
-        features.withUnsafeBufferPointer { featuresBuffer in
-        left.withUnsafeBufferPointer { leftBuffer in
-        right.withUnsafeBufferPointer { rightBuffer in
-        targets.withUnsafeBufferPointer { targetsBuffer in
-        output.withUnsafeMutableBufferPointer { outputBuffer in
-            let inputs = PassInputs(
-                bond: bondBuffer.baseAddress!, features: featuresBuffer.baseAddress!, left: leftBuffer.baseAddress!,
-                right: rightBuffer.baseAddress!, targets: targetsBuffer.baseAddress!)
-            return workerPass(
-                count: n, into: outputBuffer.baseAddress!, size: bondSize, accumulators: workspaces.map(\.accumulator),
-                accumulate: accumulate
-            ) { w, range, target in
+        let (cost, passFlops) = withPassPointers(bond, features, left, right, targets, output: &output) { b, f, l, r, t, out in
+            let inputs = PassInputs(bond: b, features: f, left: l, right: r, targets: t)
+            return workerPass(count: n, into: out, size: bondSize, accumulators: workspaces.map(\.accumulator),
+                              accumulate: accumulate) { w, range, target in
                 self.pass(inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: target)
             }
-        }}}}}}
+        }
         flops += passFlops
         return cost / Double(Swift.max(n, 1))
     }
@@ -172,6 +163,25 @@ final class BondProblem<Scalar: BLASScalar> {
         }
         return (cost, passFlops)
     }
+}
+
+/// `body` with the base addresses of a bond pass's inputs (the bond, the features, the two
+/// environments, the targets) and of its output, which may be empty (a cost-only pass).
+@inline(__always)
+func withPassPointers<Scalar: BLASScalar, Result>(
+    _ bond: Tensor<Scalar>, _ features: Tensor<Scalar>, _ first: Tensor<Scalar>, _ second: Tensor<Scalar>,
+    _ targets: Tensor<Scalar>, output: inout Tensor<Scalar>,
+    _ body: (UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafePointer<Scalar>, UnsafePointer<Scalar>,
+             UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Result
+) -> Result {
+    bond.withUnsafeBufferPointer { b in
+    features.withUnsafeBufferPointer { f in
+    first.withUnsafeBufferPointer { x in
+    second.withUnsafeBufferPointer { y in
+    targets.withUnsafeBufferPointer { t in
+    output.withUnsafeMutableBufferPointer { out in
+        body(b.baseAddress!, f.baseAddress!, x.baseAddress!, y.baseAddress!, t.baseAddress!, out.baseAddress!)
+    }}}}}}
 }
 
 /// One pass of a bond's least-squares problem over `count` inputs split into as many contiguous

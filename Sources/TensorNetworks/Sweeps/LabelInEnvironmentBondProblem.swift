@@ -109,22 +109,13 @@ final class LabelInEnvironmentBondProblem<Scalar: BLASScalar>: LocalLeastSquares
         let n = sampleCount
         let bondSize = bond.count
         let accumulate = mode != .costOnly
-        let (cost, passFlops) = bond.withUnsafeBufferPointer { bondBuffer in
-        features.withUnsafeBufferPointer { featuresBuffer in
-        near.withUnsafeBufferPointer { nearBuffer in
-        far.withUnsafeBufferPointer { farBuffer in
-        targets.withUnsafeBufferPointer { targetsBuffer in
-        output.withUnsafeMutableBufferPointer { outputBuffer in
-            let inputs = PassInputs(
-                bond: bondBuffer.baseAddress!, features: featuresBuffer.baseAddress!, near: nearBuffer.baseAddress!,
-                far: farBuffer.baseAddress!, targets: targetsBuffer.baseAddress!)
-            return workerPass(
-                count: n, into: outputBuffer.baseAddress!, size: bondSize, accumulators: workspaces.map(\.accumulator),
-                accumulate: accumulate
-            ) { w, range, target in
+        let (cost, passFlops) = withPassPointers(bond, features, near, far, targets, output: &output) { b, f, x, y, t, out in
+            let inputs = PassInputs(bond: b, features: f, near: x, far: y, targets: t)
+            return workerPass(count: n, into: out, size: bondSize, accumulators: workspaces.map(\.accumulator),
+                              accumulate: accumulate) { w, range, target in
                 self.pass(inputs, mode: mode, rows: range, workspace: self.workspaces[w], into: target)
             }
-        }}}}}}
+        }
         flops += passFlops
         return cost / Double(Swift.max(n, 1))
     }
