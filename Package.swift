@@ -6,7 +6,7 @@
 //   Datasets → TensorCore, CZlib              Optimization → TensorCore
 //   TensorNetworks → TensorCore, Datasets, Optimization
 //   NeuralLayers → TensorCore, TensorNetworks, Optimization
-//   Harness → TensorCore, CHDF5, swift-crypto (knows no tensor networks)
+//   Harness → TensorCore, CHDF5, swift-crypto, Ink (knows no tensor networks)
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
 //   Suites/<Paper>Protocol → the libraries and Harness: what two suites of one paper share (not a suite)
 //   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
@@ -55,6 +55,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // Native libraries, found through pkg-config.
@@ -88,9 +89,13 @@ let package = Package(
         // The benchmark's spine and its tool.
         // Harness is stamped with the git commit at build time (Plugins/BuildInfo).
         // Crypto: the SHA-256 that seals every result file (Sources/Harness/Results/SealedFile.swift).
+        // Ink: a report's Markdown as HTML in the static site (Sources/Harness/Site/).
         .target(
             name: "Harness",
-            dependencies: ["TensorCore", "CHDF5", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "TensorCore", "CHDF5", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Ink", package: "Ink"),
+            ],
             plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         .executableTarget(

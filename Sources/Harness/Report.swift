@@ -46,56 +46,7 @@ public enum Report {
 
         md += overview(comparison)
         for suite in results.suites {
-            md += "## \(suite)\n\n"
-            md += headline(comparison, suite: suite)
-            md += implementations(comparison, suite: suite)
-            let suiteFigures = figures.filter { $0.suite == suite }
-            if !suiteFigures.isEmpty {
-                md += "### Figures\n\n"
-                for figure in suiteFigures {
-                    let relative = relativePath(figure.directory, from: directory)
-                    if figure.rendered {
-                        md += "![\(figure.title)](\(relative)/\(figure.id).png)\n\n"
-                    } else {
-                        md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
-                    }
-                    let links = [("SVG", "svg"), ("PDF", "pdf"), ("data", "dat"), ("script", "gp")]
-                        .filter { FileManager.default.fileExists(atPath: "\(figure.directory)/\(figure.id).\($0.1)") }
-                        .map { "[\($0.0)](\(relative)/\(figure.id).\($0.1))" }
-                    md += "_\(figure.title)_" + (links.isEmpty ? "" : " — " + links.joined(separator: " · ")) + "\n\n"
-                }
-            }
-            let rows = comparison.rows.filter { $0.suite == suite }
-            md += "<details><summary>Every metric of every configuration (\(rows.count) rows)</summary>\n\n"
-            md += "| configuration | metric | mean ± σ | n | 95% CI | paper (confidence) | paper verdict | reference verdict |\n"
-            md += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
-            // Judged metrics first, informational ones (data sizes, epochs, counts) after them.
-            for row in rows.filter({ $0.metric.kind != .informational }) + rows.filter({ $0.metric.kind == .informational }) {
-                let stats = row.n == 0 ? "—" : (row.n > 1 ? "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation))" : formatNumber(row.mean))
-                let ci = row.interval.map { "[\(formatNumber($0.low)), \(formatNumber($0.high))]" } ?? "—"
-                let paper = row.paperPoint.map { "\(formatNumber($0.value)) (\($0.confidence.rawValue))" } ?? "—"
-                let pv = row.paperVerdict.map { "\($0.label)" } ?? "—"
-                let rv = row.referenceVerdict.map { $0 == .regressed ? "**regressed**" : $0.rawValue } ?? "—"
-                md += "| \(cell(row.configuration.name)) | \(row.metric.name) | \(stats) | \(row.n) | \(ci) | \(paper) | \(pv) | \(rv) |\n"
-            }
-            md += "\n</details>\n\n"
-            md += "<details><summary>Time and work</summary>\n\n`gflops` is the suite's metric (the counted work of its hot loop per second of that loop, see the "
-            md += "metric's description); the last column divides all counted work by all timed seconds, loading and evaluation included.\n\n"
-            md += "| configuration | jobs | mean time per job | timed seconds | GFLOP counted | `gflops` (mean) | GFLOP / timed second | peak memory (max) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
-            let mine = records.filter { $0.job.suite == suite && $0.status == .completed }
-            for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder) {
-                let jobs = mine.filter { $0.job.configuration == configuration }
-                let timed = jobs.reduce(0) { $0 + $1.timedSeconds }
-                let flops = jobs.reduce(0) { $0 + $1.record.flops }
-                let perJob = jobs.reduce(0) { $0 + $1.wallSeconds } / Double(max(jobs.count, 1))
-                let rate = timed > 0 && flops > 0 ? formatNumber(flops / timed / 1e9) : "—"
-                let suiteRates = jobs.compactMap { $0.record.scalars["gflops"] }.filter(\.isFinite)
-                let suiteRate = suiteRates.isEmpty ? "—" : formatNumber(Statistics.mean(suiteRates))
-                let peaks = jobs.compactMap(\.peakResidentBytes)
-                let peak = peaks.max().map { String(format: "%.2f GiB", $0 / 1_073_741_824) } ?? "—"
-                md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(suiteRate) | \(rate) | \(peak) |\n"
-            }
-            md += "\n</details>\n\n"
+            md += "## \(suite)\n\n" + suiteSection(comparison, suite: suite, figures: figures, relativeTo: directory)
         }
         if !comparison.unsuccessful.isEmpty {
             md += "## Failed and diverged jobs\n\n"
@@ -107,14 +58,67 @@ public enum Report {
         if !comparison.missingReference.isEmpty {
             md += "No reference results at tier \(comparison.referenceTier.rawValue) for: \(comparison.missingReference.joined(separator: ", ")) (create them with `tnbench baseline update <run dir>`).\n\n"
         }
-        let p = records.first?.provenance ?? results.provenance
-        md += "## Provenance\n\n"
-        md += "| | |\n| --- | --- |\n"
-        md += "| compiler | \(p.swiftVersion), \(p.buildConfiguration) build |\n"
-        md += "| BLAS | \(cell(p.blasConfiguration)), \(p.blasThreads) thread(s) per job |\n"
-        md += "| run created | \(results.created) |\n"
-        md += "\n" + contributors(records)
+        md += "## Provenance\n\n" + provenance(results)
         md += "\nGenerated by `tnbench report`; the raw records are in `results.h5` of the run directory (schema: docs/RESULTS-SCHEMA.md).\n"
+        return md
+    }
+
+    /// A suite's part of the report, below its heading: the headline (claims, findings, what
+    /// moved), the side-by-side implementations, the figures (linked relative to `directory`),
+    /// every metric of every configuration, and time and work. The site's suite pages show the
+    /// same part (``Site``).
+    static func suiteSection(_ comparison: Comparison, suite: String, figures: [RenderedFigure], relativeTo directory: String) -> String {
+        let records = comparison.results.records
+        var md = ""
+        md += headline(comparison, suite: suite)
+        md += implementations(comparison, suite: suite)
+        let suiteFigures = figures.filter { $0.suite == suite }
+        if !suiteFigures.isEmpty {
+            md += "### Figures\n\n"
+            for figure in suiteFigures {
+                let relative = relativePath(figure.directory, from: directory)
+                if figure.rendered {
+                    md += "![\(figure.title)](\(relative)/\(figure.id).png)\n\n"
+                } else {
+                    md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
+                }
+                let links = [("SVG", "svg"), ("PDF", "pdf"), ("data", "dat"), ("script", "gp")]
+                    .filter { FileManager.default.fileExists(atPath: "\(figure.directory)/\(figure.id).\($0.1)") }
+                    .map { "[\($0.0)](\(relative)/\(figure.id).\($0.1))" }
+                md += "_\(figure.title)_" + (links.isEmpty ? "" : " — " + links.joined(separator: " · ")) + "\n\n"
+            }
+        }
+        let rows = comparison.rows.filter { $0.suite == suite }
+        md += "<details><summary>Every metric of every configuration (\(rows.count) rows)</summary>\n\n"
+        md += "| configuration | metric | mean ± σ | n | 95% CI | paper (confidence) | paper verdict | reference verdict |\n"
+        md += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        // Judged metrics first, informational ones (data sizes, epochs, counts) after them.
+        for row in rows.filter({ $0.metric.kind != .informational }) + rows.filter({ $0.metric.kind == .informational }) {
+            let stats = row.n == 0 ? "—" : (row.n > 1 ? "\(formatNumber(row.mean)) ± \(formatNumber(row.standardDeviation))" : formatNumber(row.mean))
+            let ci = row.interval.map { "[\(formatNumber($0.low)), \(formatNumber($0.high))]" } ?? "—"
+            let paper = row.paperPoint.map { "\(formatNumber($0.value)) (\($0.confidence.rawValue))" } ?? "—"
+            let pv = row.paperVerdict.map { "\($0.label)" } ?? "—"
+            let rv = row.referenceVerdict.map { $0 == .regressed ? "**regressed**" : $0.rawValue } ?? "—"
+            md += "| \(cell(row.configuration.name)) | \(row.metric.name) | \(stats) | \(row.n) | \(ci) | \(paper) | \(pv) | \(rv) |\n"
+        }
+        md += "\n</details>\n\n"
+        md += "<details><summary>Time and work</summary>\n\n`gflops` is the suite's metric (the counted work of its hot loop per second of that loop, see the "
+        md += "metric's description); the last column divides all counted work by all timed seconds, loading and evaluation included.\n\n"
+        md += "| configuration | jobs | mean time per job | timed seconds | GFLOP counted | `gflops` (mean) | GFLOP / timed second | peak memory (max) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        let mine = records.filter { $0.job.suite == suite && $0.status == .completed }
+        for configuration in Array(Set(mine.map(\.job.configuration))).sorted(by: Configuration.inReadingOrder) {
+            let jobs = mine.filter { $0.job.configuration == configuration }
+            let timed = jobs.reduce(0) { $0 + $1.timedSeconds }
+            let flops = jobs.reduce(0) { $0 + $1.record.flops }
+            let perJob = jobs.reduce(0) { $0 + $1.wallSeconds } / Double(max(jobs.count, 1))
+            let rate = timed > 0 && flops > 0 ? formatNumber(flops / timed / 1e9) : "—"
+            let suiteRates = jobs.compactMap { $0.record.scalars["gflops"] }.filter(\.isFinite)
+            let suiteRate = suiteRates.isEmpty ? "—" : formatNumber(Statistics.mean(suiteRates))
+            let peaks = jobs.compactMap(\.peakResidentBytes)
+            let peak = peaks.max().map { String(format: "%.2f GiB", $0 / 1_073_741_824) } ?? "—"
+            md += "| \(cell(configuration.name)) | \(jobs.count) | \(ProgressDisplay.format(perJob)) | \(formatNumber(timed)) | \(formatNumber(flops / 1e9)) | \(suiteRate) | \(rate) | \(peak) |\n"
+        }
+        md += "\n</details>\n\n"
         return md
     }
 
@@ -272,6 +276,17 @@ public enum Report {
             md += "- speed against the reference: \(speed.count) configuration(s) ok\n"
         }
         return md.isEmpty ? "" : md + "\n"
+    }
+
+    /// Where a run's records come from: compiler, BLAS, when the run was created, then every
+    /// build and host that made a record (``contributors(_:)``).
+    static func provenance(_ results: ResultSet) -> String {
+        let p = results.records.first?.provenance ?? results.provenance
+        var md = "| | |\n| --- | --- |\n"
+        md += "| compiler | \(p.swiftVersion), \(p.buildConfiguration) build |\n"
+        md += "| BLAS | \(cell(p.blasConfiguration)), \(p.blasThreads) thread(s) per job |\n"
+        md += "| run created | \(results.created) |\n"
+        return md + "\n" + contributors(results.records)
     }
 
     /// Every build (git commit, dirty flag and diff hash) and every host that made a record, with

@@ -32,7 +32,7 @@ struct TNBench: ParsableCommand {
             """,
         subcommands: [
             ListCommand.self, RunCommand.self, PlanCommand.self, RunJobCommand.self, CommandsCommand.self,
-            SubmitCommand.self, StatusCommand.self, CompareCommand.self, FiguresCommand.self, ReportCommand.self,
+            SubmitCommand.self, StatusCommand.self, CompareCommand.self, FiguresCommand.self, ReportCommand.self, PublishCommand.self,
             DiffCommand.self, ABCommand.self, HistoryCommand.self, BaselineCommand.self, DataCommand.self, KernelsCommand.self,
         ])
 }

@@ -16,7 +16,7 @@ extension Metric {
 /// validation error after every epoch (the `val_error` curve) and, at the end, the validation and
 /// test errors. A row of scores that is not finite counts as an error.
 public struct BarrattMNIST: Sendable {
-    /// Training, validation and test images as site features, φ = [cos, sin](πx/2), row-major.
+    /// Training, validation and test images as site features, φ = [cos, sin]\(πx/2), row-major.
     public var data: MPSGradientTask
     public var epochs: Int
     public var batchSize: Int

@@ -25,7 +25,7 @@ import TensorNetworks
 ///   V − n nodes at random, skipping any with an output edge"), from `rng("init")`; recorded as the
 ///   array `dense_sites`. Dense cores matched with V = 8, E = 7, fan_in = 2^8, Glorot target.
 /// - The copy vector v and the output scale. With the [1, x] map of the paper's ref. [13] a copy
-///   node with v = (1, 0) is transparent; with φ = [cos, sin](πx/2) no v is (v·φ(x) cannot be
+///   node with v = (1, 0) is transparent; with φ = [cos, sin]\(πx/2) no v is (v·φ(x) cannot be
 ///   constant), so every image's output is multiplied by g(x) = Π_{copy sites} v·φ(x_j). Each
 ///   sample's gradient is proportional to g(x), so the *spread* of g across images, not only its
 ///   size, decides whether training works: with v = (1, 1) one or two images dominate every

@@ -11,7 +11,7 @@ import TensorNetworks
 /// and the bond dimensions fall toward the end of the chain opposite the output leg (Fig. 4b).
 ///
 /// ## Protocol
-/// As the CopyNodeInit suite (MNIST 14×14, row-major, φ = [cos, sin](πx/2), output leg on the
+/// As the CopyNodeInit suite (MNIST 14×14, row-major, φ = [cos, sin]\(πx/2), output leg on the
 /// first core, Adam lr 1e-3 batch 32, 80:20 split, copy-node initialization with v = (1, 0.8),
 /// 8 dense nodes and the output scale calibrated on 1,000 training images — see that suite for
 /// why), `numerics = plain` (float32). The data and the calibration are `TensorNetworks`'

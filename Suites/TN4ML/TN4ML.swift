@@ -50,9 +50,9 @@ import TensorNetworks
 /// - Batches are reshuffled every epoch from `rng("shuffle")` (tn4ml's example leaves `shuffle`
 ///   at its default, False: a fixed order). Validation loss: mean over samples.
 /// - Embeddings (``FeatureMap``; every one with d = 3 except the trigonometric, d = 2):
-///   `polynomial` [1, x, x²] (the example's); `trigonometric` [cos, sin](πx/2) (tn4ml's k = 1);
+///   `polynomial` [1, x, x²] (the example's); `trigonometric` [cos, sin]\(πx/2) (tn4ml's k = 1);
 ///   `fourier` tn4ml's `FourierEmbedding(p = 3)` (its default is p = 2; 3 gives the same d as the
-///   polynomial); `legendre` [P₀, P₁, P₂](x); `gaussian_rbf` normalized exp(−γ(x − c)²) with
+///   polynomial); `legendre` [P₀, P₁, P₂]\(x); `gaussian_rbf` normalized exp(−γ(x − c)²) with
 ///   centres {0, ½, 1} and γ = 8 (σ = ¼). tn4ml's own `GaussianRBFEmbedding` has no square in
 ///   the exponent and normalizes, which makes it a constant map (it cannot classify anything):
 ///   we run the Gaussian its documentation describes.

@@ -329,7 +329,7 @@ public struct FigureRenderer: Sendable {
     static func outputs(_ body: String, id: String) -> String {
         let png = terminals.contains("pngcairo") ? "pngcairo size 1000,640 enhanced font \",11\"" : "png size 1000,640"
         let outputs: [(String, String)] = [
-            (png, "png"), ("svg size 1000,640 dynamic enhanced", "svg"),
+            (png, "png"), ("svg size 1000,640 dynamic enhanced mouse standalone", "svg"),
             (terminals.contains("pdfcairo") ? "pdfcairo size 10in,6.4in enhanced" : "pdf", "pdf"),
         ]
         var gp = ""
