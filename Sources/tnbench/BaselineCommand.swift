@@ -49,7 +49,9 @@ struct BaselineCommand: ParsableCommand {
                 per-step samples of the speed metrics, with host, CPU and commit. Only completed jobs \
                 count. This is the only command that writes reference results; commit the files it \
                 writes. It also writes the run's report into <reports>/<tier>/ (REPORT.md and the PNG \
-                figures with their data and scripts), the report a reader opens without running anything.
+                figures with their data and scripts), the report a reader opens without running anything, \
+                and publishes the static site of the committed paper-tier records (<baselines>/records/paper, \
+                which ci/paper-references.sh keeps) into --site: docs/site/, which the GitHub workflow deploys.
 
                 \(exitStatusHelp([.ok, .io]))
                 """)
@@ -57,6 +59,9 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: "Only these suites (default: every suite in the run).") var suite: [String] = []
         @Option(help: "Where the tier's report goes (<reports>/<tier>/REPORT.md).") var reports = "reports"
         @Flag(help: "Do not write the report.") var noReport = false
+        @Option(help: "Where the site of the committed paper-tier records (<baselines>/records/paper) is published.")
+        var site = "docs/site"
+        @Flag(help: "Do not publish the site.") var noSite = false
         @OptionGroup var baselines: BaselineOptions
 
         func run() throws {
@@ -73,6 +78,7 @@ struct BaselineCommand: ParsableCommand {
                 print("\(ReferenceBaselines.path(suite: name, tier: results.tier, in: baselines.directory)): \(reference.entries.count) entries"
                     + (failed > 0 ? " (\(failed) failed/diverged job(s) left out)" : ""))
             }
+            defer { if !noSite { publishCommittedSite() } }
             guard !noReport else { return }
             let directory = "\(reports)/\(results.tier.rawValue)"
             let renderer = FigureRenderer(outputDirectory: directory + "/figures", baselines: baselines.directory)
@@ -84,6 +90,26 @@ struct BaselineCommand: ParsableCommand {
             }
             let comparison = try Comparison(results: results, suites: registeredSuites, baselines: baselines.directory)
             print(try Report.write(comparison, figures: figures, to: directory))
+        }
+
+        /// The site of the committed paper-tier records (`ci/paper-references.sh` keeps them),
+        /// with the references just written; a warning, not a failure, when it cannot be made:
+        /// the references are written already.
+        func publishCommittedSite() {
+            let records = "\(baselines.directory)/records/paper"
+            guard FileManager.default.fileExists(atPath: records + "/jobs") else {
+                return FileHandle.standardError.write(Data("tnbench: note: no committed paper-tier records in \(records): the site in \(site) is left as it is\n".utf8))
+            }
+            do {
+                // A copy: loading a run directory refreshes its merged file, which belongs to no checkout.
+                let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tnbench-records-\(UUID().uuidString)").path
+                try FileManager.default.copyItem(atPath: records, toPath: copy)
+                defer { try? FileManager.default.removeItem(atPath: copy) }
+                let results = try ResultDirectory(copy).loadResults(allowMixedBuilds: true)
+                print(try publishSite([results], to: site, baselines: baselines.directory))
+            } catch {
+                FileHandle.standardError.write(Data("tnbench: warning: the site in \(site) was not published: \(error)\n".utf8))
+            }
         }
     }
 }

@@ -69,6 +69,40 @@ import _TestSupport
         #expect(Site.brokenLinks(in: site).isEmpty, "\(Site.brokenLinks(in: site))")
     }
 
+    /// The speed page: an A/B whose head is 30% slower (its regression first and marked), and
+    /// the same two runs as two stored builds of the history (speed over commits, the change
+    /// between them listed as a lead, the figure embedded).
+    @Test func speedPageShowsTheABsRegressionAndSpeedOverCommits() throws {
+        let root = temporaryDirectory()
+        _ = try costAB(root: root + "/ab", headSlowdown: 1.3, work: 100_000)
+        let store = RevisionHistory(root + "/history")
+        let older = String(repeating: "a", count: 40), newer = String(repeating: "b", count: 40)
+        try store.add(
+            try RevisionHistoryTests.restamped(ResultDirectory(root + "/ab/base"), commit: older, into: root + "/older"),
+            revision: Revision(commit: older, committed: "2026-12-01T10:00:00Z", subject: "base"))
+        try store.add(
+            try RevisionHistoryTests.restamped(ResultDirectory(root + "/ab/head"), commit: newer, into: root + "/newer"),
+            revision: Revision(commit: newer, committed: "2026-12-02T10:00:00Z", subject: "slower <&>"))
+        let site = root + "/site"
+        let history = try Site.speedHistory(store: root + "/history", suites: [CostSuite()], site: site)
+        let ab = try Site.abResult(root + "/ab", suites: [CostSuite()])
+        #expect(history.map(\.tier) == [.smoke] && history[0].entries.count == 2)
+        let pages = try Site.write(runs: [], suites: [CostSuite()], baselines: root + "/no-baselines", history: history, abs: [ab], to: site)
+        #expect(pages.last == site + "/speed/index.html")
+        let page = try String(contentsOfFile: site + "/speed/index.html", encoding: .utf8)
+        let abTable = try #require(page.components(separatedBy: "<table class=\"revisions\">").dropFirst().first)
+        let firstRow = try #require(abTable.components(separatedBy: "<tbody>\n").dropFirst().first?.components(separatedBy: "</tr>").first)
+        #expect(firstRow.hasPrefix("<tr class=\"regressed\">") && firstRow.contains("<strong>regressed</strong>"), "\(firstRow)")
+        #expect(page.contains("<td>slower &lt;&amp;&gt;</td>"), "the commit subject, escaped")
+        #expect(page.contains("Changes between consecutive stored runs"))
+        #expect(page.contains("<td>0 → 1</td>"))
+        if FigureRenderer.gnuplot != nil { #expect(page.contains("speed/smoke/figures/Cost/epoch_seconds_history.svg")) }
+        let front = try String(contentsOfFile: site + "/index.html", encoding: .utf8)
+        #expect(front.contains("<a href=\"./speed/index.html\">Speed</a>"))
+        #expect(Site.brokenLinks(in: site).isEmpty, "\(Site.brokenLinks(in: site))")
+        #expect(throws: HarnessError.self) { try Site.abResult(root + "/history", suites: [CostSuite()]) }
+    }
+
     @Test func textIsEscaped() {
         #expect(Site.escape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;")
         #expect(Site.unescape(Site.escape("x&y<\"'>")) == "x&y<\"'>")

@@ -58,20 +58,37 @@ public enum Site {
     ///   - baselines: the `Baselines/` directory (the papers' points, the committed references).
     /// - Throws: ``HarnessError`` `.malformedBaseline` for a bad paper or reference file,
     ///   `.unwritableOutput` when a page cannot be written.
+    ///   - history: speed over commits, per tier (``speedHistory(store:suites:site:)``).
+    ///   - abs: A/B directories (``abResult(_:suites:)``).
     @discardableResult
-    public static func write(runs: [Run], suites: [any Suite], baselines: String, to site: String) throws -> [String] {
+    public static func write(
+        runs: [Run], suites: [any Suite], baselines: String, history: [SpeedHistory] = [], abs: [ABResult] = [], to site: String
+    ) throws -> [String] {
         var standings: [String: PaperStanding] = [:]
+        var ciTier: [String: CommittedCI] = [:]
         for suite in suites {
             standings[suite.name] = try PaperStanding.load(suite: suite.name, metrics: suite.metrics, from: baselines)
+            let names = suite.metrics.map(\.name)
+            if let reference = try ReferenceBaselines.load(suite: suite.name, tier: .ci, from: baselines, metrics: names),
+                let paper = try PaperBaselines.load(suite: suite.name, from: baselines, metrics: names)
+            {
+                ciTier[suite.name] = CommittedCI(reference: reference, paper: paper)
+            }
         }
         let shown = suites.filter { suite in standings[suite.name] != nil || runs.contains { $0.results.suites.contains(suite.name) } }
+        let speed = !history.isEmpty || !abs.isEmpty
+        let layout = Layout(suites: shown, hasSpeed: speed)
         var pages: [(path: String, html: String)] = []
-        pages.append(("index.html", frontPage(runs: runs, suites: shown, standings: standings)))
+        pages.append(("index.html", frontPage(runs: runs, layout: layout, standings: standings, ciTier: ciTier)))
         for suite in shown {
-            pages.append(("suites/\(suite.name).html", suitePage(suite, runs: runs, standing: standings[suite.name], suites: shown, site: site)))
+            pages.append(("suites/\(suite.name).html", suitePage(suite, runs: runs, standing: standings[suite.name], layout: layout, site: site)))
+        }
+        if speed {
+            pages.append(("speed/index.html", speedPage(history: history, abs: abs, suites: suites, layout: layout, runs: runs, site: site)))
         }
         do {
             try FileManager.default.createDirectory(atPath: site + "/suites", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: site + "/speed", withIntermediateDirectories: true)
             try atomicWrite(site + "/style.css", bytes: Array(stylesheet.utf8))
             try atomicWrite(site + "/favicon.svg", bytes: Array(favicon.utf8))
             for page in pages { try atomicWrite("\(site)/\(page.path)", bytes: Array(page.html.utf8)) }
@@ -85,16 +102,44 @@ public enum Site {
 
     // MARK: Pages
 
+    /// What every page's navigation links to.
+    struct Layout {
+        var suites: [any Suite]
+        var hasSpeed: Bool
+    }
+
+    /// A suite's committed ci-tier reference, with the paper points that say which of its
+    /// configurations a claim judges.
+    struct CommittedCI {
+        var reference: ReferenceBaselines
+        var paper: PaperBaselines
+
+        /// The ci tier's numbers for a claim: its own configuration's, else those of the ci
+        /// configurations the same paper point judges (as the README's table shows them).
+        func cell(_ claim: PaperStanding.Claim) -> String {
+            let metric = claim.point.metric
+            if let values = reference.values(for: metric, claim.configuration) { return escape(PaperStanding.Claim.summary(values)) }
+            let judged = Array(Set(reference.entries.map(\.configuration))).sorted(by: Configuration.inReadingOrder)
+                .filter { $0[ImplementationManifest.configurationKey] == nil && paper.point(for: metric, $0) == claim.point }
+                .compactMap { configuration in reference.values(for: metric, configuration).map { (configuration, $0) } }
+            guard !judged.isEmpty else { return "—" }
+            var lines = judged.prefix(4).map { "\(escape($0.0.shortName)): \(escape(PaperStanding.Claim.summary($0.1)))" }
+            if judged.count > 4 { lines.append("and \(judged.count - 4) more configurations") }
+            return lines.joined(separator: "<br>")
+        }
+    }
+
     /// The front page: the runs, then one row per paper claim — the paper's value, the committed
     /// paper-tier result and its verdict, each run's implementations — and the suites.
-    static func frontPage(runs: [Run], suites: [any Suite], standings: [String: PaperStanding]) -> String {
+    static func frontPage(runs: [Run], layout: Layout, standings: [String: PaperStanding], ciTier: [String: CommittedCI]) -> String {
+        let suites = layout.suites
         var body = "<h1>TNBench results</h1>\n"
         body += "<p>Every paper claim of every suite: the paper's number, ours at the paper tier (the committed reference, "
         body += "<code>Baselines/reference/paper/</code>) with its verdict, and what each published run's implementations measured on the "
         body += "claim's configuration. A run at another tier than the paper's cannot judge the claim; its number stands beside it.</p>\n"
         body += runsTable(runs)
         body += "<h2 id=\"claims\">Paper claims</h2>\n<table class=\"claims\">\n<thead><tr><th>suite</th><th>configuration</th><th>metric</th>"
-        body += "<th>paper</th><th>paper tier (committed)</th><th>verdict</th>"
+        body += "<th>paper</th><th>paper tier (committed)</th><th>verdict</th><th>ci tier (committed)</th>"
         for run in runs { body += "<th>\(escape(run.results.name)) (\(run.results.tier.rawValue))</th>" }
         body += "</tr></thead>\n<tbody>\n"
         for suite in suites {
@@ -103,9 +148,10 @@ public enum Site {
                 let point = claim.point
                 let margin = point.margin.map { " ± \(formatNumber($0))" } ?? ""
                 body += "<tr><td><a href=\"suites/\(suite.name).html\">\(escape(suite.name))</a></td>"
-                body += "<td>\(escape(claim.configuration.name))</td><td>\(escape(claim.metric.name))</td>"
+                body += "<td>\(escape(claim.configuration.name.replacingOccurrences(of: ",", with: ", ")))</td><td>\(escape(claim.metric.name))</td>"
                 body += "<td>\(escape(formatNumber(point.value) + margin)) <span class=\"confidence\">(\(escape(point.confidence.rawValue)))</span></td>"
                 body += "<td>\(escape(claim.summary))</td><td>\(verdictBadge(claim.verdict?.label ?? "not run"))</td>"
+                body += "<td>\(ciTier[suite.name]?.cell(claim) ?? "—")</td>"
                 for run in runs { body += "<td>\(runCell(run, suite: suite.name, claim: claim))</td>" }
                 body += "</tr>\n"
             }
@@ -119,12 +165,12 @@ public enum Site {
             body += "<td>\(escape(standing))</td><td>\(inRuns.isEmpty ? "—" : inRuns.joined(separator: ", "))</td></tr>\n"
         }
         body += "</tbody>\n</table>\n"
-        return page(title: "TNBench results", body: body, root: ".", suites: suites, runs: runs)
+        return page(title: "TNBench results", body: body, root: ".", layout: layout, runs: runs)
     }
 
     /// A suite's page: the paper and the suite's summary, where the paper stands, then each run's
     /// part of its report, failed jobs and provenance.
-    static func suitePage(_ suite: any Suite, runs: [Run], standing: PaperStanding?, suites: [any Suite], site: String) -> String {
+    static func suitePage(_ suite: any Suite, runs: [Run], standing: PaperStanding?, layout: Layout, site: String) -> String {
         var body = "<h1>\(escape(suite.name))</h1>\n<p class=\"paper\">\(paperLine(suite.paper))</p>\n"
         body += "<p>\(escape(suite.summary))</p>\n"
         if let documentation = docComment(suite: suite.name, sourceRoot: ImplementationCatalogue.default.root) {
@@ -155,7 +201,7 @@ public enum Site {
             body += "<details><summary>Provenance of \(escape(results.name))</summary>\n"
             body += html(fromMarkdown: Report.provenance(results)) + "</details>\n</section>\n"
         }
-        return page(title: "\(suite.name) — TNBench", body: body, root: "..", suites: suites, runs: mine)
+        return page(title: "\(suite.name) — TNBench", body: body, root: "..", layout: layout, runs: mine)
     }
 
     /// The first doc comment of `Suites/<suite>/<suite>.swift` under `sourceRoot` as Markdown
@@ -236,13 +282,14 @@ public enum Site {
 
     /// A page: the navigation (front page, every suite), the body, and the provenance of `runs`
     /// in the footer. `root` is the site's root relative to the page.
-    static func page(title: String, body: String, root: String, suites: [any Suite], runs: [Run]) -> String {
+    static func page(title: String, body: String, root: String, layout: Layout, runs: [Run]) -> String {
         var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         html += "<title>\(escape(title))</title>\n<link rel=\"stylesheet\" href=\"\(root)/style.css\">\n"
         html += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"\(root)/favicon.svg\">\n</head>\n<body>\n"
         html += "<nav><a href=\"\(root)/index.html\">TNBench</a>"
-        for suite in suites { html += " · <a href=\"\(root)/suites/\(suite.name).html\">\(escape(suite.name))</a>" }
+        for suite in layout.suites { html += " · <a href=\"\(root)/suites/\(suite.name).html\">\(escape(suite.name))</a>" }
+        if layout.hasSpeed { html += " · <a href=\"\(root)/speed/index.html\">Speed</a>" }
         html += "</nav>\n<main>\n\(body)</main>\n<footer>\n"
         for run in runs {
             let records = run.results.records
@@ -260,7 +307,7 @@ public enum Site {
     // MARK: HTML
 
     /// Markdown (a report's part) as HTML, by Ink; each figure's PNG becomes its SVG (mouse-over
-    /// values), the PNG kept as the fallback. Ink leaves the Markdown inside an HTML block as it
+    /// values) in an `<object>`, its title the fallback. Ink leaves the Markdown inside an HTML block as it
     /// is, so each `<details>` block's content is converted on its own.
     /// With `onlyWebLinks` (a doc comment), a link to anything but an `http(s)` address stays
     /// its text: the site does not have the source tree's files.
@@ -297,7 +344,9 @@ public enum Site {
             let source = String(markdown[open.upperBound..<close])
             guard source.hasSuffix(".png") else { return html }
             let svg = String(source.dropLast(4)) + ".svg"
-            return "<object type=\"image/svg+xml\" data=\"\(escape(svg))\" class=\"figure\">\(html)</object>"
+            // The object's fallback is the figure's title: the site keeps the SVG only.
+            let title = markdown.hasPrefix("![") ? String(markdown[markdown.index(markdown.startIndex, offsetBy: 2)..<open.lowerBound]) : ""
+            return "<object type=\"image/svg+xml\" data=\"\(escape(svg))\" class=\"figure\">\(escape(title))</object>"
         })
         return parser.html(from: markdown) + "\n"
     }
@@ -346,6 +395,7 @@ public enum Site {
         .verdict.inconclusive { background: #fff8c5; color: #7d4e00; }
         .verdict.not-run { color: #6e7781; font-weight: normal; }
         .confidence { color: #6e7781; font-size: 0.9em; }
+        table.claims td:nth-child(2) { min-width: 12em; }
         table.claims td:nth-child(n+4) { white-space: nowrap; }
         object.figure { display: block; width: 100%; max-width: 1000px; margin: 0.5em 0; }
         object.figure img, img { max-width: 100%; }
@@ -353,6 +403,7 @@ public enum Site {
         summary { cursor: pointer; font-weight: 600; }
         section { border-top: 2px solid #d0d7de; margin-top: 1.5em; }
         .failures li { color: #a40e26; }
+        tr.regressed td { background: #ffebe9; }
 
         """
 }
