@@ -37,9 +37,13 @@ struct PublishCommand: ParsableCommand {
     }
 }
 
-/// Writes the site of `runs` into `out` (``Site``): each run's figures as SVG under
-/// `out/runs/<run>/figures` (the PNG and PDF gnuplot also draws are removed: the pages embed the
-/// SVG, and a committed site stays small), the pages, every link checked. Returns the line to print.
+/// The largest SVG figure a site keeps (bytes); a larger one is shown as its PNG.
+let siteSVGLimit = 384 * 1024
+
+/// Writes the site of `runs` into `out` (``Site``): each run's figures under
+/// `out/runs/<run>/figures` as SVG with mouse-over values, or as PNG where the SVG is over
+/// ``siteSVGLimit`` (curves of thousands of points); the other formats gnuplot drew are removed,
+/// so that a committed site stays small. Then the pages, every link checked. Returns the line to print.
 ///
 /// - Throws: ``HarnessError`` when a file cannot be read or written, `.internalError` for a
 ///   broken link in what was written.
@@ -54,7 +58,11 @@ func publishSite(_ loaded: [ResultSet], to out: String, baselines: String, histo
         let (figures, warning) = try renderer.render(results: results, suites: registeredSuites)
         if let warning { warnings.insert(warning) }
         for figure in figures {
-            for ext in ["png", "pdf"] { try? FileManager.default.removeItem(atPath: "\(figure.directory)/\(figure.id).\(ext)") }
+            // The SVG (mouse-over values) unless it is large (thousands of points per curve): then the PNG.
+            let svg = "\(figure.directory)/\(figure.id).svg"
+            let size = (try? FileManager.default.attributesOfItem(atPath: svg)[.size] as? Int) ?? nil
+            let dropped = size.map { $0 > siteSVGLimit } == true ? ["svg", "pdf"] : ["png", "pdf"]
+            for ext in dropped { try? FileManager.default.removeItem(atPath: "\(figure.directory)/\(figure.id).\(ext)") }
         }
         runs.append(Site.Run(slug: slug, comparison: comparison, figures: figures))
     }

@@ -88,7 +88,7 @@ public enum Site {
         }
         do {
             try FileManager.default.createDirectory(atPath: site + "/suites", withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: site + "/speed", withIntermediateDirectories: true)
+            if speed { try FileManager.default.createDirectory(atPath: site + "/speed", withIntermediateDirectories: true) }
             try atomicWrite(site + "/style.css", bytes: Array(stylesheet.utf8))
             try atomicWrite(site + "/favicon.svg", bytes: Array(favicon.utf8))
             for page in pages { try atomicWrite("\(site)/\(page.path)", bytes: Array(page.html.utf8)) }
@@ -189,7 +189,7 @@ public enum Site {
             let results = run.results
             body += "<section id=\"run-\(run.slug)\">\n<h2>\(escape(results.name)) — \(results.tier.rawValue) tier</h2>\n"
             let markdown = Report.suiteSection(run.comparison, suite: suite.name, figures: run.figures, relativeTo: site + "/suites")
-            body += html(fromMarkdown: markdown)
+            body += html(fromMarkdown: markdown, pageDirectory: site + "/suites")
             let unsuccessful = run.comparison.unsuccessful.filter { $0.job.suite == suite.name }
             if !unsuccessful.isEmpty {
                 body += "<h3>Failed and diverged jobs</h3>\n<ul class=\"failures\">\n"
@@ -311,22 +311,24 @@ public enum Site {
     /// is, so each `<details>` block's content is converted on its own.
     /// With `onlyWebLinks` (a doc comment), a link to anything but an `http(s)` address stays
     /// its text: the site does not have the source tree's files.
-    static func html(fromMarkdown markdown: String, onlyWebLinks: Bool = false) -> String {
+    /// With `pageDirectory` (where the page is written), a figure whose SVG is not there stays
+    /// its PNG (`tnbench publish` keeps the PNG of a figure whose SVG is too large).
+    static func html(fromMarkdown markdown: String, onlyWebLinks: Bool = false, pageDirectory: String? = nil) -> String {
         var html = ""
         var rest = Substring(markdown)
         while let open = rest.range(of: "<details>"),
             let summaryEnd = rest.range(of: "</summary>", range: open.upperBound..<rest.endIndex),
             let close = rest.range(of: "</details>", range: summaryEnd.upperBound..<rest.endIndex)
         {
-            html += inkHTML(String(rest[..<open.lowerBound]), onlyWebLinks: onlyWebLinks)
+            html += inkHTML(String(rest[..<open.lowerBound]), onlyWebLinks: onlyWebLinks, pageDirectory: pageDirectory)
             html += String(rest[open.lowerBound..<summaryEnd.upperBound]) + "\n"
-            html += inkHTML(String(rest[summaryEnd.upperBound..<close.lowerBound]), onlyWebLinks: onlyWebLinks) + "</details>\n"
+            html += inkHTML(String(rest[summaryEnd.upperBound..<close.lowerBound]), onlyWebLinks: onlyWebLinks, pageDirectory: pageDirectory) + "</details>\n"
             rest = rest[close.upperBound...]
         }
-        return html + inkHTML(String(rest), onlyWebLinks: onlyWebLinks)
+        return html + inkHTML(String(rest), onlyWebLinks: onlyWebLinks, pageDirectory: pageDirectory)
     }
 
-    static func inkHTML(_ markdown: String, onlyWebLinks: Bool) -> String {
+    static func inkHTML(_ markdown: String, onlyWebLinks: Bool, pageDirectory: String?) -> String {
         guard !markdown.allSatisfy(\.isWhitespace) else { return "" }
         var parser = MarkdownParser()
         if onlyWebLinks {
@@ -344,6 +346,7 @@ public enum Site {
             let source = String(markdown[open.upperBound..<close])
             guard source.hasSuffix(".png") else { return html }
             let svg = String(source.dropLast(4)) + ".svg"
+            if let pageDirectory, !FileManager.default.fileExists(atPath: ("\(pageDirectory)/\(svg)" as NSString).standardizingPath) { return html }
             // The object's fallback is the figure's title: the site keeps the SVG only.
             let title = markdown.hasPrefix("![") ? String(markdown[markdown.index(markdown.startIndex, offsetBy: 2)..<open.lowerBound]) : ""
             return "<object type=\"image/svg+xml\" data=\"\(escape(svg))\" class=\"figure\">\(escape(title))</object>"
