@@ -48,6 +48,8 @@ let siteSVGLimit = 384 * 1024
 /// - Throws: ``HarnessError`` when a file cannot be read or written, `.internalError` for a
 ///   broken link in what was written.
 func publishSite(_ loaded: [ResultSet], to out: String, baselines: String, history: String? = nil, ab: [String] = []) throws -> String {
+    // A/B directories first: a wrong one is reported before minutes of figure drawing.
+    let abs = try ab.map { try Site.abResult($0, suites: registeredSuites) }
     let slugs = Site.slugs(loaded.map(\.name))
     var runs: [Site.Run] = []
     var warnings: Set<String> = []
@@ -72,7 +74,6 @@ func publishSite(_ loaded: [ResultSet], to out: String, baselines: String, histo
     if let history, speed.isEmpty {
         FileHandle.standardError.write(Data("tnbench: warning: the history store '\(history)' holds no run\n".utf8))
     }
-    let abs = try ab.map { try Site.abResult($0, suites: registeredSuites) }
     let pages = try Site.write(runs: runs, suites: registeredSuites, baselines: baselines, history: speed, abs: abs, to: out)
     let broken = Site.brokenLinks(in: out)
     guard broken.isEmpty else {
