@@ -70,9 +70,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
 
         // Numerical core and models.
+        // Elementwise kernels Swift cannot vectorize (a square root is a libm call there); see its header.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-fno-math-errno"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "Optimization", dependencies: ["TensorCore"]),
-        .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets", "Optimization"]),
+        .target(name: "Optimization", dependencies: ["TensorCore", "CKernels"]),
+        .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets", "Optimization", "CKernels"]),
         .target(
             name: "NeuralLayers", dependencies: ["TensorCore", "Optimization", "TensorNetworks"]),
         .target(
@@ -110,7 +112,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "_TestSupport"]),
         .testTarget(
-            name: "TensorNetworksTests", dependencies: ["TensorNetworks", "Optimization", "_TestSupport"]),
+            name: "TensorNetworksTests", dependencies: ["TensorNetworks", "Optimization", "CKernels", "_TestSupport"]),
         .testTarget(
             name: "NeuralLayersTests", dependencies: ["NeuralLayers", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// Adam (Kingma & Ba 2014) in the form TensorFlow Keras applies it — the framework Barratt et
@@ -121,15 +122,8 @@ public struct Adam: Optimizer {
                 v[slot].withUnsafeMutableBufferPointer { vk in
                     gradients[k].withUnsafeBufferPointer { g in
                         parameters[k].withUnsafeMutableBufferPointer { p in
-                            for i in 0..<p.count {
-                                var gi = Double(g[i])
-                                if decay != 0 { gi += decay * Double(p[i]) }
-                                let mi = b1 * mk[i] + (1 - b1) * gi
-                                let vi = b2 * vk[i] + (1 - b2) * gi * gi
-                                mk[i] = mi
-                                vk[i] = vi
-                                p[i] -= Scalar(alpha * mi / (vi.squareRoot() + eps))
-                            }
+                            adamStep(p.baseAddress!, g.baseAddress!, mk.baseAddress!, vk.baseAddress!, count: p.count,
+                                     beta1: b1, beta2: b2, alpha: alpha, epsilon: eps, decay: decay)
                         }
                     }
                 }
@@ -138,8 +132,28 @@ public struct Adam: Optimizer {
     }
 }
 
-/// xⁿ by repeated squaring for a whole-number n (exactly the products the bias corrections have
-/// always used; not libm's `pow`).
+/// One Adam step over a parameter tensor's scalars: the loop is C (`CKernels/Adam.c`), where the
+/// square root vectorizes; it computes each element exactly as `m ← β₁m + (1 − β₁)g`,
+/// `v ← β₂v + (1 − β₂)g·g`, `p ← p − Scalar(α·m / (√v + ε))` (g with `decay·p` added first
+/// when `decay` ≠ 0) in Double.
+@inline(__always) private func adamStep<Scalar: BLASScalar>(
+    _ p: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>, _ m: UnsafeMutablePointer<Double>,
+    _ v: UnsafeMutablePointer<Double>, count: Int, beta1: Double, beta2: Double, alpha: Double, epsilon: Double,
+    decay: Double
+) {
+    if Scalar.self == Float.self {
+        tnb_adam_step_f32(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self),
+                          UnsafeRawPointer(g).assumingMemoryBound(to: Float.self), m, v, count,
+                          beta1, beta2, alpha, epsilon, decay)
+    } else if Scalar.self == Double.self {
+        tnb_adam_step_f64(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self),
+                          UnsafeRawPointer(g).assumingMemoryBound(to: Double.self), m, v, count,
+                          beta1, beta2, alpha, epsilon, decay)
+    } else {
+        preconditionFailure("Adam: no step kernel for \(Scalar.self)")
+    }
+}
+
 @inline(__always) func integerPower(_ x: Double, _ y: Double) -> Double {
     var result = 1.0, base = x, n = Int(y)
     while n > 0 {

@@ -152,6 +152,12 @@ public struct Tensor<Scalar: BLASScalar>: Sendable {
     deinit { UnsafeMutableRawPointer(base).deallocate() }
 }
 
+extension Tensor {
+    /// Whether `other` is this tensor's storage itself (not merely equal values): a cheap identity
+    /// for caches of something derived from a tensor that is passed again and again.
+    @inlinable public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+}
+
 extension Tensor: CustomStringConvertible {
     public var description: String {
         let preview = withUnsafeBufferPointer { buffer in

@@ -129,3 +129,74 @@ extension KernelBenchmarks {
         return results
     }
 }
+
+/// The gradient-descent MPS engine (`MPSGradientEngine`), one training batch end to end.
+extension KernelBenchmarks {
+    /// One `lossAndGradient` call on a batch of 32 drawn from 1,024 random images: Barratt et
+    /// al.'s shape (L = 196, d = 2, C = 10, label on site 0, copy-node start with 20 dense cores;
+    /// CopyNodeInit, RankRegularization) in both numerics at D = 10 and 20; the label in the
+    /// middle (site 98, log-scaled; KnowledgeDistillation's layout); and tn4ml's breast-cancer
+    /// shape (L = 30, d = 3, C = 2, label on site 15, plain; TN4ML's engine) at D = 10 and 50.
+    /// Rate = the engine's own count, 6·B·(parameters) (``MPSGradientEngine/flopsPerTrainingBatch(_:)``).
+    struct GradientDescentShape {
+        var sites: Int, map: FeatureMap, classes: Int, labelSite: Int, bond: Int, numerics: ContractionNumerics
+    }
+
+    func gradientDescentBatches(batch: Int = 32, samples n: Int = 1024) -> [KernelResult] {
+        var shapes: [GradientDescentShape] = []
+        for numerics in ContractionNumerics.allCases {
+            for bond in [10, 20] {
+                shapes.append(GradientDescentShape(sites: 196, map: .trigonometric, classes: 10, labelSite: 0, bond: bond, numerics: numerics))
+            }
+        }
+        for bond in [10, 20] {
+            shapes.append(GradientDescentShape(sites: 196, map: .trigonometric, classes: 10, labelSite: 98, bond: bond, numerics: .logscaled))
+        }
+        for bond in [10, 50] {
+            shapes.append(GradientDescentShape(sites: 30, map: .polynomial(degree: 2), classes: 2, labelSite: 15, bond: bond, numerics: .plain))
+        }
+        return shapes.map { shape in
+            var random = rng("gradient descent \(shape.sites) \(shape.labelSite) \(shape.bond) \(shape.numerics)")
+            let d = shape.map.dimension
+            var dims = [1]
+            for j in 1..<shape.sites {
+                var left = 1, right = 1
+                for _ in 0..<j { left = Swift.min(left * d, shape.bond) }
+                for _ in 0..<(shape.sites - j) { right = Swift.min(right * d, shape.bond) }
+                dims.append(Swift.min(left, right))
+            }
+            dims.append(1)
+            var cores: [Tensor<Scalar>] = []
+            if shape.labelSite == 0 && d == 2 {
+                let start = CopyNodeInitialization(
+                    denseSites: CopyNodeInitialization.randomDenseSites(count: 20, siteCount: shape.sites, using: &random),
+                    vector: .damped)
+                cores = start.mps(Scalar.self, siteCount: shape.sites, bondDimension: shape.bond, labelCount: shape.classes,
+                                  featureMap: shape.map, using: &random).cores
+                dims = [1] + cores.map { $0.shape.last! }
+            } else {
+                cores = (0..<shape.sites).map { j in
+                    let coreShape = j == shape.labelSite
+                        ? [dims[j], d, shape.classes, dims[j + 1]] : [dims[j], d, dims[j + 1]]
+                    return Tensor<Scalar>.randomNormal(
+                        shape: coreShape, mean: 0, standardDeviation: Scalar(1 / Double(dims[j] * d).squareRoot()),
+                        using: &random)
+                }
+            }
+            let pixels = Tensor<Scalar>.randomUniform(shape: [n, shape.sites], using: &random)
+            let features = shape.map.siteFeatures(pixels, as: Scalar.self)
+            let labels = (0..<n).map { _ in random.nextInt(below: shape.classes) }
+            let chosen = (0..<batch).map { _ in random.nextInt(below: n) }
+            let engine = MPSGradientEngine<Scalar>(
+                bondDimensions: dims, physicalDimension: d, labelCount: shape.classes, labelSite: shape.labelSite,
+                batchCapacity: batch, numerics: shape.numerics)
+            var gradients = cores.map { Tensor<Scalar>(zeros: $0.shape) }
+            let description = "L=\(shape.sites), d=\(d), C=\(shape.classes), B=\(batch), D=\(shape.bond), "
+                + "label \(shape.labelSite), \(shape.numerics.rawValue)"
+            return result("MPSGradientEngine batch", description, flops: engine.flopsPerTrainingBatch(batch)) {
+                consume(engine.lossAndGradient(cores: cores, features: features, labels: labels, batch: chosen,
+                                               gradients: &gradients))
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import ArgumentParser
 import TensorCore
 import TensorNetworks
 
@@ -7,6 +8,22 @@ import TensorNetworks
 // timing works in KernelMeasurement.swift.
 
 // MARK: - The kernels
+
+/// The groups of rows `tnbench kernels --only` selects.
+enum KernelGroup: String, CaseIterable, ExpressibleByArgument {
+    /// The MPS suites' small GEMMs, batched products and `Environment.absorbLeft`.
+    case smallGEMMs = "small-gemms"
+    /// LeNet-5's im2col GEMMs and its Conv2D layers.
+    case convolutions
+    /// Gao et al.'s MPO layers in both contraction orders.
+    case mpoLayers = "mpo-layers"
+    /// tn4ml's gauge fixing.
+    case canonicalization
+    /// The gradient-descent MPS engine's training batch.
+    case gradientDescent = "gradient-descent"
+    /// The two sweepers end to end (and the SVD beside them).
+    case sweeps
+}
 
 /// The kernels of `tnbench kernels` for one precision at the current BLAS thread count.
 ///
@@ -32,18 +49,25 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
                             timing: measure(plan, body))
     }
 
-    /// Everything, in table order: the reference first (it is the ceiling of the rest).
-    func run(sweeps: Bool) throws -> [KernelResult] {
+    /// Everything (or the groups in `only`), in table order: the reference first (it is the
+    /// ceiling of the rest, so it is always timed).
+    func run(sweeps: Bool, only: Set<KernelGroup>? = nil) throws -> [KernelResult] {
+        func wanted(_ group: KernelGroup) -> Bool { only?.contains(group) ?? true }
         var results = largeGEMM()
-        results += absorptionGEMMs()
-        results += bondGEMMs()
-        results += batchedProducts()
-        results.append(absorbLeft())
-        results += convolutionGEMMs()
-        results += convolutionLayers()
-        results += mpoLayers()
-        results += try canonicalizations()
-        if sweeps {
+        if wanted(.smallGEMMs) {
+            results += absorptionGEMMs()
+            results += bondGEMMs()
+            results += batchedProducts()
+            results.append(absorbLeft())
+        }
+        if wanted(.convolutions) {
+            results += convolutionGEMMs()
+            results += convolutionLayers()
+        }
+        if wanted(.mpoLayers) { results += mpoLayers() }
+        if wanted(.canonicalization) { results += try canonicalizations() }
+        if wanted(.gradientDescent) { results += gradientDescentBatches() }
+        if sweeps && wanted(.sweeps) {
             results += try sweeperBondUpdates()
             results += try bondGradientSweeps()
         }

@@ -26,7 +26,10 @@ struct KernelsCommand: ParsableCommand {
             layer at D = 2, 4, 16 and MPO-LeNet-5's 400→120 layer, batch 100) forward and \
             backward in both contraction orders, and tn4ml's gauge fixing (mixed canonical form \
             and normalization of a 30-site, d = 3 MPS at D = 50 and 200). --no-sweeps leaves out \
-            the two sweepers' rows and the SVD beside them.
+            the two sweepers' rows and the SVD beside them. Also the gradient-descent MPS \
+            engine's training batch (B = 32) on Barratt et al.'s, the distillation's and tn4ml's \
+            shapes. --only GROUP (repeatable) times those groups alone, beside the ceiling: \
+            \(KernelGroup.allCases.map(\.rawValue).joined(separator: ", ")).
 
             Times come from CLOCK_MONOTONIC: after warm-up calls, each of K repetitions runs the \
             kernel back to back for at least 50 ms (5 ms with --quick); best and median are \
@@ -50,6 +53,9 @@ struct KernelsCommand: ParsableCommand {
     @Flag(help: "Skip the end-to-end sweeper rows (TwoSiteSweeper half-sweeps, BondGradientSweeper batches; the slowest rows).")
     var noSweeps = false
 
+    @Option(parsing: .singleValue, help: "Time only this group of rows, beside the ceiling (repeatable).")
+    var only: [KernelGroup] = []
+
     @Flag(help: "Print the machine-readable JSON array instead of the table.")
     var json = false
 
@@ -69,9 +75,9 @@ struct KernelsCommand: ParsableCommand {
                 var rows: [KernelResult]
                 switch precision {
                 case .float32:
-                    rows = try KernelBenchmarks<Float>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps)
+                    rows = try KernelBenchmarks<Float>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps, only: only.isEmpty ? nil : Set(only))
                 case .float64:
-                    rows = try KernelBenchmarks<Double>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps)
+                    rows = try KernelBenchmarks<Double>(plan: plan, threads: count, progress: progress).run(sweeps: !noSweeps, only: only.isEmpty ? nil : Set(only))
                 }
                 let ceiling = rows.first { $0.kernel == "cblas_gemm (direct)" }!.gflopsBest
                 for i in rows.indices { rows[i].percentOfCeiling = 100 * rows[i].gflopsBest / ceiling }

@@ -27,3 +27,4 @@ struct FinitenessTests {
         #expect(Tensor<Float>(shape: [floats.count], scalars: floats).isFinite)
     }
 }
+

@@ -350,3 +350,37 @@ private func naiveLogits(_ cores: [Tensor<Double>], _ features: Tensor<Double>, 
         #expect { try other.restore(from: state) } throws: { "\($0)" == "checkpoint: 6 cores saved for a model of 5" }
     }
 }
+
+/// A training batch is gathered from a sample-major copy of the features that the engine keeps
+/// with the tensor it was made from: the copy must give the numbers the site-major gather gives,
+/// and another features tensor must replace it, not be read through it.
+@Suite struct MPSGradientGatherTests {
+    @Test(arguments: ContractionNumerics.allCases)
+    func trainingGatherMatchesEvaluationGather(numerics: ContractionNumerics) {
+        let p = tinyProblem(sites: 7, bond: 3, samples: 11, seed: 9)
+        let e = engine(for: p.cores, capacity: 5, numerics: numerics)
+        var gradients: [Tensor<Double>] = []
+        for batch in [[3, 0, 10, 7, 7], [1], [9, 8, 2, 4]] {
+            let trained = e.lossAndGradient(cores: p.cores, features: p.features, labels: p.labels, batch: batch,
+                                            gradients: &gradients)
+            let evaluated = e.evaluate(cores: p.cores, features: p.features, labels: p.labels, samples: batch)
+            #expect(trained.loss.bitPattern == evaluated.loss.bitPattern, "batch \(batch)")
+            #expect(trained.correct == evaluated.correct)
+        }
+    }
+
+    @Test func anotherFeaturesTensorReplacesTheCopy() {
+        let p = tinyProblem(sites: 6, bond: 3, samples: 8, seed: 2)
+        let q = tinyProblem(sites: 6, bond: 3, samples: 8, seed: 3)
+        let batch = [5, 1, 6]
+        let e = engine(for: p.cores, capacity: 4, numerics: .plain)
+        var first: [Tensor<Double>] = [], second: [Tensor<Double>] = [], fresh: [Tensor<Double>] = []
+        e.lossAndGradient(cores: p.cores, features: p.features, labels: p.labels, batch: batch, gradients: &first)
+        let reused = e.lossAndGradient(cores: p.cores, features: q.features, labels: p.labels, batch: batch, gradients: &second)
+        let alone = engine(for: p.cores, capacity: 4, numerics: .plain)
+            .lossAndGradient(cores: p.cores, features: q.features, labels: p.labels, batch: batch, gradients: &fresh)
+        #expect(reused.loss.bitPattern == alone.loss.bitPattern)
+        #expect(second.flatMap(\.scalars).map(\.bitPattern) == fresh.flatMap(\.scalars).map(\.bitPattern))
+        #expect(second.flatMap(\.scalars) != first.flatMap(\.scalars))
+    }
+}

@@ -38,7 +38,8 @@ extension MPSGradientEngine {
             let common0 = logScaled ? Self.commonExponent(e1, nil, n) : 0
             let rScaled: UnsafeMutablePointer<Scalar>
             if logScaled {
-                for b in 0..<n { Self.copyScaled(r1 + b * d1, scaled + b * d1, d1, e1[b] - common0) }
+                for b in 0..<n { shifts[b] = e1[b] - common0 }
+                RowKernels.scaleRows(r1, into: scaled, count: n, width: d1, shifts: shifts)
                 rScaled = scaled
             } else {
                 rScaled = r1
@@ -57,7 +58,7 @@ extension MPSGradientEngine {
         } else {
             finite = backwardLabelCore(cores: cores, count: n, gradients: &gradients) && finite
         }
-        if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(adjoint + b * d1, d1) } }
+        if logScaled { RowKernels.normalizeRows(adjoint, count: n, width: d1, exponents: adjointExponents) }
 
         // The adjoint sweep to the right end: X_{k+1} is in `adjoint`.
         var x = adjoint, xNext = adjointNext
@@ -73,13 +74,13 @@ extension MPSGradientEngine {
                 gemm(transposeA: false, transposeB: false, m: n, n: d * dr, k: dl, alpha: 1,
                      a: x, lda: dl, b: a.baseAddress!, ldb: d * dr, beta: 0, c: product, ldc: d * dr)
             }
-            Self.contractPhysical(product, phi + j * cap * d, into: xNext, count: n, physical: d, width: dr)
-            if logScaled { for b in 0..<n { adjointExponents[b] += Self.normalize(xNext + b * dr, dr) } }
+            RowKernels.contractPhysical(product, phi: phi + j * cap * d, into: xNext, count: n, physical: d, width: dr)
+            if logScaled { RowKernels.normalizeRows(xNext, count: n, width: dr, exponents: adjointExponents) }
             swap(&x, &xNext)
         }
         if k > 0 { finite = backwardLeft(cores: cores, count: n, gradients: &gradients) && finite }
         if !logScaled {
-            for g in gradients where !g.withUnsafeBufferPointer({ $0.allSatisfy { $0.isFinite } }) { return false }
+            for g in gradients where !g.isFinite { return false }
         }
         return finite
     }
@@ -118,9 +119,8 @@ extension MPSGradientEngine {
         // ∂A_k = Λ̂_kᵀ·(W·2^{λ + ρ − M})·2^M.
         let common = logScaled ? Self.commonExponent(eLeft, eRight, n) : 0
         if logScaled {
-            for b in 0..<n {
-                Self.copyScaled(labelAdjoint + b * width, labelAdjoint + b * width, width, eLeft[b] + eRight[b] - common)
-            }
+            for b in 0..<n { shifts[b] = eLeft[b] + eRight[b] - common }
+            RowKernels.scaleRows(labelAdjoint, into: labelAdjoint, count: n, width: width, shifts: shifts)
         }
         gradients[k].withUnsafeMutableBufferPointer { g in
             gemm(transposeA: true, transposeB: false, m: dk, n: width, k: n, alpha: 1,
@@ -154,20 +154,12 @@ extension MPSGradientEngine {
         let eY = adjointExponents  // reused: the right sweep is done
         let eRight = rightExponents + (k + 1) * cap
         for b in 0..<n { eY[b] = eRight[b] }
-        if logScaled { for b in 0..<n { eY[b] += Self.normalize(leftAdjoint + b * bondDimensions[k], bondDimensions[k]) } }
+        if logScaled { RowKernels.normalizeRows(leftAdjoint, count: n, width: bondDimensions[k], exponents: eY) }
         var y = leftAdjoint, yNext = leftAdjointNext
         for j in stride(from: k - 1, through: 0, by: -1) {
             let dl = bondDimensions[j], dr = bondDimensions[j + 1]
             // V = φ_j ⊙ Y_{j+1} [n, d·D_{j+1}]
-            let pj = phi + j * cap * d
-            for b in 0..<n {
-                let row = y + b * dr, out = product + b * d * dr
-                for s in 0..<d {
-                    let f = pj[b * d + s]
-                    let o = out + s * dr
-                    for r in 0..<dr { o[r] = f * row[r] }
-                }
-            }
+            RowKernels.outer(product, phi: phi + j * cap * d, rows: y, count: n, physical: d, width: dr)
             finite = coreGradient(&gradients[j], rows: left + leftOffsets[j], width: dl, exponents: leftExponents + j * cap, eY,
                                   times: product, count: n) && finite
             if j == 0 { break }
@@ -175,7 +167,7 @@ extension MPSGradientEngine {
                 gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
                      a: product, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: yNext, ldc: dl)
             }
-            if logScaled { for b in 0..<n { eY[b] += Self.normalize(yNext + b * dl, dl) } }
+            if logScaled { RowKernels.normalizeRows(yNext, count: n, width: dl, exponents: eY) }
             swap(&y, &yNext)
         }
         return finite
@@ -197,7 +189,8 @@ extension MPSGradientEngine {
         let common = logScaled ? Self.commonExponent(e1, e2, n) : 0
         let xs: UnsafeMutablePointer<Scalar>
         if logScaled {
-            for b in 0..<n { Self.copyScaled(x + b * dl, scaled + b * dl, dl, e1[b] + e2[b] - common) }
+            for b in 0..<n { shifts[b] = e1[b] + e2[b] - common }
+            RowKernels.scaleRows(x, into: scaled, count: n, width: dl, shifts: shifts)
             xs = scaled
         } else {
             xs = x

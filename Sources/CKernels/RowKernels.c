@@ -1,0 +1,322 @@
+// The gradient-descent MPS engine's elementwise work on [rows, width] blocks (width = a bond
+// dimension or d times one: often 10 or 20, too short for Swift's loops, whose vector body and
+// scalar tail cost more than the arithmetic). Each kernel has a generic C body and, on x86-64,
+// an AVX-512 body that covers a row in 16-float (8-double) pieces with a masked last piece. Both
+// bodies perform the same correctly rounded operations in the same order per element (products
+// and sums, never fused), so they give the same bits as each other and as the Swift loops they
+// replaced; `tnb_row_kernels_use_vector` lets the tests compare them.
+#include "CKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define TNB_X86 1
+#define TNB_AVX512 __attribute__((target("avx512f")))
+#endif
+
+// -1 unknown, 0 generic, 1 AVX-512; read and written atomically (relaxed: every thread finds the
+// same answer).
+static int vector_state = -1;
+
+static int use_vector(void) {
+    int state = __atomic_load_n(&vector_state, __ATOMIC_RELAXED);
+    if (state < 0) {
+#ifdef TNB_X86
+        __builtin_cpu_init();
+        state = __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+        state = 0;
+#endif
+        __atomic_store_n(&vector_state, state, __ATOMIC_RELAXED);
+    }
+    return state;
+}
+
+int tnb_row_kernels_use_vector(int enabled) {
+    int previous = use_vector();
+#ifdef TNB_X86
+    __builtin_cpu_init();
+    int available = __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    int available = 0;
+#endif
+    __atomic_store_n(&vector_state, enabled && available ? 1 : 0, __ATOMIC_RELAXED);
+    return previous;
+}
+
+int tnb_row_kernels_vector_available(void) {
+#ifdef TNB_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+// 2^k exactly — a subnormal below the normal range, 0 below the subnormals, +inf above the
+// range — as Swift's Scalar(sign: .plus, exponent: k, significand: 1); built from bits (a libm
+// ldexp call per row cost more than the row).
+static inline float power2f(int64_t k) {
+    uint32_t bits;
+    if (k > 127) bits = 0x7F800000u;
+    else if (k >= -126) bits = (uint32_t)(k + 127) << 23;
+    else if (k >= -149) bits = 1u << (k + 149);
+    else bits = 0;
+    float x;
+    memcpy(&x, &bits, 4);
+    return x;
+}
+static inline double power2(int64_t k) {
+    uint64_t bits;
+    if (k > 1023) bits = 0x7FF0000000000000ull;
+    else if (k >= -1022) bits = (uint64_t)(k + 1023) << 52;
+    else if (k >= -1074) bits = 1ull << (k + 1074);
+    else bits = 0;
+    double x;
+    memcpy(&x, &bits, 8);
+    return x;
+}
+
+// The exponent e of a positive finite magnitude's bits, 2^e ≤ m < 2^(e+1) (subnormals included):
+// Swift's `m.exponent`, C's ilogb.
+static inline int exponent_f32(uint32_t bits) {
+    return bits >= 0x00800000u ? (int)(bits >> 23) - 127 : (31 - __builtin_clz(bits)) - 149;
+}
+static inline int exponent_f64(uint64_t bits) {
+    return bits >= 0x0010000000000000ull ? (int)(bits >> 52) - 1023 : (63 - __builtin_clzll(bits)) - 1074;
+}
+
+// MARK: generic bodies
+
+#define OUTER_GENERIC(T)                                                                        \
+    for (ptrdiff_t b = 0; b < n; b++) {                                                         \
+        const T *row = rows + b * width;                                                        \
+        for (ptrdiff_t s = 0; s < d; s++) {                                                     \
+            const T f = phi[b * d + s];                                                         \
+            T *o = out + (b * d + s) * width;                                                   \
+            for (ptrdiff_t r = 0; r < width; r++) o[r] = f * row[r];                            \
+        }                                                                                       \
+    }
+
+#define CONTRACT_GENERIC(T)                                                                     \
+    for (ptrdiff_t b = 0; b < n; b++) {                                                         \
+        const T *tb = t + b * d * width;                                                        \
+        T *o = out + b * width;                                                                 \
+        const T f0 = phi[b * d];                                                                \
+        for (ptrdiff_t r = 0; r < width; r++) o[r] = f0 * tb[r];                                \
+        for (ptrdiff_t s = 1; s < d; s++) {                                                     \
+            const T f = phi[b * d + s];                                                         \
+            const T *ts = tb + s * width;                                                       \
+            for (ptrdiff_t r = 0; r < width; r++) o[r] = o[r] + f * ts[r];                      \
+        }                                                                                       \
+    }
+
+static void outer_f32_generic(float *out, const float *phi, const float *rows, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    OUTER_GENERIC(float)
+}
+static void outer_f64_generic(double *out, const double *phi, const double *rows, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    OUTER_GENERIC(double)
+}
+static void contract_f32_generic(const float *t, const float *phi, float *out, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    CONTRACT_GENERIC(float)
+}
+static void contract_f64_generic(const double *t, const double *phi, double *out, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    CONTRACT_GENERIC(double)
+}
+
+// The largest magnitude's bits (sign cleared; NaN above +inf).
+static inline uint32_t max_bits_f32_generic(const float *row, ptrdiff_t width) {
+    uint32_t largest = 0;
+    for (ptrdiff_t r = 0; r < width; r++) {
+        uint32_t bits;
+        memcpy(&bits, row + r, 4);
+        bits &= 0x7FFFFFFFu;
+        if (bits > largest) largest = bits;
+    }
+    return largest;
+}
+static inline uint64_t max_bits_f64_generic(const double *row, ptrdiff_t width) {
+    uint64_t largest = 0;
+    for (ptrdiff_t r = 0; r < width; r++) {
+        uint64_t bits;
+        memcpy(&bits, row + r, 8);
+        bits &= 0x7FFFFFFFFFFFFFFFull;
+        if (bits > largest) largest = bits;
+    }
+    return largest;
+}
+
+static void scale_row_f32_generic(const float *src, float *dst, ptrdiff_t width, float f1, float f2) {
+    for (ptrdiff_t r = 0; r < width; r++) dst[r] = src[r] * f1 * f2;
+}
+static void scale_row_f64_generic(const double *src, double *dst, ptrdiff_t width, double f1, double f2) {
+    for (ptrdiff_t r = 0; r < width; r++) dst[r] = src[r] * f1 * f2;
+}
+
+// MARK: AVX-512 bodies
+
+#ifdef TNB_X86
+static inline __mmask16 mask16(ptrdiff_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); }
+static inline __mmask8 mask8(ptrdiff_t left) { return left >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << left) - 1); }
+
+TNB_AVX512 static void outer_f32_avx512(float *out, const float *phi, const float *rows, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const float *row = rows + b * width;
+        for (ptrdiff_t s = 0; s < d; s++) {
+            const __m512 f = _mm512_set1_ps(phi[b * d + s]);
+            float *o = out + (b * d + s) * width;
+            for (ptrdiff_t r = 0; r < width; r += 16) {
+                const __mmask16 m = mask16(width - r);
+                _mm512_mask_storeu_ps(o + r, m, _mm512_mul_ps(f, _mm512_maskz_loadu_ps(m, row + r)));
+            }
+        }
+    }
+}
+TNB_AVX512 static void outer_f64_avx512(double *out, const double *phi, const double *rows, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const double *row = rows + b * width;
+        for (ptrdiff_t s = 0; s < d; s++) {
+            const __m512d f = _mm512_set1_pd(phi[b * d + s]);
+            double *o = out + (b * d + s) * width;
+            for (ptrdiff_t r = 0; r < width; r += 8) {
+                const __mmask8 m = mask8(width - r);
+                _mm512_mask_storeu_pd(o + r, m, _mm512_mul_pd(f, _mm512_maskz_loadu_pd(m, row + r)));
+            }
+        }
+    }
+}
+TNB_AVX512 static void contract_f32_avx512(const float *t, const float *phi, float *out, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const float *tb = t + b * d * width;
+        float *o = out + b * width;
+        for (ptrdiff_t r = 0; r < width; r += 16) {
+            const __mmask16 m = mask16(width - r);
+            __m512 acc = _mm512_mul_ps(_mm512_set1_ps(phi[b * d]), _mm512_maskz_loadu_ps(m, tb + r));
+            for (ptrdiff_t s = 1; s < d; s++)
+                acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(phi[b * d + s]), _mm512_maskz_loadu_ps(m, tb + s * width + r)));
+            _mm512_mask_storeu_ps(o + r, m, acc);
+        }
+    }
+}
+TNB_AVX512 static void contract_f64_avx512(const double *t, const double *phi, double *out, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const double *tb = t + b * d * width;
+        double *o = out + b * width;
+        for (ptrdiff_t r = 0; r < width; r += 8) {
+            const __mmask8 m = mask8(width - r);
+            __m512d acc = _mm512_mul_pd(_mm512_set1_pd(phi[b * d]), _mm512_maskz_loadu_pd(m, tb + r));
+            for (ptrdiff_t s = 1; s < d; s++)
+                acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_set1_pd(phi[b * d + s]), _mm512_maskz_loadu_pd(m, tb + s * width + r)));
+            _mm512_mask_storeu_pd(o + r, m, acc);
+        }
+    }
+}
+TNB_AVX512 static uint32_t max_bits_f32_avx512(const float *row, ptrdiff_t width) {
+    const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i largest = _mm512_setzero_si512();
+    for (ptrdiff_t r = 0; r < width; r += 16) {
+        const __m512i x = _mm512_maskz_loadu_epi32(mask16(width - r), row + r);
+        largest = _mm512_max_epu32(largest, _mm512_and_si512(x, magnitude));
+    }
+    return (uint32_t)_mm512_reduce_max_epu32(largest);
+}
+TNB_AVX512 static uint64_t max_bits_f64_avx512(const double *row, ptrdiff_t width) {
+    const __m512i magnitude = _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll);
+    __m512i largest = _mm512_setzero_si512();
+    for (ptrdiff_t r = 0; r < width; r += 8) {
+        const __m512i x = _mm512_maskz_loadu_epi64(mask8(width - r), row + r);
+        largest = _mm512_max_epu64(largest, _mm512_and_si512(x, magnitude));
+    }
+    return (uint64_t)_mm512_reduce_max_epu64(largest);
+}
+TNB_AVX512 static void scale_row_f32_avx512(const float *src, float *dst, ptrdiff_t width, float f1, float f2) {
+    const __m512 a = _mm512_set1_ps(f1), c = _mm512_set1_ps(f2);
+    for (ptrdiff_t r = 0; r < width; r += 16) {
+        const __mmask16 m = mask16(width - r);
+        _mm512_mask_storeu_ps(dst + r, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + r), a), c));
+    }
+}
+TNB_AVX512 static void scale_row_f64_avx512(const double *src, double *dst, ptrdiff_t width, double f1, double f2) {
+    const __m512d a = _mm512_set1_pd(f1), c = _mm512_set1_pd(f2);
+    for (ptrdiff_t r = 0; r < width; r += 8) {
+        const __mmask8 m = mask8(width - r);
+        _mm512_mask_storeu_pd(dst + r, m, _mm512_mul_pd(_mm512_mul_pd(_mm512_maskz_loadu_pd(m, src + r), a), c));
+    }
+}
+#define PICK(name, suffix) (use_vector() ? name##_##suffix##_avx512 : name##_##suffix##_generic)
+#else
+#define PICK(name, suffix) (name##_##suffix##_generic)
+#endif
+
+// MARK: entry points
+
+void tnb_rows_outer_f32(float *out, const float *phi, const float *rows, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    PICK(outer, f32)(out, phi, rows, n, d, width);
+}
+void tnb_rows_outer_f64(double *out, const double *phi, const double *rows, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    PICK(outer, f64)(out, phi, rows, n, d, width);
+}
+void tnb_contract_physical_f32(const float *t, const float *phi, float *out, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    PICK(contract, f32)(t, phi, out, n, d, width);
+}
+void tnb_contract_physical_f64(const double *t, const double *phi, double *out, ptrdiff_t n, ptrdiff_t d, ptrdiff_t width) {
+    PICK(contract, f64)(t, phi, out, n, d, width);
+}
+
+void tnb_normalize_rows_f32(float *rows, ptrdiff_t n, ptrdiff_t width, int64_t *exponents) {
+    uint32_t (*max_bits)(const float *, ptrdiff_t) = PICK(max_bits, f32);
+    void (*scale)(const float *, float *, ptrdiff_t, float, float) = PICK(scale_row, f32);
+    for (ptrdiff_t b = 0; b < n; b++) {
+        float *row = rows + b * width;
+        const uint32_t bits = max_bits(row, width);
+        if (bits == 0 || bits >= 0x7F800000u) continue;  // zero, or a non-finite entry
+        const int e = exponent_f32(bits);
+        if (e > -16 && e < 16) continue;
+        const int64_t k = -(int64_t)e, k1 = k / 2, k2 = k - k1;
+        scale(row, row, width, power2f(k1), power2f(k2));
+        exponents[b] += e;
+    }
+}
+void tnb_normalize_rows_f64(double *rows, ptrdiff_t n, ptrdiff_t width, int64_t *exponents) {
+    uint64_t (*max_bits)(const double *, ptrdiff_t) = PICK(max_bits, f64);
+    void (*scale)(const double *, double *, ptrdiff_t, double, double) = PICK(scale_row, f64);
+    for (ptrdiff_t b = 0; b < n; b++) {
+        double *row = rows + b * width;
+        const uint64_t bits = max_bits(row, width);
+        if (bits == 0 || bits >= 0x7FF0000000000000ull) continue;
+        const int e = exponent_f64(bits);
+        if (e > -16 && e < 16) continue;
+        const int64_t k = -(int64_t)e, k1 = k / 2, k2 = k - k1;
+        scale(row, row, width, power2(k1), power2(k2));
+        exponents[b] += e;
+    }
+}
+
+void tnb_scale_rows_f32(const float *src, float *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts) {
+    void (*scale)(const float *, float *, ptrdiff_t, float, float) = PICK(scale_row, f32);
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const int64_t k = shifts[b];
+        if (k < -2 * 127 - 64) {
+            memset(dst + b * width, 0, (size_t)width * sizeof(float));
+            continue;
+        }
+        const int64_t k1 = k / 2, k2 = k - k1;
+        scale(src + b * width, dst + b * width, width, power2f(k1), power2f(k2));
+    }
+}
+void tnb_scale_rows_f64(const double *src, double *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts) {
+    void (*scale)(const double *, double *, ptrdiff_t, double, double) = PICK(scale_row, f64);
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const int64_t k = shifts[b];
+        if (k < -2 * 1023 - 64) {
+            memset(dst + b * width, 0, (size_t)width * sizeof(double));
+            continue;
+        }
+        const int64_t k1 = k / 2, k2 = k - k1;
+        scale(src + b * width, dst + b * width, width, power2(k1), power2(k2));
+    }
+}
