@@ -27,4 +27,3 @@ struct FinitenessTests {
         #expect(Tensor<Float>(shape: [floats.count], scalars: floats).isFinite)
     }
 }
-
