@@ -6,7 +6,7 @@ set xlabel "bond dimension D"
 set ylabel "agreement"
 set grid
 set key outside right top vertical box
-set label 99 "commit 4b739e8523 and 3 other builds" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
@@ -21,7 +21,7 @@ plot \
     "teacher_agreement_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, \
     "teacher_agreement_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "student=fc · torchmps-style (n=5) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "teacher_agreement_vs_D.svg"
 plot \
     "teacher_agreement_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

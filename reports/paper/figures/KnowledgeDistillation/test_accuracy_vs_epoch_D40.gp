@@ -6,12 +6,12 @@ set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit 4b739e8523 and 3 other builds" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch_D40.png"
 set xrange [-0.4500000000000002:31.45]
-set yrange [-0.059608359925542045:1.1275979666560818]
+set yrange [-0.0050846129065881054:1.1201613835137525]
 set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "student=cnn (n=5)"
@@ -28,10 +28,10 @@ set title "student=fc · torchmps-style (n=5)"
 plot "test_accuracy_vs_epoch_D40.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "test_accuracy_vs_epoch_D40.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_epoch_D40.svg"
 set xrange [-0.4500000000000002:31.45]
-set yrange [-0.059608359925542045:1.1275979666560818]
+set yrange [-0.0050846129065881054:1.1201613835137525]
 set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "student=cnn (n=5)"
@@ -51,7 +51,7 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_epoch_D40.pdf"
 set xrange [-0.4500000000000002:31.45]
-set yrange [-0.059608359925542045:1.1275979666560818]
+set yrange [-0.0050846129065881054:1.1201613835137525]
 set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "student=cnn (n=5)"

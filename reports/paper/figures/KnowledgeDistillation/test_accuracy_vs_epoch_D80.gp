@@ -6,7 +6,7 @@ set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit 4b739e8523 and 3 other builds" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch_D80.png"
@@ -18,7 +18,7 @@ plot \
     "test_accuracy_vs_epoch_D80.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "test_accuracy_vs_epoch_D80.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=5) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_epoch_D80.svg"
 plot \
     "test_accuracy_vs_epoch_D80.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

@@ -6,7 +6,7 @@ set xlabel "bond dimension D"
 set ylabel "seconds per epoch"
 set grid
 set key outside right top vertical box
-set label 99 "commit fbf1a2b09f" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 set logscale y
 
@@ -18,7 +18,7 @@ plot \
     "epoch_seconds_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "epoch_seconds_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "optimizer=sweeps (n=5) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "epoch_seconds_vs_D.svg"
 plot \
     "epoch_seconds_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

@@ -6,13 +6,13 @@ set xlabel "bond dimension D"
 set ylabel "test accuracy"
 set grid
 set key outside right top vertical box
-set label 99 "commit fbf1a2b09f" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_D.png"
 set xrange [1.6:500.0]
-set yrange [0.5594800744281465:1.1422743115367657]
+set yrange [0.6760911038414302:0.9871385188646937]
 set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "embedding=fourier (n=5)"
@@ -27,10 +27,10 @@ set title "embedding=trigonometric (n=5)"
 plot "test_accuracy_vs_D.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_D.svg"
 set xrange [1.6:500.0]
-set yrange [0.5594800744281465:1.1422743115367657]
+set yrange [0.6760911038414302:0.9871385188646937]
 set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "embedding=fourier (n=5)"
@@ -48,7 +48,7 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_D.pdf"
 set xrange [1.6:500.0]
-set yrange [0.5594800744281465:1.1422743115367657]
+set yrange [0.6760911038414302:0.9871385188646937]
 set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "embedding=fourier (n=5)"

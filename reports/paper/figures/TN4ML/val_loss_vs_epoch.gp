@@ -6,13 +6,13 @@ set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
 set key outside right top vertical box
-set label 99 "commit fbf1a2b09f" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "val_loss_vs_epoch.png"
 set xrange [-0.5:32.5]
-set yrange [0.11025074996489215:1.1714901506702653]
+set yrange [0.0725780371710171:1.2447263411480805]
 set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "D=2 (n=5)"
@@ -33,10 +33,10 @@ set title "D=400 (n=5)"
 plot "val_loss_vs_epoch.dat" index 7 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#17becf" notitle, "val_loss_vs_epoch.dat" index 7 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#17becf" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "val_loss_vs_epoch.svg"
 set xrange [-0.5:32.5]
-set yrange [0.11025074996489215:1.1714901506702653]
+set yrange [0.0725780371710171:1.2447263411480805]
 set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "D=2 (n=5)"
@@ -60,7 +60,7 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "val_loss_vs_epoch.pdf"
 set xrange [-0.5:32.5]
-set yrange [0.11025074996489215:1.1714901506702653]
+set yrange [0.0725780371710171:1.2447263411480805]
 set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
 set key inside bottom left nobox font ",8" samplen 2
 set title "D=2 (n=5)"
