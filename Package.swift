@@ -5,11 +5,11 @@
 //   TensorCore → CBLAS
 //   Datasets → TensorCore, CZlib              Optimization → TensorCore
 //   TensorNetworks → TensorCore, Datasets, Optimization
-//   NeuralLayers → TensorCore, TensorNetworks, Optimization
+//   NeuralLayers → TensorCore, TensorNetworks, Optimization, CKernels
 //   Harness → TensorCore, CHDF5, swift-crypto, Ink (knows no tensor networks)
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
 //   Suites/<Paper>Protocol → the libraries and Harness: what two suites of one paper share (not a suite)
-//   tnbench → Harness, the suites, Datasets, TensorCore, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
+//   tnbench → Harness, the suites, Datasets, TensorCore, Optimization, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
 import Foundation
 import PackageDescription
 
@@ -70,13 +70,13 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
 
         // Numerical core and models.
-        // Elementwise kernels Swift cannot vectorize (a square root is a libm call there); see its header.
+        // Loops Swift cannot vectorize (a square root is a libm call there; rows too short; convolutions); see its header.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-fno-math-errno"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
         .target(name: "Optimization", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "TensorNetworks", dependencies: ["TensorCore", "Datasets", "Optimization", "CKernels"]),
         .target(
-            name: "NeuralLayers", dependencies: ["TensorCore", "Optimization", "TensorNetworks"]),
+            name: "NeuralLayers", dependencies: ["TensorCore", "Optimization", "TensorNetworks", "CKernels"]),
         .target(
             name: "Datasets",
             dependencies: [
@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "tnbench",
             dependencies: [
-                "Harness", "Datasets", "TensorCore", "TensorNetworks", "NeuralLayers", "CBLAS",
+                "Harness", "Datasets", "TensorCore", "Optimization", "TensorNetworks", "NeuralLayers", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + suiteNames.map { .target(name: $0) }),
 

@@ -63,11 +63,15 @@ public enum Activation: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .linear: return outputGradient
         case .relu:
-            var g = outputGradient
-            g.withUnsafeMutableBufferPointer { gb in
-                z.withUnsafeBufferPointer { zb in for i in 0..<gb.count where !(zb[i] > 0) { gb[i] = 0 } }
+            return Tensor(shape: z.shape) { out in
+                guard out.count > 0 else { return }
+                outputGradient.withUnsafeBufferPointer { gb in
+                    z.withUnsafeBufferPointer { zb in
+                        LayerKernels.reluBackward(gb.baseAddress!, preActivation: zb.baseAddress!, into: out.baseAddress!,
+                                                  count: out.count)
+                    }
+                }
             }
-            return g
         case .sigmoid:
             var g = outputGradient
             g.withUnsafeMutableBufferPointer { gb in

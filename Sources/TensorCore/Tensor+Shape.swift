@@ -72,6 +72,24 @@ extension Tensor {
         }
     }
 
+    /// The tensors joined along their first axis (`[n₁, …] ⧺ [n₂, …] → [n₁ + n₂, …]`).
+    /// - Precondition: at least one part; all parts share every extent but the first.
+    public static func concatenated(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.rank >= 1 }, "concatenated(_:) needs at least one tensor of rank ≥ 1")
+        let rowShape = Array(parts[0].shape.dropFirst())
+        precondition(parts.allSatisfy { Array($0.shape.dropFirst()) == rowShape },
+                     "concatenated(_:) needs equal extents after the first, got \(parts.map(\.shape))")
+        return Tensor(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + rowShape) { destination in
+            var offset = 0
+            for part in parts where part.count > 0 {
+                part.withUnsafeBufferPointer {
+                    (destination.baseAddress! + offset).initialize(from: $0.baseAddress!, count: part.count)
+                }
+                offset += part.count
+            }
+        }
+    }
+
     /// The tensors stacked along a new first axis.
     /// - Precondition: all parts share one shape.
     public static func stacked(_ parts: [Tensor]) -> Tensor {

@@ -1,4 +1,5 @@
 import NeuralLayers
+import Optimization
 import TensorCore
 
 /// The layer kernels: LeNet-5's convolutions (their GEMMs and the layers end to end) and the MPO layers.
@@ -42,9 +43,10 @@ extension KernelBenchmarks {
         return results
     }
 
-    /// Each LeNet-5 convolution (with bias) end to end: `Conv2D.forward` (im2col, bias, GEMM)
-    /// and `Conv2D.backward` with the input gradient (two GEMMs, the bias sums, col2im), rated
-    /// by the layer's own flop count; the gap to the GEMM rows above is the memory movement.
+    /// Each LeNet-5 convolution (with bias) end to end: `Conv2D.forward` (the direct loop for
+    /// the first two, im2col and GEMM for the third) and `Conv2D.backward` with the input
+    /// gradient (the kernel gradient — the direct loop's or a GEMM over rebuilt patches — the
+    /// patch-gradient GEMM and col2im, the bias sums), rated by the layer's own flop count.
     func convolutionLayers() -> [KernelResult] {
         var results: [KernelResult] = []
         for conv in Self.lenetConvolutions {
@@ -65,6 +67,26 @@ extension KernelBenchmarks {
             })
         }
         return results
+    }
+
+    /// One LeNet-5 training step's work (forward, loss, backward; not the optimizer's) on a
+    /// batch of 100 random images, whole and in the 4 shards MPO-Net's LeNet-5 jobs use
+    /// (`ClassifierTrainer.batchShards`), rated by the network's own flop count: where the
+    /// convolutions, pools and activations together stand against the ceiling, and what the
+    /// shards gain on several threads.
+    func lenetTrainingSteps() -> [KernelResult] {
+        var random = rng("lenet5 step")
+        let network = MNISTNetworks.lenet5(using: &random) as Sequential<Scalar>
+        let images = Tensor<Scalar>.randomUniform(shape: [100, 28, 28, 1], in: 0..<1, using: &random)
+        let samples = LabeledSamples(inputs: images, labels: (0..<100).map { $0 % 10 })
+        let flops = network.trainingFlops(inputShape: [100, 28, 28, 1])
+        return [1, 4].map { shards in
+            let trainer = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.01), batchSize: 100,
+                                            batchShards: shards)
+            return result("LeNet-5 training step", "batch 100, \(shards) shard\(shards == 1 ? "" : "s")", flops: flops) {
+                consume(trainer.lossAndGradients(samples, Array(0..<100)))
+            }
+        }
     }
 
     /// Gao et al.'s MPO layers on a batch of 100 — MPO-FC2's first layer M_{4,7,7,4}^{4,4,4,4}(D)

@@ -63,6 +63,7 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
         if wanted(.convolutions) {
             results += convolutionGEMMs()
             results += convolutionLayers()
+            results += lenetTrainingSteps()
         }
         if wanted(.mpoLayers) { results += mpoLayers() }
         if wanted(.canonicalization) { results += try canonicalizations() }

@@ -1,6 +1,3 @@
-import Harness
-import NeuralLayers
-
 import Datasets
 import Harness
 import NeuralLayers
@@ -62,7 +59,12 @@ import TensorCore
 /// Every layer counts its flops (``NeuralLayer/flops(inputShape:)``); `gflops` is the training
 /// work per second of training. Each MPO layer picks the cheaper contraction for the batch —
 /// core by core at small D, through its dense matrix at large D (``MPOLinear``); the choice is
-/// recorded as the attribute `contractions`.
+/// recorded as the attribute `contractions`. The LeNet-5 pair trains each batch of 100 as 4
+/// shards of 25 images whose forward and backward passes run in parallel, BLAS one thread each
+/// (``ClassifierTrainer/batchShards``; the attribute `batch_shards`): its convolutions, pools and
+/// activations are many small pieces of work that BLAS's own threads cannot share out. The batch's
+/// gradient is the shards' gradients added in order, so the numbers depend on the shards and not
+/// on the thread count; the FC2 pair's batch runs whole (1 shard), its products threaded by BLAS.
 ///
 /// ## Results
 /// The reference runs' numbers and figures: `reports/ci/REPORT.md` and `reports/paper/REPORT.md`;

@@ -20,7 +20,10 @@ public struct NativeMPONet: Implementation {
         let optimizer = SGD(schedule: .exponentialDecay(initial: inputs.learningRate, rate: inputs.decayRate,
                                                         decaySteps: inputs.decaySteps, staircase: false),
                             momentum: inputs.momentum)
-        var trainer = ClassifierTrainer(network: model, optimizer: optimizer, batchSize: inputs.batchSize, l2: inputs.l2)
+        let shards = Self.batchShards(inputs.network)
+        context.setAttribute("batch_shards", .int(shards))
+        var trainer = ClassifierTrainer(network: model, optimizer: optimizer, batchSize: inputs.batchSize, l2: inputs.l2,
+                                        batchShards: shards)
         var shuffle = context.rng("shuffle")
         func testScores(_ network: Sequential<Float>) -> Predictions {
             Predictions(["test": .float(inputs.test.outputs(of: network))])
@@ -70,6 +73,13 @@ public struct NativeMPONet: Implementation {
         context.record(.epochs, Double(inputs.epochs))
         return last ?? testScores(model)
     }
+
+    /// How many shards a training batch runs in (``ClassifierTrainer/batchShards``): the LeNet-5
+    /// pair's convolutions, pools and activations are many small pieces of work that BLAS's
+    /// threads cannot share out, so its batch of 100 runs as 4 shards of 25 images on the cores
+    /// (the same numbers on any thread count); the FC2 pair's batch is one product per layer,
+    /// which BLAS threads well, so it runs whole.
+    static func batchShards(_ network: MPONetSuite.Network) -> Int { network.isLeNet ? 4 : 1 }
 
     /// The job's network, drawn from the stream `init`, with its counts and settings recorded.
     private func buildNetwork(_ inputs: MPONetProblem.Inputs, context: RunContext) -> Sequential<Float> {

@@ -1,4 +1,4 @@
-import NeuralLayers
+@testable import NeuralLayers
 import Optimization
 import Testing
 import TensorCore
@@ -54,6 +54,35 @@ private func linearClassifier(seed: UInt64) -> Sequential<Double> {
         }
         let (a, b) = (try run(), try run())
         #expect(a.0 == b.0 && a.1 == b.1)
+    }
+
+    /// A batch in shards: the loss is the whole batch's (one function of the joined logits), the
+    /// gradient the sum of the shards' — equal to the unsharded gradient up to rounding (a sum of
+    /// a few terms of order one regrouped: 1e-13) — and, computed on one worker or two, the same
+    /// bits: the numbers depend on the shards, not on the thread count.
+    @Test(arguments: [2, 3, 7])
+    func shardedGradientsAreTheBatchsGradientOnAnyThreadCount(shards: Int) {
+        let samples = blobs(count: 21, seed: 3)
+        var rng = Philox(seed: 4)
+        let network = Sequential<Double>([
+            Dense(inputSize: 4, units: 5, using: &rng),
+            ActivationLayer(.relu),
+            Dense(inputSize: 5, units: 2, using: &rng),
+        ])
+        let indices = Array((0..<21).reversed())
+        let whole = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.1), batchSize: 21)
+        let sharded = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.1), batchSize: 21, batchShards: shards)
+        let expected = whole.lossAndGradients(samples, indices)
+        let threads = BLASRuntime.threadCount
+        defer { BLASRuntime.setThreadCount(threads) }
+        BLASRuntime.setThreadCount(1)
+        let one = sharded.lossAndGradients(samples, indices)
+        BLASRuntime.setThreadCount(2)
+        let two = sharded.lossAndGradients(samples, indices)
+        expectClose(one.loss, expected.loss, relativeTolerance: 1e-13)
+        for (a, e) in zip(one.gradients!, expected.gradients!) { expectClose(a, e, relativeTolerance: 1e-12, absoluteTolerance: 1e-13) }
+        #expect(one.loss.bitPattern == two.loss.bitPattern)
+        #expect(one.gradients!.flatMap(\.scalars).map(\.bitPattern) == two.gradients!.flatMap(\.scalars).map(\.bitPattern))
     }
 
     /// The callback sees every step, numbered over the run, with the network after that step;

@@ -72,7 +72,26 @@ func naiveConvolution<Scalar: BLASScalar>(_ layer: Conv2D<Scalar>, _ x: Tensor<S
         .init(batch: 2, height: 8, width: 8, inputChannels: 1, outputChannels: 6, kernelHeight: 5, kernelWidth: 5, padding: .same, bias: true),
         .init(batch: 2, height: 5, width: 5, inputChannels: 4, outputChannels: 3, kernelHeight: 5, kernelWidth: 5, padding: .valid, bias: true),
         .init(batch: 1, height: 3, width: 4, inputChannels: 2, outputChannels: 1, kernelHeight: 1, kernelWidth: 1, padding: .same, bias: false),
+        // The direct loop's shapes: a row of 17 pixels (a whole vector and one pixel), 9 output
+        // channels (a whole block of 8 and one), rows of exactly 16, an even kernel under SAME.
+        .init(batch: 2, height: 5, width: 17, inputChannels: 2, outputChannels: 9, kernelHeight: 3, kernelWidth: 3, padding: .same, bias: true),
+        .init(batch: 1, height: 6, width: 20, inputChannels: 3, outputChannels: 16, kernelHeight: 5, kernelWidth: 5, padding: .valid, bias: false),
+        .init(batch: 2, height: 4, width: 10, inputChannels: 1, outputChannels: 2, kernelHeight: 2, kernelWidth: 4, padding: .same, bias: true),
     ]
+
+    /// Which forward pass each shape takes: the direct loop needs output rows of 8 pixels or
+    /// more and at most 16 output channels.
+    @Test func theDirectLoopTakesWideRowsWithFewChannels() {
+        func direct(_ shape: [Int], _ kernel: Int, _ outputs: Int, _ padding: Padding) -> Bool {
+            let g = ConvolutionGeometry(inputShape: shape, kernelHeight: kernel, kernelWidth: kernel, channels: shape[3], padding: padding)
+            return Conv2D<Float>.usesDirectLoop(g, outputChannels: outputs)
+        }
+        #expect(direct([100, 28, 28, 1], 5, 6, .same))       // LeNet-5's first convolution
+        #expect(direct([100, 14, 14, 6], 5, 16, .valid))     // its second (rows of 10)
+        #expect(!direct([100, 5, 5, 16], 5, 120, .valid))    // its third: one pixel, 120 channels
+        #expect(!direct([2, 11, 11, 3], 5, 4, .valid))       // rows of 7
+        #expect(!direct([2, 20, 20, 3], 3, 17, .same))       // 17 channels
+    }
 
     /// In Double the GEMM and the loops differ only in summation order: ≈ K·ε·Σ|x·w| ≤ 1e-13
     /// for K ≤ 100 terms of order one.
@@ -103,6 +122,9 @@ func naiveConvolution<Scalar: BLASScalar>(_ layer: Conv2D<Scalar>, _ x: Tensor<S
         .init(batch: 2, height: 4, width: 5, inputChannels: 2, outputChannels: 3, kernelHeight: 3, kernelWidth: 3, padding: .valid, bias: false),
         .init(batch: 2, height: 5, width: 4, inputChannels: 3, outputChannels: 2, kernelHeight: 2, kernelWidth: 4, padding: .same, bias: true),
         .init(batch: 1, height: 5, width: 4, inputChannels: 3, outputChannels: 2, kernelHeight: 4, kernelWidth: 2, padding: .valid, bias: false),
+        // Through the direct loop forward and its kernel gradient (rows of 9 and 11 pixels).
+        .init(batch: 2, height: 3, width: 9, inputChannels: 2, outputChannels: 3, kernelHeight: 3, kernelWidth: 3, padding: .same, bias: true),
+        .init(batch: 1, height: 4, width: 12, inputChannels: 2, outputChannels: 2, kernelHeight: 3, kernelWidth: 2, padding: .valid, bias: false),
     ]
 
     @Test(arguments: gradientCases)
@@ -122,6 +144,9 @@ func naiveConvolution<Scalar: BLASScalar>(_ layer: Conv2D<Scalar>, _ x: Tensor<S
         .init(batch: 5, height: 20, width: 20, inputChannels: 4, outputChannels: 2, kernelHeight: 3, kernelWidth: 3, padding: .same, bias: false),
         .init(batch: 3, height: 24, width: 22, inputChannels: 3, outputChannels: 2, kernelHeight: 5, kernelWidth: 4, padding: .valid, bias: false),
         .init(batch: 12, height: 12, width: 12, inputChannels: 2, outputChannels: 3, kernelHeight: 5, kernelWidth: 3, padding: .same, bias: false),
+        // 17 output channels: patch matrix and GEMM (the others above run the direct loop), in
+        // two blocks of images.
+        .init(batch: 20, height: 12, width: 12, inputChannels: 2, outputChannels: 17, kernelHeight: 3, kernelWidth: 3, padding: .same, bias: false),
     ]
 
     @Test(arguments: multiBlockCases)

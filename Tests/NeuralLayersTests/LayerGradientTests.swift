@@ -65,6 +65,25 @@ func finiteDifferences(_ x: Tensor<Double>, step: Double = 1e-6, _ f: (Tensor<Do
         #expect(result.parameters.isEmpty && result.input == nil && layer.parameters.isEmpty)
     }
 
+    /// ReLU's backward pass (a C loop: 16 lanes, then a scalar tail) passes the gradient where
+    /// z > 0 and writes +0 elsewhere — for z = 0, −0, a negative z and a NaN z — bit for bit,
+    /// a NaN or −0 gradient included, at every length up to three vectors and a tail.
+    @Test func reluBackwardSelectsTheGradientBitForBit() {
+        func check<Scalar: BLASScalar>(_: Scalar.Type) {
+            let zs: [Scalar] = [2, -1, 0, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
+            let gs: [Scalar] = [1.5, -0.0, .nan, 3, -2, .leastNonzeroMagnitude, 7, -0.0, .infinity, 4]
+            for count in 0...50 {
+                let z = Tensor<Scalar>(shape: [count], scalars: (0..<count).map { zs[($0 * 7) % zs.count] })
+                let g = Tensor<Scalar>(shape: [count], scalars: (0..<count).map { gs[($0 * 3) % gs.count] })
+                let out = Activation.relu.backward(g, preActivation: z, output: Activation.relu(z))
+                let expected = (0..<count).map { z.scalars[$0] > 0 ? g.scalars[$0] : 0 }
+                #expect(out.scalars.withUnsafeBytes { Array($0) } == expected.withUnsafeBytes { Array($0) }, "\(Scalar.self) × \(count)")
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     @Test func activationsHaveTheirDefiningValues() {
         let z = Tensor<Double>(shape: [2, 3], scalars: [-1, 0, 2, 3, 3, 3])
         #expect(Activation.relu(z).scalars == [0, 0, 2, 3, 3, 3])

@@ -88,6 +88,15 @@ import _TestSupport
         #expect(a.slice(1..<2).shape == [1, 3])
     }
 
+    /// Slices put back together along the first axis give the tensor again, empty parts included.
+    @Test func concatenatedJoinsAlongTheFirstAxis() {
+        let a = Tensor<Double>(shape: [5, 2, 3], scalars: (0..<30).map(Double.init))
+        let parts = [a.slice(0..<2), a.slice(2..<2), a.slice(2..<5)]
+        let joined = Tensor.concatenated(parts)
+        #expect(joined.shape == [5, 2, 3] && joined.scalars == a.scalars)
+        #expect(Tensor.concatenated([a.slice(3..<4)]).scalars == a[3].scalars)
+    }
+
     @Test func copyOnWriteLeavesCopiesUntouched() {
         var a = Tensor<Double>(shape: [2, 2], scalars: [1, 2, 3, 4])
         let b = a

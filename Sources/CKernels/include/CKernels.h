@@ -48,4 +48,44 @@ int tnb_row_kernels_use_vector(int enabled);
 /// Whether this processor can run the AVX-512 bodies.
 int tnb_row_kernels_vector_available(void);
 
+// MARK: The neural layers' loops (LayerKernels.c): convolution and pooling of NHWC images, for
+// NeuralLayers' Conv2D and MaxPool2D, and ReLU's backward pass, each built for AVX-512, Haswell
+// (AVX2 + FMA) and generic x86-64 and picked at load time. The convolutions fuse multiply-adds
+// where the build has FMA; pooling and ReLU give the same bits in every build.
+
+/// y[n, oy, ox, o] = bias[o] + Σ_{dy, dx, c} x[n, oy + dy − padTop, ox + dx − padLeft, c]·k[dy, dx, c, o]
+/// for x [batch, h, w, cin], k [kh, kw, cin, cout] (HWIO), y [batch, ho, wo, cout]; x is zero
+/// outside the image; bias may be NULL (zero). Summed from the bias up, taps (dy, dx, c) in
+/// row-major order (each product fused into the sum where the processor has FMA). Returns 0, or −1 (nothing written)
+/// when its scratch cannot be allocated.
+int tnb_conv2d_forward_f32(const float *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
+                           const float *k, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout, const float *bias,
+                           ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, float *y);
+int tnb_conv2d_forward_f64(const double *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
+                           const double *k, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout, const double *bias,
+                           ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, double *y);
+
+/// The kernel gradient of ``tnb_conv2d_forward_f32``'s convolution, g being ∂L/∂y:
+/// dk[dy, dx, c, o] = Σ_{n, oy, ox} x[n, oy + dy − padTop, ox + dx − padLeft, c]·g[n, oy, ox, o],
+/// each of 16 partial sums (ox mod 16) taken over images, rows and pixels in order, then added in
+/// a fixed tree. Returns 0, or −1 (nothing written) when its scratch cannot be allocated.
+int tnb_conv2d_kernel_gradient_f32(const float *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
+                                   const float *g, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout,
+                                   ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, float *dk);
+int tnb_conv2d_kernel_gradient_f64(const double *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
+                                   const double *g, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout,
+                                   ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, double *dk);
+
+/// Max pooling of x [batch, h, w, c] over ph × pw windows at stride (ph, pw) into
+/// y [batch, h / ph, w / pw, c], with the flat index into x of each output's maximum: the first
+/// in row-major window order; a NaN never replaces an earlier maximum.
+void tnb_max_pool_f32(const float *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t c,
+                      ptrdiff_t ph, ptrdiff_t pw, float *y, int32_t *argmax);
+void tnb_max_pool_f64(const double *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t c,
+                      ptrdiff_t ph, ptrdiff_t pw, double *y, int32_t *argmax);
+
+/// ReLU's backward pass: out[i] = g[i] where z[i] > 0, else +0 (also for a NaN z).
+void tnb_relu_backward_f32(const float *g, const float *z, float *out, ptrdiff_t n);
+void tnb_relu_backward_f64(const double *g, const double *z, double *out, ptrdiff_t n);
+
 #endif

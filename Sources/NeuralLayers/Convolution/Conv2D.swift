@@ -1,7 +1,6 @@
 import TensorCore
 
-/// A stride-1 2-D convolution of a batch of NHWC images, `y = x ⋆ K + b`, computed as one
-/// matrix product of the batch's patch matrix with the kernel.
+/// A stride-1 2-D convolution of a batch of NHWC images, `y = x ⋆ K + b`.
 ///
 ///     y[n, oy, ox, o] = b[o] + Σ_{dy, dx, c} x[n, oy + dy − padTop, ox + dx − padLeft, c] · K[dy, dx, c, o]
 ///
@@ -11,15 +10,25 @@ import TensorCore
 /// output `[batch, Ho, Wo, cOut]` with `Ho = H`, `Wo = W` for ``Padding/same`` and
 /// `Ho = H − kh + 1`, `Wo = W − kw + 1` for ``Padding/valid``.
 ///
-/// **Forward.** The patch matrix `P = im2col(x)` `[batch·Ho·Wo, kh·kw·cIn]` (see
-/// `ConvolutionGeometry`), then the GEMM `Y = P·K` into an output pre-filled with the bias.
-/// `P` is the cache. Both run over blocks of whole images of about 256 KiB of `P` (one block,
-/// one GEMM, for a batch whose patch matrix fits), so that each GEMM reads its block of `P` from
-/// cache right after it was written.
+/// **Forward.** Two ways, chosen by shape alone (``usesDirectLoop(_:)``), so the numbers do not
+/// depend on the machine:
+/// - *direct* (output rows of at least 8 pixels, at most 16 output channels: LeNet-5's first two
+///   convolutions): the C loop of `LayerKernels.convolve`, which vectorizes over the pixels of an
+///   output row and sums each output from the bias up, tap by tap. A GEMM of the patch matrix
+///   with so few columns (`cOut`) runs far below the machine's rate, and writing the patch matrix
+///   cost more than the product;
+/// - *patch matrix*: over blocks of whole images of about 256 KiB of patches, the block's patch
+///   matrix `P = im2col(x)` `[images·Ho·Wo, kh·kw·cIn]` (see `ConvolutionGeometry`), then the GEMM
+///   `Y = P·K` into an output pre-filled with the bias; the block is read from cache right after
+///   it was written.
 ///
-/// **Backward.** With `G = ∂L/∂Y` `[batch·Ho·Wo, cOut]`: `∂L/∂K = Pᵀ·G` (one GEMM, as `(Gᵀ·P)ᵀ`),
-/// `∂L/∂b = Σ_rows G` and, when asked, `∂L/∂x = col2im(G·Kᵀ)` (a GEMM and a scatter-add per
-/// block of images, the block's patch gradient kept in cache rather than the whole batch's).
+/// The cache is the input itself: no patch matrix outlives its block.
+///
+/// **Backward.** With `G = ∂L/∂Y` `[batch·Ho·Wo, cOut]`: the kernel gradient of the direct
+/// shapes in C (`LayerKernels.kernelGradient`: 16 partial sums over the pixels, then a fixed
+/// tree), of the others block by block (the block's `P` again, `∂L/∂Kᵀ += G_blockᵀ·P`, a GEMM
+/// accumulating into `cOut × K`, blocks in order); when asked, block by block,
+/// `∂L/∂x = col2im(G_block·Kᵀ)`; `∂L/∂b = Σ_rows G`.
 ///
 /// ```swift
 /// var rng = Philox(seed: 1)
@@ -63,11 +72,17 @@ public struct Conv2D<Scalar: BLASScalar>: NeuralLayer {
     public var inputChannels: Int { kernel.shape[2] }
     public var outputChannels: Int { kernel.shape[3] }
 
-    /// What the backward pass needs: the patch matrix of the input.
+    /// What the backward pass needs: the input (its patch matrix is rebuilt block by block).
     public struct Cache: Sendable {
-        /// `[batch·Ho·Wo, kh·kw·cIn]`.
-        let columns: Tensor<Scalar>
+        let input: Tensor<Scalar>
         let geometry: ConvolutionGeometry
+    }
+
+    /// Whether the forward pass runs the direct loop rather than patch matrix and GEMM: output
+    /// rows of at least 8 pixels (half of the loop's 16-wide vectors filled) and at most 16
+    /// output channels (a GEMM with so few columns runs far below the machine's rate).
+    static func usesDirectLoop(_ g: ConvolutionGeometry, outputChannels: Int) -> Bool {
+        g.outputWidth >= 8 && outputChannels <= 16
     }
 
     func geometry(forInput inputShape: [Int]) -> ConvolutionGeometry {
@@ -106,30 +121,45 @@ public struct Conv2D<Scalar: BLASScalar>: NeuralLayer {
     public func forward(_ input: Tensor<Scalar>) -> (output: Tensor<Scalar>, cache: Cache) {
         let g = geometry(forInput: input.shape)
         let rows = g.patchCount, k = g.patchSize, n = outputChannels, pixels = g.outputHeight * g.outputWidth
-        let block = g.imagesPerBlock(scalarSize: MemoryLayout<Scalar>.stride)
-        var columns = Tensor<Scalar>(shape: [rows, k]) { _ in }
-        var output = Tensor<Scalar>(shape: [g.batch, g.outputHeight, g.outputWidth, n]) { y in
-            if let bias {
-                bias.withUnsafeBufferPointer { b in fillRows(y.baseAddress!, rows: rows, with: b.baseAddress!, columns: n) }
+        var output = Tensor<Scalar>(shape: [g.batch, g.outputHeight, g.outputWidth, n]) { _ in }
+        let direct = g.batch > 0 && Self.usesDirectLoop(g, outputChannels: n) && input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                kernel.withUnsafeBufferPointer { w in
+                    if let bias {
+                        bias.withUnsafeBufferPointer { b in
+                            LayerKernels.convolve(x.baseAddress!, g, kernel: w.baseAddress!, outputChannels: n,
+                                                  bias: b.baseAddress!, into: y.baseAddress!)
+                        }
+                    } else {
+                        LayerKernels.convolve(x.baseAddress!, g, kernel: w.baseAddress!, outputChannels: n,
+                                              bias: nil, into: y.baseAddress!)
+                    }
+                }
             }
         }
-        input.withUnsafeBufferPointer { x in
-            columns.withUnsafeMutableBufferPointer { p in
+        if !direct && g.batch > 0 {
+            let block = g.imagesPerBlock(scalarSize: MemoryLayout<Scalar>.stride)
+            let columns = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(Swift.min(block, g.batch) * pixels * k, 1))
+            defer { columns.deallocate() }
+            input.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
+                    if let bias {
+                        bias.withUnsafeBufferPointer { b in fillRows(y.baseAddress!, rows: rows, with: b.baseAddress!, columns: n) }
+                    }
                     kernel.withUnsafeBufferPointer { w in
                         for start in stride(from: 0, to: g.batch, by: block) {
                             let images = start ..< Swift.min(g.batch, start + block)
                             let first = start * pixels, count = images.count * pixels
-                            g.im2col(x.baseAddress!, into: p.baseAddress! + first * k, images: images)
+                            g.im2col(x.baseAddress!, into: columns, images: images)
                             gemm(transposeA: false, transposeB: false, m: count, n: n, k: k, alpha: 1,
-                                 a: p.baseAddress! + first * k, lda: k, b: w.baseAddress!, ldb: n,
+                                 a: columns, lda: k, b: w.baseAddress!, ldb: n,
                                  beta: bias == nil ? 0 : 1, c: y.baseAddress! + first * n, ldc: n)
                         }
                     }
                 }
             }
         }
-        return (output, Cache(columns: columns, geometry: g))
+        return (output, Cache(input: input, geometry: g))
     }
 
     @_specialize(where Scalar == Float)
@@ -141,18 +171,57 @@ public struct Conv2D<Scalar: BLASScalar>: NeuralLayer {
         let rows = g.patchCount, k = g.patchSize, n = outputChannels, pixels = g.outputHeight * g.outputWidth
         precondition(outputGradient.shape == [g.batch, g.outputHeight, g.outputWidth, n],
                      "Conv2D.backward: output gradient \(outputGradient.shape) is not [\(g.batch), \(g.outputHeight), \(g.outputWidth), \(n)]")
-        // ∂L/∂Kᵀ = Gᵀ·P, then one small transpose: OpenBLAS runs this orientation of the
-        // tall-and-skinny product up to twice as fast as Pᵀ·G (conv2: 28 against 15 GFLOP/s).
-        let kernelGradient = Tensor<Scalar>(shape: kernel.shape) { dk in
-            let transposed = UnsafeMutablePointer<Scalar>.allocate(capacity: n * k)
-            defer { transposed.deallocate() }
-            cache.columns.withUnsafeBufferPointer { p in
-                outputGradient.withUnsafeBufferPointer { dy in
-                    gemm(transposeA: true, transposeB: false, m: n, n: k, k: rows, alpha: 1,
-                         a: dy.baseAddress!, lda: n, b: p.baseAddress!, ldb: k, beta: 0, c: transposed, ldc: k)
+        // The direct loop's shapes: the kernel gradient in C as well (no patch matrix).
+        var kernelGradient = Tensor<Scalar>(shape: kernel.shape) { _ in }
+        let direct = g.batch > 0 && Self.usesDirectLoop(g, outputChannels: n) && cache.input.withUnsafeBufferPointer { x in
+            outputGradient.withUnsafeBufferPointer { dy in
+                kernelGradient.withUnsafeMutableBufferPointer { dk in
+                    LayerKernels.kernelGradient(x.baseAddress!, g, outputGradient: dy.baseAddress!, outputChannels: n,
+                                                into: dk.baseAddress!)
                 }
             }
-            transpose(transposed, rows: n, columns: k, into: dk.baseAddress!)
+        }
+        // Otherwise block by block: the block's patch matrix (rebuilt, in cache) and
+        // ∂L/∂Kᵀ += G_blockᵀ·P — OpenBLAS runs this orientation of the tall-and-skinny product up
+        // to twice as fast as Pᵀ·G; and, when asked, the block's patch gradient G_block·Kᵀ,
+        // scattered back by col2im.
+        let block = g.imagesPerBlock(scalarSize: MemoryLayout<Scalar>.stride)
+        let blockRows = Swift.max(Swift.min(block, g.batch) * pixels, 1)
+        let columns = direct ? nil : UnsafeMutablePointer<Scalar>.allocate(capacity: blockRows * k)
+        defer { columns?.deallocate() }
+        let transposed = direct ? nil : UnsafeMutablePointer<Scalar>.allocate(capacity: n * k)
+        defer { transposed?.deallocate() }
+        if g.batch == 0 { transposed?.initialize(repeating: 0, count: n * k) }
+        var inputGradient = needsInputGradient ? Tensor<Scalar>(shape: [g.batch, g.height, g.width, g.channels]) { _ in } : nil
+        let patchGradient = needsInputGradient ? UnsafeMutablePointer<Scalar>.allocate(capacity: blockRows * k) : nil
+        defer { patchGradient?.deallocate() }
+        if g.batch > 0 {
+            cache.input.withUnsafeBufferPointer { x in
+                outputGradient.withUnsafeBufferPointer { dy in
+                    kernel.withUnsafeBufferPointer { w in
+                        for start in stride(from: 0, to: g.batch, by: block) {
+                            let images = start ..< Swift.min(g.batch, start + block)
+                            let gradient = dy.baseAddress! + start * pixels * n, count = images.count * pixels
+                            if let columns, let transposed {
+                                g.im2col(x.baseAddress!, into: columns, images: images)
+                                gemm(transposeA: true, transposeB: false, m: n, n: k, k: count, alpha: 1, a: gradient, lda: n,
+                                     b: columns, ldb: k, beta: start == 0 ? 0 : 1, c: transposed, ldc: k)
+                            }
+                            guard let patchGradient else { continue }
+                            gemm(transposeA: false, transposeB: true, m: count, n: k, k: n, alpha: 1,
+                                 a: gradient, lda: n, b: w.baseAddress!, ldb: n, beta: 0, c: patchGradient, ldc: k)
+                            inputGradient!.withUnsafeMutableBufferPointer { dx in
+                                g.col2im(patchGradient, into: dx.baseAddress!, images: images)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let transposed {
+            kernelGradient.withUnsafeMutableBufferPointer { dk in
+                transpose(transposed, rows: n, columns: k, into: dk.baseAddress!)
+            }
         }
         var gradients = [kernelGradient]
         if bias != nil {
@@ -161,24 +230,6 @@ public struct Conv2D<Scalar: BLASScalar>: NeuralLayer {
                     sumRows(dy.baseAddress!, rows: rows, columns: n, into: db.baseAddress!)
                 }
             })
-        }
-        guard needsInputGradient else { return (nil, gradients) }
-        // ∂L/∂x block by block: the block's patch gradient G·Wᵀ stays in cache for col2im.
-        let block = g.imagesPerBlock(scalarSize: MemoryLayout<Scalar>.stride)
-        let inputGradient = Tensor<Scalar>(shape: [g.batch, g.height, g.width, g.channels]) { dx in
-            let patchGradient = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(Swift.min(block, g.batch) * pixels * k, 1))
-            defer { patchGradient.deallocate() }
-            outputGradient.withUnsafeBufferPointer { dy in
-                kernel.withUnsafeBufferPointer { w in
-                    for start in stride(from: 0, to: g.batch, by: block) {
-                        let images = start ..< Swift.min(g.batch, start + block)
-                        gemm(transposeA: false, transposeB: true, m: images.count * pixels, n: k, k: n, alpha: 1,
-                             a: dy.baseAddress! + start * pixels * n, lda: n, b: w.baseAddress!, ldb: n,
-                             beta: 0, c: patchGradient, ldc: k)
-                        g.col2im(patchGradient, into: dx.baseAddress!, images: images)
-                    }
-                }
-            }
         }
         return (inputGradient, gradients)
     }

@@ -53,8 +53,8 @@ public struct MaxPool2D<Scalar: BLASScalar>: NeuralLayer {
         let output = Tensor<Scalar>(shape: shape) { y in
             input.withUnsafeBufferPointer { x in
                 argmax.withUnsafeMutableBufferPointer { index in
-                    maxPool(x.baseAddress!, inputShape: input.shape, windowHeight: windowHeight, windowWidth: windowWidth,
-                            into: y.baseAddress!, argmax: index.baseAddress!)
+                    LayerKernels.maxPool(x.baseAddress!, inputShape: input.shape, windowHeight: windowHeight,
+                                         windowWidth: windowWidth, into: y.baseAddress!, argmax: index.baseAddress!)
                 }
             }
         }
@@ -84,40 +84,5 @@ public struct MaxPool2D<Scalar: BLASScalar>: NeuralLayer {
     public func flops(inputShape: [Int]) -> LayerFlops {
         let outputs = Double(outputShape(forInput: inputShape).reduce(1, *))
         return LayerFlops(forward: outputs * Double(windowHeight * windowWidth - 1))
-    }
-}
-
-/// The pooling loop: for each output pixel, the channels run contiguously, so each window tap
-/// is compared with the running maxima of all channels at once.
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-func maxPool<Scalar: BLASScalar>(
-    _ input: UnsafePointer<Scalar>, inputShape: [Int], windowHeight ph: Int, windowWidth pw: Int,
-    into output: UnsafeMutablePointer<Scalar>, argmax: UnsafeMutablePointer<Int32>
-) {
-    let (batch, height, width, c) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
-    let (outputHeight, outputWidth) = (height / ph, width / pw)
-    var o = 0
-    for b in 0..<batch {
-        for oy in 0..<outputHeight {
-            for ox in 0..<outputWidth {
-                let corner = ((b * height + oy * ph) * width + ox * pw) * c
-                let best = output + o, position = argmax + o
-                for j in 0..<c {
-                    best[j] = input[corner + j]
-                    position[j] = Int32(truncatingIfNeeded: corner + j)
-                }
-                for dy in 0..<ph {
-                    for dx in 0..<pw where dy > 0 || dx > 0 {
-                        let tap = corner + (dy * width + dx) * c
-                        for j in 0..<c where input[tap + j] > best[j] {
-                            best[j] = input[tap + j]
-                            position[j] = Int32(truncatingIfNeeded: tap + j)
-                        }
-                    }
-                }
-                o += c
-            }
-        }
     }
 }

@@ -9,6 +9,16 @@ import TensorCore
 /// caller's generator) in consecutive batches of ``batchSize``; a last partial batch is dropped
 /// (none for 60,000 / 100). What the caller measures between steps (an evaluation every so many
 /// steps) hangs on the one callback of ``trainEpoch(on:shuffle:afterStep:)``.
+///
+/// **Batch shards.** With ``batchShards`` = S > 1, a batch is cut into S consecutive shards
+/// (sizes differing by at most one); their forward passes run in parallel, the loss and its
+/// gradient are taken once on their logits put back together (the same function of the logits
+/// as for the whole batch), then their backward passes run in parallel and the batch's gradient
+/// is the shards' gradients added in shard order. Shards run on up to BLAS's thread count of
+/// workers (``ParallelWorkers``), BLAS one thread each: a network of many small products
+/// (convolutions with few channels, pooling, activations) keeps every core busy, where BLAS's
+/// own threads would share out products too small to divide. The numbers depend on S and not on
+/// the thread count; S = 1 is the whole batch in one pass, BLAS threading its products.
 public struct ClassifierTrainer<Scalar: BLASScalar, O: Optimizer> {
     /// The network being trained.
     public var network: Sequential<Scalar>
@@ -16,16 +26,22 @@ public struct ClassifierTrainer<Scalar: BLASScalar, O: Optimizer> {
     public let batchSize: Int
     /// α of the L2 term (0 for none).
     public let l2: Double
+    /// How many shards a batch's forward and backward passes are cut into (see the type's
+    /// documentation); 1 for none.
+    public let batchShards: Int
     /// Optimizer steps taken so far, over all epochs.
     public private(set) var steps = 0
 
-    /// - Precondition: `batchSize ≥ 1`, `l2 ≥ 0`.
-    public init(network: Sequential<Scalar>, optimizer: O, batchSize: Int, l2: Double = 0) {
+    /// - Precondition: `batchSize ≥ 1`, `l2 ≥ 0`, `1 ≤ batchShards ≤ batchSize`.
+    public init(network: Sequential<Scalar>, optimizer: O, batchSize: Int, l2: Double = 0, batchShards: Int = 1) {
         precondition(batchSize >= 1 && l2 >= 0, "ClassifierTrainer: batch \(batchSize), l2 \(l2)")
+        precondition(batchShards >= 1 && batchShards <= batchSize,
+                     "ClassifierTrainer: \(batchShards) shards of a batch of \(batchSize)")
         self.network = network
         self.optimizer = optimizer
         self.batchSize = batchSize
         self.l2 = l2
+        self.batchShards = batchShards
     }
 
     /// Trains one epoch over `train`.
@@ -49,11 +65,8 @@ public struct ClassifierTrainer<Scalar: BLASScalar, O: Optimizer> {
         let order = rng.permutation(train.count)
         var lossSum = 0.0
         for b in 0..<stepsPerEpoch {
-            let samples = train.batch(Array(order[(b * batchSize) ..< ((b + 1) * batchSize)]))
-            let (logits, caches) = network.forward(samples.inputs)
-            let (loss, logitGradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: samples.labels)
-            guard loss.isFinite else { throw NonFiniteLoss(step: steps + 1, loss: loss) }
-            var gradients = network.backward(logitGradient, caches: caches)
+            let (loss, batchGradients) = lossAndGradients(train, Array(order[(b * batchSize) ..< ((b + 1) * batchSize)]))
+            guard loss.isFinite, var gradients = batchGradients else { throw NonFiniteLoss(step: steps + 1, loss: loss) }
             var parameters = network.parameters
             if l2 > 0 {
                 SoftmaxCrossEntropy.addL2Gradient(&gradients, parameters: parameters, alpha: l2)
@@ -66,6 +79,46 @@ public struct ClassifierTrainer<Scalar: BLASScalar, O: Optimizer> {
         }
         return EpochReport(loss: nil, dataLoss: lossSum / Double(stepsPerEpoch), flops: stepFlops * Double(stepsPerEpoch),
                            steps: stepsPerEpoch)
+    }
+}
+
+extension ClassifierTrainer {
+    /// The mean cross-entropy of the batch `indices` of `train` (without the L2 term) and the
+    /// gradient of every entry of the network's ``Sequential/parameters`` (nil when the loss is
+    /// not finite: no backward pass), in ``batchShards`` shards: one training step's work before
+    /// the optimizer's.
+    public func lossAndGradients(_ train: LabeledSamples<Scalar>, _ indices: [Int]) -> (loss: Double, gradients: [Tensor<Scalar>]?) {
+        let labels = indices.map { train.labels[$0] }
+        guard batchShards > 1 else {
+            let (logits, caches) = network.forward(train.batch(indices).inputs)
+            let (loss, logitGradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels)
+            return (loss, loss.isFinite ? network.backward(logitGradient, caches: caches) : nil)
+        }
+        let shards = batchShards, workers = BLASRuntime.threadCount
+        let bounds = (0...shards).map { $0 * indices.count / shards }
+        let network = self.network
+        var logits = [Tensor<Scalar>](repeating: Tensor(zeros: [0]), count: shards)
+        var caches = [[any Sendable]](repeating: [], count: shards)
+        logits.withUnsafeMutableBufferPointer { logits in
+            caches.withUnsafeMutableBufferPointer { caches in
+                ParallelWorkers.forEach(shards, workers: workers) { s in
+                    (logits[s], caches[s]) = network.forward(train.batch(Array(indices[bounds[s] ..< bounds[s + 1]])).inputs)
+                }
+            }
+        }
+        let (loss, logitGradient) = SoftmaxCrossEntropy.lossAndGradient(logits: .concatenated(logits), labels: labels)
+        guard loss.isFinite else { return (loss, nil) }
+        var gradients = [[Tensor<Scalar>]](repeating: [], count: shards)
+        gradients.withUnsafeMutableBufferPointer { gradients in
+            ParallelWorkers.forEach(shards, workers: workers) { s in
+                gradients[s] = network.backward(logitGradient.slice(bounds[s] ..< bounds[s + 1]), caches: caches[s])
+            }
+        }
+        var total = gradients[0]
+        for s in 1..<shards {
+            for p in total.indices { total[p] += gradients[s][p] }
+        }
+        return (loss, total)
     }
 }
 

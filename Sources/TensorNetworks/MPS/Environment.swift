@@ -1,4 +1,3 @@
-import Dispatch
 import TensorCore
 
 /// Batched environments of an MPS: the contraction of a run of cores with the features of many
@@ -138,15 +137,7 @@ public enum Environment {
                     body(b * size..<Swift.min(inputs, (b + 1) * size), scratch)
                 }
             }
-            if workers == 1 {
-                run(0)
-            } else {
-                let threads = BLASRuntime.threadCount
-                BLASRuntime.setThreadCount(1)
-                defer { BLASRuntime.setThreadCount(threads) }
-                let shared = UncheckedSendable(run)
-                DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
-            }
+            ParallelWorkers.run(workers, run)
         }
     }
 

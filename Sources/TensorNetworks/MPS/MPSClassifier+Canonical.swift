@@ -1,4 +1,3 @@
-import Dispatch
 import TensorCore
 
 extension MPSClassifier {
@@ -50,10 +49,7 @@ extension MPSClassifier {
                 }
             }
             if concurrentHalves && threads > 1 {
-                BLASRuntime.setThreadCount(1)
-                defer { BLASRuntime.setThreadCount(threads) }
-                let run = UncheckedSendable(halves)
-                DispatchQueue.concurrentPerform(iterations: 2) { run.value($0) }
+                ParallelWorkers.run(2, halves)
             } else {
                 halves(0)
                 halves(1)

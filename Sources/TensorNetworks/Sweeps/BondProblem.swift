@@ -237,9 +237,3 @@ func dotProduct<Scalar: BLASScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePoint
     while q < count { s0 += x[q] * y[q]; q += 1 }
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
-
-/// Wraps a value whose concurrent use the caller has made safe (disjoint writes).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
