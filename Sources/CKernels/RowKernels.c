@@ -267,56 +267,44 @@ void tnb_contract_physical_f64(const double *t, const double *phi, double *out, 
     PICK(contract, f64)(t, phi, out, n, d, width);
 }
 
-void tnb_normalize_rows_f32(float *rows, ptrdiff_t n, ptrdiff_t width, int64_t *exponents) {
-    uint32_t (*max_bits)(const float *, ptrdiff_t) = PICK(max_bits, f32);
-    void (*scale)(const float *, float *, ptrdiff_t, float, float) = PICK(scale_row, f32);
-    for (ptrdiff_t b = 0; b < n; b++) {
-        float *row = rows + b * width;
-        const uint32_t bits = max_bits(row, width);
-        if (bits == 0 || bits >= 0x7F800000u) continue;  // zero, or a non-finite entry
-        const int e = exponent_f32(bits);
-        if (e > -16 && e < 16) continue;
-        const int64_t k = -(int64_t)e, k1 = k / 2, k2 = k - k1;
-        scale(row, row, width, power2f(k1), power2f(k2));
-        exponents[b] += e;
+// One body per precision, by macro: T the scalar, U its bits, S the type suffix, POW the exact
+// power of two, EXP the exponent of a magnitude's bits, INF +inf's bits; EMAX the largest exponent.
+#define NORMALIZE_ROWS(T, U, S, POW, EXP, INF)                                                   \
+    U (*max_bits)(const T *, ptrdiff_t) = PICK(max_bits, S);                                     \
+    void (*scale)(const T *, T *, ptrdiff_t, T, T) = PICK(scale_row, S);                         \
+    for (ptrdiff_t b = 0; b < n; b++) {                                                          \
+        T *row = rows + b * width;                                                               \
+        const U bits = max_bits(row, width);                                                     \
+        if (bits == 0 || bits >= INF) continue; /* zero, or a non-finite entry */                \
+        const int e = EXP(bits);                                                                 \
+        if (e > -16 && e < 16) continue;                                                         \
+        const int64_t k = -(int64_t)e, k1 = k / 2, k2 = k - k1;                                  \
+        scale(row, row, width, POW(k1), POW(k2));                                                \
+        exponents[b] += e;                                                                       \
     }
+
+#define SCALE_ROWS(T, S, POW, EMAX)                                                              \
+    void (*scale)(const T *, T *, ptrdiff_t, T, T) = PICK(scale_row, S);                         \
+    for (ptrdiff_t b = 0; b < n; b++) {                                                          \
+        const int64_t k = shifts[b];                                                             \
+        if (k < -2 * (EMAX) - 64) {                                                              \
+            memset(dst + b * width, 0, (size_t)width * sizeof(T));                               \
+            continue;                                                                            \
+        }                                                                                        \
+        const int64_t k1 = k / 2, k2 = k - k1;                                                   \
+        scale(src + b * width, dst + b * width, width, POW(k1), POW(k2));                        \
+    }
+
+void tnb_normalize_rows_f32(float *rows, ptrdiff_t n, ptrdiff_t width, int64_t *exponents) {
+    NORMALIZE_ROWS(float, uint32_t, f32, power2f, exponent_f32, 0x7F800000u)
 }
 void tnb_normalize_rows_f64(double *rows, ptrdiff_t n, ptrdiff_t width, int64_t *exponents) {
-    uint64_t (*max_bits)(const double *, ptrdiff_t) = PICK(max_bits, f64);
-    void (*scale)(const double *, double *, ptrdiff_t, double, double) = PICK(scale_row, f64);
-    for (ptrdiff_t b = 0; b < n; b++) {
-        double *row = rows + b * width;
-        const uint64_t bits = max_bits(row, width);
-        if (bits == 0 || bits >= 0x7FF0000000000000ull) continue;
-        const int e = exponent_f64(bits);
-        if (e > -16 && e < 16) continue;
-        const int64_t k = -(int64_t)e, k1 = k / 2, k2 = k - k1;
-        scale(row, row, width, power2(k1), power2(k2));
-        exponents[b] += e;
-    }
+    NORMALIZE_ROWS(double, uint64_t, f64, power2, exponent_f64, 0x7FF0000000000000ull)
 }
 
 void tnb_scale_rows_f32(const float *src, float *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts) {
-    void (*scale)(const float *, float *, ptrdiff_t, float, float) = PICK(scale_row, f32);
-    for (ptrdiff_t b = 0; b < n; b++) {
-        const int64_t k = shifts[b];
-        if (k < -2 * 127 - 64) {
-            memset(dst + b * width, 0, (size_t)width * sizeof(float));
-            continue;
-        }
-        const int64_t k1 = k / 2, k2 = k - k1;
-        scale(src + b * width, dst + b * width, width, power2f(k1), power2f(k2));
-    }
+    SCALE_ROWS(float, f32, power2f, 127)
 }
 void tnb_scale_rows_f64(const double *src, double *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts) {
-    void (*scale)(const double *, double *, ptrdiff_t, double, double) = PICK(scale_row, f64);
-    for (ptrdiff_t b = 0; b < n; b++) {
-        const int64_t k = shifts[b];
-        if (k < -2 * 1023 - 64) {
-            memset(dst + b * width, 0, (size_t)width * sizeof(double));
-            continue;
-        }
-        const int64_t k1 = k / 2, k2 = k - k1;
-        scale(src + b * width, dst + b * width, width, power2(k1), power2(k2));
-    }
+    SCALE_ROWS(double, f64, power2, 1023)
 }
