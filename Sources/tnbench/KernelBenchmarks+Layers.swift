@@ -69,22 +69,27 @@ extension KernelBenchmarks {
         return results
     }
 
-    /// One LeNet-5 training step's work (forward, loss, backward; not the optimizer's) on a
-    /// batch of 100 random images, whole and in the 4 shards MPO-Net's LeNet-5 jobs use
-    /// (`ClassifierTrainer.batchShards`), rated by the network's own flop count: where the
-    /// convolutions, pools and activations together stand against the ceiling, and what the
-    /// shards gain on several threads.
+    /// One training step's work (forward, loss, backward; not the optimizer's) of LeNet-5 and of
+    /// MPO-LeNet-5 on a batch of 100 random images, whole and in the 4 shards MPO-Net's LeNet-5
+    /// jobs use (`ClassifierTrainer.batchShards`), rated by the network's own flop count: where
+    /// the convolutions, pools, activations and MPO layers together stand against the ceiling,
+    /// and what the shards gain on several threads.
     func lenetTrainingSteps() -> [KernelResult] {
         var random = rng("lenet5 step")
-        let network = MNISTNetworks.lenet5(using: &random) as Sequential<Scalar>
+        let networks: [(name: String, network: Sequential<Scalar>)] = [
+            ("LeNet-5", MNISTNetworks.lenet5(using: &random)),
+            ("MPO-LeNet-5", MNISTNetworks.mpoLeNet5(contraction: nil, using: &random)),
+        ]
         let images = Tensor<Scalar>.randomUniform(shape: [100, 28, 28, 1], in: 0..<1, using: &random)
         let samples = LabeledSamples(inputs: images, labels: (0..<100).map { $0 % 10 })
-        let flops = network.trainingFlops(inputShape: [100, 28, 28, 1])
-        return [1, 4].map { shards in
-            let trainer = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.01), batchSize: 100,
-                                            batchShards: shards)
-            return result("LeNet-5 training step", "batch 100, \(shards) shard\(shards == 1 ? "" : "s")", flops: flops) {
-                consume(trainer.lossAndGradients(samples, Array(0..<100)))
+        return networks.flatMap { name, network in
+            let flops = network.trainingFlops(inputShape: [100, 28, 28, 1])
+            return [1, 4].map { shards in
+                let trainer = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.01), batchSize: 100,
+                                                batchShards: shards)
+                return result("\(name) training step", "batch 100, \(shards) shard\(shards == 1 ? "" : "s")", flops: flops) {
+                    consume(trainer.lossAndGradients(samples, Array(0..<100)))
+                }
             }
         }
     }

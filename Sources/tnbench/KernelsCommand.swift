@@ -19,8 +19,8 @@ struct KernelsCommand: ParsableCommand {
             end to end Environment.absorbLeft (N = 10,000, D = 20), the three im2col GEMMs \
             (forward, kernel gradient, patch gradient) of LeNet-5's convolutions on a batch of \
             100 and those Conv2D layers' forward and backward passes end to end (the direct \
-            loop for the first two), one LeNet-5 training step (batch 100, whole and in 4 \
-            shards), and one \
+            loop for the first two), one LeNet-5 and one MPO-LeNet-5 training step (batch 100, \
+            whole and in 4 shards), and one \
             TwoSiteSweeper right half-sweep (20 sites, N = 10,000, m = 20) with 1 worker and \
             with one per thread, and one BondGradientSweeper mini-batch (tn4ml's Sweeps on the \
             breast-cancer shape: 30 sites, d = 3, C = 2, batch 32, D = 10 and 50) beside the \
