@@ -38,6 +38,24 @@ typedef float f32x16u __attribute__((vector_size(64), aligned(4)));
 typedef double f64x16 __attribute__((vector_size(128)));
 typedef double f64x16u __attribute__((vector_size(128), aligned(8)));
 
+// One image [h, w, cin] into the zeroed planar buffer `plane` [cin][hp][wp]: column q holds
+// input column q − padLeft, row r input row r − padTop (every image writes the same in-image
+// places, so the zero border stays).
+#define TO_PLANE(T, image)                                                                       \
+    {                                                                                            \
+        const T *source0 = (image);                                                              \
+        const ptrdiff_t c0 = padLeft > 0 ? padLeft : 0, i0 = padLeft > 0 ? 0 : -padLeft;         \
+        const ptrdiff_t span = (w - i0 < wp - c0) ? w - i0 : wp - c0;                            \
+        for (ptrdiff_t c = 0; c < cin; c++)                                                      \
+            for (ptrdiff_t r = 0; r < hp; r++) {                                                 \
+                const ptrdiff_t iy = r - padTop;                                                 \
+                if (iy < 0 || iy >= h || span <= 0) continue;                                    \
+                T *row = plane + (c * hp + r) * wp;                                              \
+                const T *source = source0 + (iy * w + i0) * cin + c;                             \
+                for (ptrdiff_t q = 0; q < span; q++) row[c0 + q] = source[q * cin];              \
+            }                                                                                    \
+    }
+
 // Returns 0 on success, -1 when the scratch buffers cannot be allocated (nothing is written).
 #define CONV_FORWARD(T, V, VU)                                                                   \
     const ptrdiff_t blocks = (wo + LANES - 1) / LANES;                                           \
@@ -50,20 +68,8 @@ typedef double f64x16u __attribute__((vector_size(128), aligned(8)));
     for (ptrdiff_t t = 0; t < taps; t++)                                                         \
         memcpy(kp + t * cpad, k + t * cout, (size_t)cout * sizeof(T));                           \
     if (bias) memcpy(bp, bias, (size_t)cout * sizeof(T));                                        \
-    /* Column q of the planar buffer holds input column q − padLeft, row r input row r − padTop; \
-       every image writes the same in-image places, so the zero border stays. */                 \
-    const ptrdiff_t c0 = padLeft > 0 ? padLeft : 0, i0 = padLeft > 0 ? 0 : -padLeft;             \
-    const ptrdiff_t span = (w - i0 < wp - c0) ? w - i0 : wp - c0;                                \
     for (ptrdiff_t n = 0; n < batch; n++) {                                                      \
-        const T *image = x + n * h * w * cin;                                                    \
-        for (ptrdiff_t c = 0; c < cin; c++)                                                      \
-            for (ptrdiff_t r = 0; r < hp; r++) {                                                 \
-                T *row = plane + (c * hp + r) * wp;                                              \
-                const ptrdiff_t iy = r - padTop;                                                 \
-                if (iy < 0 || iy >= h || span <= 0) continue;                                    \
-                const T *source = image + (iy * w + i0) * cin + c;                               \
-                for (ptrdiff_t q = 0; q < span; q++) row[c0 + q] = source[q * cin];              \
-            }                                                                                    \
+        TO_PLANE(T, x + n * h * w * cin)                                                         \
         T *out = y + n * ho * wo * cout;                                                         \
         for (ptrdiff_t ob = 0; ob < cpad; ob += BLOCK) {                                         \
             const ptrdiff_t valid = cout - ob < BLOCK ? cout - ob : BLOCK;                       \
@@ -98,21 +104,18 @@ typedef double f64x16u __attribute__((vector_size(128), aligned(8)));
     free(plane); free(kp); free(bp);                                                             \
     return 0;
 
-TNB_CLONES int tnb_conv2d_forward_f32(
-    const float *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
-    const float *k, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout, const float *bias,
-    ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, float *y) {
-    _Pragma("STDC FP_CONTRACT ON")
-    CONV_FORWARD(float, f32x16, f32x16u)
-}
-
-TNB_CLONES int tnb_conv2d_forward_f64(
-    const double *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
-    const double *k, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout, const double *bias,
-    ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, double *y) {
-    _Pragma("STDC FP_CONTRACT ON")
-    CONV_FORWARD(double, f64x16, f64x16u)
-}
+// The float and double entry points, each built for every target (TNB_CLONES), with
+// multiply-adds fused where the target has FMA.
+#define DEFINE_CONV_FORWARD(S, T, V, VU)                                                         \
+    TNB_CLONES int tnb_conv2d_forward_##S(                                                       \
+        const T *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,                    \
+        const T *k, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout, const T *bias,                   \
+        ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, T *y) {                 \
+        _Pragma("STDC FP_CONTRACT ON")                                                           \
+        CONV_FORWARD(T, V, VU)                                                                   \
+    }
+DEFINE_CONV_FORWARD(f32, float, f32x16, f32x16u)
+DEFINE_CONV_FORWARD(f64, double, f64x16, f64x16u)
 
 // The kernel gradient of the same convolution:
 // dk[dy, dx, c, o] = Σ_{n, oy, ox} x[n, oy + dy − padTop, ox + dx − padLeft, c]·g[n, oy, ox, o].
@@ -127,20 +130,10 @@ TNB_CLONES int tnb_conv2d_forward_f64(
     T *gp = calloc((size_t)(cpad * ho * wg), sizeof(T));                                         \
     VU *sums = calloc((size_t)(taps * cpad), sizeof(VU)); /* malloc's alignment: unaligned type */ \
     if (!plane || !gp || !sums) { free(plane); free(gp); free(sums); return -1; }                \
-    const ptrdiff_t c0 = padLeft > 0 ? padLeft : 0, i0 = padLeft > 0 ? 0 : -padLeft;             \
-    const ptrdiff_t span = (w - i0 < wp - c0) ? w - i0 : wp - c0;                                \
     /* One image at a time (its planes stay in cache); every lane's sum runs over the images, \
        then the rows, then the vectors of a row, in order. */                                    \
     for (ptrdiff_t n = 0; n < batch; n++) {                                                      \
-        const T *image = x + n * h * w * cin;                                                    \
-        for (ptrdiff_t c = 0; c < cin; c++)                                                      \
-            for (ptrdiff_t r = 0; r < hp; r++) {                                                 \
-                const ptrdiff_t iy = r - padTop;                                                 \
-                if (iy < 0 || iy >= h || span <= 0) continue;                                    \
-                T *row = plane + (c * hp + r) * wp;                                              \
-                const T *source = image + (iy * w + i0) * cin + c;                               \
-                for (ptrdiff_t q = 0; q < span; q++) row[c0 + q] = source[q * cin];              \
-            }                                                                                    \
+        TO_PLANE(T, x + n * h * w * cin)                                                         \
         const T *gn = g + n * ho * wo * cout;                                                    \
         for (ptrdiff_t oy = 0; oy < ho; oy++)                                                    \
             for (ptrdiff_t ox = 0; ox < wo; ox++)                                                \
@@ -183,21 +176,18 @@ TNB_CLONES int tnb_conv2d_forward_f64(
     free(plane); free(gp); free(sums);                                                           \
     return 0;
 
-TNB_CLONES int tnb_conv2d_kernel_gradient_f32(
-    const float *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
-    const float *g, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout,
-    ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, float *dk) {
-    _Pragma("STDC FP_CONTRACT ON")
-    CONV_KERNEL_GRADIENT(float, f32x16, f32x16u)
-}
-
-TNB_CLONES int tnb_conv2d_kernel_gradient_f64(
-    const double *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,
-    const double *g, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout,
-    ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, double *dk) {
-    _Pragma("STDC FP_CONTRACT ON")
-    CONV_KERNEL_GRADIENT(double, f64x16, f64x16u)
-}
+// The float and double entry points, each built for every target (TNB_CLONES), with
+// multiply-adds fused where the target has FMA.
+#define DEFINE_CONV_KERNEL_GRADIENT(S, T, V, VU)                                                 \
+    TNB_CLONES int tnb_conv2d_kernel_gradient_##S(                                               \
+        const T *x, ptrdiff_t batch, ptrdiff_t h, ptrdiff_t w, ptrdiff_t cin,                    \
+        const T *g, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t cout,                                  \
+        ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ho, ptrdiff_t wo, T *dk) {                \
+        _Pragma("STDC FP_CONTRACT ON")                                                           \
+        CONV_KERNEL_GRADIENT(T, V, VU)                                                           \
+    }
+DEFINE_CONV_KERNEL_GRADIENT(f32, float, f32x16, f32x16u)
+DEFINE_CONV_KERNEL_GRADIENT(f64, double, f64x16, f64x16u)
 
 // Max pooling over non-overlapping ph × pw windows (stride = window, partial windows at the
 // bottom and right dropped): for each output, the first maximum in row-major window order, with
