@@ -131,19 +131,25 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         var (z, cache): (Tensor<Scalar>, Cache)
         switch contraction(batch: x.shape[0]) {
         case .denseMatrix:
-            let environments = mpo.leftEnvironments()
-            let weight = mpo.denseMatrix(leftEnvironments: environments)
+            // The cores' products are thin (a bond of D columns): BLAS on one thread for them,
+            // threaded for the batch's product with the dense matrix.
+            let (environments, weight) = BLASRuntime.singleThreaded {
+                let environments = mpo.leftEnvironments()
+                return (environments, mpo.denseMatrix(leftEnvironments: environments))
+            }
             z = x.matmul(weight)
             cache = .denseMatrix(input: x, weight: weight, environments: environments)
         case .coreByCore:
             var states: [Tensor<Scalar>] = []
             states.reserveCapacity(mpo.siteCount)
             var y = x
-            for core in mpo.cores {
-                let state = Self.transposeEachRow(y, batch: x.shape[0], rows: core.shape[1])
-                    .reshaped([-1, core.shape[0] * core.shape[1]])
-                y = state.matmul(core.reshaped([core.shape[0] * core.shape[1], -1]))
-                states.append(state)
+            BLASRuntime.singleThreaded {
+                for core in mpo.cores {
+                    let state = Self.transposeEachRow(y, batch: x.shape[0], rows: core.shape[1])
+                        .reshaped([-1, core.shape[0] * core.shape[1]])
+                    y = state.matmul(core.reshaped([core.shape[0] * core.shape[1], -1]))
+                    states.append(state)
+                }
             }
             z = y.reshaped([x.shape[0], units])
             cache = .coreByCore(states: states)
@@ -163,22 +169,28 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         switch cache {
         case let .denseMatrix(input, weight, environments):
             let matrixGradient = input.matmul(outputGradient, transposeSelf: true)
-            let cores = mpo.coreGradients(matrixGradient: matrixGradient, leftEnvironments: environments)
+            let cores = BLASRuntime.singleThreaded {
+                mpo.coreGradients(matrixGradient: matrixGradient, leftEnvironments: environments)
+            }
             let dx = needsInputGradient ? outputGradient.matmul(weight, transposeOther: true) : nil
             return (dx, cores + biasGradient)
         case let .coreByCore(states):
-            var cores = [Tensor<Scalar>](repeating: Tensor(zeros: [0]), count: mpo.siteCount)
-            var dy = outputGradient
-            var dx: Tensor<Scalar>?
-            for k in stride(from: mpo.siteCount - 1, through: 0, by: -1) {
-                let core = mpo.cores[k]
-                let coreMatrix = core.reshaped([core.shape[0] * core.shape[1], -1])   // [Dl·I, J·Dr]
-                let dyMatrix = dy.reshaped([states[k].shape[0], coreMatrix.shape[1]])
-                cores[k] = states[k].matmul(dyMatrix, transposeSelf: true).reshaped(core.shape)
-                guard k > 0 || needsInputGradient else { break }
-                let dState = dyMatrix.matmul(coreMatrix, transposeOther: true)      // [M_k, Dl·I]
-                dy = Self.transposeEachRow(dState, batch: batch, rows: dState.count / (batch * core.shape[1]))
-                if k == 0 { dx = dy.reshaped([batch, inputSize]) }
+            // Thin products, as forward: BLAS on one thread.
+            let (cores, dx) = BLASRuntime.singleThreaded { () -> ([Tensor<Scalar>], Tensor<Scalar>?) in
+                var cores = [Tensor<Scalar>](repeating: Tensor(zeros: [0]), count: mpo.siteCount)
+                var dy = outputGradient
+                var dx: Tensor<Scalar>?
+                for k in stride(from: mpo.siteCount - 1, through: 0, by: -1) {
+                    let core = mpo.cores[k]
+                    let coreMatrix = core.reshaped([core.shape[0] * core.shape[1], -1])   // [Dl·I, J·Dr]
+                    let dyMatrix = dy.reshaped([states[k].shape[0], coreMatrix.shape[1]])
+                    cores[k] = states[k].matmul(dyMatrix, transposeSelf: true).reshaped(core.shape)
+                    guard k > 0 || needsInputGradient else { break }
+                    let dState = dyMatrix.matmul(coreMatrix, transposeOther: true)      // [M_k, Dl·I]
+                    dy = Self.transposeEachRow(dState, batch: batch, rows: dState.count / (batch * core.shape[1]))
+                    if k == 0 { dx = dy.reshaped([batch, inputSize]) }
+                }
+                return (cores, dx)
             }
             return (dx, cores + biasGradient)
         }

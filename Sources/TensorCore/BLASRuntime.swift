@@ -19,6 +19,18 @@ public enum BLASRuntime {
     /// The number of threads BLAS calls use now.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// Runs `body` with BLAS on one thread, the thread count restored after: for products too
+    /// thin to share out (a few columns, or a few rows by a long sum), where starting a second
+    /// thread costs more than it saves. A product's last bits can depend on the thread count, so
+    /// code pins its products whatever the caller's count, never only on some machines.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let threads = threadCount
+        guard threads > 1 else { return try body() }
+        setThreadCount(1)
+        defer { setThreadCount(threads) }
+        return try body()
+    }
+
     /// The processors OpenBLAS sees.
     public static var processorCount: Int { Int(openblas_get_num_procs()) }
 

@@ -6,9 +6,11 @@ import Dispatch
 ///
 /// A piece of work must compute the same numbers whichever thread runs it and however many run
 /// beside it: callers fix what each piece computes (fixed block boundaries) and combine pieces
-/// in a fixed order, so that results depend on the pieces and not on `workers`. OpenBLAS splits
-/// a product over its rows and columns, never over its sum, so a GEMM gives the same bits on
-/// one thread or several.
+/// in a fixed order, so that results depend on the pieces and not on `workers`. A product's
+/// last bits can depend on BLAS's thread count, so a piece must also run BLAS on the same
+/// count however many workers there are: with several workers it is one thread; a caller
+/// that may run a single worker keeps BLAS on one thread then too (as `ClassifierTrainer`'s
+/// shards do: they run on as many workers as BLAS has threads).
 public enum ParallelWorkers {
     /// Runs `body(w)` for every worker `w` in `0 ..< workers`: on the calling thread when
     /// `workers` is 1; otherwise concurrently (`DispatchQueue.concurrentPerform`), with BLAS set

@@ -73,12 +73,8 @@ private func linearClassifier(seed: UInt64) -> Sequential<Double> {
         let whole = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.1), batchSize: 21)
         let sharded = ClassifierTrainer(network: network, optimizer: SGD(learningRate: 0.1), batchSize: 21, batchShards: shards)
         let expected = whole.lossAndGradients(samples, indices)
-        let threads = BLASRuntime.threadCount
-        defer { BLASRuntime.setThreadCount(threads) }
-        BLASRuntime.setThreadCount(1)
-        let one = sharded.lossAndGradients(samples, indices)
-        BLASRuntime.setThreadCount(2)
-        let two = sharded.lossAndGradients(samples, indices)
+        let one = withBLASThreads(1) { sharded.lossAndGradients(samples, indices) }
+        let two = withBLASThreads(2) { sharded.lossAndGradients(samples, indices) }
         expectClose(one.loss, expected.loss, relativeTolerance: 1e-13)
         for (a, e) in zip(one.gradients!, expected.gradients!) { expectClose(a, e, relativeTolerance: 1e-12, absoluteTolerance: 1e-13) }
         #expect(one.loss.bitPattern == two.loss.bitPattern)

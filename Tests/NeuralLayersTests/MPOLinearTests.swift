@@ -63,6 +63,28 @@ import _TestSupport
         }
     }
 
+    /// Core by core, every product of the layer is thin and runs on one BLAS thread whatever the
+    /// caller's count: on one thread or two, at FC2's first-layer shape and a batch of 100, the
+    /// same bits — output, input gradient and core gradients. (The dense order's batch products
+    /// stay threaded, and OpenBLAS's products can differ in their last bits between thread
+    /// counts; that is why a job records its count.)
+    @Test func coreByCoreNumbersDoNotDependOnTheThreadCount() {
+        var rng = Philox(seed: 34)
+        let layer = MPOLinear<Float>(inputModes: [4, 7, 7, 4], outputModes: [4, 4, 4, 4], bondDimension: 2,
+                                     bias: true, contraction: .coreByCore, using: &rng)
+        let x = Tensor<Float>.randomUniform(shape: [100, 784], using: &rng)
+        let g = Tensor<Float>.randomNormal(shape: [100, 256], using: &rng)
+        func run(_ threads: Int) -> [Float] {
+            withBLASThreads(threads) {
+                let (y, cache) = layer.forward(x)
+                let back = layer.backward(g, cache: cache, needsInputGradient: true)
+                return y.scalars + back.input!.scalars + back.parameters.flatMap(\.scalars)
+            }
+        }
+        let (one, two) = (run(1), run(2))
+        #expect(one.withUnsafeBytes { Array($0) } == two.withUnsafeBytes { Array($0) })
+    }
+
     /// Gao et al.'s Eq. 9 parameter counts (weights, no biases), as catalogued in
     /// `paper-baselines.json`: MPO-FC2 = 56D² + 32D + 736 (1,024 at D = 2, 15,584 at D = 16)
     /// against 203,264 for FC2; MPO-LeNet-5's three layers 2,860 against 58,920 (ρ = 0.0485).

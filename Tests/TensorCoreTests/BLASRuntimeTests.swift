@@ -15,6 +15,15 @@ import _TestSupport
         }
     }
 
+    /// `singleThreaded` runs its body on one thread, returns its value and restores the count.
+    @Test func singleThreadedRestoresTheCount() {
+        withBLASThreads(2) {
+            let inside = BLASRuntime.singleThreaded { BLASRuntime.threadCount }
+            #expect(inside == 1)
+            #expect(BLASRuntime.threadCount == 2)
+        }
+    }
+
     /// The kernel set chosen for an unrecognised CPU is the newest its flags can run.
     @Test func coreTypeFollowsTheInstructionSets() {
         let skylakeX: Set = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
