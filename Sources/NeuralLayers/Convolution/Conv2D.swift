@@ -10,8 +10,8 @@ import TensorCore
 /// output `[batch, Ho, Wo, cOut]` with `Ho = H`, `Wo = W` for ``Padding/same`` and
 /// `Ho = H − kh + 1`, `Wo = W − kw + 1` for ``Padding/valid``.
 ///
-/// **Forward.** Two ways, chosen by shape alone (``usesDirectLoop(_:)``), so the numbers do not
-/// depend on the machine:
+/// **Forward.** Two ways, chosen by shape alone (``usesDirectLoop(_:outputChannels:)``), so the
+/// numbers do not depend on the machine:
 /// - *direct* (output rows of at least 8 pixels, at most 16 output channels: LeNet-5's first two
 ///   convolutions): the C loop of `LayerKernels.convolve`, which vectorizes over the pixels of an
 ///   output row and sums each output from the bias up, tap by tap. A GEMM of the patch matrix
