@@ -55,10 +55,17 @@ public struct FigureSpec: Sendable {
     /// int/double). Not to be confused with the reference *run* (`Baselines/reference/`), whose
     /// band the series carry. Other kinds ignore it.
     public var referenceLines: [Configuration]
+    /// Draws each seed in its series' colour — a small open circle per seed on a `.metricVersus`
+    /// figure, a thin line per seed on a `.curve` — with the mean line and without the ±σ band.
+    /// For grids where one seed can stray far from the others (a run stuck on a plateau): there
+    /// mean ± σ shows a trend that no seed has, and a band that reaches past the axis (below
+    /// zero, or off a logarithmic axis altogether). Other kinds ignore it.
+    public var showsEachSeed: Bool
 
     public init(
         id: String, title: String, kind: Kind, xLabel: String, yLabel: String,
-        logX: Bool = false, logY: Bool = false, filter: Configuration = [:], referenceLines: [Configuration] = []
+        logX: Bool = false, logY: Bool = false, filter: Configuration = [:], referenceLines: [Configuration] = [],
+        showsEachSeed: Bool = false
     ) {
         self.id = id
         self.title = title
@@ -69,5 +76,6 @@ public struct FigureSpec: Sendable {
         self.logY = logY
         self.filter = filter
         self.referenceLines = referenceLines
+        self.showsEachSeed = showsEachSeed
     }
 }

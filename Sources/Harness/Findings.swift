@@ -29,6 +29,9 @@ public enum FindingVerdict: String, Codable, Sendable {
     /// The run cannot decide it: the configurations it needs were not run, too few seeds, or the
     /// tier runs a reduced protocol the statement does not speak of. Judged either way or not at all.
     case notTestable = "not_testable"
+    /// The run has what the statement needs, but its seeds do not decide it: the interval of the
+    /// difference reaches both sides of the statement's margin.
+    case undecided
 
     /// How reports print it.
     public var label: String {
@@ -36,6 +39,7 @@ public enum FindingVerdict: String, Codable, Sendable {
         case .holds: "holds"
         case .fails: "fails"
         case .notTestable: "not testable at this tier"
+        case .undecided: "undecided by these seeds"
         }
     }
 }
@@ -65,7 +69,7 @@ public struct Finding: Codable, Sendable {
         switch verdict {
         case .holds: true
         case .fails: false
-        case .notTestable: nil
+        case .notTestable, .undecided: nil
         }
     }
 }
@@ -76,6 +80,21 @@ extension MetricSummary {
     public func described(digits: Int = 3) -> String {
         let sd = standardDeviation.isNaN ? "" : String(format: " ± %.\(digits)f", standardDeviation)
         return "\(configuration.name): \(String(format: "%.\(digits)f", mean))\(sd) (n=\(n))"
+    }
+}
+
+extension MetricSummary {
+    /// Whether this configuration's mean equals `other`'s within ±`margin`, by the 90% Welch
+    /// interval of the difference (this − other; two one-sided tests at 5% each): *holds* when
+    /// the interval lies inside [−margin, margin], *fails* when it lies wholly outside (a
+    /// difference beyond the margin is established), *undecided* when it reaches across a
+    /// bound, *not testable* when either side has fewer than two seeds. A wide spread over seeds
+    /// therefore never makes two means "match".
+    public func equivalence(to other: MetricSummary, margin: Double) -> (verdict: FindingVerdict, interval: ConfidenceInterval?) {
+        guard let interval = Statistics.welchInterval(values, other.values, level: 0.90) else { return (.notTestable, nil) }
+        if -margin <= interval.low && interval.high <= margin { return (.holds, interval) }
+        if interval.low > margin || interval.high < -margin { return (.fails, interval) }
+        return (.undecided, interval)
     }
 }
 

@@ -182,7 +182,7 @@ public enum Report {
                 (.reproduced, "reproduced"), (.differs, "differ"), (.inconclusive, "inconclusive"), (.notComparable, "not comparable at this tier"),
             ])
             let findings = counts((comparison.findings[suite] ?? []).map(\.verdict), [
-                (.holds, "hold"), (.fails, "fail"), (.notTestable, "not testable"),
+                (.holds, "hold"), (.fails, "fail"), (.undecided, "undecided"), (.notTestable, "not testable"),
             ])
             let reference = counts(rows.compactMap(\.referenceVerdict), [(.regressed, "**regressed**"), (.improved, "improved"), (.ok, "ok")])
             md += "| [\(suite)](#\(suite.lowercased())) | \(standing) | \(paper) | \(findings) | \(reference) |\n"
@@ -262,7 +262,7 @@ public enum Report {
         }
         if let findings = comparison.findings[suite], !findings.isEmpty {
             for finding in findings {
-                let mark = switch finding.verdict { case .holds: "✅"; case .fails: "❌"; case .notTestable: "❔" }
+                let mark = switch finding.verdict { case .holds: "✅"; case .fails: "❌"; case .undecided, .notTestable: "❔" }
                 md += "- \(mark) **\(finding.verdict.label)**: \(finding.statement) — \(finding.detail)\n"
             }
             md += "\n"

@@ -107,17 +107,17 @@ public struct CopyNodeInitSuite: ProblemSuite {
                     id: "val_error_vs_epoch_D\(d)_\(numerics.rawValue)",
                     title: "Fig. 3a: validation error, D = \(d), \(numerics.rawValue) numerics",
                     kind: .curve(name: validationError, series: Initializer.key), xLabel: "epoch", yLabel: "validation error",
-                    filter: Configuration(numerics).with(bondDimensionKey, .int(d))))
+                    filter: Configuration(numerics).with(bondDimensionKey, .int(d)), showsEachSeed: true))
             }
         }
         figures.append(FigureSpec(
             id: "copy_node_val_error_vs_epoch", title: "Fig. 3b: copy-node validation error for each D",
             kind: .curve(name: validationError, series: bondDimensionKey), xLabel: "epoch", yLabel: "validation error",
-            filter: Configuration(Initializer.copyNode, Numerics.plain)))
+            filter: Configuration(Initializer.copyNode, Numerics.plain), showsEachSeed: true))
         figures.append(FigureSpec(
             id: "test_error_vs_D", title: "Fig. 4a: test error against bond dimension",
             kind: .metricVersus(metric: .testError, x: bondDimensionKey, series: Initializer.key), xLabel: "D",
-            yLabel: "test error", logY: true, filter: Configuration(Numerics.plain)))
+            yLabel: "test error", logY: true, filter: Configuration(Numerics.plain), showsEachSeed: true))
         figures.append(FigureSpec(
             id: "param_count_vs_D", title: "Fig. 4a: parameters against bond dimension",
             kind: .metricVersus(metric: .parameterCount, x: bondDimensionKey, series: nil), xLabel: "D", yLabel: "parameters",

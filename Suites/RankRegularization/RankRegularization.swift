@@ -90,10 +90,11 @@ public struct RankRegularizationSuite: ProblemSuite {
     public var figures: [FigureSpec] {
         [
             FigureSpec(id: "val_error_vs_epoch", title: "Fig. 3b: validation error, MPS and rank-regularized",
-                       kind: .curve(name: Metric.validationError.name, series: nil), xLabel: "epoch", yLabel: "validation error"),
+                       kind: .curve(name: Metric.validationError.name, series: nil), xLabel: "epoch", yLabel: "validation error",
+                       showsEachSeed: true),
             FigureSpec(id: "test_error_vs_D", title: "Fig. 4a: test error against D (rank-regularized at D_max)",
                        kind: .metricVersus(metric: .testError, x: maxBondDimensionKey, series: Model.key), xLabel: "D",
-                       yLabel: "test error"),
+                       yLabel: "test error", showsEachSeed: true),
             FigureSpec(id: "param_count_vs_D", title: "Fig. 4a: parameters against D",
                        kind: .metricVersus(metric: .parameterCount, x: maxBondDimensionKey, series: Model.key), xLabel: "D",
                        yLabel: "parameters"),
@@ -143,18 +144,21 @@ public struct RankRegularizationSuite: ProblemSuite {
             return [Finding(statement: "Rank-regularized (D_max = 10) matches D = 10 accuracy with ≈22% fewer parameters",
                             holds: nil, detail: "needs both the rank_regularized and the mps run at D_max = 10")]
         }
-        let sigma = Swift.max(rrTest.standardDeviation.isNaN ? 0 : rrTest.standardDeviation,
-                              mpsTest.standardDeviation.isNaN ? 0 : mpsTest.standardDeviation)
-        let matches = abs(rrTest.mean - mpsTest.mean) <= Swift.max(sigma, 0.005)
+        // Equal test error within the claim's margin (paper-baselines.json: 0.05 ± 0.01), by the
+        // 90% Welch interval of the difference; a spread over seeds leaves it undecided.
+        let margin = 0.01
+        let (matches, interval) = rrTest.equivalence(to: mpsTest, margin: margin)
         let reduction = 1 - rrParams.mean / mpsParams.mean
-        let detail = String(format: "test error RR %.4f ± %.4f vs D=10 %.4f ± %.4f (n=%d, %d); parameters %.0f vs %.0f (%.1f%% fewer; paper ≈22%%)",
-                            rrTest.mean, rrTest.standardDeviation, mpsTest.mean, mpsTest.standardDeviation, rrTest.n, mpsTest.n,
-                            rrParams.mean, mpsParams.mean, 100 * reduction)
+        let difference = interval.map { String(format: "; difference %+.4f, 90%% interval [%+.4f, %+.4f]", rrTest.mean - mpsTest.mean, $0.low, $0.high) } ?? ""
+        let detail = String(format: "test error RR %.4f ± %.4f vs D=10 %.4f ± %.4f (n=%d, %d)",
+                            rrTest.mean, rrTest.standardDeviation, mpsTest.mean, mpsTest.standardDeviation, rrTest.n, mpsTest.n)
+            + difference
+        let parameters = String(format: "parameters %.0f vs %.0f (%.1f%% fewer; paper ≈22%%)", rrParams.mean, mpsParams.mean, 100 * reduction)
         return [
-            Finding(statement: "Rank-regularized (D_max = 10) matches D = 10 test accuracy within σ",
-                    holds: rrTest.n > 1 && mpsTest.n > 1 ? matches : nil, detail: detail),
+            Finding(statement: "Rank-regularized (D_max = 10) matches the D = 10 MPS's test error (within ±0.01)",
+                    verdict: matches, detail: detail),
             Finding(statement: "…with markedly fewer parameters (paper: ≈22% fewer)",
-                    holds: reduction >= 0.1, detail: detail),
+                    holds: reduction >= 0.1, detail: parameters),
         ]
     }
 }

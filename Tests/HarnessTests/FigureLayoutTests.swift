@@ -104,4 +104,59 @@ import Testing
         let four = figureText(Self.byStudent, records: records.filter { $0.job.configuration["student"] != "e" }).gp
         #expect(!four.contains("multiplot"))
     }
+
+    /// Each seed: on a `.metricVersus` figure an open circle per seed in its series' block and
+    /// colour, under one legend entry and in place of the ±σ band, and inside the shared axes of
+    /// small multiples; figures that do not ask draw none.
+    @Test func eachSeedAsAPoint() {
+        let spec = FigureSpec(
+            id: "err", title: "error", kind: .metricVersus(metric: .testAccuracy, x: "D", series: "init"), xLabel: "D",
+            yLabel: "e", logY: true, showsEachSeed: true)
+        let records = accuracyRecords(["D": 6, "init": "copy"], [0.07, 0.08]) + accuracyRecords(["D": 10, "init": "copy"], [0.9, 0.07, 0.08])
+            + accuracyRecords(["D": 6, "init": "he"], [0.9])
+        let (dat, gp, data) = figureText(spec, records: records)
+        #expect(data.series[0].seeds.map { $0.map(\.y) } == [[0.07, 0.08], [0.9, 0.07, 0.08]])
+        #expect(datRows(dat, block: 1) == [["6.0", "0.07"], ["6.0", "0.08"], ["10.0", "0.9"], ["10.0", "0.07"], ["10.0", "0.08"]])
+        #expect(dat.contains("# block 1: init=copy (n=3): each seed"))
+        #expect(gp.contains(##"index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle"##))
+        #expect(gp.contains(##"index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle"##))
+        #expect(gp.contains(#"title "init=copy (n=3) mean""#) && !gp.contains("filledcurves"))
+        let plot = gp.components(separatedBy: "set terminal")[1]
+        #expect(plot.components(separatedBy: "title \"one seed\"").count - 1 == 1, "one legend entry per drawing")
+        var plain = spec
+        plain.showsEachSeed = false
+        let (plainDat, plainGP, _) = figureText(plain, records: records)
+        #expect(!plainDat.contains("each seed") && !plainGP.contains("one seed") && plainGP.contains("filledcurves"))
+        // Small multiples share axes that hold every seed, not only mean ± σ.
+        let many = ["a", "b", "c", "d"].flatMap { accuracyRecords(["D": 6, "init": .string($0)], [0.1, 0.2]) }
+        let ranges = FigureRanges(figureText(spec, records: records + many).data, logX: false, logY: true)
+        #expect(ranges.y.map { $0.1 >= 0.9 * 1.25 && $0.0 <= 0.07 / 1.25 } == true)
+    }
+
+    /// Each seed of a curve: a thin line per seed, the tracks of one block separated by single
+    /// blank lines (one gnuplot index, several lines).
+    @Test func eachSeedAsALine() {
+        let spec = FigureSpec(
+            id: "val", title: "validation", kind: .curve(name: "val_error", series: nil), xLabel: "epoch", yLabel: "e",
+            showsEachSeed: true)
+        let records = [[0.5, 0.1], [0.9, 0.9]].enumerated().map { seed, ys in
+            var record = accuracyRecord(["D": 10], seed: seed, 0.9)
+            record.record.curves["val_error"] = Curve(x: [1, 2], y: ys)
+            return record
+        }
+        let (dat, gp, data) = figureText(spec, records: records)
+        #expect(data.series[0].points.map(\.mean) == [0.7, 0.5])
+        #expect(dat.contains("1.0 0.5\n2.0 0.1\n\n1.0 0.9\n2.0 0.9\n"))
+        #expect(gp.contains(##"index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle"##))
+        #expect(gp.contains(#"NaN with lines lw 0.8 lc rgb "black" title "one seed""#))
+    }
+
+    /// One x position only (a subset that ran one D): one tic there and a range around it.
+    @Test func aSingleXPositionGetsOneTic() {
+        let spec = FigureSpec(id: "e", title: "e", kind: .metricVersus(metric: .testAccuracy, x: "D", series: "model"), xLabel: "D", yLabel: "e")
+        let records = accuracyRecords(["D": 10, "model": "mps"], [0.9, 0.91]) + accuracyRecords(["D": 10, "model": "rr"], [0.5, 0.9])
+        #expect(figureText(spec, records: records).gp.contains("set xrange [9.0:11.0]\nset xtics (10.0)\n"))
+        let two = records + accuracyRecords(["D": 6, "model": "mps"], [0.9])
+        #expect(!figureText(spec, records: two).gp.contains("set xtics ("))
+    }
 }

@@ -106,4 +106,30 @@ import _TestSupport
             expectClose(distribution.reduce(0, +), 1, relativeTolerance: 1e-12)
         }
     }
+
+    /// The Welch interval of a difference of means: [1, 2, 3] − [4, 5, 6] is −3 with standard error
+    /// √(2/3) on ν = 4 (the textbook case), so ±t(0.975, 4)·√(2/3); constant samples give a
+    /// point; fewer than two values, none.
+    @Test func welchIntervalOfADifference() throws {
+        let interval = try #require(Statistics.welchInterval([1, 2, 3], [4, 5, 6], level: 0.95))
+        let half = 2.7764451051977934 * (2.0 / 3).squareRoot()  // stats.t.ppf(0.975, 4)
+        expectClose(interval.low, -3 - half, relativeTolerance: 1e-12)
+        expectClose(interval.high, -3 + half, relativeTolerance: 1e-12)
+        #expect(Statistics.welchInterval([2, 2], [1, 1]) == ConfidenceInterval(low: 1, high: 1, level: 0.95))
+        #expect(Statistics.welchInterval([1], [1, 2]) == nil)
+        #expect(Statistics.welchInterval([1, .nan], [1, 2]) == nil)
+    }
+
+    /// Equivalence within a margin by the 90% interval: inside → holds, wholly outside → fails,
+    /// across a bound → undecided (a wide spread never "matches"), too few seeds → not testable.
+    @Test func equivalenceWithinAMargin() {
+        func summary(_ values: [Double]) -> MetricSummary { MetricSummary(configuration: [:], metric: "e", values: values) }
+        let mps = summary([0.052, 0.056, 0.060, 0.055, 0.057])
+        #expect(summary([0.053, 0.057, 0.059, 0.054, 0.058]).equivalence(to: mps, margin: 0.01).verdict == .holds)
+        #expect(summary([0.30, 0.31, 0.29, 0.30, 0.32]).equivalence(to: mps, margin: 0.01).verdict == .fails)
+        let (verdict, interval) = summary([0.06, 0.07, 0.90, 0.88, 0.05]).equivalence(to: mps, margin: 0.01)
+        #expect(verdict == .undecided && interval.map { $0.low < -0.01 && $0.high > 0.01 } == true)
+        #expect(summary([0.05]).equivalence(to: mps, margin: 0.01).verdict == .notTestable)
+    }
+
 }

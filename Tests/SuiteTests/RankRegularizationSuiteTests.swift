@@ -48,4 +48,24 @@ import RankRegularization
         try expectInputFailure(rr, configuration: ["model": "mps", "D_max": 4], overriding: ["batch_size": "many"],
                                mentioning: ["'batch_size' = 'many' is not an integer"])
     }
+
+    /// The "matches D = 10" finding judges the difference's interval, not σ: rank-regularized
+    /// seeds that diverge spread wide, and that leaves it undecided instead of making it hold.
+    @Test func matchingFindingIsNotWonBySpread() {
+        func results(_ rr: [Double]) -> [MetricSummary] {
+            let rank: Configuration = ["D_max": 10, "model": "rank_regularized"], mps: Configuration = ["D_max": 10, "model": "mps"]
+            return [
+                MetricSummary(configuration: rank, metric: Metric.testError.name, values: rr),
+                MetricSummary(configuration: mps, metric: Metric.testError.name, values: [0.052, 0.056, 0.060, 0.055, 0.057]),
+                MetricSummary(configuration: rank, metric: Metric.parameterCount.name, values: [17000, 18000]),
+                MetricSummary(configuration: mps, metric: Metric.parameterCount.name, values: [39020, 39020]),
+            ]
+        }
+        let spread = RankRegularizationSuite().findings(results([0.06, 0.07, 0.90, 0.88, 0.05]))
+        #expect(spread.first?.verdict == .undecided)
+        #expect(spread.first?.detail.contains("90% interval") == true)
+        #expect(RankRegularizationSuite().findings(results([0.053, 0.057, 0.059, 0.054, 0.058])).first?.verdict == .holds)
+        #expect(RankRegularizationSuite().findings(results([0.30, 0.31, 0.29, 0.30, 0.32])).first?.verdict == .fails)
+        #expect(spread.last?.holds == true)
+    }
 }

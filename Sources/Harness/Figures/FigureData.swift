@@ -7,6 +7,9 @@ struct FigureData {
         /// The series value it stands for ("student=cnn"; "" for a figure without series), which
         /// paper points of the same value share.
         var key = ""
+        /// Each seed, when the figure asks (``FigureSpec/showsEachSeed``): one track per seed of a
+        /// curve; of a `.metricVersus` figure, one track per x holding its seeds' values.
+        var seeds: [[(x: Double, y: Double)]] = []
 
         /// Whether a reference band adds anything: not when the reference holds the same numbers
         /// as this run at every point (a report written from the run that became the reference).
@@ -126,6 +129,7 @@ struct FigureData {
                     line.points.append((
                         configuration.double(x)!, Statistics.mean(values), values.count > 1 ? Statistics.standardDeviation(values) : 0,
                         values.count, old.map(Statistics.mean), old.map { $0.count > 1 ? Statistics.standardDeviation($0) : 0 }))
+                    if spec.showsEachSeed { line.seeds.append(values.map { (configuration.double(x)!, $0) }) }
                 }
                 line.title += " (n=\(n))"
                 data.series.append(line)
@@ -170,6 +174,9 @@ struct FigureData {
                     let ys = profiles.map { $0.y[i] }.filter(\.isFinite)
                     guard !ys.isEmpty else { continue }
                     line.points.append((first.x[i], Statistics.mean(ys), ys.count > 1 ? Statistics.standardDeviation(ys) : 0, ys.count, nil, nil))
+                }
+                if spec.showsEachSeed && isCurve {
+                    line.seeds = profiles.map { profile in zip(profile.x, profile.y).filter { $0.1.isFinite }.map { ($0.0, $0.1) } }
                 }
                 data.series.append(line)
             }

@@ -100,10 +100,11 @@ public struct FigureRenderer: Sendable {
 
     /// The data file and the script of one figure.
     ///
-    /// Series: mean line with a ±σ band, the reference run's band, the paper's points by
-    /// confidence. Reference lines (``FigureData/levels``): one block each whose values the script
-    /// reads with `stats`, drawn as constant functions so that they span the whole x axis (a first
-    /// pass into a table finds the axis range the data give). Categories: one block with a row per
+    /// Series: mean line with a ±σ band (and each seed's point, when the spec asks), the
+    /// reference run's band, the paper's points by confidence. Reference lines
+    /// (``FigureData/levels``): one block each whose values the script reads with `stats`, drawn
+    /// as constant functions so that they span the whole x axis (a first pass into a table finds
+    /// the axis range the data give). Categories: one block with a row per
     /// configuration, drawn with error bars at integer positions, the reference run and the paper
     /// offset left and right. Panels: one multiplot panel per configuration.
     /// The most series one panel holds (each with its ±σ band); a figure with more draws one
@@ -156,24 +157,45 @@ public struct FigureRenderer: Sendable {
             // Each series: a block, its ±σ band, its line; a hatched reference band where the
             // reference holds other numbers than this run (one legend entry for all of them).
             let drawn = data.series.enumerated().filter { !$0.element.points.isEmpty }
-            var seriesBlocks: [(block: Int, color: String, reference: Bool)] = []
+            var isCurve = false
+            if case .curve = spec.kind { isCurve = true }
+            var seriesBlocks: [(block: Int, color: String, reference: Bool, seeds: Int?)] = []
             for (i, series) in drawn {
                 startBlock(series.title)
                 dat += "# x mean std n reference_mean reference_std\n"
                 for p in series.points {
                     dat += "\(p.x) \(p.mean) \(p.std) \(p.n) \(p.referenceMean.map { "\($0)" } ?? "NaN") \(p.referenceStd.map { "\($0)" } ?? "NaN")\n"
                 }
-                seriesBlocks.append((block, quote(colors[i % colors.count]), series.hasDistinctReference))
+                let own = block
+                var seeds: Int?
+                if !series.seeds.isEmpty {
+                    block += 1
+                    startBlock("\(series.title): each seed")
+                    dat += "# x value (one track per \(isCurve ? "seed" : "x"), tracks separated by one blank line)\n"
+                    dat += series.seeds.map { track in track.map { "\($0.x) \($0.y)\n" }.joined() }.joined(separator: "\n")
+                    seeds = block
+                }
+                seriesBlocks.append((own, quote(colors[i % colors.count]), series.hasDistinctReference, seeds))
                 block += 1
             }
+            // Each seed (``FigureSpec/showsEachSeed``): open circles, or thin lines for curves, in the
+            // series' colour under one black legend entry, in place of the ±σ band.
+            let seedStyle = isCurve ? "lines lw 0.8" : "points pt 6 ps 0.9"
+            let seedKey = seriesBlocks.contains { $0.seeds != nil } ? ["NaN with \(seedStyle) lc rgb \"black\" title \"one seed\""] : []
+            /// "mean ±σ", or "mean" where the seeds stand in for the band.
+            func spread(_ index: Int) -> String { seriesBlocks[index].seeds == nil ? "mean ±σ" : "mean" }
             func seriesPlots(_ index: Int, title: String, referenceTitle: String?) -> [String] {
-                let (b, color, reference) = seriesBlocks[index]
+                let (b, color, reference, seeds) = seriesBlocks[index]
                 var parts: [String] = []
                 if reference {
                     let key = referenceTitle.map { "title \(text($0))" } ?? "notitle"
                     parts.append("\(file) index \(b) using 1:($5-$6):($5+$6) with filledcurves fs transparent pattern 4 lc rgb \"#888888\" \(key)")
                 }
-                parts.append("\(file) index \(b) using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb \(color) notitle")
+                if let seeds {
+                    parts.append("\(file) index \(seeds) using 1:2 with \(seedStyle) lc rgb \(color) notitle")
+                } else {
+                    parts.append("\(file) index \(b) using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb \(color) notitle")
+                }
                 parts.append("\(file) index \(b) using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb \(color) title \(text(title))")
                 return parts
             }
@@ -210,19 +232,29 @@ public struct FigureRenderer: Sendable {
                         group.series.map { series.key == $0 || series.key.hasPrefix($0 + " · ") } ?? true
                     }
                     panels += "set title \(text(series.title))\n"
-                    panels += "plot " + (seriesPlots(index, title: "mean ±σ", referenceTitle: "reference run ±σ")
-                        + own.map { paperPlot($0, named: false) }).joined(separator: ", ") + "\n"
+                    panels += "plot " + (seriesPlots(index, title: spread(index), referenceTitle: "reference run ±σ")
+                        + own.map { paperPlot($0, named: false) } + seedKey).joined(separator: ", ") + "\n"
                 }
                 smallMultiples = panels + "unset multiplot\n"
             } else {
                 var referenceTitled = false
                 for (index, (_, series)) in drawn.enumerated() {
-                    plots += seriesPlots(index, title: series.title + " mean ±σ", referenceTitle: referenceTitled ? nil : "reference run ±σ")
+                    plots += seriesPlots(index, title: series.title + " " + spread(index), referenceTitle: referenceTitled ? nil : "reference run ±σ")
                     referenceTitled = referenceTitled || seriesBlocks[index].reference
                 }
-                plots += paperGroups.map { paperPlot($0, named: true) }
+                plots += paperGroups.map { paperPlot($0, named: true) } + seedKey
             }
             let positioned = !plots.isEmpty
+            // A single x position (a subset that ran one D of a sweep): one tic there and a range
+            // around it, not an axis of hundredths that gnuplot widens a point into.
+            let xs = Set(drawn.flatMap { $0.element.points.map(\.x) } + data.paper.values.flatMap { $0.map(\.x) })
+            if xs.count == 1, let x = xs.first, smallMultiples == nil, data.levels.isEmpty {
+                let (low, high) = spec.logX ? (x / 2, x * 2) : (x - 1, x + 1)
+                setup += "set xrange [\(low):\(high)]\nset xtics (\(number(x)))\n"
+            } else if case .metricVersus = spec.kind {
+                // Points at the first and last x clear of the border, where they would hide.
+                setup += "set offsets graph 0.04, graph 0.04, 0, 0\n"
+            }
             let levelColors = ["#333333", "#8c564b", "#e377c2", "#17becf"]
             var bands: [String] = []
             for (i, level) in data.levels.enumerated() where level.run != nil || level.paper != nil {
@@ -271,6 +303,10 @@ public struct FigureRenderer: Sendable {
                 }
             }
         }
+        // The commit in a bottom corner, clear of the key; a multiplot's bottom row carries its x
+        // labels there, so its commit goes to the top corner, beside the centred title.
+        let multiplot = smallMultiples != nil || !data.panels.isEmpty
+        let corner = multiplot ? "screen 0.99, screen 0.975" : "screen 0.99, screen 0.015"
         var gp = """
             # \(spec.title)
             # generated by tnbench: edit freely and re-render with `gnuplot \(spec.id).gp` in this directory.
@@ -280,7 +316,7 @@ public struct FigureRenderer: Sendable {
             set ylabel \(text(spec.yLabel))
             set grid
             set key outside right top vertical box
-            set label 99 \(text("commit \(commit)")) at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+            set label 99 \(text("commit \(commit)")) at \(corner) right font ",9" textcolor rgb "#555555"
 
             """
         if spec.logX && data.categories.isEmpty { gp += "set logscale x\n" }
@@ -377,8 +413,8 @@ public struct FigureRenderer: Sendable {
     }
 }
 
-/// The shared axis ranges of small multiples: every series' mean ± σ, reference band and paper
-/// point ± σ, padded (by a factor on a logarithmic axis).
+/// The shared axis ranges of small multiples: every series' mean ± σ, seed points, reference band
+/// and paper point ± σ, padded (by a factor on a logarithmic axis).
 struct FigureRanges {
     var x: (Double, Double)?
     var y: (Double, Double)?
@@ -391,6 +427,7 @@ struct FigureRanges {
                 ys += [p.mean - p.std, p.mean + p.std]
                 if let m = p.referenceMean { ys += [m - (p.referenceStd ?? 0), m + (p.referenceStd ?? 0)] }
             }
+            ys += series.seeds.flatMap { $0.map(\.y) }
         }
         for points in data.paper.values {
             for p in points { xs.append(p.x); ys += [p.value - p.sigma, p.value + p.sigma] }

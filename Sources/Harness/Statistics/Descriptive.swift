@@ -93,6 +93,23 @@ public enum Statistics {
         return ConfidenceInterval(low: m - half, high: m + half, level: level)
     }
 
+    /// The Welch confidence interval for the difference of means ā − b̄:
+    /// (ā − b̄) ± t_{1−α/2, ν}·√(s²ₐ/nₐ + s²_b/n_b), ν the Welch–Satterthwaite degrees of freedom;
+    /// a point when both samples are constant. Nil when either sample has fewer than two values
+    /// or a value that is not finite.
+    public static func welchInterval(_ a: [Double], _ b: [Double], level: Double = 0.95) -> ConfidenceInterval? {
+        guard a.count > 1, b.count > 1, a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return nil }
+        let (small, k) = scaled(a + b)
+        let (sa, sb) = (Array(small.prefix(a.count)), Array(small.suffix(b.count)))
+        let va = scaledVariance(sa) / Double(a.count), vb = scaledVariance(sb) / Double(b.count)
+        let difference = mean(sa) - mean(sb)
+        guard let df = HypothesisTests.welchDegreesOfFreedom(va, count: Double(a.count), vb, count: Double(b.count)) else {
+            return ConfidenceInterval(low: scalbn(difference, k), high: scalbn(difference, k), level: level)
+        }
+        let half = SpecialFunctions.studentTQuantile(1 - (1 - level) / 2, degreesOfFreedom: df) * (va + vb).squareRoot()
+        return ConfidenceInterval(low: scalbn(difference - half, k), high: scalbn(difference + half, k), level: level)
+    }
+
     /// The percentile bootstrap confidence interval for the mean: `resamples` resamples with
     /// replacement drawn from a Philox stream keyed by `seed`, their means sorted, and the
     /// α/2 and 1 − α/2 quantiles taken with linear interpolation (numpy's default). Deterministic
