@@ -8,6 +8,7 @@ set grid
 set key outside right top vertical box
 set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_by_gauge.png"

@@ -6,7 +6,7 @@ set xlabel "sweep"
 set ylabel "S (max over bonds)"
 set grid
 set key outside right top vertical box
-set label 99 "commit 9cf2522674" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 9cf2522674" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "blobs_entropy.png"
