@@ -96,6 +96,19 @@ extension MetricSummary {
         if interval.low > margin || interval.high < -margin { return (.fails, interval) }
         return (.undecided, interval)
     }
+
+    /// Whether this configuration is at most `margin` worse than `other` (non-inferiority: "D = 16
+    /// reaches the accuracy of FC2"), by the same 90% Welch interval of the difference, `worse`
+    /// the metric's bad direction: *holds* when the whole interval is better than −margin (one-sided
+    /// 5%), *fails* when the whole interval is worse than it, *undecided* across it, *not testable*
+    /// with fewer than two seeds on a side.
+    public func nonInferiority(to other: MetricSummary, margin: Double, largerIsBetter: Bool) -> (verdict: FindingVerdict, interval: ConfidenceInterval?) {
+        guard let interval = Statistics.welchInterval(values, other.values, level: 0.90) else { return (.notTestable, nil) }
+        let (worst, best) = largerIsBetter ? (interval.low, interval.high) : (-interval.high, -interval.low)
+        if worst > -margin { return (.holds, interval) }
+        if best < -margin { return (.fails, interval) }
+        return (.undecided, interval)
+    }
 }
 
 extension Array where Element == MetricSummary {

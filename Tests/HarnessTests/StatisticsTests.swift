@@ -132,4 +132,20 @@ import _TestSupport
         #expect(summary([0.05]).equivalence(to: mps, margin: 0.01).verdict == .notTestable)
     }
 
+    /// Non-inferiority ("reaches FC2's accuracy"): one-sided, either polarity.
+    @Test func nonInferiorityWithinAMargin() {
+        func summary(_ values: [Double]) -> MetricSummary { MetricSummary(configuration: [:], metric: "a", values: values) }
+        let fc2 = summary([0.9850, 0.9852, 0.9853])
+        // Better than FC2 by any amount holds; equivalence would not.
+        #expect(summary([0.9900, 0.9905, 0.9910]).nonInferiority(to: fc2, margin: 0.002, largerIsBetter: true).verdict == .holds)
+        #expect(summary([0.9900, 0.9905, 0.9910]).equivalence(to: fc2, margin: 0.002).verdict == .fails)
+        #expect(summary([0.9700, 0.9705, 0.9710]).nonInferiority(to: fc2, margin: 0.002, largerIsBetter: true).verdict == .fails)
+        // 0.0032 below with a spread that reaches across −0.002: undecided.
+        #expect(summary([0.9808, 0.9820, 0.9831]).nonInferiority(to: fc2, margin: 0.002, largerIsBetter: true).verdict == .undecided)
+        // Errors: smaller is better, so 0.003 more error than the reference fails a 0.001 margin.
+        let error = summary([0.0148, 0.0150, 0.0152])
+        #expect(summary([0.0180, 0.0181, 0.0179]).nonInferiority(to: error, margin: 0.001, largerIsBetter: false).verdict == .fails)
+        #expect(summary([0.0140, 0.0141, 0.0139]).nonInferiority(to: error, margin: 0.001, largerIsBetter: false).verdict == .holds)
+    }
+
 }
