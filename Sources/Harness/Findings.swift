@@ -97,6 +97,12 @@ extension MetricSummary {
         return (.undecided, interval)
     }
 
+    /// "; difference +0.3229, 90% interval [+0.0078, +0.6380]" (this − other): how a finding
+    /// quotes the interval it was judged by; empty without one.
+    public func difference(from other: MetricSummary, _ interval: ConfidenceInterval?) -> String {
+        interval.map { String(format: "; difference %+.4f, %.0f%% interval [%+.4f, %+.4f]", mean - other.mean, 100 * $0.level, $0.low, $0.high) } ?? ""
+    }
+
     /// Whether this configuration is at most `margin` worse than `other` (non-inferiority: "D = 16
     /// reaches the accuracy of FC2"), by the same 90% Welch interval of the difference, `worse`
     /// the metric's bad direction: *holds* when the whole interval is better than −margin (one-sided

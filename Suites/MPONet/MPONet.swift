@@ -228,10 +228,9 @@ extension MPONetSuite {
         if let fc2, let d16 {
             // At most the paper's 0.002 below FC2, by the 90% interval of the difference.
             let (reaches, interval) = d16.nonInferiority(to: fc2, margin: 0.002, largerIsBetter: true)
-            let difference = interval.map { String(format: "; difference %+.4f, 90%% interval [%+.4f, %+.4f]", d16.mean - fc2.mean, $0.low, $0.high) } ?? ""
             findings.append(Finding(
                 statement: "MPO-FC2 at D = 16 reaches the accuracy of FC2 (at most the paper's 0.002 below it)" + reduced,
-                verdict: reaches, detail: d16.described(digits: 4) + " vs " + fc2.described(digits: 4) + difference))
+                verdict: reaches, detail: d16.described(digits: 4) + " vs " + fc2.described(digits: 4) + d16.difference(from: fc2, interval)))
         }
         // "Even for D = 2 ... the test accuracy is already very good" (≥ 0.97, the catalogue's reading).
         if let d2 = results.of(.bestTestAccuracy, where: mpoFC2.with(Self.bondKey, 2)).first {

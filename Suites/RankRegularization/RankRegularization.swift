@@ -149,10 +149,9 @@ public struct RankRegularizationSuite: ProblemSuite {
         let margin = 0.01
         let (matches, interval) = rrTest.equivalence(to: mpsTest, margin: margin)
         let reduction = 1 - rrParams.mean / mpsParams.mean
-        let difference = interval.map { String(format: "; difference %+.4f, 90%% interval [%+.4f, %+.4f]", rrTest.mean - mpsTest.mean, $0.low, $0.high) } ?? ""
         let detail = String(format: "test error RR %.4f ± %.4f vs D=10 %.4f ± %.4f (n=%d, %d)",
                             rrTest.mean, rrTest.standardDeviation, mpsTest.mean, mpsTest.standardDeviation, rrTest.n, mpsTest.n)
-            + difference
+            + rrTest.difference(from: mpsTest, interval)
         let parameters = String(format: "parameters %.0f vs %.0f (%.1f%% fewer; paper ≈22%%)", rrParams.mean, mpsParams.mean, 100 * reduction)
         return [
             Finding(statement: "Rank-regularized (D_max = 10) matches the D = 10 MPS's test error (within ±0.01)",
