@@ -77,15 +77,18 @@ public enum Report {
             md += "### Figures\n\n"
             for figure in suiteFigures {
                 let relative = relativePath(figure.directory, from: directory)
+                guard figure.hasData else {
+                    md += "_\(figure.title)_ — nothing to draw: no record of this run falls in it (its configurations were not run)\n\n"
+                    continue
+                }
                 if figure.rendered {
                     md += "![\(figure.title)](\(relative)/\(figure.id).png)\n\n"
-                } else {
-                    md += "- \(figure.title): not rendered (data: [\(figure.id).dat](\(relative)/\(figure.id).dat), script: [\(figure.id).gp](\(relative)/\(figure.id).gp))\n"
                 }
                 let links = [("SVG", "svg"), ("PDF", "pdf"), ("data", "dat"), ("script", "gp")]
                     .filter { FileManager.default.fileExists(atPath: "\(figure.directory)/\(figure.id).\($0.1)") }
                     .map { "[\($0.0)](\(relative)/\(figure.id).\($0.1))" }
-                md += "_\(figure.title)_" + (links.isEmpty ? "" : " — " + links.joined(separator: " · ")) + "\n\n"
+                md += "_\(figure.title)_" + (figure.rendered ? "" : " — not rendered (gnuplot missing or failed)")
+                    + (links.isEmpty ? "" : " — " + links.joined(separator: " · ")) + "\n\n"
             }
         }
         let rows = comparison.rows.filter { $0.suite == suite }

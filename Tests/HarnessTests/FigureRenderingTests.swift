@@ -37,6 +37,7 @@ import Testing
         let directory = root + "/figures"
         let (figures, warning) = try FigureRenderer(outputDirectory: directory, baselines: baselines).render(results: results, suites: [suite])
         #expect(figures.map(\.id) == ["accuracy_vs_d", "lines_only", "table_1", "nothing"])
+        #expect(figures.map(\.hasData) == [true, true, true, false])
         for figure in figures {
             #expect(FileManager.default.fileExists(atPath: "\(directory)/Figures/\(figure.id).dat"))
             #expect(FileManager.default.fileExists(atPath: "\(directory)/Figures/\(figure.id).gp"))

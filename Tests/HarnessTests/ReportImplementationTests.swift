@@ -45,4 +45,20 @@ import Testing
         let markdown = Report.markdown(comparison, figures: [], relativeTo: temporaryDirectory())
         #expect(markdown.contains("| D=2,implementation=pytorch | test_accuracy |"))
     }
+
+    /// A figure no record falls in (a declared subset left its configurations out) says so in one
+    /// line instead of offering an empty plot's files as "not rendered".
+    @Test func figureWithoutDataSaysNothingToDraw() throws {
+        let directory = temporaryDirectory()
+        let figures = [
+            RenderedFigure(suite: "Figures", id: "drawn", title: "Drawn", directory: directory, rendered: true),
+            RenderedFigure(suite: "Figures", id: "failed", title: "Failed", directory: directory, rendered: false),
+            RenderedFigure(suite: "Figures", id: "empty", title: "Empty", directory: directory, rendered: false, hasData: false),
+        ]
+        let section = Report.suiteSection(try comparison(), suite: "Figures", figures: figures, relativeTo: directory)
+        #expect(section.contains("![Drawn](./drawn.png)") || section.contains("![Drawn](drawn.png)"), "\(section)")
+        #expect(section.contains("_Failed_ — not rendered (gnuplot missing or failed)"), "\(section)")
+        #expect(section.contains("_Empty_ — nothing to draw: no record of this run falls in it"), "\(section)")
+        #expect(!section.contains("![Empty]") && !section.contains("![Failed]"))
+    }
 }

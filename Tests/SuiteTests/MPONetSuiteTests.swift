@@ -130,4 +130,27 @@ extension MPONetSuiteTests {
         #expect(record.status == .diverged)
         #expect(record.message.hasPrefix("the training loss became ") && record.message.contains(" at step "), "\(record.message)")
     }
+
+    /// The two "matches" findings judge the 90% interval of the difference, not the means: two
+    /// seeds a side 0.003 apart leave "MPO-LeNet-5 matches LeNet-5 within 0.002" undecided even
+    /// when the means differ by 0.0018; tight seeds decide it either way.
+    @Test func matchingFindingsJudgeTheInterval() {
+        func results(lenet: [Double], mpo: [Double]) -> [MetricSummary] {
+            let epochs = [500.0, 500.0]
+            return [
+                MetricSummary(configuration: Configuration(MPONetSuite.Network.lenet5), metric: "best_test_accuracy", values: lenet),
+                MetricSummary(configuration: Configuration(MPONetSuite.Network.mpoLeNet5), metric: "best_test_accuracy", values: mpo),
+                MetricSummary(configuration: Configuration(MPONetSuite.Network.lenet5), metric: Metric.epochs.name, values: epochs),
+            ]
+        }
+        func verdict(_ findings: [Finding]) -> FindingVerdict? {
+            findings.first { $0.statement.hasPrefix("MPO-LeNet-5") }?.verdict
+        }
+        let spread = MPONetSuite().findings(results(lenet: [0.9869, 0.9891], mpo: [0.9847, 0.9877]))
+        #expect(verdict(spread) == .undecided)
+        #expect(spread.first { $0.statement.hasPrefix("MPO-LeNet-5") }?.detail.contains("90% interval") == true)
+        #expect(verdict(MPONetSuite().findings(results(lenet: [0.9880, 0.9881, 0.9879], mpo: [0.9878, 0.9879, 0.9877]))) == .holds)
+        #expect(verdict(MPONetSuite().findings(results(lenet: [0.9880, 0.9881, 0.9879], mpo: [0.9800, 0.9801, 0.9799]))) == .fails)
+        #expect(verdict(MPONetSuite().findings(results(lenet: [0.9880], mpo: [0.9878]))) == .notTestable)
+    }
 }

@@ -9,6 +9,9 @@ public struct RenderedFigure: Sendable {
     public var directory: String
     /// Whether the PNG exists.
     public var rendered: Bool
+    /// Whether any record fell in the figure: false when its configurations were not run (a
+    /// declared subset, a filter), and then there is nothing to draw, rendered or not.
+    public var hasData: Bool = true
     public var pngPath: String { "\(directory)/\(id).png" }
 }
 
@@ -70,7 +73,7 @@ public struct FigureRenderer: Sendable {
                         warning = "gnuplot failed on \(directory)/\(spec.id).gp: \(result?.output.split(separator: "\n").first ?? "could not start")"
                     }
                 }
-                figures.append(RenderedFigure(suite: suite.name, id: spec.id, title: spec.title, directory: directory, rendered: rendered))
+                figures.append(RenderedFigure(suite: suite.name, id: spec.id, title: spec.title, directory: directory, rendered: rendered, hasData: data.hasData))
             }
         }
         return (figures, warning)
@@ -245,6 +248,7 @@ public struct FigureRenderer: Sendable {
                 plots += paperGroups.map { paperPlot($0, named: true) } + seedKey
             }
             let positioned = !plots.isEmpty
+            var padded = false
             // A single x position (a subset that ran one D of a sweep): one tic there and a range
             // around it, not an axis of hundredths that gnuplot widens a point into.
             let xs = Set(drawn.flatMap { $0.element.points.map(\.x) } + data.paper.values.flatMap { $0.map(\.x) })
@@ -254,6 +258,7 @@ public struct FigureRenderer: Sendable {
             } else if case .metricVersus = spec.kind {
                 // Points at the first and last x clear of the border, where they would hide.
                 setup += "set offsets graph 0.04, graph 0.04, 0, 0\n"
+                padded = true
             }
             let levelColors = ["#333333", "#8c564b", "#e377c2", "#17becf"]
             var bands: [String] = []
@@ -297,7 +302,15 @@ public struct FigureRenderer: Sendable {
                     // Constant functions are sampled over the data's x range only; fix the axis
                     // to the range the data give (tics included) so that the lines span it.
                     setup += "set table $xrange_pass\nplot " + plots.joined(separator: ", ") + "\nunset table\n"
-                    setup += "set xrange [GPVAL_X_MIN:GPVAL_X_MAX]\n"
+                    // Offsets do not survive a fixed range: pad it by the same 4% (of the
+                    // decades on a log axis) so that the first and last points clear the border.
+                    if !padded {
+                        setup += "set xrange [GPVAL_X_MIN:GPVAL_X_MAX]\n"
+                    } else if spec.logX {
+                        setup += "x_pad = (GPVAL_X_MAX / GPVAL_X_MIN) ** 0.04\nset xrange [GPVAL_X_MIN / x_pad:GPVAL_X_MAX * x_pad]\n"
+                    } else {
+                        setup += "x_pad = 0.04 * (GPVAL_X_MAX - GPVAL_X_MIN)\nset xrange [GPVAL_X_MIN - x_pad:GPVAL_X_MAX + x_pad]\n"
+                    }
                 } else {
                     setup += spec.logX ? "set xrange [1:10]\n" : "set xrange [0:1]\n"
                 }
@@ -394,7 +407,7 @@ public struct FigureRenderer: Sendable {
             let result = try? run(gnuplot, ["\(id).gp"], in: directory)
             rendered = result?.status == 0 && FileManager.default.fileExists(atPath: "\(directory)/\(id).png")
         }
-        return RenderedFigure(suite: suite, id: id, title: title, directory: directory, rendered: rendered)
+        return RenderedFigure(suite: suite, id: id, title: title, directory: directory, rendered: rendered, hasData: hasData)
     }
 
     @discardableResult
