@@ -99,7 +99,13 @@ import Testing
         let panels = gp.components(separatedBy: "set terminal")[1].components(separatedBy: "\nset title ").dropFirst()
         #expect(panels.count == 5)
         #expect(panels.map { $0.contains("paper (table)") } == [false, false, true, false, false])
+        // Only the panel with the paper's point has a key; the others' would say just "mean ±σ".
+        #expect(panels.map { $0.contains("title \"mean ±σ\"") } == [false, false, true, false, false])
         #expect(gp.contains("set yrange [") && gp.contains("set xrange ["))
+        // No panel with a key: the figure's title says what line and band are, once.
+        let bare = figureText(Self.byStudent, records: records).gp
+        #expect(bare.contains("set multiplot layout 2,3 title \"accuracy — mean ±σ over seeds\""))
+        #expect(!bare.contains("title \"mean ±σ\""))
         // Four series stay in one plot.
         let four = figureText(Self.byStudent, records: records.filter { $0.job.configuration["student"] != "e" }).gp
         #expect(!four.contains("multiplot"))
