@@ -131,6 +131,7 @@ import Testing
         #expect(plot.components(separatedBy: "title \"one seed\"").count - 1 == 1, "one legend entry per drawing")
         var plain = spec
         plain.showsEachSeed = false
+        plain.logY = false  // on the log axis, D = 10's band (0.35 ± 0.48) would bring the seeds back
         let (plainDat, plainGP, _) = figureText(plain, records: records)
         #expect(!plainDat.contains("each seed") && !plainGP.contains("one seed") && plainGP.contains("filledcurves"))
         // Small multiples share axes that hold every seed, not only mean ± σ.
@@ -164,5 +165,33 @@ import Testing
         #expect(figureText(spec, records: records).gp.contains("set xrange [9.0:11.0]\nset xtics (10.0)\n"))
         let two = records + accuracyRecords(["D": 6, "model": "mps"], [0.9])
         #expect(!figureText(spec, records: two).gp.contains("set xtics ("))
+    }
+
+    /// On a log y axis a band that reaches zero cannot be drawn: that series draws its seeds
+    /// instead, unasked; on a linear axis, or where the band stays above zero, the band stays.
+    /// A curve of many points is a line without markers, and log tics read as numbers.
+    @Test func logAxisBandsBelowZeroGiveWayToSeeds() {
+        func records(_ tracks: [[Double]]) -> [JobRecord] {
+            tracks.enumerated().map { seed, ys in
+                var record = accuracyRecord(["D": 10], seed: seed, 0.9)
+                record.record.curves["loss"] = Curve(x: ys.indices.map(Double.init), y: ys)
+                return record
+            }
+        }
+        func spec(logY: Bool) -> FigureSpec {
+            FigureSpec(id: "loss", title: "loss", kind: .curve(name: "loss", series: nil), xLabel: "sweep", yLabel: "loss", logY: logY)
+        }
+        let straying = records([[1, 1e-2, 1e-6], [1, 1e-2, 1e-6], [1, 1e-1, 1e-1]])  // σ > mean at the last point
+        let log = figureText(spec(logY: true), records: straying)
+        #expect(log.data.series[0].seeds.count == 3)
+        #expect(log.gp.contains(#"NaN with lines lw 0.8 lc rgb "black" title "one seed""#))
+        #expect(!log.gp.contains("filledcurves"))
+        #expect(log.gp.contains("set logscale y\nset format y \"%g\""))
+        #expect(figureText(spec(logY: false), records: straying).data.series[0].seeds.isEmpty)
+        #expect(figureText(spec(logY: true), records: records([[1, 0.5, 0.2], [1, 0.4, 0.3]])).data.series[0].seeds.isEmpty)
+        // 61 points: a line; 60: markers.
+        let long = figureText(spec(logY: false), records: records([Array(repeating: 0.5, count: 61)])).gp
+        #expect(long.contains("index 0 using 1:2 with lines lw 2 lc rgb") && !long.contains("linespoints"))
+        #expect(figureText(spec(logY: false), records: records([Array(repeating: 0.5, count: 60)])).gp.contains("with linespoints"))
     }
 }

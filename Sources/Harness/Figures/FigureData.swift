@@ -7,9 +7,16 @@ struct FigureData {
         /// The series value it stands for ("student=cnn"; "" for a figure without series), which
         /// paper points of the same value share.
         var key = ""
-        /// Each seed, when the figure asks (``FigureSpec/showsEachSeed``): one track per seed of a
-        /// curve; of a `.metricVersus` figure, one track per x holding its seeds' values.
+        /// Each seed, when the figure asks (``FigureSpec/showsEachSeed``) or its band cannot be
+        /// drawn (``bandBelowZero(logY:)``): one track per seed of a curve; of a `.metricVersus`
+        /// figure, one track per x holding its seeds' values.
         var seeds: [[(x: Double, y: Double)]] = []
+
+        /// Whether the ±σ band reaches zero or below somewhere on a logarithmic y axis, where it
+        /// cannot be drawn.
+        func bandBelowZero(logY: Bool) -> Bool {
+            logY && points.contains { $0.n > 1 && $0.mean - $0.std <= 0 }
+        }
 
         /// Whether a reference band adds anything: not when the reference holds the same numbers
         /// as this run at every point (a report written from the run that became the reference).
@@ -129,8 +136,9 @@ struct FigureData {
                     line.points.append((
                         configuration.double(x)!, Statistics.mean(values), values.count > 1 ? Statistics.standardDeviation(values) : 0,
                         values.count, old.map(Statistics.mean), old.map { $0.count > 1 ? Statistics.standardDeviation($0) : 0 }))
-                    if spec.showsEachSeed { line.seeds.append(values.map { (configuration.double(x)!, $0) }) }
+                    line.seeds.append(values.map { (configuration.double(x)!, $0) })
                 }
+                if !spec.showsEachSeed && !line.bandBelowZero(logY: spec.logY) { line.seeds = [] }
                 line.title += " (n=\(n))"
                 data.series.append(line)
             }
@@ -175,7 +183,7 @@ struct FigureData {
                     guard !ys.isEmpty else { continue }
                     line.points.append((first.x[i], Statistics.mean(ys), ys.count > 1 ? Statistics.standardDeviation(ys) : 0, ys.count, nil, nil))
                 }
-                if spec.showsEachSeed && isCurve {
+                if isCurve && (spec.showsEachSeed || line.bandBelowZero(logY: spec.logY)) {
                     line.seeds = profiles.map { profile in zip(profile.x, profile.y).filter { $0.1.isFinite }.map { ($0.0, $0.1) } }
                 }
                 data.series.append(line)

@@ -199,7 +199,9 @@ public struct FigureRenderer: Sendable {
                 } else {
                     parts.append("\(file) index \(b) using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb \(color) notitle")
                 }
-                parts.append("\(file) index \(b) using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb \(color) title \(text(title))")
+                // A marker per point while they can be told apart; a long curve is a line.
+                let style = drawn[index].element.points.count > 60 ? "lines lw 2" : "linespoints lw 2 pt 7 ps 0.6"
+                parts.append("\(file) index \(b) using 1:2 with \(style) lc rgb \(color) title \(text(title))")
                 return parts
             }
             // The paper's points: those of one series in its colour ("paper: student=cnn (claim)"),
@@ -339,7 +341,9 @@ public struct FigureRenderer: Sendable {
 
             """
         if spec.logX && data.categories.isEmpty { gp += "set logscale x\n" }
-        if spec.logY { gp += "set logscale y\n" }
+        // "%g" on a log axis: gnuplot's default prints 0.1 as 0.10000000 once the range spans
+        // many decades.
+        if spec.logY { gp += "set logscale y\nset format y \"%g\"\n" }
         gp += setup
         var body: String
         if let smallMultiples {
