@@ -262,6 +262,15 @@ public enum Report {
                 md += "\(committed) | \(committedVerdict) | \(ours) | \(verdict) |\n"
             }
             md += "\n"
+            // Why a claim whose every seed missed the paper is still inconclusive (the table shows
+            // only a mean, which one stray seed can make meaningless).
+            let notes = lines.compactMap { line -> String? in
+                let reasons = [("paper tier", line.committed.flatMap { $0.verdict == .inconclusive ? $0.reason : nil }),
+                               ("this run", line.run.flatMap { $0.paperVerdict == .inconclusive ? $0.paperReason : nil })]
+                    .compactMap { tier, reason in reason.flatMap { $0.hasPrefix(Verdicts.allBeyondPrefix) ? "\(tier): \($0)" : nil } }
+                return reasons.isEmpty ? nil : "- _inconclusive_, \(line.configuration.name) \(line.metric.name): " + reasons.joined(separator: "; ") + "\n"
+            }
+            if !notes.isEmpty { md += notes.joined() + "\n" }
         }
         if let findings = comparison.findings[suite], !findings.isEmpty {
             for finding in findings {

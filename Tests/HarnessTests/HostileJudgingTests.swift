@@ -84,6 +84,15 @@ import _TestSupport
         let point = PaperPoint(metric: "mse", configuration: [:], value: 0.01, confidence: .claim, margin: 0.0133, source: "s")
         #expect(Verdicts.paper([2e200, 2.2e200, 1.9e200], point: point, metric: spec, tier: .paper).0 == .differs)
         #expect(Verdicts.paper([1.7e308, -1.7e308, 1.0e308], point: point, metric: spec, tier: .paper).0 == .inconclusive)
+        // TNNRegression's sine fit (linear output): every seed misses MSE ≈ 0, one at 10²⁵. The
+        // mean's interval spans the band; the sign test decides from six seeds on one side.
+        let zero = PaperPoint(metric: "mse", configuration: [:], value: 0, confidence: .claim, margin: 0.0133, source: "s")
+        let sine = [1.0056e25, 0.5015, 0.4988, 6.378, 0.4975]
+        let (five, why) = Verdicts.paper(sine, point: zero, metric: spec, tier: .paper)
+        #expect(five == .inconclusive && why.hasPrefix("every seed (5) above [-0.0133, 0.0133], sign test p=0.0625 ≥ 0.05"), "\(why)")
+        let (six, whySix) = Verdicts.paper(sine + [0.51], point: zero, metric: spec, tier: .paper)
+        #expect(six == .differs && whySix.contains("p=0.03125 < 0.05"), "\(whySix)")
+        #expect(Verdicts.paper(sine + [0.01], point: zero, metric: spec, tier: .paper).0 == .inconclusive)  // one seed inside
         let large = PaperPoint(metric: "mse", configuration: [:], value: 1e200, confidence: .claim, margin: 1e199, source: "s")
         #expect(Verdicts.paper([1.001e200, 0.999e200, 1.0005e200, 0.9995e200], point: large, metric: spec, tier: .paper).0 == .reproduced)
     }

@@ -9,11 +9,10 @@ import _TestSupport
     /// `Baselines/` with the synthetic paper points (``writePaperBaselines(_:)``: m = 10's
     /// test_error judges smoke and paper, m = 20's smoke only, m = 10's param_count paper only)
     /// and, unless `withPaperReference` is false, a paper-tier reference of m = 10 alone.
-    func baselines(withPaperReference: Bool = true) throws -> String {
+    func baselines(withPaperReference: Bool = true, errors: [Double] = [0.0492, 0.0503, 0.0498, 0.0507, 0.0501]) throws -> String {
         let baselines = temporaryDirectory() + "/Baselines"
         try writePaperBaselines(baselines)
         guard withPaperReference else { return baselines }
-        let errors = [0.0492, 0.0503, 0.0498, 0.0507, 0.0501]
         let reference = ReferenceBaselines(
             suite: "Synthetic", tier: .paper, created: "2026-12-02T22:27:54Z", run: "paper-ref", hostName: "vm",
             cpuModel: "Intel(R) Xeon(R) Processor", gitCommit: "311e1798e7c097c2eaff7beecc57c8a4e65375a3",
@@ -73,6 +72,24 @@ import _TestSupport
         // A smoke-only point: no paper-tier claim, this run's verdict alone.
         let smokeRow = try #require(lines.first { $0.hasPrefix("| m=20 | test_error |") })
         #expect(smokeRow.contains("| — | — |"))
+    }
+
+    /// Every seed misses the paper, one by far: the mean's interval spans the band, the claim is
+    /// inconclusive with five seeds (sign test p = 0.0625), and the report says why under its table.
+    @Test func aClaimEverySeedMissedSaysWhyItIsInconclusive() throws {
+        let root = temporaryDirectory()
+        let baselines = try baselines(errors: [0.9, 0.12, 0.11, 0.13, 0.1])
+        let standing = try #require(try PaperStanding.load(suite: "Synthetic", metrics: SyntheticSuite().metrics, from: baselines))
+        #expect(standing.claims[0].verdict == .inconclusive)
+        try runSynthetic(into: root + "/run")
+        let comparison = try Comparison(results: try ResultDirectory(root + "/run").loadResults(), suites: [SyntheticSuite()], baselines: baselines)
+        let md = Report.markdown(comparison, figures: [], relativeTo: root)
+        let note = try #require(md.split(separator: "\n").first { $0.hasPrefix("- _inconclusive_, m=10 test_error:") }, "\(md)")
+        #expect(note.contains("paper tier: every seed (5) above") && note.contains("sign test p=0.0625 ≥ 0.05"), "\(note)")
+        // A claim judged by its interval, as before, has no such line.
+        let plain = Report.markdown(try Comparison(results: try ResultDirectory(root + "/run").loadResults(), suites: [SyntheticSuite()],
+                                                   baselines: try self.baselines()), figures: [], relativeTo: root)
+        #expect(!plain.contains("- _inconclusive_"))
     }
 
     /// A report directory that keeps an index of second witnesses links it from the first lines.

@@ -55,7 +55,10 @@ public struct ComparisonRow: Sendable {
 public enum Verdicts {
     /// The paper verdict: *reproduced* when TOST at α = 0.05 shows equivalence within the margin
     /// (the point's, or the metric's practical margin when the point has none); *differs* when the
-    /// Student-t 95% CI excludes value ± margin; else *inconclusive* — always so for n < 2.
+    /// Student-t 95% CI excludes value ± margin, or when every seed lies beyond it on one side and
+    /// the sign test says so (two-sided p = 2·0.5ⁿ < 0.05, n ≥ 6: a heavy tail — one seed at
+    /// 10²⁵ — widens the mean's interval over the band although no seed is in it); else
+    /// *inconclusive* — always so for n < 2.
     /// With zero spread the mean is taken as exact.
     /// At a tier the point does not list (``PaperPoint/tiers``): *not comparable*.
     public static func paper(_ values: [Double], point: PaperPoint, metric: Metric, tier: Tier) -> (PaperVerdict, String) {
@@ -79,7 +82,24 @@ public enum Verdicts {
         if let ci = Statistics.studentTInterval(values), ci.high < low || ci.low > high {
             return (.differs, "95% CI [\(fmt(ci.low)), \(fmt(ci.high))] outside [\(fmt(low)), \(fmt(high))]")
         }
+        if let beyond = allBeyond(values, low: low, high: high) {
+            let text = "\(allBeyondPrefix) (\(values.count)) \(beyond.above ? "above" : "below") [\(fmt(low)), \(fmt(high))], sign test p=\(fmt(beyond.p))"
+            return beyond.p < 0.05 ? (.differs, text + " < 0.05") : (.inconclusive, text + " ≥ 0.05: more seeds decide")
+        }
         return (.inconclusive, "not shown equivalent within ±\(fmt(margin)) nor different")
+    }
+
+    /// How an *inconclusive* reason starts when every seed missed the paper's band on one side
+    /// (reports quote such reasons; the others say only that neither test decided).
+    public static let allBeyondPrefix = "every seed"
+
+    /// When every value lies above `high` (or every one below `low`): which side, and the
+    /// two-sided sign test's p-value for "the median lies in the band", 2·0.5ⁿ.
+    static func allBeyond(_ values: [Double], low: Double, high: Double) -> (above: Bool, p: Double)? {
+        guard !values.isEmpty else { return nil }
+        let above = values.allSatisfy { $0 > high }
+        guard above || values.allSatisfy({ $0 < low }) else { return nil }
+        return (above, min(1, 2 * pow(0.5, Double(values.count))))
     }
 
     /// The relative slowdown a speed verdict needs beyond its interval when the metric sets no
