@@ -194,4 +194,21 @@ import Testing
         #expect(long.contains("index 0 using 1:2 with lines lw 2 lc rgb") && !long.contains("linespoints"))
         #expect(figureText(spec(logY: false), records: records([Array(repeating: 0.5, count: 60)])).gp.contains("with linespoints"))
     }
+
+    /// A curve without a series key draws a line per configuration, named by the pairs that set
+    /// it apart (TNNRegression's loss: not "D=4,dataset=line,strategy=pal" but "dataset=line").
+    @Test func curveLinesAreNamedByWhatSetsThemApart() {
+        let spec = FigureSpec(id: "loss", title: "loss", kind: .curve(name: "loss", series: nil), xLabel: "sweep", yLabel: "loss")
+        let configurations: [Configuration] = [
+            ["D": 4, "dataset": "line", "strategy": "pal"], ["D": 4, "dataset": "sine", "output": "linear", "strategy": "pal"],
+        ]
+        let records = configurations.map { c in
+            var record = accuracyRecord(c, seed: 0, 0.9)
+            record.record.curves["loss"] = Curve(x: [1, 2], y: [0.5, 0.4])
+            return record
+        }
+        let titles = figureText(spec, records: records).data.series.map(\.title)
+        #expect(titles == ["dataset=line (n=1)", "dataset=sine,output=linear (n=1)"])
+        #expect(figureText(spec, records: [records[0]]).data.series.map(\.title) == ["D=4,dataset=line,strategy=pal (n=1)"])
+    }
 }

@@ -169,6 +169,11 @@ struct FigureData {
             var isCurve = false
             if case .curve = spec.kind { isCurve = true }
             let groups = Dictionary(grouping: configurations) { series == nil ? $0.name : seriesKey($0, series) }
+            // Without a series key each configuration is a line, named by what sets it apart: the
+            // pairs every line shares (D=4, strategy=pal) would only fill the legend.
+            let shared = groups.count < 2 ? [:] : configurations.dropFirst().reduce(configurations.first?.values ?? [:]) { common, c in
+                common.filter { c.values[$0.key] == $0.value }
+            }
             for key in ordered(groups, series) {
                 let runs = groups[key]!.flatMap(seeds)
                 let profiles: [(x: [Double], y: [Double])] = runs.compactMap { run in
@@ -177,7 +182,8 @@ struct FigureData {
                 }
                 guard let first = profiles.first else { continue }
                 let length = profiles.map { $0.y.count }.min() ?? 0
-                var line = Series(title: "\(key.isEmpty ? name : key) (n=\(profiles.count))", points: [], key: key)
+                let label = series == nil && !shared.isEmpty ? Configuration(groups[key]![0].values.filter { shared[$0.key] == nil }).name : key
+                var line = Series(title: "\(label.isEmpty ? name : label) (n=\(profiles.count))", points: [], key: key)
                 for i in 0..<length {
                     let ys = profiles.map { $0.y[i] }.filter(\.isFinite)
                     guard !ys.isEmpty else { continue }
