@@ -95,17 +95,15 @@ import Testing
         let students = ["a", "b", "c", "d", "e"]
         let records = students.flatMap { s in [2, 4].flatMap { d in accuracyRecords(["D": .int(d), "student": .string(s)], [0.5, 0.7]) } }
         let (_, gp, _) = figureText(Self.byStudent, records: records, paper: [accuracyPoint(["D": 4, "student": "c"], 0.9, sigma: 0.01)])
-        #expect(gp.contains("set multiplot layout 2,3 title \"accuracy\""))
+        // No key in any panel; the title's second line says what line, band and marks are.
+        #expect(gp.contains("set multiplot layout 2,3 title \"accuracy\" . \"\\n\" . \"line and band: mean ±σ over seeds    ■ paper (table)\"\nunset key\n"))
         let panels = gp.components(separatedBy: "set terminal")[1].components(separatedBy: "\nset title ").dropFirst()
         #expect(panels.count == 5)
-        #expect(panels.map { $0.contains("paper (table)") } == [false, false, true, false, false])
-        // Only the panel with the paper's point has a key; the others' would say just "mean ±σ".
-        #expect(panels.map { $0.contains("title \"mean ±σ\"") } == [false, false, true, false, false])
+        // The paper's point is drawn in its own series' panel only.
+        #expect(panels.map { $0.contains("pt 5 ps 1.6") } == [false, false, true, false, false])
         #expect(gp.contains("set yrange [") && gp.contains("set xrange ["))
-        // No panel with a key: the figure's title says what line and band are, once.
         let bare = figureText(Self.byStudent, records: records).gp
-        #expect(bare.contains("set multiplot layout 2,3 title \"accuracy — mean ±σ over seeds\""))
-        #expect(!bare.contains("title \"mean ±σ\""))
+        #expect(bare.contains("title \"accuracy\" . \"\\n\" . \"line and band: mean ±σ over seeds\"\n"))
         // Four series stay in one plot.
         let four = figureText(Self.byStudent, records: records.filter { $0.job.configuration["student"] != "e" }).gp
         #expect(!four.contains("multiplot"))

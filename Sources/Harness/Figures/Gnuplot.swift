@@ -229,22 +229,25 @@ public struct FigureRenderer: Sendable {
                 // paper's points of its series and those of none.
                 let ranges = FigureRanges(data, logX: spec.logX, logY: spec.logY)
                 let columns = Int(Double(drawn.count).squareRoot().rounded(.up)), rows = (drawn.count + columns - 1) / columns
-                // A panel whose key would only say "mean ±σ" has none (it covered the first points
-                // in the corner it took); the figure's title says it once for every panel.
-                let owned = drawn.map { _, series in
-                    paperGroups.filter { group in group.series.map { series.key == $0 || series.key.hasPrefix($0 + " · ") } ?? true }
+                // No key in a panel (in any corner it covered some panel's points): the figure's
+                // title says once, on a second line, what the lines, bands and marks are.
+                var legend = [seriesBlocks.contains { $0.seeds != nil }
+                    ? (isCurve ? "line: mean, thin lines: each seed" : "line: mean, ○: each seed") : "line and band: mean ±σ over seeds"]
+                if seriesBlocks.contains(where: \.reference) { legend.append("hatched: reference run ±σ") }
+                let glyphs = [5: "■", 9: "▲", 6: "○"]
+                legend += Set(paperGroups.map(\.pointType)).sorted().compactMap { type in
+                    paperGroups.first { $0.pointType == type }.map { "\(glyphs[type] ?? "◆") paper (\($0.confidence))" }
                 }
-                let keyless = drawn.indices.map { owned[$0].isEmpty && seedKey.isEmpty && !seriesBlocks[$0].reference }
-                let title = spec.title + (keyless.allSatisfy { $0 } ? " — mean ±σ over seeds" : "")
                 var panels = ranges.settings
-                panels += "set multiplot layout \(rows),\(columns) title \(text(title))\n"
-                panels += "set key inside bottom left nobox font \",8\" samplen 2\n"
+                panels += "set multiplot layout \(rows),\(columns) title \(text(spec.title)) . \"\\n\" . \(text(legend.joined(separator: "    ")))\n"
+                panels += "unset key\n"
                 for (index, (_, series)) in drawn.enumerated() {
-                    var plots = seriesPlots(index, title: spread(index), referenceTitle: "reference run ±σ")
-                        + owned[index].map { paperPlot($0, named: false) } + seedKey
-                    if keyless[index] { plots = plots.map { $0.replacingOccurrences(of: " title \(text(spread(index)))", with: " notitle") } }
+                    let own = paperGroups.filter { group in
+                        group.series.map { series.key == $0 || series.key.hasPrefix($0 + " · ") } ?? true
+                    }
                     panels += "set title \(text(series.title))\n"
-                    panels += "plot " + plots.joined(separator: ", ") + "\n"
+                    panels += "plot " + (seriesPlots(index, title: spread(index), referenceTitle: "reference run ±σ")
+                        + own.map { paperPlot($0, named: false) }).joined(separator: ", ") + "\n"
                 }
                 smallMultiples = panels + "unset multiplot\n"
             } else {
