@@ -60,8 +60,9 @@ public struct FigureSpec: Sendable {
     /// For grids where one seed can stray far from the others (a run stuck on a plateau): there
     /// mean ± σ shows a trend that no seed has, and a band that reaches past the axis (below
     /// zero, or off a logarithmic axis altogether). Other kinds ignore it. On a logarithmic y
-    /// axis a series whose band would reach zero or below draws its seeds whether asked or not:
-    /// such a band cannot be drawn there (gnuplot drops its lower edge into spikes).
+    /// axis, when some series' band would reach zero or below, every series draws its seeds
+    /// whether asked or not: such a band cannot be drawn there (gnuplot drops its lower edge into
+    /// spikes).
     public var showsEachSeed: Bool
 
     public init(

@@ -187,6 +187,13 @@ import Testing
         #expect(log.gp.contains("set logscale y\nset format y \"%g\""))
         #expect(figureText(spec(logY: false), records: straying).data.series[0].seeds.isEmpty)
         #expect(figureText(spec(logY: true), records: records([[1, 0.5, 0.2], [1, 0.4, 0.3]])).data.series[0].seeds.isEmpty)
+        // Beside a straying configuration, a tight one draws its seeds too: one legend for all.
+        let tight = records([[1, 0.5, 0.2], [1, 0.4, 0.3]]).map { record in
+            var moved = record
+            moved.job.configuration = ["D": 20]
+            return moved
+        }
+        #expect(figureText(spec(logY: true), records: straying + tight).data.series.map(\.seeds.count) == [3, 2])
         // 61 points: a line; 60: markers.
         let long = figureText(spec(logY: false), records: records([Array(repeating: 0.5, count: 61)])).gp
         #expect(long.contains("index 0 using 1:2 with lines lw 2 lc rgb") && !long.contains("linespoints"))

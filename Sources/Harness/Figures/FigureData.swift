@@ -7,8 +7,8 @@ struct FigureData {
         /// The series value it stands for ("student=cnn"; "" for a figure without series), which
         /// paper points of the same value share.
         var key = ""
-        /// Each seed, when the figure asks (``FigureSpec/showsEachSeed``) or its band cannot be
-        /// drawn (``bandBelowZero(logY:)``): one track per seed of a curve; of a `.metricVersus`
+        /// Each seed, when the figure asks (``FigureSpec/showsEachSeed``) or a series' band cannot
+        /// be drawn (``bandBelowZero(logY:)``): one track per seed of a curve; of a `.metricVersus`
         /// figure, one track per x holding its seeds' values.
         var seeds: [[(x: Double, y: Double)]] = []
 
@@ -138,7 +138,6 @@ struct FigureData {
                         values.count, old.map(Statistics.mean), old.map { $0.count > 1 ? Statistics.standardDeviation($0) : 0 }))
                     line.seeds.append(values.map { (configuration.double(x)!, $0) })
                 }
-                if !spec.showsEachSeed && !line.bandBelowZero(logY: spec.logY) { line.seeds = [] }
                 line.title += " (n=\(n))"
                 data.series.append(line)
             }
@@ -189,7 +188,7 @@ struct FigureData {
                     guard !ys.isEmpty else { continue }
                     line.points.append((first.x[i], Statistics.mean(ys), ys.count > 1 ? Statistics.standardDeviation(ys) : 0, ys.count, nil, nil))
                 }
-                if isCurve && (spec.showsEachSeed || line.bandBelowZero(logY: spec.logY)) {
+                if isCurve {
                     line.seeds = profiles.map { profile in zip(profile.x, profile.y).filter { $0.1.isFinite }.map { ($0.0, $0.1) } }
                 }
                 data.series.append(line)
@@ -217,6 +216,11 @@ struct FigureData {
                 }
                 data.panels.append(panel)
             }
+        }
+        // Seeds are drawn where the figure asks, or where some series' band cannot be drawn on
+        // its log axis — then in every series alike, so that one legend describes all.
+        if !spec.showsEachSeed && !data.series.contains(where: { $0.bandBelowZero(logY: spec.logY) }) {
+            for i in data.series.indices { data.series[i].seeds = [] }
         }
         return data
     }
