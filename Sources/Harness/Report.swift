@@ -182,7 +182,7 @@ public enum Report {
             let rows = nativeRows(comparison, suite: suite)
             let standing = comparison.standings[suite].map { s in s.counts + (s.recorded.map { " (\($0))" } ?? "") } ?? "—"
             let paper = counts(rows.compactMap(\.paperVerdict), [
-                (.reproduced, "reproduced"), (.differs, "differ"), (.inconclusive, "inconclusive"), (.notComparable, "not comparable at this tier"),
+                (.reproduced, "reproduced"), (.differs, "differs"), (.inconclusive, "inconclusive"), (.notComparable, "not comparable at this tier"),
             ])
             let findings = counts((comparison.findings[suite] ?? []).map(\.verdict), [
                 (.holds, "hold"), (.fails, "fail"), (.undecided, "undecided"), (.notTestable, "not testable"),
