@@ -339,7 +339,7 @@ public struct FigureRenderer: Sendable {
             set xlabel \(text(spec.xLabel))
             set ylabel \(text(spec.yLabel))
             set grid
-            set key outside right top vertical box
+            set key outside right top vertical box width 1
             set label 99 \(text("commit \(commit)")) at \(corner) right font ",9" textcolor rgb "#555555"
 
             """

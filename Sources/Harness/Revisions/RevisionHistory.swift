@@ -110,7 +110,7 @@ public struct RevisionHistory: Sendable {
                     set xlabel "commit (oldest first)" offset 0,-1
                     set ylabel \(FigureRenderer.text("\(metric.name) (\(metric.unit)): median, 25–75%"))
                     set grid
-                    set key outside right top vertical box
+                    set key outside right top vertical box width 1
                     set xrange [-0.5:\(Double(max(entries.count, 1)) - 0.5)]
                     set xtics rotate by -35 (\(tics.joined(separator: ", ")))
                     plot \(plots.joined(separator: ", "))
