@@ -268,7 +268,11 @@ public enum Report {
                 let reasons = [("paper tier", line.committed.flatMap { $0.verdict == .inconclusive ? $0.reason : nil }),
                                ("this run", line.run.flatMap { $0.paperVerdict == .inconclusive ? $0.paperReason : nil })]
                     .compactMap { tier, reason in reason.flatMap { $0.hasPrefix(Verdicts.allBeyondPrefix) ? "\(tier): \($0)" : nil } }
-                return reasons.isEmpty ? nil : "- _inconclusive_, \(line.configuration.name) \(line.metric.name): " + reasons.joined(separator: "; ") + "\n"
+                guard !reasons.isEmpty else { return nil }
+                // The paper tier's report judges the committed records themselves: one reason.
+                let said = reasons.count == 2 && reasons[0].dropFirst("paper tier: ".count) == reasons[1].dropFirst("this run: ".count)
+                    ? ["paper tier and this run: " + reasons[1].dropFirst("this run: ".count)] : reasons
+                return "- _inconclusive_, \(line.configuration.name) \(line.metric.name): " + said.joined(separator: "; ") + "\n"
             }
             if !notes.isEmpty { md += notes.joined() + "\n" }
         }

@@ -5,7 +5,7 @@ set title "Fig. 2: compression ratio ρ (Eq. 9) against D"
 set xlabel "bond dimension D"
 set ylabel "ρ"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 6aee4689e1, 80b295ac8d" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set offsets graph 0.04, graph 0.04, 0, 0
 

@@ -5,7 +5,7 @@ set title "Table I: LeNet-5 and MPO-LeNet-5 test accuracy (best over training)"
 set xlabel "network"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 6aee4689e1, 80b295ac8d" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set xrange [-0.5:1.5]
 set xtics ("lenet5 (n=2)" 0, "mpo\\_lenet5 (n=2)" 1)

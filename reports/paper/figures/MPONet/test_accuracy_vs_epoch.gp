@@ -5,60 +5,60 @@ set title "test accuracy per epoch"
 set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 6aee4689e1, 80b295ac8d" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch.png"
 set xrange [-23.950000000000003:524.95]
 set yrange [0.7988631594921681:0.9986182546853192]
-set multiplot layout 2,3 title "test accuracy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "test accuracy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=2)"
-plot "test_accuracy_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
 set title "network=mpo\\_lenet5 (n=2)"
-plot "test_accuracy_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
 set title "D=2,network=mpo\\_fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
 set title "D=16,network=mpo\\_fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
 unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_epoch.svg"
 set xrange [-23.950000000000003:524.95]
 set yrange [0.7988631594921681:0.9986182546853192]
-set multiplot layout 2,3 title "test accuracy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "test accuracy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=2)"
-plot "test_accuracy_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
 set title "network=mpo\\_lenet5 (n=2)"
-plot "test_accuracy_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
 set title "D=2,network=mpo\\_fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
 set title "D=16,network=mpo\\_fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
 unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_epoch.pdf"
 set xrange [-23.950000000000003:524.95]
 set yrange [0.7988631594921681:0.9986182546853192]
-set multiplot layout 2,3 title "test accuracy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "test accuracy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=2)"
-plot "test_accuracy_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_accuracy_vs_epoch.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
 set title "network=mpo\\_lenet5 (n=2)"
-plot "test_accuracy_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_accuracy_vs_epoch.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
 set title "D=2,network=mpo\\_fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_accuracy_vs_epoch.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
 set title "D=16,network=mpo\\_fc2 (n=3)"
-plot "test_accuracy_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "test_accuracy_vs_epoch.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_epoch.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
 unset multiplot
 unset output

@@ -5,7 +5,7 @@ set title "Fig. 4a: test error against D (rank-regularized at D\\_max)"
 set xlabel "D"
 set ylabel "test error"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 9cf2522674" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set xrange [9.0:11.0]
 set xtics (10.0)
