@@ -5,8 +5,9 @@ set title "Fig. 4a: parameters against bond dimension"
 set xlabel "D"
 set ylabel "parameters"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 053fc9c460" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "param_count_vs_D.png"

@@ -5,43 +5,44 @@ set title "training loss, D = 6"
 set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 053fc9c460" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "train_loss_vs_epoch_D6.png"
 plot \
     "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=5) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "init=copy\\_node (n=5) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=glorot (n=3) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "init=glorot (n=3) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=he (n=3) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "init=he (n=3) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=lecun (n=3) mean ±σ"
+    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "init=lecun (n=3) mean ±σ"
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "train_loss_vs_epoch_D6.svg"
 plot \
     "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=5) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "init=copy\\_node (n=5) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=glorot (n=3) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "init=glorot (n=3) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=he (n=3) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "init=he (n=3) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=lecun (n=3) mean ±σ"
+    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "init=lecun (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "train_loss_vs_epoch_D6.pdf"
 plot \
     "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "init=copy\\_node (n=5) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "init=copy\\_node (n=5) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "init=glorot (n=3) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "init=glorot (n=3) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "init=he (n=3) mean ±σ", \
+    "train_loss_vs_epoch_D6.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "init=he (n=3) mean ±σ", \
     "train_loss_vs_epoch_D6.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "init=lecun (n=3) mean ±σ"
+    "train_loss_vs_epoch_D6.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "init=lecun (n=3) mean ±σ"
 unset output

@@ -5,7 +5,7 @@ set title "Fig. 3a: validation error, D = 2, logscaled numerics"
 set xlabel "epoch"
 set ylabel "validation error"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 053fc9c460" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"

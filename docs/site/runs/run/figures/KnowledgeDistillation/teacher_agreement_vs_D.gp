@@ -5,9 +5,10 @@ set title "Agreement of the distilled students with their teacher on the test im
 set xlabel "bond dimension D"
 set ylabel "agreement"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "teacher_agreement_vs_D.png"

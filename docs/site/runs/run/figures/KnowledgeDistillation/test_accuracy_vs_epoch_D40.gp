@@ -5,15 +5,15 @@ set title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
 set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch_D40.png"
 set xrange [-0.4500000000000002:31.45]
 set yrange [-0.0050846129065881054:1.1201613835137525]
-set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "student=cnn (n=5)"
 plot "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "student=cnn · torchmps-style (n=5)"
@@ -32,8 +32,8 @@ set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_epoch_D40.svg"
 set xrange [-0.4500000000000002:31.45]
 set yrange [-0.0050846129065881054:1.1201613835137525]
-set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "student=cnn (n=5)"
 plot "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "student=cnn · torchmps-style (n=5)"
@@ -52,8 +52,8 @@ set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_epoch_D40.pdf"
 set xrange [-0.4500000000000002:31.45]
 set yrange [-0.0050846129065881054:1.1201613835137525]
-set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "Test accuracy per epoch, D = 40 (Gaussian epochs last)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "student=cnn (n=5)"
 plot "test_accuracy_vs_epoch_D40.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch_D40.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "student=cnn · torchmps-style (n=5)"

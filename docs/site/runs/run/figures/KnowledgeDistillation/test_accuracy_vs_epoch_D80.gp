@@ -5,7 +5,7 @@ set title "Test accuracy per epoch, D = 80 (Gaussian epochs last)"
 set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"

@@ -5,16 +5,17 @@ set title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distille
 set xlabel "epoch"
 set ylabel "loss (nats)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "train_loss_vs_epoch_D10.png"
 set xrange [-0.4500000000000002:31.45]
 set yrange [0.06776914790890307:2.881225178661753]
-set multiplot layout 2,3 title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distilled)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distilled)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "student=cnn (n=5)"
 plot "train_loss_vs_epoch_D10.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D10.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "student=cnn · torchmps-style (n=5)"
@@ -33,8 +34,8 @@ set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "train_loss_vs_epoch_D10.svg"
 set xrange [-0.4500000000000002:31.45]
 set yrange [0.06776914790890307:2.881225178661753]
-set multiplot layout 2,3 title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distilled)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distilled)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "student=cnn (n=5)"
 plot "train_loss_vs_epoch_D10.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D10.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "student=cnn · torchmps-style (n=5)"
@@ -53,8 +54,8 @@ set terminal pdfcairo size 10in,6.4in enhanced
 set output "train_loss_vs_epoch_D10.pdf"
 set xrange [-0.4500000000000002:31.45]
 set yrange [0.06776914790890307:2.881225178661753]
-set multiplot layout 2,3 title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distilled)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "Training loss per epoch, D = 10: cross-entropy (direct), KL (distilled)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "student=cnn (n=5)"
 plot "train_loss_vs_epoch_D10.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D10.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "student=cnn · torchmps-style (n=5)"

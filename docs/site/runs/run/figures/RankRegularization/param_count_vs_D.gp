@@ -5,8 +5,10 @@ set title "Fig. 4a: parameters against D"
 set xlabel "D"
 set ylabel "parameters"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 9cf2522674" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set xrange [9.0:11.0]
+set xtics (10.0)
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "param_count_vs_D.png"

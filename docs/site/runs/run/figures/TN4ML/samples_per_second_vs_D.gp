@@ -5,10 +5,12 @@ set title "training throughput against D, polynomial embedding"
 set xlabel "bond dimension D"
 set ylabel "training samples per second"
 set grid
-set key outside right top vertical box
+set key outside right top vertical box width 1
 set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 set logscale y
+set format y "%g"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "samples_per_second_vs_D.png"

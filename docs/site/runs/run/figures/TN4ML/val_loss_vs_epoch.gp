@@ -5,16 +5,17 @@ set title "validation loss per epoch (polynomial, gradient descent)"
 set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 7c3a492d84" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "val_loss_vs_epoch.png"
 set xrange [-0.5:32.5]
 set yrange [0.0725780371710171:1.2447263411480805]
-set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "D=2 (n=5)"
 plot "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "D=5 (n=5)"
@@ -37,8 +38,8 @@ set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "val_loss_vs_epoch.svg"
 set xrange [-0.5:32.5]
 set yrange [0.0725780371710171:1.2447263411480805]
-set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "D=2 (n=5)"
 plot "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "D=5 (n=5)"
@@ -61,8 +62,8 @@ set terminal pdfcairo size 10in,6.4in enhanced
 set output "val_loss_vs_epoch.pdf"
 set xrange [-0.5:32.5]
 set yrange [0.0725780371710171:1.2447263411480805]
-set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 3,3 title "validation loss per epoch (polynomial, gradient descent)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "D=2 (n=5)"
 plot "val_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "D=5 (n=5)"

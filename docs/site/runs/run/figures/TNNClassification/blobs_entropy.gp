@@ -5,66 +5,66 @@ set title "blobs: entanglement entropy vs sweeps (Fig. 12, right)"
 set xlabel "sweep"
 set ylabel "S (max over bonds)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 9cf2522674" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 9cf2522674" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "blobs_entropy.png"
 set xrange [-98.95:2099.95]
 set yrange [0.48657534337023856:2.5403850140474398]
-set multiplot layout 2,3 title "blobs: entanglement entropy vs sweeps (Fig. 12, right)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "blobs: entanglement entropy vs sweeps (Fig. 12, right)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "D=2 (n=5)"
-plot "blobs_entropy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_entropy.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "blobs_entropy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_entropy.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
 set title "D=4 (n=5)"
-plot "blobs_entropy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_entropy.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "blobs_entropy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_entropy.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
 set title "D=6 (n=5)"
-plot "blobs_entropy.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_entropy.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "blobs_entropy.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_entropy.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
 set title "D=8 (n=5)"
-plot "blobs_entropy.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_entropy.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "blobs_entropy.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_entropy.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
 set title "D=10 (n=5)"
-plot "blobs_entropy.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_entropy.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "blobs_entropy.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_entropy.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
 set title "D=12 (n=5)"
-plot "blobs_entropy.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_entropy.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+plot "blobs_entropy.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_entropy.dat" index 5 using 1:2 with lines lw 2 lc rgb "#8c564b" title "mean ±σ"
 unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "blobs_entropy.svg"
 set xrange [-98.95:2099.95]
 set yrange [0.48657534337023856:2.5403850140474398]
-set multiplot layout 2,3 title "blobs: entanglement entropy vs sweeps (Fig. 12, right)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "blobs: entanglement entropy vs sweeps (Fig. 12, right)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "D=2 (n=5)"
-plot "blobs_entropy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_entropy.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "blobs_entropy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_entropy.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
 set title "D=4 (n=5)"
-plot "blobs_entropy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_entropy.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "blobs_entropy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_entropy.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
 set title "D=6 (n=5)"
-plot "blobs_entropy.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_entropy.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "blobs_entropy.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_entropy.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
 set title "D=8 (n=5)"
-plot "blobs_entropy.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_entropy.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "blobs_entropy.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_entropy.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
 set title "D=10 (n=5)"
-plot "blobs_entropy.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_entropy.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "blobs_entropy.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_entropy.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
 set title "D=12 (n=5)"
-plot "blobs_entropy.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_entropy.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+plot "blobs_entropy.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_entropy.dat" index 5 using 1:2 with lines lw 2 lc rgb "#8c564b" title "mean ±σ"
 unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "blobs_entropy.pdf"
 set xrange [-98.95:2099.95]
 set yrange [0.48657534337023856:2.5403850140474398]
-set multiplot layout 2,3 title "blobs: entanglement entropy vs sweeps (Fig. 12, right)"
-set key inside bottom left nobox font ",8" samplen 2
+set multiplot layout 2,3 title "blobs: entanglement entropy vs sweeps (Fig. 12, right)" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "D=2 (n=5)"
-plot "blobs_entropy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_entropy.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "blobs_entropy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_entropy.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
 set title "D=4 (n=5)"
-plot "blobs_entropy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_entropy.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "blobs_entropy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_entropy.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
 set title "D=6 (n=5)"
-plot "blobs_entropy.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_entropy.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "blobs_entropy.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_entropy.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
 set title "D=8 (n=5)"
-plot "blobs_entropy.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_entropy.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "blobs_entropy.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_entropy.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
 set title "D=10 (n=5)"
-plot "blobs_entropy.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_entropy.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "blobs_entropy.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_entropy.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
 set title "D=12 (n=5)"
-plot "blobs_entropy.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_entropy.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+plot "blobs_entropy.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_entropy.dat" index 5 using 1:2 with lines lw 2 lc rgb "#8c564b" title "mean ±σ"
 unset multiplot
 unset output

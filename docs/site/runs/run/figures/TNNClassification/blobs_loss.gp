@@ -5,67 +5,68 @@ set title "blobs: training loss vs sweeps (Fig. 12, left)"
 set xlabel "sweep"
 set ylabel "loss"
 set grid
-set key outside right top vertical box
-set label 99 "commit 9cf2522674" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 9cf2522674" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "blobs_loss.png"
 set xrange [-98.95:2099.95]
-set yrange [8.632903982612461e-08:0.8627113969803114]
-set multiplot layout 2,3 title "blobs: training loss vs sweeps (Fig. 12, left)"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [8.632903982612461e-08:0.8637894821562149]
+set multiplot layout 2,3 title "blobs: training loss vs sweeps (Fig. 12, left)" . "\n" . "line: mean, thin lines: each seed"
+unset key
 set title "D=2 (n=5)"
-plot "blobs_loss.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_loss.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "blobs_loss.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, "blobs_loss.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean"
 set title "D=4 (n=5)"
-plot "blobs_loss.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_loss.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "blobs_loss.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, "blobs_loss.dat" index 2 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean"
 set title "D=6 (n=5)"
-plot "blobs_loss.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_loss.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "blobs_loss.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, "blobs_loss.dat" index 4 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean"
 set title "D=8 (n=5)"
-plot "blobs_loss.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_loss.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "blobs_loss.dat" index 7 using 1:2 with lines lw 0.8 lc rgb "#9467bd" notitle, "blobs_loss.dat" index 6 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean"
 set title "D=10 (n=5)"
-plot "blobs_loss.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_loss.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "blobs_loss.dat" index 9 using 1:2 with lines lw 0.8 lc rgb "#ff7f0e" notitle, "blobs_loss.dat" index 8 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean"
 set title "D=12 (n=5)"
-plot "blobs_loss.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_loss.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+plot "blobs_loss.dat" index 11 using 1:2 with lines lw 0.8 lc rgb "#8c564b" notitle, "blobs_loss.dat" index 10 using 1:2 with lines lw 2 lc rgb "#8c564b" title "mean"
 unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "blobs_loss.svg"
 set xrange [-98.95:2099.95]
-set yrange [8.632903982612461e-08:0.8627113969803114]
-set multiplot layout 2,3 title "blobs: training loss vs sweeps (Fig. 12, left)"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [8.632903982612461e-08:0.8637894821562149]
+set multiplot layout 2,3 title "blobs: training loss vs sweeps (Fig. 12, left)" . "\n" . "line: mean, thin lines: each seed"
+unset key
 set title "D=2 (n=5)"
-plot "blobs_loss.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_loss.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "blobs_loss.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, "blobs_loss.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean"
 set title "D=4 (n=5)"
-plot "blobs_loss.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_loss.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "blobs_loss.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, "blobs_loss.dat" index 2 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean"
 set title "D=6 (n=5)"
-plot "blobs_loss.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_loss.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "blobs_loss.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, "blobs_loss.dat" index 4 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean"
 set title "D=8 (n=5)"
-plot "blobs_loss.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_loss.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "blobs_loss.dat" index 7 using 1:2 with lines lw 0.8 lc rgb "#9467bd" notitle, "blobs_loss.dat" index 6 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean"
 set title "D=10 (n=5)"
-plot "blobs_loss.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_loss.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "blobs_loss.dat" index 9 using 1:2 with lines lw 0.8 lc rgb "#ff7f0e" notitle, "blobs_loss.dat" index 8 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean"
 set title "D=12 (n=5)"
-plot "blobs_loss.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_loss.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+plot "blobs_loss.dat" index 11 using 1:2 with lines lw 0.8 lc rgb "#8c564b" notitle, "blobs_loss.dat" index 10 using 1:2 with lines lw 2 lc rgb "#8c564b" title "mean"
 unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "blobs_loss.pdf"
 set xrange [-98.95:2099.95]
-set yrange [8.632903982612461e-08:0.8627113969803114]
-set multiplot layout 2,3 title "blobs: training loss vs sweeps (Fig. 12, left)"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [8.632903982612461e-08:0.8637894821562149]
+set multiplot layout 2,3 title "blobs: training loss vs sweeps (Fig. 12, left)" . "\n" . "line: mean, thin lines: each seed"
+unset key
 set title "D=2 (n=5)"
-plot "blobs_loss.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "blobs_loss.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "blobs_loss.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, "blobs_loss.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean"
 set title "D=4 (n=5)"
-plot "blobs_loss.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "blobs_loss.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "blobs_loss.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, "blobs_loss.dat" index 2 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean"
 set title "D=6 (n=5)"
-plot "blobs_loss.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "blobs_loss.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "blobs_loss.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, "blobs_loss.dat" index 4 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean"
 set title "D=8 (n=5)"
-plot "blobs_loss.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "blobs_loss.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "blobs_loss.dat" index 7 using 1:2 with lines lw 0.8 lc rgb "#9467bd" notitle, "blobs_loss.dat" index 6 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean"
 set title "D=10 (n=5)"
-plot "blobs_loss.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "blobs_loss.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "blobs_loss.dat" index 9 using 1:2 with lines lw 0.8 lc rgb "#ff7f0e" notitle, "blobs_loss.dat" index 8 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean"
 set title "D=12 (n=5)"
-plot "blobs_loss.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "blobs_loss.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
+plot "blobs_loss.dat" index 11 using 1:2 with lines lw 0.8 lc rgb "#8c564b" notitle, "blobs_loss.dat" index 10 using 1:2 with lines lw 2 lc rgb "#8c564b" title "mean"
 unset multiplot
 unset output

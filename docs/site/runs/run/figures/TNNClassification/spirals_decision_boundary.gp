@@ -5,8 +5,8 @@ set title "spirals: decision boundary (Fig. 13)"
 set xlabel "x1"
 set ylabel "x2"
 set grid
-set key outside right top vertical box
-set label 99 "commit 9cf2522674" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 9cf2522674" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "spirals_decision_boundary.png"
