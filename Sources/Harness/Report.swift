@@ -265,13 +265,15 @@ public enum Report {
             // Why a claim whose every seed missed the paper is still inconclusive (the table shows
             // only a mean, which one stray seed can make meaningless).
             let notes = lines.compactMap { line -> String? in
-                let reasons = [("paper tier", line.committed.flatMap { $0.verdict == .inconclusive ? $0.reason : nil }),
-                               ("this run", line.run.flatMap { $0.paperVerdict == .inconclusive ? $0.paperReason : nil })]
-                    .compactMap { tier, reason in reason.flatMap { $0.hasPrefix(Verdicts.allBeyondPrefix) ? "\(tier): \($0)" : nil } }
-                guard !reasons.isEmpty else { return nil }
+                func quoted(_ verdict: PaperVerdict?, _ reason: String?) -> String? {
+                    verdict == .inconclusive && reason?.hasPrefix(Verdicts.allBeyondPrefix) == true ? reason : nil
+                }
+                let committed = quoted(line.committed?.verdict, line.committed?.reason)
+                let run = quoted(line.run?.paperVerdict, line.run?.paperReason)
                 // The paper tier's report judges the committed records themselves: one reason.
-                let said = reasons.count == 2 && reasons[0].dropFirst("paper tier: ".count) == reasons[1].dropFirst("this run: ".count)
-                    ? ["paper tier and this run: " + reasons[1].dropFirst("this run: ".count)] : reasons
+                let said = committed != nil && committed == run ? ["paper tier and this run: " + run!]
+                    : [committed.map { "paper tier: " + $0 }, run.map { "this run: " + $0 }].compactMap { $0 }
+                guard !said.isEmpty else { return nil }
                 return "- _inconclusive_, \(line.configuration.name) \(line.metric.name): " + said.joined(separator: "; ") + "\n"
             }
             if !notes.isEmpty { md += notes.joined() + "\n" }
