@@ -11,12 +11,12 @@ import TensorNetworks
 ///
 /// **Two ways to apply it.** *Dense*: contract the cores into `W` once per step, then one GEMM
 /// over the batch; the backward pass forms `∂L/∂W = xᵀ·∂L/∂z` and projects it onto the cores
-/// (``MPO/coreGradients(matrixGradient:leftEnvironments:)``). *Core by core*: contract the
+/// (``MPO/coreGradients(matrixGradient:contraction:)``). *Core by core*: contract the
 /// batch with one core after another — per core one transpose of the state and one GEMM
 /// `[B·…, D_{k−1}·I_k] · [D_{k−1}·I_k, J_k·D_k]`; the backward pass runs the GEMMs in reverse.
 /// Which is cheaper depends on the batch and D: for FC2's first layer
-/// `M_{4,7,7,4}^{4,4,4,4}(D)` at batch 100, core by core costs ≈ 0.14× the dense flops at
-/// D = 2 and ≈ 6.6× at D = 16 (an MPO-Net is a compression, not automatically a speed-up).
+/// `M_{4,7,7,4}^{4,4,4,4}(D)` at batch 100, core by core costs ≈ 0.2× the dense flops at
+/// D = 2 and ≈ 8× at D = 16 (an MPO-Net is a compression, not automatically a speed-up).
 /// ``contraction`` left `nil` picks, per batch size, the order with fewer flops for the forward
 /// pass and the core gradients (``flops(inputShape:contraction:)``, core-by-core flops weighted by
 /// ``coreByCoreCostFactor``); both give the same numbers up to rounding.
@@ -98,8 +98,9 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
 
     /// What the backward pass needs, by contraction order.
     public enum Cache: Sendable {
-        /// The input, the dense matrix and the left environments it was formed from.
-        case denseMatrix(input: Tensor<Scalar>, weight: Tensor<Scalar>, environments: [Tensor<Scalar>])
+        /// The input and the contraction that formed the dense matrix (with what the core
+        /// gradients need).
+        case denseMatrix(input: Tensor<Scalar>, contraction: MPO<Scalar>.DenseContraction)
         /// The GEMM input of every core, `[M_k, D_{k−1}·I_k]`.
         case coreByCore(states: [Tensor<Scalar>])
     }
@@ -117,12 +118,16 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
 
     /// How much more a core-by-core flop costs than a dense-path flop when choosing the order.
     ///
-    /// The core-by-core GEMMs are thin (`D_{k−1}·I_k` and `J_k·D_k` are 4 to 112) and each needs
-    /// a transpose of the state; `tnbench kernels` measures them at 7–23 GFLOP/s against 28–40
-    /// for the dense path at MPO-FC2's first layer (batch 100, one thread), so a core-by-core
-    /// flop is counted twice. At D = 2 that still picks core by core (1.6 ms against 2.5 ms a
-    /// step, measured); at D = 4 it picks the dense path (2.2 ms against 3.4 ms).
-    public static var coreByCoreCostFactor: Double { 2 }
+    /// The core-by-core GEMMs are thin (`D_{k−1}·I_k` and `J_k·D_k` are 4 to 112), each needs a
+    /// transpose of the state, and they run on one thread; the dense path's work is the batch's
+    /// products with `W`, threaded. `tnbench kernels --only mpo-layers` at MPO-FC2's first layer
+    /// (batch 100, float32) rates core by core at 13–50 GFLOP/s and the dense path at 85–90 on
+    /// one thread, 115–145 on two: a core-by-core flop costs 5 to 8 dense ones. Counted as 6,
+    /// the layer goes core by core at D = 1 (about a sixth of the dense flops) and through the
+    /// dense matrix from D = 2 on, where the two orders take the same time on one thread and
+    /// the dense one is 1.5× faster on two. The rule depends on the shapes only, never on the
+    /// machine or the thread count, so a job's numbers do not either.
+    public static var coreByCoreCostFactor: Double { 6 }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -133,12 +138,9 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         case .denseMatrix:
             // The cores' products are thin (a bond of D columns): BLAS on one thread for them,
             // threaded for the batch's product with the dense matrix.
-            let (environments, weight) = BLASRuntime.singleThreaded {
-                let environments = mpo.leftEnvironments()
-                return (environments, mpo.denseMatrix(leftEnvironments: environments))
-            }
-            z = x.matmul(weight)
-            cache = .denseMatrix(input: x, weight: weight, environments: environments)
+            let contraction = BLASRuntime.singleThreaded { mpo.denseContraction() }
+            z = x.matmul(contraction.matrix)
+            cache = .denseMatrix(input: x, contraction: contraction)
         case .coreByCore:
             var states: [Tensor<Scalar>] = []
             states.reserveCapacity(mpo.siteCount)
@@ -167,12 +169,12 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         precondition(outputGradient.shape == [batch, units], "MPOLinear: output gradient \(outputGradient.shape) is not [batch, \(units)]")
         let biasGradient = bias == nil ? [] : [outputGradient.columnSums()]
         switch cache {
-        case let .denseMatrix(input, weight, environments):
+        case let .denseMatrix(input, contraction):
             let matrixGradient = input.matmul(outputGradient, transposeSelf: true)
             let cores = BLASRuntime.singleThreaded {
-                mpo.coreGradients(matrixGradient: matrixGradient, leftEnvironments: environments)
+                mpo.coreGradients(matrixGradient: matrixGradient, contraction: contraction)
             }
-            let dx = needsInputGradient ? outputGradient.matmul(weight, transposeOther: true) : nil
+            let dx = needsInputGradient ? outputGradient.matmul(contraction.matrix, transposeOther: true) : nil
             return (dx, cores + biasGradient)
         case let .coreByCore(states):
             // Thin products, as forward: BLAS on one thread.

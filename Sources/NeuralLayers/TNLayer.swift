@@ -104,12 +104,12 @@ public struct TNLayer: NeuralLayer {
     public func outputShape(forInput inputShape: [Int]) -> [Int] { linear.outputShape(forInput: inputShape) }
 
     /// The backward pass into the cores: `∂L/∂W` projected onto every core
-    /// (``MPO/coreGradients(matrixGradient:leftEnvironments:)``), then `∂L/∂b`.
+    /// (``MPO/coreGradients(matrixGradient:contraction:)``), then `∂L/∂b`.
     public func backward(
         _ outputGradient: Tensor<Double>, cache: LayerCache<Double>, needsInputGradient: Bool
     ) -> (input: Tensor<Double>?, parameters: [Tensor<Double>]) {
         let pass = matrixBackward(outputGradient, cache: cache, needsInputGradient: needsInputGradient)
-        let cores = mpo.coreGradients(matrixGradient: pass.weight, leftEnvironments: mpo.leftEnvironments())
+        let cores = mpo.coreGradients(matrixGradient: pass.weight, contraction: mpo.denseContraction())
         return (pass.input, cores + [pass.bias])
     }
 

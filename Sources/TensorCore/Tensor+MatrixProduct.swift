@@ -13,8 +13,9 @@ extension Tensor {
         precondition(
             k == k2,
             "matmul inner extents differ: \(shape)\(transposeSelf ? "ᵀ" : "") · \(other.shape)\(transposeOther ? "ᵀ" : "")")
-        var result = Tensor(zeros: [m, n])
-        result.withUnsafeMutableBufferPointer { c in
+        guard m > 0 && n > 0 && k > 0 else { return Tensor(zeros: [m, n]) }
+        // β = 0: the GEMM writes every entry of C without reading it, so C starts uninitialized.
+        return Tensor(shape: [m, n]) { c in
             withUnsafeBufferPointer { a in
                 other.withUnsafeBufferPointer { b in
                     gemm(
@@ -24,7 +25,6 @@ extension Tensor {
                 }
             }
         }
-        return result
     }
 
     /// Batched matrix products: `result[b] = op(self[b])·op(other[b])` for tensors of shape

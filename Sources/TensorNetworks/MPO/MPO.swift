@@ -9,7 +9,8 @@ import TensorCore
 ///     W[(i₁…i_N), (o₁…o_N)] = Σ_{α} A¹[1, i₁, o₁, α₁] · A²[α₁, i₂, o₂, α₂] ⋯ A^N[α_{N-1}, i_N, o_N, 1]
 ///
 /// with row-major (first site slowest) multi-indices. Contracting the chain in site order gives
-/// the *interleaved* tensor `[(i₁,o₁), (i₂,o₂), …]`; ``denseMatrix()`` permutes it to `[in, out]`.
+/// the *interleaved* tensor `[(i₁,o₁), (i₂,o₂), …]`; ``denseMatrix()`` forms `[in, out]` from two
+/// halves of the chain (``denseContraction(cut:)``).
 ///
 /// ```swift
 /// var rng = Philox(seed: 1)
@@ -99,14 +100,6 @@ public struct MPO<Scalar: BLASScalar>: Sendable {
     /// Complexity: Σ_k (Π_{j<k} p_j)·Dl_k·p_k·Dr_k multiply-adds.
     public func interleavedTensor() -> Tensor<Scalar> {
         leftEnvironment(before: siteCount).reshaped([1, -1])
-    }
-
-    /// The dense matrix `[Π dIn, Π dOut]` this MPO represents.
-    public func denseMatrix() -> Tensor<Scalar> {
-        let n = siteCount
-        let dims = zip(inputDimensions, outputDimensions).flatMap { [$0, $1] }
-        let axes = Array(stride(from: 0, to: 2 * n, by: 2)) + Array(stride(from: 1, to: 2 * n, by: 2))
-        return interleavedTensor().reshaped(dims).permuted(axes).reshaped([inputSize, outputSize])
     }
 
     /// A matrix `[Π dIn, Π dOut]` rearranged to the interleaved order `[(i₁,o₁), (i₂,o₂), …]`
