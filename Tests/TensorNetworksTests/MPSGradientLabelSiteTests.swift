@@ -203,6 +203,31 @@ extension MPSGradientLabelSiteTests {
         }
     }
 
+    /// A batch of at least ``MPSGradientEngine/concurrentChainsMinimumFlops`` with BLAS on two
+    /// threads runs its two chains concurrently (the forward chains from both ends, the backward
+    /// sweeps to both ends); on one thread in turn. Loss, gradients and logits: the same bits.
+    @Test(arguments: ContractionNumerics.allCases)
+    func concurrentChainsGiveTheSequentialBits(numerics: ContractionNumerics) {
+        let p = problem(sites: 24, bond: 24, labels: 4, labelSite: 11, samples: 40, seed: 9, scale: 0.35)
+        let e = engine(p.mps, capacity: 32, numerics: numerics)
+        let batch = Array(4..<36)
+        #expect(e.flopsPerTrainingBatch(batch.count) >= MPSGradientEngine<Double>.concurrentChainsMinimumFlops)
+        func run(_ threads: Int) -> [Double] {
+            withBLASThreads(threads) {
+                #expect(e.workers(batch: batch.count) == threads)
+                var gradients: [Tensor<Double>] = []
+                let result = e.lossAndGradient(cores: p.mps.cores, features: p.features, labels: p.labels, batch: batch,
+                                               gradients: &gradients)
+                #expect(result.isFinite)
+                let logits = e.logits(cores: p.mps.cores, features: p.features, samples: Array(0..<40))
+                return [result.loss] + gradients.flatMap(\.scalars) + logits
+            }
+        }
+        let (one, two) = (run(1), run(2))
+        #expect(one.count == two.count && one.count > 40_000)
+        #expect(one.withUnsafeBytes { Array($0) } == two.withUnsafeBytes { Array($0) })
+    }
+
     private func floatEngine(_ mps: MPSClassifier<Double>, _ cores: [Tensor<Float>], _ numerics: ContractionNumerics) -> MPSGradientEngine<Float> {
         MPSGradientEngine(bondDimensions: mps.bondDimensions, physicalDimension: mps.physicalDimension, labelCount: mps.labelCount,
                           labelSite: mps.labelSite, batchCapacity: 5, numerics: numerics)

@@ -48,6 +48,22 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     /// through the normalization. Off by default.
     public var normalizesLogits = false
     public var siteCount: Int { bondDimensions.count - 1 }
+    /// How many threads run the two chains of a label core inside the chain (k > 0) on a batch
+    /// of `n`: the forward chains from both ends, and the backward sweeps to both ends. Two when
+    /// BLAS has more than one thread and the batch's work, ``flopsPerTrainingBatch(_:)``, is at
+    /// least ``concurrentChainsMinimumFlops`` (below it, waking a second thread costs more
+    /// than it saves); each chain then runs BLAS on one thread. Each product is the call of the
+    /// sequential order either way, so the numbers do not depend on it.
+    func workers(batch n: Int) -> Int {
+        labelSite > 0 && BLASRuntime.threadCount > 1 && flopsPerTrainingBatch(n) >= Self.concurrentChainsMinimumFlops ? 2 : 1
+    }
+
+    /// The work of a batch from which its two chains run concurrently. `tnbench kernels --only
+    /// gradient-descent` on 2 threads, against one: 24% faster at L = 196, D = 10 (7.5 MFLOP a
+    /// batch), 46% at D = 20, 30% at tn4ml's L = 30, D = 50; 20% *slower* at L = 30, D = 10
+    /// (1.7 MFLOP), where handing the left chain to another thread (about 20 µs) is a third of
+    /// the batch.
+    static var concurrentChainsMinimumFlops: Double { 4e6 }
 
     // Scratch memory (raw, allocated once); internal for the backward pass (MPSGradientEngine+Backward.swift).
     let phi: UnsafeMutablePointer<Scalar>          // [L, cap, d]
@@ -58,9 +74,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     let rightExponents: UnsafeMutablePointer<Int>  // [(L + 1), cap]: R_j = R̂_j·2^ρ
     let logits: UnsafeMutablePointer<Scalar>       // [cap, C]
     let outputGradient: UnsafeMutablePointer<Scalar> // U: [cap, d·C]
-    let adjoint: UnsafeMutablePointer<Scalar>      // X: [cap, Dmax]
-    let adjointNext: UnsafeMutablePointer<Scalar>  // [cap, Dmax]
-    let adjointExponents: UnsafeMutablePointer<Int> // [cap]
+    let adjoints: UnsafeMutablePointer<Scalar>     // X_j per bond j = k+1…L−1 (as `right`): [cap, D_j]
+    let adjointExponents: UnsafeMutablePointer<Int> // [(L + 1), cap]: X_j = X̂_j·2^ξ
     let shifts: UnsafeMutablePointer<Int>          // [cap]: per-row powers of two of a rescaling
     let scaled: UnsafeMutablePointer<Scalar>       // [cap, Dmax]
     let product: UnsafeMutablePointer<Scalar>      // [cap, d·Dmax]
@@ -75,6 +90,9 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     let labelAdjoint: UnsafeMutablePointer<Scalar> // [cap, d·C·D_{k+1}]
     let leftAdjoint: UnsafeMutablePointer<Scalar>  // Y: [cap, Dmax]
     let leftAdjointNext: UnsafeMutablePointer<Scalar> // [cap, Dmax]
+    let leftAdjointExponents: UnsafeMutablePointer<Int> // [cap]
+    let leftShifts: UnsafeMutablePointer<Int>      // [cap]: the left sweep's own `shifts`
+    let leftScaled: UnsafeMutablePointer<Scalar>   // [cap, Dmax]: the left sweep's own `scaled`
     let maxBond: Int
     /// The last training features and their sample-major copy (``sampleMajor(_:)``).
     private var sampleMajorFeatures: (source: Tensor<Scalar>, copy: Tensor<Scalar>)?
@@ -121,9 +139,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         rightExponents = alloc((l + 1) * cap, Int.self)
         logits = alloc(cap * labelCount, Scalar.self)
         outputGradient = alloc(cap * d * labelCount, Scalar.self)
-        adjoint = alloc(cap * dmax, Scalar.self)
-        adjointNext = alloc(cap * dmax, Scalar.self)
-        adjointExponents = alloc(cap, Int.self)
+        adjoints = alloc(total, Scalar.self)
+        adjointExponents = alloc((l + 1) * cap, Int.self)
         shifts = alloc(cap, Int.self)
         scaled = alloc(cap * dmax, Scalar.self)
         product = alloc(cap * d * dmax, Scalar.self)
@@ -142,6 +159,9 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         labelAdjoint = alloc(labelWidth, Scalar.self)
         leftAdjoint = alloc(k > 0 ? cap * dmax : 0, Scalar.self)
         leftAdjointNext = alloc(k > 0 ? cap * dmax : 0, Scalar.self)
+        leftAdjointExponents = alloc(k > 0 ? cap : 0, Int.self)
+        leftShifts = alloc(k > 0 ? cap : 0, Int.self)
+        leftScaled = alloc(k > 0 ? cap * dmax : 0, Scalar.self)
         allocations = raw
     }
 
@@ -261,7 +281,6 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                      "features must be [\(l), N, \(d)], got \(features.shape)")
         precondition(cores[k].shape == [bondDimensions[k], d, c, bondDimensions[k + 1]],
                      "label core must be [\(bondDimensions[k]), \(d), \(c), \(bondDimensions[k + 1])] on site \(k), got \(cores[k].shape)")
-        let logScaled = numerics == .logscaled
 
         // Gather the batch's features: phi[j, b, s]. A training batch is drawn at random, so it is
         // gathered from the sample-major copy (a contiguous row per sample); evaluation reads
@@ -290,31 +309,15 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             }
         }
 
-        // R_L = 1 with exponent 0.
-        let rl = right + rightOffsets[l]
-        for b in 0..<n { rl[b] = 1; rightExponents[l * cap + b] = 0 }
-
-        for j in stride(from: l - 1, through: k, by: -1) {
-            let dr = bondDimensions[j + 1]
-            let rNext = right + rightOffsets[j + 1]
-            let zj = z + zOffsets[j]
-            let pj = phi + j * cap * d
-            // Z_j[b, s, r] = φ_s·R_{j+1}[b, r]
-            RowKernels.outer(zj, phi: pj, rows: rNext, count: n, physical: d, width: dr)
-            if j == k { break }
-            let dl = bondDimensions[j]
-            let rj = right + rightOffsets[j]
-            cores[j].withUnsafeBufferPointer { a in
-                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
-                     a: zj, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: rj, ldc: dl)
+        // The chains towards the label core: from the right end, and (k > 0) from the left end,
+        // independent of each other, so concurrently when BLAS has threads to spare.
+        if workers(batch: n) > 1 {
+            ParallelWorkers.run(2) { worker in
+                if worker == 0 { forwardRight(cores: cores, count: n) } else { forwardLeft(cores: cores, count: n) }
             }
-            let eIn = rightExponents + (j + 1) * cap, eOut = rightExponents + j * cap
-            if logScaled {
-                for b in 0..<n { eOut[b] = eIn[b] }
-                RowKernels.normalizeRows(rj, count: n, width: dl, exponents: eOut)
-            } else {
-                for b in 0..<n { eOut[b] = 0 }
-            }
+        } else {
+            forwardRight(cores: cores, count: n)
+            if k > 0 { forwardLeft(cores: cores, count: n) }
         }
 
         let eRight = rightExponents + (k + 1) * cap
@@ -330,7 +333,6 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             }
             for b in 0..<n { logitExponents[b] = eRight[b] }
         } else {
-            forwardLeft(cores: cores, count: n)
             // M = Λ_k·A_k [n, d·C·D_{k+1}]; f̂[b, ℓ] = Σ_{s,r} M[b, s, ℓ, r]·Z_k[b, s, r].
             let dk = bondDimensions[k], dr = bondDimensions[k + 1], width = d * c * dr
             cores[k].withUnsafeBufferPointer { a in
@@ -413,6 +415,38 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         }
         sampleMajorFeatures = (features, copy)
         return copy
+    }
+
+    /// R_L = 1, Z_j = φ_j ⊙ R_{j+1} and R_j = Z_j·A_jᵀ for j = L−1 … k+1, then Z_k.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func forwardRight(cores: [Tensor<Scalar>], count n: Int) {
+        let l = siteCount, d = physicalDimension, cap = batchCapacity, k = labelSite
+        let logScaled = numerics == .logscaled
+        let rl = right + rightOffsets[l]
+        for b in 0..<n { rl[b] = 1; rightExponents[l * cap + b] = 0 }
+        for j in stride(from: l - 1, through: k, by: -1) {
+            let dr = bondDimensions[j + 1]
+            let rNext = right + rightOffsets[j + 1]
+            let zj = z + zOffsets[j]
+            let pj = phi + j * cap * d
+            // Z_j[b, s, r] = φ_s·R_{j+1}[b, r]
+            RowKernels.outer(zj, phi: pj, rows: rNext, count: n, physical: d, width: dr)
+            if j == k { break }
+            let dl = bondDimensions[j]
+            let rj = right + rightOffsets[j]
+            cores[j].withUnsafeBufferPointer { a in
+                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
+                     a: zj, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: rj, ldc: dl)
+            }
+            let eIn = rightExponents + (j + 1) * cap, eOut = rightExponents + j * cap
+            if logScaled {
+                for b in 0..<n { eOut[b] = eIn[b] }
+                RowKernels.normalizeRows(rj, count: n, width: dl, exponents: eOut)
+            } else {
+                for b in 0..<n { eOut[b] = 0 }
+            }
+        }
     }
 
     /// Λ₀ = 1, Λ_{j+1}[b, r] = Σ_s φ_s·(Λ_j·A_j)[b, s, r] for j < k (label site k > 0).
