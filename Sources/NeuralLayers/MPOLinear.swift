@@ -136,9 +136,8 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         var (z, cache): (Tensor<Scalar>, Cache)
         switch contraction(batch: x.shape[0]) {
         case .denseMatrix:
-            // The cores' products are thin (a bond of D columns): BLAS on one thread for them,
-            // threaded for the batch's product with the dense matrix.
-            let contraction = BLASRuntime.singleThreaded { mpo.denseContraction() }
+            // The contraction runs its thin products on one BLAS thread (``MPO/denseContraction(cut:)``).
+            let contraction = mpo.denseContraction()
             z = x.matmul(contraction.matrix)
             cache = .denseMatrix(input: x, contraction: contraction)
         case .coreByCore:
@@ -171,9 +170,7 @@ public struct MPOLinear<Scalar: BLASScalar>: NeuralLayer {
         switch cache {
         case let .denseMatrix(input, contraction):
             let matrixGradient = input.matmul(outputGradient, transposeSelf: true)
-            let cores = BLASRuntime.singleThreaded {
-                mpo.coreGradients(matrixGradient: matrixGradient, contraction: contraction)
-            }
+            let cores = mpo.coreGradients(matrixGradient: matrixGradient, contraction: contraction)
             let dx = needsInputGradient ? outputGradient.matmul(contraction.matrix, transposeOther: true) : nil
             return (dx, cores + biasGradient)
         case let .coreByCore(states):

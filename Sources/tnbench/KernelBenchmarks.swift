@@ -15,7 +15,7 @@ enum KernelGroup: String, CaseIterable, ExpressibleByArgument {
     case smallGEMMs = "small-gemms"
     /// LeNet-5's im2col GEMMs and its Conv2D layers.
     case convolutions
-    /// Gao et al.'s MPO layers in both contraction orders.
+    /// Gao et al.'s MPO layers in both contraction orders, FC2 and MPO-FC2 training steps.
     case mpoLayers = "mpo-layers"
     /// tn4ml's gauge fixing.
     case canonicalization
@@ -65,7 +65,10 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
             results += convolutionLayers()
             results += lenetTrainingSteps()
         }
-        if wanted(.mpoLayers) { results += mpoLayers() }
+        if wanted(.mpoLayers) {
+            results += mpoLayers()
+            results += fc2TrainingSteps()
+        }
         if wanted(.canonicalization) { results += try canonicalizations() }
         if wanted(.gradientDescent) { results += gradientDescentBatches() }
         if sweeps && wanted(.sweeps) {

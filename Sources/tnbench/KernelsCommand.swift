@@ -26,7 +26,8 @@ struct KernelsCommand: ParsableCommand {
             breast-cancer shape: 30 sites, d = 3, C = 2, batch 32, D = 10 and 50) beside the \
             thin SVD of one [3D, 3D] merged matrix. Also Gao et al.'s MPO layers (MPO-FC2's first \
             layer at D = 2, 4, 16 and MPO-LeNet-5's 400→120 layer, batch 100) forward and \
-            backward in both contraction orders, and tn4ml's gauge fixing (mixed canonical form \
+            backward in both contraction orders, one FC2 and one MPO-FC2 training step (D = 1, 2, 4, 16; \
+            batch 100) with the MPO-FC2/FC2 ratio of their best times, and tn4ml's gauge fixing (mixed canonical form \
             and normalization of a 30-site, d = 3 MPS at D = 50 and 200). --no-sweeps leaves out \
             the two sweepers' rows and the SVD beside them. Also the gradient-descent MPS \
             engine's training batch (B = 32) on Barratt et al.'s, the distillation's and tn4ml's \
@@ -162,6 +163,18 @@ struct KernelTable {
             lines.append("gemm 1024³ ours/direct, \(direct.precision), \(direct.threads) thread(s): "
                 + "\(String(format: "%.3f", ours.gflopsBest / direct.gflopsBest)) (best), "
                 + "\(String(format: "%.3f", ours.gflopsMedian / direct.gflopsMedian)) (median)")
+        }
+        for fc2 in results where fc2.kernel == "FC2 training step" {
+            let steps = results.filter {
+                $0.kernel == "MPO-FC2 training step" && $0.threads == fc2.threads && $0.precision == fc2.precision
+            }
+            guard !steps.isEmpty else { continue }
+            let ratios = steps.map { step in
+                "\(step.shape.replacingOccurrences(of: "batch 100, ", with: "")) "
+                    + String(format: "%.2f", step.secondsPerCallBest / fc2.secondsPerCallBest)
+            }
+            lines.append("MPO-FC2 step / FC2 step (best times), \(fc2.precision), \(fc2.threads) thread(s): "
+                + ratios.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
     }

@@ -20,7 +20,9 @@ extension MPO {
     /// of its core gradients.
     ///
     /// The cut is chosen by flop count (``denseCut``); every cut gives the same matrix up to
-    /// rounding.
+    /// rounding. The environments' products and the walks of the gradients along each half are
+    /// thin and run BLAS on one thread; the products of or with the halves (`2·Π p·D_c` each)
+    /// run on the caller's threads.
     public struct DenseContraction: Sendable {
         /// The dense matrix `[Π dIn, Π dOut]`.
         public let matrix: Tensor<Scalar>
@@ -49,25 +51,28 @@ extension MPO {
         let c = cut ?? denseCut
         let n = siteCount
         precondition(c >= 0 && c <= n, "denseContraction: cut \(c) is not a bond of \(n) cores (0…\(n))")
-        var leftEnvironments = [Tensor<Scalar>(shape: [1, 1], scalars: [1])]
-        leftEnvironments.reserveCapacity(c + 1)
-        for core in cores[..<c] {
-            let environment = leftEnvironments.last!
-            let rows = environment.shape[0]
-            // [P, Dl] · [Dl, p·Dr] → [P·p, Dr]
-            leftEnvironments.append(environment.matmul(core.reshaped([core.shape[0], -1]))
-                .reshaped([rows * core.shape[1] * core.shape[2], core.shape[3]]))
+        // The environments' products are thin (a bond of D on one side): BLAS on one thread.
+        let (leftEnvironments, rightEnvironments) = BLASRuntime.singleThreaded { () -> ([Tensor<Scalar>], [Tensor<Scalar>]) in
+            var leftEnvironments = [Tensor<Scalar>(shape: [1, 1], scalars: [1])]
+            leftEnvironments.reserveCapacity(c + 1)
+            for core in cores[..<c] {
+                let environment = leftEnvironments.last!
+                let rows = environment.shape[0]
+                // [P, Dl] · [Dl, p·Dr] → [P·p, Dr]
+                leftEnvironments.append(environment.matmul(core.reshaped([core.shape[0], -1]))
+                    .reshaped([rows * core.shape[1] * core.shape[2], core.shape[3]]))
+            }
+            var rightEnvironments = [Tensor<Scalar>(shape: [1, 1], scalars: [1])]
+            rightEnvironments.reserveCapacity(n - c + 1)
+            for core in cores[c...].reversed() {
+                let environment = rightEnvironments.last!
+                let columns = environment.shape[1]
+                // [Dl·p, Dr] · [Dr, P] → [Dl, p·P]
+                rightEnvironments.append(core.reshaped([-1, core.shape[3]]).matmul(environment)
+                    .reshaped([core.shape[0], core.shape[1] * core.shape[2] * columns]))
+            }
+            return (leftEnvironments, rightEnvironments.reversed())
         }
-        var rightEnvironments = [Tensor<Scalar>(shape: [1, 1], scalars: [1])]
-        rightEnvironments.reserveCapacity(n - c + 1)
-        for core in cores[c...].reversed() {
-            let environment = rightEnvironments.last!
-            let columns = environment.shape[1]
-            // [Dl·p, Dr] · [Dr, P] → [Dl, p·P]
-            rightEnvironments.append(core.reshaped([-1, core.shape[3]]).matmul(environment)
-                .reshaped([core.shape[0], core.shape[1] * core.shape[2] * columns]))
-        }
-        rightEnvironments.reverse()
         let (inLeft, outLeft) = (inputDimensions[..<c].reduce(1, *), outputDimensions[..<c].reduce(1, *))
         let (inRight, outRight) = (inputDimensions[c...].reduce(1, *), outputDimensions[c...].reduce(1, *))
         let left = groupModes(leftEnvironments[c], sites: 0..<c, bondFirst: false)
@@ -107,29 +112,33 @@ extension MPO {
         // [I_L, I_R, O_L, O_R] → [I_L·O_L, I_R·O_R]
         let g = matrixGradient.reshaped([inLeft, inRight, outLeft, outRight]).permuted([0, 2, 1, 3])
             .reshaped([inLeft * outLeft, inRight * outRight])
+        // The products with the halves on the caller's BLAS threads; the walks along each half
+        // are thin (a bond of D on one side): BLAS on one thread.
+        let leftGradient = c == 0 ? nil : c == n ? g : g.matmul(contraction.right, transposeOther: true)   // [I_L·O_L, D_c]
+        let rightGradient = c == n ? nil : c == 0 ? g : contraction.left.matmul(g, transposeSelf: true)  // [D_c, I_R·O_R]
         var gradients = [Tensor<Scalar>](repeating: Tensor(zeros: [0]), count: n)
-        if c > 0 {
-            let leftGradient = c == n ? g : g.matmul(contraction.right, transposeOther: true)   // [I_L·O_L, D_c]
-            var h = ungroupModes(leftGradient, sites: 0..<c, bondFirst: false)                  // [P_<c, D_c]
-            for k in stride(from: c - 1, through: 0, by: -1) {
-                let core = cores[k]
-                let environment = contraction.leftEnvironments[k]          // [P_<k, Dl]
-                let coreMatrix = core.reshaped([core.shape[0], -1])         // [Dl, p·Dr]
-                let hk = h.reshaped([environment.shape[0], coreMatrix.shape[1]])
-                gradients[k] = environment.matmul(hk, transposeSelf: true).reshaped(core.shape)
-                if k > 0 { h = hk.matmul(coreMatrix, transposeOther: true) }   // [P_<k, Dl]
+        BLASRuntime.singleThreaded {
+            if let leftGradient {
+                var h = ungroupModes(leftGradient, sites: 0..<c, bondFirst: false)               // [P_<c, D_c]
+                for k in stride(from: c - 1, through: 0, by: -1) {
+                    let core = cores[k]
+                    let environment = contraction.leftEnvironments[k]          // [P_<k, Dl]
+                    let coreMatrix = core.reshaped([core.shape[0], -1])         // [Dl, p·Dr]
+                    let hk = h.reshaped([environment.shape[0], coreMatrix.shape[1]])
+                    gradients[k] = environment.matmul(hk, transposeSelf: true).reshaped(core.shape)
+                    if k > 0 { h = hk.matmul(coreMatrix, transposeOther: true) }   // [P_<k, Dl]
+                }
             }
-        }
-        if c < n {
-            let rightGradient = c == 0 ? g : contraction.left.matmul(g, transposeSelf: true)    // [D_c, I_R·O_R]
-            var h = ungroupModes(rightGradient, sites: c..<n, bondFirst: true)                  // [D_c, P_≥c]
-            for k in c..<n {
-                let core = cores[k]
-                let environment = contraction.rightEnvironments[k + 1 - c]  // [Dr, P_>k]
-                let coreMatrix = core.reshaped([-1, core.shape[3]])         // [Dl·p, Dr]
-                let hk = h.reshaped([coreMatrix.shape[0], environment.shape[1]])
-                gradients[k] = hk.matmul(environment, transposeOther: true).reshaped(core.shape)
-                if k < n - 1 { h = coreMatrix.matmul(hk, transposeSelf: true) }   // [Dr, P_>k]
+            if let rightGradient {
+                var h = ungroupModes(rightGradient, sites: c..<n, bondFirst: true)               // [D_c, P_≥c]
+                for k in c..<n {
+                    let core = cores[k]
+                    let environment = contraction.rightEnvironments[k + 1 - c]  // [Dr, P_>k]
+                    let coreMatrix = core.reshaped([-1, core.shape[3]])         // [Dl·p, Dr]
+                    let hk = h.reshaped([coreMatrix.shape[0], environment.shape[1]])
+                    gradients[k] = hk.matmul(environment, transposeOther: true).reshaped(core.shape)
+                    if k < n - 1 { h = coreMatrix.matmul(hk, transposeSelf: true) }   // [Dr, P_>k]
+                }
             }
         }
         return gradients
