@@ -48,22 +48,33 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     /// through the normalization. Off by default.
     public var normalizesLogits = false
     public var siteCount: Int { bondDimensions.count - 1 }
-    /// How many threads run the two chains of a label core inside the chain (k > 0) on a batch
-    /// of `n`: the forward chains from both ends, and the backward sweeps to both ends. Two when
-    /// BLAS has more than one thread and the batch's work, ``flopsPerTrainingBatch(_:)``, is at
-    /// least ``concurrentChainsMinimumFlops`` (below it, waking a second thread costs more
-    /// than it saves); each chain then runs BLAS on one thread. Each product is the call of the
-    /// sequential order either way, so the numbers do not depend on it.
+    /// How many threads run the two chains of a label core inside the chain on a batch of `n`:
+    /// the forward chains from both ends, and the backward sweeps to both ends. Two when BLAS
+    /// has more than one thread, each chain has at least ``concurrentChainsMinimumSites`` cores
+    /// and the batch's work, ``flopsPerTrainingBatch(_:)``, is at least
+    /// ``concurrentChainsMinimumFlops``; each chain then runs BLAS on one thread. Each product is
+    /// the call of the sequential order either way, so the numbers do not depend on it.
     func workers(batch n: Int) -> Int {
-        labelSite > 0 && BLASRuntime.threadCount > 1 && flopsPerTrainingBatch(n) >= Self.concurrentChainsMinimumFlops ? 2 : 1
+        let shorterChain = Swift.min(labelSite, siteCount - 1 - labelSite)
+        let concurrent = BLASRuntime.threadCount > 1 && shorterChain >= Self.concurrentChainsMinimumSites
+            && flopsPerTrainingBatch(n) >= Self.concurrentChainsMinimumFlops
+        return concurrent ? 2 : 1
     }
 
     /// The work of a batch from which its two chains run concurrently. `tnbench kernels --only
-    /// gradient-descent` on 2 threads, against one: 24% faster at L = 196, D = 10 (7.5 MFLOP a
-    /// batch), 46% at D = 20, 30% at tn4ml's L = 30, D = 50; 20% *slower* at L = 30, D = 10
-    /// (1.7 MFLOP), where handing the left chain to another thread (about 20 µs) is a third of
+    /// gradient-descent` on 2 threads against 1 (the label in the middle): 15–25% faster at
+    /// L = 196, D = 10 (7.5 MFLOP a batch), 45–55% at D = 20; 20% *slower* at tn4ml's L = 30,
+    /// D = 10 (1.7 MFLOP), where handing a chain to another thread (about 20 µs) is a third of
     /// the batch.
     static var concurrentChainsMinimumFlops: Double { 4e6 }
+
+    /// The shortest chain worth a thread of its own. The per-site products of a chain are small
+    /// and cost mostly their calls, so a long chain amortizes the hand-off: `tnbench ab` of ci
+    /// jobs (2 threads), concurrent against in turn, gave KnowledgeDistillation's students
+    /// (L = 196, label on site 98, D = 10) epochs ×0.69 [0.60, 0.80] (99% interval), while
+    /// TN4ML's (L = 30, label on site 15) came out ×1.07 [1.04, 1.09] slower at D = 20 without
+    /// gauge fixing, although `tnbench kernels` rated the same shape faster in a tight loop.
+    static var concurrentChainsMinimumSites: Int { 32 }
 
     // Scratch memory (raw, allocated once); internal for the backward pass (MPSGradientEngine+Backward.swift).
     let phi: UnsafeMutablePointer<Scalar>          // [L, cap, d]
