@@ -66,8 +66,10 @@ extension Tensor {
 
 /// `C ← α·op(A)·op(B) + β·C` on raw row-major buffers: the one entry point to BLAS `gemm` for
 /// code that manages its own buffers (hot loops in sweeps). An empty product (`k == 0`) scales
-/// `C` by β, as BLAS does.
-@inline(__always)
+/// `C` by β, as BLAS does. Inlinable, so that a caller in another module specialized for Float
+/// or Double calls `cblas_?gemm` directly: a hot loop of small products (the gradient-descent
+/// MPS's 3 per site and batch) otherwise pays a generic call and a witness-table dispatch each.
+@inlinable @inline(__always)
 public func gemm<Scalar: BLASScalar>(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
