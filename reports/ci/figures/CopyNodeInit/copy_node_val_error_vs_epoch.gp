@@ -5,36 +5,39 @@ set title "Fig. 3b: copy-node validation error for each D"
 set xlabel "epoch"
 set ylabel "validation error"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "copy_node_val_error_vs_epoch.png"
 plot \
-    "copy_node_val_error_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
-    "copy_node_val_error_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=6 (n=3) mean ±σ", \
-    "copy_node_val_error_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=3) mean ±σ"
+    "copy_node_val_error_vs_epoch.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean", \
+    "copy_node_val_error_vs_epoch.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=6 (n=3) mean", \
+    "copy_node_val_error_vs_epoch.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=3) mean", \
+    NaN with lines lw 0.8 lc rgb "black" title "one seed"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "copy_node_val_error_vs_epoch.svg"
 plot \
-    "copy_node_val_error_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
-    "copy_node_val_error_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=6 (n=3) mean ±σ", \
-    "copy_node_val_error_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=3) mean ±σ"
+    "copy_node_val_error_vs_epoch.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean", \
+    "copy_node_val_error_vs_epoch.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=6 (n=3) mean", \
+    "copy_node_val_error_vs_epoch.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=3) mean", \
+    NaN with lines lw 0.8 lc rgb "black" title "one seed"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "copy_node_val_error_vs_epoch.pdf"
 plot \
-    "copy_node_val_error_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
-    "copy_node_val_error_vs_epoch.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=6 (n=3) mean ±σ", \
-    "copy_node_val_error_vs_epoch.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "copy_node_val_error_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=3) mean ±σ"
+    "copy_node_val_error_vs_epoch.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean", \
+    "copy_node_val_error_vs_epoch.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=6 (n=3) mean", \
+    "copy_node_val_error_vs_epoch.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, \
+    "copy_node_val_error_vs_epoch.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "D=10 (n=3) mean", \
+    NaN with lines lw 0.8 lc rgb "black" title "one seed"
 unset output

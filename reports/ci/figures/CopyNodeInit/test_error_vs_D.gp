@@ -5,61 +5,63 @@ set title "Fig. 4a: test error against bond dimension"
 set xlabel "D"
 set ylabel "test error"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_error_vs_D.png"
 set xrange [1.6:10.4]
-set yrange [0.10252347636770938:1.1692190838911]
-set multiplot layout 2,3 title "Fig. 4a: test error against bond dimension"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.10528000000000004:1.172625]
+set multiplot layout 2,3 title "Fig. 4a: test error against bond dimension" . "\n" . "line: mean, ○: each seed"
+unset key
 set title "init=copy\\_node (n=3)"
-plot "test_error_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "test_error_vs_D.dat" index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle, "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean"
 set title "init=copy\\_node\\_v10 (n=3)"
-plot "test_error_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_error_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "test_error_vs_D.dat" index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle, "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean"
 set title "init=glorot (n=3)"
-plot "test_error_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "test_error_vs_D.dat" index 5 using 1:2 with points pt 6 ps 0.9 lc rgb "#2ca02c" notitle, "test_error_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean"
 set title "init=he (n=3)"
-plot "test_error_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_error_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "test_error_vs_D.dat" index 7 using 1:2 with points pt 6 ps 0.9 lc rgb "#9467bd" notitle, "test_error_vs_D.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean"
 set title "init=lecun (n=3)"
-plot "test_error_vs_D.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_error_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "test_error_vs_D.dat" index 9 using 1:2 with points pt 6 ps 0.9 lc rgb "#ff7f0e" notitle, "test_error_vs_D.dat" index 8 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_error_vs_D.svg"
 set xrange [1.6:10.4]
-set yrange [0.10252347636770938:1.1692190838911]
-set multiplot layout 2,3 title "Fig. 4a: test error against bond dimension"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.10528000000000004:1.172625]
+set multiplot layout 2,3 title "Fig. 4a: test error against bond dimension" . "\n" . "line: mean, ○: each seed"
+unset key
 set title "init=copy\\_node (n=3)"
-plot "test_error_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "test_error_vs_D.dat" index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle, "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean"
 set title "init=copy\\_node\\_v10 (n=3)"
-plot "test_error_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_error_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "test_error_vs_D.dat" index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle, "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean"
 set title "init=glorot (n=3)"
-plot "test_error_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "test_error_vs_D.dat" index 5 using 1:2 with points pt 6 ps 0.9 lc rgb "#2ca02c" notitle, "test_error_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean"
 set title "init=he (n=3)"
-plot "test_error_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_error_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "test_error_vs_D.dat" index 7 using 1:2 with points pt 6 ps 0.9 lc rgb "#9467bd" notitle, "test_error_vs_D.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean"
 set title "init=lecun (n=3)"
-plot "test_error_vs_D.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_error_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "test_error_vs_D.dat" index 9 using 1:2 with points pt 6 ps 0.9 lc rgb "#ff7f0e" notitle, "test_error_vs_D.dat" index 8 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean"
 unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_error_vs_D.pdf"
 set xrange [1.6:10.4]
-set yrange [0.10252347636770938:1.1692190838911]
-set multiplot layout 2,3 title "Fig. 4a: test error against bond dimension"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.10528000000000004:1.172625]
+set multiplot layout 2,3 title "Fig. 4a: test error against bond dimension" . "\n" . "line: mean, ○: each seed"
+unset key
 set title "init=copy\\_node (n=3)"
-plot "test_error_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "test_error_vs_D.dat" index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle, "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean"
 set title "init=copy\\_node\\_v10 (n=3)"
-plot "test_error_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_error_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "test_error_vs_D.dat" index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle, "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean"
 set title "init=glorot (n=3)"
-plot "test_error_vs_D.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "test_error_vs_D.dat" index 5 using 1:2 with points pt 6 ps 0.9 lc rgb "#2ca02c" notitle, "test_error_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean"
 set title "init=he (n=3)"
-plot "test_error_vs_D.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_error_vs_D.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "test_error_vs_D.dat" index 7 using 1:2 with points pt 6 ps 0.9 lc rgb "#9467bd" notitle, "test_error_vs_D.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean"
 set title "init=lecun (n=3)"
-plot "test_error_vs_D.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_error_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "test_error_vs_D.dat" index 9 using 1:2 with points pt 6 ps 0.9 lc rgb "#ff7f0e" notitle, "test_error_vs_D.dat" index 8 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean"
 unset multiplot
 unset output

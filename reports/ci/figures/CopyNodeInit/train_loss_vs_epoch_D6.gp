@@ -5,16 +5,17 @@ set title "training loss, D = 6"
 set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "train_loss_vs_epoch_D6.png"
 set xrange [0.55:10.45]
-set yrange [0.4911083996920489:2.8828847037893923]
-set multiplot layout 2,3 title "training loss, D = 6"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.5587618967860354:2.882908456308186]
+set multiplot layout 2,3 title "training loss, D = 6" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "init=copy\\_node (n=3)"
 plot "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "init=copy\\_node\\_v10 (n=3)"
@@ -27,12 +28,12 @@ set title "init=lecun (n=3)"
 plot "train_loss_vs_epoch_D6.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "train_loss_vs_epoch_D6.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "train_loss_vs_epoch_D6.svg"
 set xrange [0.55:10.45]
-set yrange [0.4911083996920489:2.8828847037893923]
-set multiplot layout 2,3 title "training loss, D = 6"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.5587618967860354:2.882908456308186]
+set multiplot layout 2,3 title "training loss, D = 6" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "init=copy\\_node (n=3)"
 plot "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "init=copy\\_node\\_v10 (n=3)"
@@ -48,9 +49,9 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "train_loss_vs_epoch_D6.pdf"
 set xrange [0.55:10.45]
-set yrange [0.4911083996920489:2.8828847037893923]
-set multiplot layout 2,3 title "training loss, D = 6"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.5587618967860354:2.882908456308186]
+set multiplot layout 2,3 title "training loss, D = 6" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "init=copy\\_node (n=3)"
 plot "train_loss_vs_epoch_D6.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch_D6.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "init=copy\\_node\\_v10 (n=3)"

@@ -5,60 +5,60 @@ set title "Fig. 3a: validation error, D = 6, logscaled numerics"
 set xlabel "epoch"
 set ylabel "validation error"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "val_error_vs_epoch_D6_logscaled.png"
 set xrange [0.55:10.45]
-set yrange [0.09402960887780934:0.9635622843147937]
-set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.08491098045259833:0.9586221595790736]
+set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics" . "\n" . "line: mean, thin lines: each seed"
+unset key
 set title "init=copy\\_node (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean"
 set title "init=copy\\_node\\_v10 (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean"
 set title "init=glorot (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean"
 set title "init=he (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 7 using 1:2 with lines lw 0.8 lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean"
 set title "init=lecun (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 9 using 1:2 with lines lw 0.8 lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 8 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "val_error_vs_epoch_D6_logscaled.svg"
 set xrange [0.55:10.45]
-set yrange [0.09402960887780934:0.9635622843147937]
-set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.08491098045259833:0.9586221595790736]
+set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics" . "\n" . "line: mean, thin lines: each seed"
+unset key
 set title "init=copy\\_node (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean"
 set title "init=copy\\_node\\_v10 (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean"
 set title "init=glorot (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean"
 set title "init=he (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 7 using 1:2 with lines lw 0.8 lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean"
 set title "init=lecun (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 9 using 1:2 with lines lw 0.8 lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 8 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean"
 unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "val_error_vs_epoch_D6_logscaled.pdf"
 set xrange [0.55:10.45]
-set yrange [0.09402960887780934:0.9635622843147937]
-set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.08491098045259833:0.9586221595790736]
+set multiplot layout 2,3 title "Fig. 3a: validation error, D = 6, logscaled numerics" . "\n" . "line: mean, thin lines: each seed"
+unset key
 set title "init=copy\\_node (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with lines lw 0.8 lc rgb "#1f77b4" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean"
 set title "init=copy\\_node\\_v10 (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with lines lw 0.8 lc rgb "#d62728" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean"
 set title "init=glorot (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 5 using 1:2 with lines lw 0.8 lc rgb "#2ca02c" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean"
 set title "init=he (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 7 using 1:2 with lines lw 0.8 lc rgb "#9467bd" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 6 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean"
 set title "init=lecun (n=3)"
-plot "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+plot "val_error_vs_epoch_D6_logscaled.dat" index 9 using 1:2 with lines lw 0.8 lc rgb "#ff7f0e" notitle, "val_error_vs_epoch_D6_logscaled.dat" index 8 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean"
 unset multiplot
 unset output

@@ -5,9 +5,11 @@ set title "Agreement of the distilled students with their teacher on the test im
 set xlabel "bond dimension D"
 set ylabel "agreement"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
+set xrange [5.0:20.0]
+set xtics (10.0)
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "teacher_agreement_vs_D.png"
@@ -17,7 +19,7 @@ plot \
     "teacher_agreement_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "teacher_agreement_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "student=fc (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "teacher_agreement_vs_D.svg"
 plot \
     "teacher_agreement_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

@@ -5,15 +5,15 @@ set title "Test accuracy per epoch, D = 20 (Gaussian epochs last)"
 set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch_D20.png"
 set label 1 "no data" at graph 0.5, graph 0.5 center
 plot NaN notitle
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_epoch_D20.svg"
 set label 1 "no data" at graph 0.5, graph 0.5 center
 plot NaN notitle

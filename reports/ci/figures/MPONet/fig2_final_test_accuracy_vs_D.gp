@@ -5,13 +5,15 @@ set title "MPO-FC2 test accuracy after the last step against D, FC2 line"
 set xlabel "bond dimension D"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set offsets graph 0.04, graph 0.04, 0, 0
 stats "fig2_final_test_accuracy_vs_D.dat" index 1 using (level0_mean = $1, level0_std = $2, level0_lower = $4, level0_upper = $5, 0) nooutput
 set table $xrange_pass
 plot level0_upper with filledcurves y=level0_lower fs transparent solid 0.15 noborder lc rgb "#333333" notitle, "fig2_final_test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "fig2_final_test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "test\\_accuracy (n=3) mean ±σ", level0_mean with lines lw 2 lc rgb "#333333" title "fc2 (this run) mean ±σ (n=3)"
 unset table
-set xrange [GPVAL_X_MIN:GPVAL_X_MAX]
+x_pad = 0.04 * (GPVAL_X_MAX - GPVAL_X_MIN)
+set xrange [GPVAL_X_MIN - x_pad:GPVAL_X_MAX + x_pad]
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "fig2_final_test_accuracy_vs_D.png"
@@ -21,7 +23,7 @@ plot \
     "fig2_final_test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "test\\_accuracy (n=3) mean ±σ", \
     level0_mean with lines lw 2 lc rgb "#333333" title "fc2 (this run) mean ±σ (n=3)"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "fig2_final_test_accuracy_vs_D.svg"
 plot \
     level0_upper with filledcurves y=level0_lower fs transparent solid 0.15 noborder lc rgb "#333333" notitle, \

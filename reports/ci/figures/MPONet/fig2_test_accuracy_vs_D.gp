@@ -5,13 +5,15 @@ set title "Fig. 2: MPO-FC2 test accuracy against D (best over training), FC2 lin
 set xlabel "bond dimension D"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set offsets graph 0.04, graph 0.04, 0, 0
 stats "fig2_test_accuracy_vs_D.dat" index 2 using (level0_mean = $1, level0_std = $2, level0_lower = $4, level0_upper = $5, level0_paper_value = $6, level0_paper_sigma = $7, level0_paper_lower = $8, level0_paper_upper = $9, 0) nooutput
 set table $xrange_pass
 plot level0_upper with filledcurves y=level0_lower fs transparent solid 0.15 noborder lc rgb "#333333" notitle, "fig2_test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "fig2_test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "best\\_test\\_accuracy (n=3) mean ±σ", "fig2_test_accuracy_vs_D.dat" index 1 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "black" title "paper (claim)", level0_mean with lines lw 2 lc rgb "#333333" title "fc2 (this run) mean ±σ (n=3)", level0_paper_value with lines lw 2 dt 4 lc rgb "#333333" title "fc2 (paper) ±σ", level0_paper_lower with lines lw 1 dt 2 lc rgb "#333333" notitle, level0_paper_upper with lines lw 1 dt 2 lc rgb "#333333" notitle
 unset table
-set xrange [GPVAL_X_MIN:GPVAL_X_MAX]
+x_pad = 0.04 * (GPVAL_X_MAX - GPVAL_X_MIN)
+set xrange [GPVAL_X_MIN - x_pad:GPVAL_X_MAX + x_pad]
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "fig2_test_accuracy_vs_D.png"
@@ -25,7 +27,7 @@ plot \
     level0_paper_lower with lines lw 1 dt 2 lc rgb "#333333" notitle, \
     level0_paper_upper with lines lw 1 dt 2 lc rgb "#333333" notitle
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "fig2_test_accuracy_vs_D.svg"
 plot \
     level0_upper with filledcurves y=level0_lower fs transparent solid 0.15 noborder lc rgb "#333333" notitle, \

@@ -5,8 +5,8 @@ set title "Table I: LeNet-5 and MPO-LeNet-5 test accuracy (best over training)"
 set xlabel "network"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set xrange [-0.5:1.5]
 set xtics ("lenet5 (n=3)" 0, "mpo\\_lenet5 (n=3)" 1)
 set grid noxtics
@@ -19,7 +19,7 @@ plot \
     "table1_lenet5.dat" index 0 using 1:2:(valid(3) ? $3 : 0) with yerrorbars pt 7 ps 1.4 lw 2 lc rgb "#1f77b4" title "this run mean ±σ", \
     "table1_lenet5.dat" index 0 using ($1+0.2):(strcol(9) eq "table" ? $7 : NaN):(valid(8) ? $8 : 0) with yerrorbars pt 5 ps 1.6 lw 1.5 lc rgb "black" title "paper (table) ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "table1_lenet5.svg"
 plot \
     "table1_lenet5.dat" index 0 using ($1-0.2):5:(valid(6) ? $6 : 0) with yerrorbars pt 4 ps 1.4 lw 1.5 lc rgb "#888888" title "reference run mean ±σ", \

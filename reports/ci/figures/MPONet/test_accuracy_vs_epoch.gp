@@ -5,15 +5,15 @@ set title "test accuracy per epoch"
 set xlabel "epoch"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_epoch.png"
 set xrange [0.8:5.2]
-set yrange [0.8098058057943437:0.9874465629106155]
-set multiplot layout 2,3 title "test accuracy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.8079632995621664:0.9877391990328955]
+set multiplot layout 2,3 title "test accuracy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
 plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=3)"
@@ -28,12 +28,12 @@ set title "D=16,network=mpo\\_fc2 (n=3)"
 plot "test_accuracy_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "test_accuracy_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_epoch.svg"
 set xrange [0.8:5.2]
-set yrange [0.8098058057943437:0.9874465629106155]
-set multiplot layout 2,3 title "test accuracy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.8079632995621664:0.9877391990328955]
+set multiplot layout 2,3 title "test accuracy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
 plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=3)"
@@ -51,9 +51,9 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_epoch.pdf"
 set xrange [0.8:5.2]
-set yrange [0.8098058057943437:0.9874465629106155]
-set multiplot layout 2,3 title "test accuracy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.8079632995621664:0.9877391990328955]
+set multiplot layout 2,3 title "test accuracy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
 plot "test_accuracy_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=3)"

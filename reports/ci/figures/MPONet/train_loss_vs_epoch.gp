@@ -5,16 +5,17 @@ set title "training cross-entropy per epoch"
 set xlabel "epoch"
 set ylabel "cross-entropy (nats)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "train_loss_vs_epoch.png"
 set xrange [0.8:5.2]
-set yrange [0.03194716714731856:2.2374637441971434]
-set multiplot layout 2,3 title "training cross-entropy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.031741293860113914:2.237650180673703]
+set multiplot layout 2,3 title "training cross-entropy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
 plot "train_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=3)"
@@ -29,12 +30,12 @@ set title "D=16,network=mpo\\_fc2 (n=3)"
 plot "train_loss_vs_epoch.dat" index 5 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#8c564b" notitle, "train_loss_vs_epoch.dat" index 5 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#8c564b" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "train_loss_vs_epoch.svg"
 set xrange [0.8:5.2]
-set yrange [0.03194716714731856:2.2374637441971434]
-set multiplot layout 2,3 title "training cross-entropy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.031741293860113914:2.237650180673703]
+set multiplot layout 2,3 title "training cross-entropy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
 plot "train_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=3)"
@@ -52,9 +53,9 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "train_loss_vs_epoch.pdf"
 set xrange [0.8:5.2]
-set yrange [0.03194716714731856:2.2374637441971434]
-set multiplot layout 2,3 title "training cross-entropy per epoch"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.031741293860113914:2.237650180673703]
+set multiplot layout 2,3 title "training cross-entropy per epoch" . "\n" . "line and band: mean ±σ over seeds"
+unset key
 set title "network=fc2 (n=3)"
 plot "train_loss_vs_epoch.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "train_loss_vs_epoch.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "network=lenet5 (n=3)"

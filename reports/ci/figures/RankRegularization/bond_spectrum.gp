@@ -5,24 +5,24 @@ set title "Fig. 4b: bond dimensions along the chain"
 set xlabel "bond"
 set ylabel "D\\_i"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "bond_spectrum.png"
 plot \
     "bond_spectrum.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_spectrum.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D\\_max=10,model=rank\\_regularized (n=3) mean ±σ"
+    "bond_spectrum.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D\\_max=10,model=rank\\_regularized (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "bond_spectrum.svg"
 plot \
     "bond_spectrum.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_spectrum.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D\\_max=10,model=rank\\_regularized (n=3) mean ±σ"
+    "bond_spectrum.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D\\_max=10,model=rank\\_regularized (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "bond_spectrum.pdf"
 plot \
     "bond_spectrum.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_spectrum.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D\\_max=10,model=rank\\_regularized (n=3) mean ±σ"
+    "bond_spectrum.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D\\_max=10,model=rank\\_regularized (n=3) mean ±σ"
 unset output

@@ -5,8 +5,9 @@ set title "Fig. 4a: parameters against D"
 set xlabel "D"
 set ylabel "parameters"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "param_count_vs_D.png"
@@ -17,7 +18,7 @@ plot \
     "param_count_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
     "param_count_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "param_count_vs_D.svg"
 plot \
     "param_count_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

@@ -5,33 +5,37 @@ set title "Fig. 4a: test error against D (rank-regularized at D\\_max)"
 set xlabel "D"
 set ylabel "test error"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_error_vs_D.png"
 plot \
-    "test_error_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean ±σ", \
-    "test_error_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_error_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
-    "test_error_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
+    "test_error_vs_D.dat" index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle, \
+    "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean", \
+    "test_error_vs_D.dat" index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle, \
+    "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean", \
+    "test_error_vs_D.dat" index 4 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)", \
+    NaN with points pt 6 ps 0.9 lc rgb "black" title "one seed"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_error_vs_D.svg"
 plot \
-    "test_error_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean ±σ", \
-    "test_error_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_error_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
-    "test_error_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
+    "test_error_vs_D.dat" index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle, \
+    "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean", \
+    "test_error_vs_D.dat" index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle, \
+    "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean", \
+    "test_error_vs_D.dat" index 4 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)", \
+    NaN with points pt 6 ps 0.9 lc rgb "black" title "one seed"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_error_vs_D.pdf"
 plot \
-    "test_error_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean ±σ", \
-    "test_error_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_error_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean ±σ", \
-    "test_error_vs_D.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)"
+    "test_error_vs_D.dat" index 1 using 1:2 with points pt 6 ps 0.9 lc rgb "#1f77b4" notitle, \
+    "test_error_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "model=mps (n=3) mean", \
+    "test_error_vs_D.dat" index 3 using 1:2 with points pt 6 ps 0.9 lc rgb "#d62728" notitle, \
+    "test_error_vs_D.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "model=rank\\_regularized (n=3) mean", \
+    "test_error_vs_D.dat" index 4 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#d62728" title "paper: model=rank\\_regularized (claim)", \
+    NaN with points pt 6 ps 0.9 lc rgb "black" title "one seed"
 unset output

@@ -5,30 +5,30 @@ set title "Bond dimensions along the chain after training"
 set xlabel "bond"
 set ylabel "dimension"
 set grid
-set key outside right top vertical box
-set label 99 "commit 74dd86a758+dirty.b805bbf572f6" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "bond_dimensions.png"
 plot \
     "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_dimensions.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
+    "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
     "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "bond_dimensions.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
+    "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "bond_dimensions.svg"
 plot \
     "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_dimensions.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
+    "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
     "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "bond_dimensions.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
+    "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "bond_dimensions.pdf"
 plot \
     "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_dimensions.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
+    "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
     "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "bond_dimensions.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
+    "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
 unset output

@@ -5,9 +5,11 @@ set title "Test error vs bond dimension (Stoudenmire \\& Schwab 2016)"
 set xlabel "bond dimension m"
 set ylabel "test error (fraction)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 74dd86a758+dirty.b805bbf572f6" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_error_vs_m.png"
@@ -17,7 +19,7 @@ plot \
     "test_error_vs_m.dat" index 1 using 1:2:3 with yerrorbars pt 5 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: dataset=mnist (table)", \
     "test_error_vs_m.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: dataset=mnist (claim)"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_error_vs_m.svg"
 plot \
     "test_error_vs_m.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

@@ -5,9 +5,10 @@ set title "Test error vs sweeps"
 set xlabel "sweep"
 set ylabel "test error (fraction)"
 set grid
-set key outside right top vertical box
-set label 99 "commit 74dd86a758+dirty.b805bbf572f6" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_error_vs_sweep.png"
@@ -17,7 +18,7 @@ plot \
     "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_error_vs_sweep.svg"
 plot \
     "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

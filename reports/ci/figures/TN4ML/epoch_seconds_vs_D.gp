@@ -5,10 +5,12 @@ set title "seconds per epoch (training + validation) against D, polynomial embed
 set xlabel "bond dimension D"
 set ylabel "seconds per epoch"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
 set logscale y
+set format y "%g"
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "epoch_seconds_vs_D.png"
@@ -18,7 +20,7 @@ plot \
     "epoch_seconds_vs_D.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
     "epoch_seconds_vs_D.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "optimizer=sweeps (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "epoch_seconds_vs_D.svg"
 plot \
     "epoch_seconds_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

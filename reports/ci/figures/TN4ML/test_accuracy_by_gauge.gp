@@ -5,9 +5,10 @@ set title "test accuracy against D: tn4ml's per-step gauge fixing vs plain Adam 
 set xlabel "bond dimension D"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale x
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_by_gauge.png"
@@ -18,7 +19,7 @@ plot \
     "test_accuracy_by_gauge.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "gauge=none (n=3) mean ±σ", \
     "test_accuracy_by_gauge.dat" index 2 using 1:2:3 with yerrorbars pt 6 ps 1.6 lw 1.5 lc rgb "#1f77b4" title "paper: gauge=canonical (claim)"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_by_gauge.svg"
 plot \
     "test_accuracy_by_gauge.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \

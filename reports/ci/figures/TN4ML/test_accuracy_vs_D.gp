@@ -5,16 +5,17 @@ set title "test accuracy against bond dimension (gradient descent, tn4ml's split
 set xlabel "bond dimension D"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale x
+set offsets graph 0.04, graph 0.04, 0, 0
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_accuracy_vs_D.png"
 set xrange [1.6:62.5]
-set yrange [0.3960309929644677:1.1536766093747133]
-set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.8505296098373354:0.9788319233410793]
+set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)" . "\n" . "line and band: mean ±σ over seeds    ○ paper (claim)"
+unset key
 set title "embedding=fourier (n=3)"
 plot "test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "embedding=gaussian\\_rbf (n=3)"
@@ -27,12 +28,12 @@ set title "embedding=trigonometric (n=3)"
 plot "test_accuracy_vs_D.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_accuracy_vs_D.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_accuracy_vs_D.svg"
 set xrange [1.6:62.5]
-set yrange [0.3960309929644677:1.1536766093747133]
-set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.8505296098373354:0.9788319233410793]
+set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)" . "\n" . "line and band: mean ±σ over seeds    ○ paper (claim)"
+unset key
 set title "embedding=fourier (n=3)"
 plot "test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "embedding=gaussian\\_rbf (n=3)"
@@ -48,9 +49,9 @@ unset multiplot
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_accuracy_vs_D.pdf"
 set xrange [1.6:62.5]
-set yrange [0.3960309929644677:1.1536766093747133]
-set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)"
-set key inside bottom left nobox font ",8" samplen 2
+set yrange [0.8505296098373354:0.9788319233410793]
+set multiplot layout 2,3 title "test accuracy against bond dimension (gradient descent, tn4ml's split)" . "\n" . "line and band: mean ±σ over seeds    ○ paper (claim)"
+unset key
 set title "embedding=fourier (n=3)"
 plot "test_accuracy_vs_D.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_accuracy_vs_D.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
 set title "embedding=gaussian\\_rbf (n=3)"

@@ -5,8 +5,8 @@ set title "blobs: decision boundary (Fig. 11)"
 set xlabel "x1"
 set ylabel "x2"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "blobs_decision_boundary.png"
@@ -19,7 +19,7 @@ set title "D=4,dataset=blobs,strategy=pal"
 plot "blobs_decision_boundary.dat" index 2 matrix using (-0.05+$1*0.01864406779661017):(-0.05+$2*0.01864406779661017):3 with image notitle, "blobs_decision_boundary.dat" index 3 using 1:2:3 with points pt 7 ps 0.5 lc variable notitle
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "blobs_decision_boundary.svg"
 set multiplot layout 1,2 title "blobs: decision boundary (Fig. 11)"
 unset title

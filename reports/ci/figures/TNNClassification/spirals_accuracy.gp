@@ -5,30 +5,30 @@ set title "spirals: accuracy vs sweeps"
 set xlabel "sweep"
 set ylabel "test accuracy"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "spirals_accuracy.png"
 plot \
     "spirals_accuracy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "spirals_accuracy.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
+    "spirals_accuracy.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
     "spirals_accuracy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "spirals_accuracy.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
+    "spirals_accuracy.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "spirals_accuracy.svg"
 plot \
     "spirals_accuracy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "spirals_accuracy.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
+    "spirals_accuracy.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
     "spirals_accuracy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "spirals_accuracy.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
+    "spirals_accuracy.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "spirals_accuracy.pdf"
 plot \
     "spirals_accuracy.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "spirals_accuracy.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
+    "spirals_accuracy.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
     "spirals_accuracy.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "spirals_accuracy.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
+    "spirals_accuracy.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
 unset output

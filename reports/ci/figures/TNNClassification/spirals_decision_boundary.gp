@@ -5,8 +5,8 @@ set title "spirals: decision boundary (Fig. 13)"
 set xlabel "x1"
 set ylabel "x2"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "spirals_decision_boundary.png"
@@ -19,7 +19,7 @@ set title "D=4,dataset=spirals,strategy=pal"
 plot "spirals_decision_boundary.dat" index 2 matrix using (-1.1+$1*0.03728813559322034):(-1.1+$2*0.03728813559322034):3 with image notitle, "spirals_decision_boundary.dat" index 3 using 1:2:3 with points pt 7 ps 0.5 lc variable notitle
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "spirals_decision_boundary.svg"
 set multiplot layout 1,2 title "spirals: decision boundary (Fig. 13)"
 unset title

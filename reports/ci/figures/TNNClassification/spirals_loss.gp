@@ -5,31 +5,32 @@ set title "spirals: training loss vs sweeps (Fig. 14, left)"
 set xlabel "sweep"
 set ylabel "loss"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
 set logscale y
+set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "spirals_loss.png"
 plot \
     "spirals_loss.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "spirals_loss.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
+    "spirals_loss.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
     "spirals_loss.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "spirals_loss.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
+    "spirals_loss.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "spirals_loss.svg"
 plot \
     "spirals_loss.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "spirals_loss.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
+    "spirals_loss.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
     "spirals_loss.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "spirals_loss.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
+    "spirals_loss.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "spirals_loss.pdf"
 plot \
     "spirals_loss.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "spirals_loss.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
+    "spirals_loss.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "D=2 (n=3) mean ±σ", \
     "spirals_loss.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "spirals_loss.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
+    "spirals_loss.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "D=4 (n=3) mean ±σ"
 unset output

@@ -5,8 +5,8 @@ set title "Linear regression (Fig. 15)"
 set xlabel "x"
 set ylabel "y"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "line_fit.png"
@@ -17,7 +17,7 @@ set title "D=4,dataset=line,strategy=pal"
 plot "line_fit.dat" index 0 using 1:2:3 with points pt 7 ps 0.5 lc variable notitle, "line_fit.dat" index 1 using 1:2 with lines lw 2 title "fit", "line_fit.dat" index 2 using 1:2 with lines lw 2 title "truth"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "line_fit.svg"
 set multiplot layout 1,1 title "Linear regression (Fig. 15)"
 unset title

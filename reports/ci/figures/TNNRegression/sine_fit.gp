@@ -5,8 +5,8 @@ set title "Non-linear regression (Fig. 16), ReLU and linear output"
 set xlabel "x"
 set ylabel "y"
 set grid
-set key outside right top vertical box
-set label 99 "commit 4bd84bbadb" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set key outside right top vertical box width 1
+set label 99 "commit 69235d07ea" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "sine_fit.png"
@@ -19,7 +19,7 @@ set title "D=4,dataset=sine,output=relu,strategy=pal"
 plot "sine_fit.dat" index 3 using 1:2:3 with points pt 7 ps 0.5 lc variable notitle, "sine_fit.dat" index 4 using 1:2 with lines lw 2 title "fit", "sine_fit.dat" index 5 using 1:2 with lines lw 2 title "truth"
 unset multiplot
 
-set terminal svg size 1000,640 dynamic enhanced
+set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "sine_fit.svg"
 set multiplot layout 1,2 title "Non-linear regression (Fig. 16), ReLU and linear output"
 unset title

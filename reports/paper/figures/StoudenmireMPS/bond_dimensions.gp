@@ -18,7 +18,7 @@ plot \
     "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
     "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=2) mean ±σ"
+    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "bond_dimensions.svg"
@@ -30,7 +30,7 @@ plot \
     "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
     "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=2) mean ±σ"
+    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "bond_dimensions.pdf"
@@ -42,5 +42,5 @@ plot \
     "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
     "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=2) mean ±σ"
+    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
 unset output

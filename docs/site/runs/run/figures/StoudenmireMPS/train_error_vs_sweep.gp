@@ -20,7 +20,7 @@ plot \
     "train_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "train_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
     "train_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=2) mean ±σ"
+    "train_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "train_error_vs_sweep.svg"
@@ -32,7 +32,7 @@ plot \
     "train_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "train_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
     "train_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=2) mean ±σ"
+    "train_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "train_error_vs_sweep.pdf"
@@ -44,5 +44,5 @@ plot \
     "train_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
     "train_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
     "train_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "train_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=2) mean ±σ"
+    "train_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
 unset output
