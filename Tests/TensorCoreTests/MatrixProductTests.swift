@@ -24,6 +24,30 @@ import _TestSupport
         expectClose(c, Tensor(shape: [m, n], scalars: expected), relativeTolerance: 1e-12, absoluteTolerance: 1e-12)
     }
 
+    /// The raw-buffer transpose is an exact copy into the transposed place, in both precisions,
+    /// with leading dimensions wider than the rows (the padding left untouched).
+    @Test(arguments: [(1, 1), (1, 7), (10, 20), (20, 10), (33, 150)])
+    func rawTransposeCopiesEveryEntryToItsMirror(shape: (Int, Int)) {
+        let (rows, columns) = shape
+        func check<Scalar: BLASScalar>(_: Scalar.Type) {
+            let lda = columns + 3, ldb = rows + 2
+            let a = (0..<(rows * lda)).map { Scalar($0) * Scalar(0.37) - 5 }
+            var b = [Scalar](repeating: -1, count: columns * ldb)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeMutableBufferPointer { pb in
+                    transpose(rows: rows, columns: columns, a: pa.baseAddress!, lda: lda, into: pb.baseAddress!, ldb: ldb)
+                }
+            }
+            for j in 0..<columns {
+                for i in 0..<ldb {
+                    #expect(b[j * ldb + i] == (i < rows ? a[i * lda + j] : -1), "\(Scalar.self) [\(j), \(i)]")
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     @Test func singlePrecisionGemmWithinRounding() {
         var rng = Philox(seed: 3)
         let a = Tensor<Float>.randomNormal(shape: [20, 30], using: &rng)

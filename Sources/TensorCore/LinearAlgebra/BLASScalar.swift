@@ -25,6 +25,11 @@ where RawSignificand: FixedWidthInteger {
         transpose: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
         x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
 
+    /// `B ← Aᵀ` for a row-major rows×columns matrix `A` (OpenBLAS's `?omatcopy`, α = 1: an exact
+    /// copy); `B` is columns×rows with leading dimension `ldb`.
+    static func transpose(
+        rows: Int, columns: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafeMutablePointer<Self>, ldb: Int)
+
     /// `Σᵢ xᵢ·yᵢ` over `n` contiguous scalars.
     static func dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
 

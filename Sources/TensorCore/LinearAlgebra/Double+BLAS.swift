@@ -24,6 +24,13 @@ extension Double: BLASScalar {
             blasInt(lda), x, 1, beta, y, 1)
     }
 
+    public static func transpose(
+        rows: Int, columns: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int
+    ) {
+        cblas_domatcopy(
+            CblasRowMajor, CblasTrans, blasInt(rows), blasInt(columns), 1, a, blasInt(lda), b, blasInt(ldb))
+    }
+
     public static func dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
         cblas_ddot(blasInt(n), x, 1, y, 1)
     }

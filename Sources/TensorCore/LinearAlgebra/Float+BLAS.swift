@@ -24,6 +24,13 @@ extension Float: BLASScalar {
             blasInt(lda), x, 1, beta, y, 1)
     }
 
+    public static func transpose(
+        rows: Int, columns: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeMutablePointer<Float>, ldb: Int
+    ) {
+        cblas_somatcopy(
+            CblasRowMajor, CblasTrans, blasInt(rows), blasInt(columns), 1, a, blasInt(lda), b, blasInt(ldb))
+    }
+
     public static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
         cblas_sdot(blasInt(n), x, 1, y, 1)
     }

@@ -151,10 +151,7 @@ extension MPSGradientEngine {
             }
         }
         // Y_k = W·A_kᵀ [n, D_k], exponent ρ_{k+1}: waits in `leftAdjoint` for the left sweep.
-        cores[k].withUnsafeBufferPointer { a in
-            gemm(transposeA: false, transposeB: true, m: n, n: dk, k: width, alpha: 1,
-                 a: labelAdjoint, lda: width, b: a.baseAddress!, ldb: width, beta: 0, c: leftAdjoint, ldc: dk)
-        }
+        product(labelAdjoint, count: n, timesTransposeOf: cores[k], into: leftAdjoint)
         // ∂A_k = Λ̂_kᵀ·(W·2^{λ + ρ − M})·2^M.
         let common = logScaled ? Self.commonExponent(eLeft, eRight, n) : 0
         if logScaled {
@@ -204,10 +201,7 @@ extension MPSGradientEngine {
                                   exponents: leftExponents + j * cap, eY, times: v, count: n,
                                   shifts: leftShifts, scaled: leftScaled) && finite
             if j == 0 { break }
-            cores[j].withUnsafeBufferPointer { a in
-                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
-                     a: v, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: yNext, ldc: dl)
-            }
+            product(v, count: n, timesTransposeOf: cores[j], into: yNext)
             if logScaled { RowKernels.normalizeRows(yNext, count: n, width: dl, exponents: eY) }
             swap(&y, &yNext)
         }

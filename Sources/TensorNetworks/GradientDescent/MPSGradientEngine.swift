@@ -104,6 +104,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     let leftAdjointExponents: UnsafeMutablePointer<Int> // [cap]
     let leftShifts: UnsafeMutablePointer<Int>      // [cap]: the left sweep's own `shifts`
     let leftScaled: UnsafeMutablePointer<Scalar>   // [cap, Dmax]: the left sweep's own `scaled`
+    /// A core transposed, [d·D_{j+1}(·C), D_j], for ``product(_:count:timesTransposeOf:into:)``.
+    let coreTranspose: UnsafeMutablePointer<Scalar>
     let maxBond: Int
     /// The last training features and their sample-major copy (``sampleMajor(_:)``).
     private var sampleMajorFeatures: (source: Tensor<Scalar>, copy: Tensor<Scalar>)?
@@ -173,6 +175,11 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         leftAdjointExponents = alloc(k > 0 ? cap : 0, Int.self)
         leftShifts = alloc(k > 0 ? cap : 0, Int.self)
         leftScaled = alloc(k > 0 ? cap * dmax : 0, Scalar.self)
+        var largestCore = 0
+        for j in 0..<l {
+            largestCore = Swift.max(largestCore, bondDimensions[j] * d * bondDimensions[j + 1] * (j == k ? labelCount : 1))
+        }
+        coreTranspose = alloc(largestCore, Scalar.self)
         allocations = raw
     }
 
@@ -446,10 +453,7 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             if j == k { break }
             let dl = bondDimensions[j]
             let rj = right + rightOffsets[j]
-            cores[j].withUnsafeBufferPointer { a in
-                gemm(transposeA: false, transposeB: true, m: n, n: dl, k: d * dr, alpha: 1,
-                     a: zj, lda: d * dr, b: a.baseAddress!, ldb: d * dr, beta: 0, c: rj, ldc: dl)
-            }
+            product(zj, count: n, timesTransposeOf: cores[j], into: rj)
             let eIn = rightExponents + (j + 1) * cap, eOut = rightExponents + j * cap
             if logScaled {
                 for b in 0..<n { eOut[b] = eIn[b] }
@@ -458,6 +462,25 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                 for b in 0..<n { eOut[b] = 0 }
             }
         }
+    }
+
+    /// out = rows·Aᵀ [n, D_j] for `rows` [n, w] and a core A seen as the matrix [D_j, w]
+    /// (w = d·D_{j+1}, times C on the label core). The core is first transposed into
+    /// `coreTranspose` and the product is a plain one: OpenBLAS's transposed-operand path is
+    /// 1.3–1.8× slower at these shapes, the copy included (``transpose(rows:columns:a:lda:into:ldb:)``).
+    /// One scratch: its callers (the chain from the right end, the label core's backward pass,
+    /// the left adjoint sweep) never run at the same time.
+    @inline(__always)
+    func product(
+        _ rows: UnsafePointer<Scalar>, count n: Int, timesTransposeOf core: Tensor<Scalar>,
+        into out: UnsafeMutablePointer<Scalar>
+    ) {
+        let dl = core.shape[0], w = core.count / Swift.max(dl, 1)
+        core.withUnsafeBufferPointer { a in
+            transpose(rows: dl, columns: w, a: a.baseAddress!, lda: w, into: coreTranspose, ldb: dl)
+        }
+        gemm(transposeA: false, transposeB: false, m: n, n: dl, k: w, alpha: 1,
+             a: rows, lda: w, b: coreTranspose, ldb: dl, beta: 0, c: out, ldc: dl)
     }
 
     /// Λ₀ = 1, Λ_{j+1}[b, r] = Σ_s φ_s·(Λ_j·A_j)[b, s, r] for j < k (label site k > 0).
