@@ -48,6 +48,24 @@ int tnb_row_kernels_use_vector(int enabled);
 /// Whether this processor can run the AVX-512 bodies.
 int tnb_row_kernels_vector_available(void);
 
+// MARK: The gradient-descent MPS engine's lane kernels (LaneKernels.c). Blocks are bond-major:
+// row i of a block holds the batch's samples, `lanes` floats (a multiple of 16) from the next row;
+// a is a core [dl, d, dr] (row-major). Each returns 0, or -1 (nothing written) when dl lies
+// outside 1…tnb_lane_kernels_max_bond() or lanes is not a multiple of 16.
+
+/// The largest left bond dimension the lane kernels take (24).
+int tnb_lane_kernels_max_bond(void);
+
+/// z[s·dr + r, ·] = phi[s, ·]·rows[r, ·] and out[l, ·] = Σ_{s, r} a[l, s, r]·z[s·dr + r, ·], summed
+/// over (s, r) in row-major order (each product fused into the sum where the build has FMA).
+int tnb_lane_absorb_f32(const float *a, ptrdiff_t dl, ptrdiff_t d, ptrdiff_t dr, const float *phi,
+                        const float *rows, ptrdiff_t lanes, float *z, float *out);
+
+/// out[r, ·] = Σ_s phi[s, ·]·(Σ_l a[l, s, r]·x[l, ·]): each inner sum over l from 0 up, then the
+/// terms s = 0, 1, … in turn (fused where the build has FMA).
+int tnb_lane_transfer_f32(const float *a, ptrdiff_t dl, ptrdiff_t d, ptrdiff_t dr, const float *phi,
+                          const float *x, ptrdiff_t lanes, float *out);
+
 // MARK: The neural layers' loops (LayerKernels.c): convolution and pooling of NHWC images, for
 // NeuralLayers' Conv2D and MaxPool2D, and ReLU's backward pass, each built for AVX-512, Haswell
 // (AVX2 + FMA) and generic x86-64 and picked at load time. The convolutions fuse multiply-adds

@@ -28,6 +28,11 @@ extension MPSGradientEngine {
         var targets: [UnsafeMutablePointer<Scalar>] = []
         targets.reserveCapacity(l)
         for j in 0..<l { gradients[j].withUnsafeMutableBufferPointer { targets.append($0.baseAddress!) } }
+        if let lanes = laneBuffers {
+            backwardLanes(lanes, cores: cores, count: n, gradients: targets)
+            for g in gradients where !g.isFinite { return false }
+            return true
+        }
         let inv = 1 / Double(n)
         var finite = true
         let d1 = bondDimensions[k + 1]

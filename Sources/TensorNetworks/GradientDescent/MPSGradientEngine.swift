@@ -106,6 +106,8 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     let leftScaled: UnsafeMutablePointer<Scalar>   // [cap, Dmax]: the left sweep's own `scaled`
     /// A core transposed, [d·D_{j+1}(·C), D_j], for ``product(_:count:timesTransposeOf:into:)``.
     let coreTranspose: UnsafeMutablePointer<Scalar>
+    /// The lane path's buffers, when this engine takes it (MPSGradientEngine+Lanes.swift).
+    let laneBuffers: LaneBuffers?
     let maxBond: Int
     /// The last training features and their sample-major copy (``sampleMajor(_:)``).
     private var sampleMajorFeatures: (source: Tensor<Scalar>, copy: Tensor<Scalar>)?
@@ -180,6 +182,9 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             largestCore = Swift.max(largestCore, bondDimensions[j] * d * bondDimensions[j + 1] * (j == k ? labelCount : 1))
         }
         coreTranspose = alloc(largestCore, Scalar.self)
+        laneBuffers = Self.usesLanes(bondDimensions: bondDimensions, labelSite: labelSite, numerics: numerics)
+            ? LaneBuffers(bondDimensions: bondDimensions, physicalDimension: d, labelCount: labelCount, batchCapacity: cap)
+            : nil
         allocations = raw
     }
 
@@ -300,6 +305,63 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
         precondition(cores[k].shape == [bondDimensions[k], d, c, bondDimensions[k + 1]],
                      "label core must be [\(bondDimensions[k]), \(d), \(c), \(bondDimensions[k + 1])] on site \(k), got \(cores[k].shape)")
 
+        if let lanes = laneBuffers {
+            forwardLanes(lanes, cores: cores, features: features, batch: batch, wantGradient: wantGradient)
+        } else {
+            forwardChains(cores: cores, features: features, batch: batch, wantGradient: wantGradient)
+        }
+
+        // The loss in Double on the exact logits; ∂loss_b/∂f_b kept for the backward pass.
+        var lossSum = 0.0, correct = 0, finite = true
+        for b in 0..<n {
+            var maxLogit = -Double.infinity, best = -1
+            let v = probabilities + b * c
+            for ell in 0..<c {
+                let x = Self.scaled(Double(logits[b * c + ell]), logitExponents[b])
+                v[ell] = x
+                if !x.isFinite { finite = false }
+                if x > maxLogit { maxLogit = x; best = ell }
+            }
+            let sample = batch[b]
+            if finite && best == targets.targetClass(of: sample, classes: c) { correct += 1 }
+            guard finite else { continue }
+            // Unit logits u = f/‖f‖ (tn4ml): the loss sees u; ∂/∂f = (g_u − u·(u·g_u))/‖f‖ below.
+            var logitNorm = 1.0
+            if normalizesLogits {
+                logitNorm = 0
+                for ell in 0..<c { logitNorm += v[ell] * v[ell] }
+                logitNorm = logitNorm.squareRoot()
+                guard logitNorm > 0 && logitNorm.isFinite else { finite = false; continue }
+                for ell in 0..<c { v[ell] /= logitNorm }
+            }
+            switch targets {
+            case .labels(let labels):
+                lossSum += Softmax.crossEntropy(v, count: c, label: labels[sample], gradient: logitGradient + b * c)
+            case .distributions(let q, let temperature):
+                lossSum += q.withUnsafeBufferPointer { qp in
+                    Softmax.klDivergence(target: qp.baseAddress! + sample * c, logits: v, count: c,
+                                         temperature: temperature, gradient: logitGradient + b * c)
+                }
+            }
+            if normalizesLogits {
+                let g = logitGradient + b * c
+                var along = 0.0
+                for ell in 0..<c { along += v[ell] * g[ell] }
+                for ell in 0..<c { g[ell] = (g[ell] - v[ell] * along) / logitNorm }
+            }
+        }
+        if !finite { return BatchEvaluation(loss: .infinity, correct: correct, count: n, isFinite: false) }
+        let loss = lossSum / Double(n)
+        return BatchEvaluation(loss: loss, correct: correct, count: n, isFinite: loss.isFinite)
+    }
+
+    /// The batch's features into `phi`, the chains towards the label core and the logits (the
+    /// path of every engine but the lane path's, ``MPSGradientEngine/LaneBuffers``).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func forwardChains(cores: [Tensor<Scalar>], features: Tensor<Scalar>, batch: [Int], wantGradient: Bool) {
+        let l = siteCount, d = physicalDimension, c = labelCount, n = batch.count, cap = batchCapacity
+        let k = labelSite
         // Gather the batch's features: phi[j, b, s]. A training batch is drawn at random, so it is
         // gathered from the sample-major copy (a contiguous row per sample); evaluation reads
         // consecutive samples, which the site-major tensor already holds contiguously.
@@ -371,54 +433,11 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
                 logitExponents[b] = eLeft[b] + eRight[b]
             }
         }
-
-        // The loss in Double on the exact logits; ∂loss_b/∂f_b kept for the backward pass.
-        var lossSum = 0.0, correct = 0, finite = true
-        for b in 0..<n {
-            var maxLogit = -Double.infinity, best = -1
-            let v = probabilities + b * c
-            for ell in 0..<c {
-                let x = Self.scaled(Double(logits[b * c + ell]), logitExponents[b])
-                v[ell] = x
-                if !x.isFinite { finite = false }
-                if x > maxLogit { maxLogit = x; best = ell }
-            }
-            let sample = batch[b]
-            if finite && best == targets.targetClass(of: sample, classes: c) { correct += 1 }
-            guard finite else { continue }
-            // Unit logits u = f/‖f‖ (tn4ml): the loss sees u; ∂/∂f = (g_u − u·(u·g_u))/‖f‖ below.
-            var logitNorm = 1.0
-            if normalizesLogits {
-                logitNorm = 0
-                for ell in 0..<c { logitNorm += v[ell] * v[ell] }
-                logitNorm = logitNorm.squareRoot()
-                guard logitNorm > 0 && logitNorm.isFinite else { finite = false; continue }
-                for ell in 0..<c { v[ell] /= logitNorm }
-            }
-            switch targets {
-            case .labels(let labels):
-                lossSum += Softmax.crossEntropy(v, count: c, label: labels[sample], gradient: logitGradient + b * c)
-            case .distributions(let q, let temperature):
-                lossSum += q.withUnsafeBufferPointer { qp in
-                    Softmax.klDivergence(target: qp.baseAddress! + sample * c, logits: v, count: c,
-                                         temperature: temperature, gradient: logitGradient + b * c)
-                }
-            }
-            if normalizesLogits {
-                let g = logitGradient + b * c
-                var along = 0.0
-                for ell in 0..<c { along += v[ell] * g[ell] }
-                for ell in 0..<c { g[ell] = (g[ell] - v[ell] * along) / logitNorm }
-            }
-        }
-        if !finite { return BatchEvaluation(loss: .infinity, correct: correct, count: n, isFinite: false) }
-        let loss = lossSum / Double(n)
-        return BatchEvaluation(loss: loss, correct: correct, count: n, isFinite: loss.isFinite)
     }
 
     /// The features sample-major, [N, L, d], made once from the site-major tensor [L, N, d] that
     /// training passes again and again (kept with it, and made anew when another tensor comes).
-    private func sampleMajor(_ features: Tensor<Scalar>) -> Tensor<Scalar> {
+    func sampleMajor(_ features: Tensor<Scalar>) -> Tensor<Scalar> {
         if let cached = sampleMajorFeatures, cached.source.sharesStorage(with: features) { return cached.copy }
         let l = features.shape[0], total = features.shape[1], d = features.shape[2]
         sampleMajorFeatures = nil

@@ -1,0 +1,148 @@
+import CKernels
+import Testing
+import TensorCore
+import _TestSupport
+@testable import TensorNetworks
+
+/// The lane path of the gradient-descent engine (MPSGradientEngine+Lanes.swift, LaneKernels.c):
+/// its kernels against naïve loops, its gradients against the Double engine (which never takes
+/// it), and its independence of a sample's place in the batch.
+@Suite struct MPSGradientLaneTests {
+    /// A random problem with the label on site 0, in Double (the reference) and in Float.
+    struct Problem {
+        var cores: [Tensor<Double>], features: Tensor<Double>, labels: [Int]
+        var bonds: [Int] { [1] + cores.map { $0.shape.last! } }
+        var floatCores: [Tensor<Float>] { cores.map { $0.converted(to: Float.self) } }
+        var floatFeatures: Tensor<Float> { features.converted(to: Float.self) }
+    }
+
+    static func problem(sites: Int, bond: Int, labels: Int = 10, samples: Int = 40, seed: UInt64 = 3) -> Problem {
+        var rng = Philox(seed: seed, stream: UInt64(bond))
+        let shapes = MatchedInitializer.uniformShapes(siteCount: sites, bondDimension: bond, physical: 2, labelCount: labels)
+        // Scaled so that the outputs stay of order one along the chain.
+        let cores = shapes.map { shape in
+            Tensor<Double>.randomNormal(shape: shape, mean: 0, standardDeviation: 1 / Double(shape[0] * 2).squareRoot(), using: &rng)
+        }
+        let pixels = Tensor<Double>.randomUniform(shape: [samples, sites], using: &rng)
+        let features: Tensor<Double> = FeatureMap.trigonometric.siteFeatures(pixels, as: Double.self)
+        return Problem(cores: cores, features: features, labels: (0..<samples).map { _ in rng.nextInt(below: labels) })
+    }
+
+    @Test func enginesTakeTheLanePathOnlyWhereItApplies() {
+        let bonds = [1, 2, 4, 24, 4, 2, 1]
+        func lanes<S: BLASScalar>(_: S.Type, _ bonds: [Int], label: Int = 0, _ numerics: ContractionNumerics = .plain) -> Bool {
+            MPSGradientEngine<S>(bondDimensions: bonds, physicalDimension: 2, labelCount: 10, labelSite: label,
+                                 batchCapacity: 32, numerics: numerics).laneBuffers != nil
+        }
+        #expect(lanes(Float.self, bonds))
+        #expect(!lanes(Double.self, bonds))
+        #expect(!lanes(Float.self, bonds, .logscaled))
+        #expect(!lanes(Float.self, bonds, label: 3))
+        #expect(!lanes(Float.self, [1, 2, 4, 25, 4, 2, 1]))
+    }
+
+    /// Loss, logits and every core gradient of the Float lane path against the Double engine on
+    /// the same (Float-representable) cores and features, at bonds that fill one and two vector
+    /// widths and batches that fill part of a vector, one and several: within float32 rounding
+    /// (relative 2e-4 of each core's largest gradient entry; the sums run over at most 48 terms).
+    @Test(arguments: [3, 10, 24], [1, 5, 16, 17, 40])
+    func lanePathMatchesTheDoubleEngine(bond: Int, batchSize: Int) {
+        let p = Self.problem(sites: 9, bond: bond)
+        let reference = Problem(cores: p.floatCores.map { $0.converted(to: Double.self) },
+                                features: p.floatFeatures.converted(to: Double.self), labels: p.labels)
+        let batch = Array((0..<batchSize).map { ($0 * 7) % p.labels.count })
+        let lane = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
+                                            batchCapacity: 40, numerics: .plain)
+        let exact = MPSGradientEngine<Double>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
+                                              batchCapacity: 40, numerics: .plain)
+        #expect(lane.laneBuffers != nil)
+        var g32 = p.floatCores.map { Tensor<Float>(zeros: $0.shape) }
+        var g64 = reference.cores.map { Tensor<Double>(zeros: $0.shape) }
+        let e32 = lane.lossAndGradient(cores: p.floatCores, features: p.floatFeatures, labels: p.labels, batch: batch, gradients: &g32)
+        let e64 = exact.lossAndGradient(cores: reference.cores, features: reference.features, labels: p.labels, batch: batch, gradients: &g64)
+        #expect(e32.isFinite && e64.isFinite)
+        #expect(abs(e32.loss - e64.loss) <= 1e-5 * Swift.max(1, abs(e64.loss)), "loss \(e32.loss) vs \(e64.loss)")
+        for j in g64.indices {
+            let exactScalars = g64[j].scalars, laneScalars = g32[j].scalars
+            let scale = exactScalars.map { abs($0) }.max()!
+            for i in exactScalars.indices {
+                #expect(abs(Double(laneScalars[i]) - exactScalars[i]) <= 2e-4 * scale + 1e-30,
+                        "core \(j) entry \(i): \(laneScalars[i]) vs \(exactScalars[i]) (largest \(scale))")
+            }
+        }
+        let samples = Array(0..<p.labels.count)
+        let l32 = lane.logits(cores: p.floatCores, features: p.floatFeatures, samples: samples)
+        let l64 = exact.logits(cores: reference.cores, features: reference.features, samples: samples)
+        let largest = l64.map { abs($0) }.max()!
+        for i in l64.indices { #expect(abs(l32[i] - l64[i]) <= 2e-5 * largest, "logit \(i): \(l32[i]) vs \(l64[i])") }
+    }
+
+    /// A sample's logits are the same bits whichever lane it takes and whatever shares its batch.
+    @Test func aSamplesLogitsDoNotDependOnItsLane() {
+        let p = Self.problem(sites: 12, bond: 10)
+        let engine = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
+                                              batchCapacity: 40, numerics: .plain)
+        let all = engine.logits(cores: p.floatCores, features: p.floatFeatures, samples: Array(0..<40))
+        for sample in [0, 13, 39] {
+            let alone = engine.logits(cores: p.floatCores, features: p.floatFeatures, samples: [sample])
+            let elsewhere = engine.logits(cores: p.floatCores, features: p.floatFeatures,
+                                          samples: [5, 6, 7, sample, 1])
+            #expect(alone == Array(all[(sample * 10)..<(sample * 10 + 10)]))
+            #expect(elsewhere[30..<40] == all[(sample * 10)..<(sample * 10 + 10)])
+        }
+    }
+
+    /// The two kernels against naïve Double loops at every left bond they take (1…24), with
+    /// d = 1, 2, 3 and right bonds 1, 7, 24, on 32 lanes: within float32 rounding of sums of at
+    /// most 72 terms: |error| ≤ (72 + 1)·2⁻²⁴·Σ|terms| < 5e-6·Σ|terms|. Out-of-range shapes are refused with nothing written.
+    @Test(arguments: [1, 2, 3])
+    func laneKernelsMatchNaiveLoops(physical d: Int) {
+        var rng = Philox(seed: 29, stream: UInt64(d))
+        let lanes = 32
+        #expect(tnb_lane_kernels_max_bond() == 24)
+        for dl in 1...24 {
+            for dr in [1, 7, 24] {
+                let a = Tensor<Float>.randomNormal(shape: [dl * d * dr], using: &rng).scalars
+                let phi = Tensor<Float>.randomNormal(shape: [d * lanes], using: &rng).scalars
+                let rows = Tensor<Float>.randomNormal(shape: [dr * lanes], using: &rng).scalars
+                let x = Tensor<Float>.randomNormal(shape: [dl * lanes], using: &rng).scalars
+                var z = [Float](repeating: .nan, count: d * dr * lanes), out = [Float](repeating: .nan, count: dl * lanes)
+                var transferred = [Float](repeating: .nan, count: dr * lanes)
+                #expect(tnb_lane_absorb_f32(a, dl, d, dr, phi, rows, lanes, &z, &out) == 0)
+                #expect(tnb_lane_transfer_f32(a, dl, d, dr, phi, x, lanes, &transferred) == 0)
+                for b in 0..<lanes {
+                    for l in 0..<dl {
+                        var sum = 0.0, magnitude = 0.0
+                        for s in 0..<d {
+                            for r in 0..<dr {
+                                let zv = Double(phi[s * lanes + b]) * Double(rows[r * lanes + b])
+                                #expect(z[(s * dr + r) * lanes + b] == phi[s * lanes + b] * rows[r * lanes + b])
+                                sum += Double(a[(l * d + s) * dr + r]) * zv
+                                magnitude += abs(Double(a[(l * d + s) * dr + r]) * zv)
+                            }
+                        }
+                        #expect(abs(Double(out[l * lanes + b]) - sum) <= 5e-6 * magnitude + 1e-30, "absorb dl \(dl) dr \(dr) [\(l), \(b)]")
+                    }
+                    for r in 0..<dr {
+                        var sum = 0.0, magnitude = 0.0
+                        for s in 0..<d {
+                            for l in 0..<dl {
+                                let term = Double(phi[s * lanes + b]) * Double(a[(l * d + s) * dr + r]) * Double(x[l * lanes + b])
+                                sum += term
+                                magnitude += abs(term)
+                            }
+                        }
+                        #expect(abs(Double(transferred[r * lanes + b]) - sum) <= 5e-6 * magnitude + 1e-30, "transfer dl \(dl) dr \(dr) [\(r), \(b)]")
+                    }
+                }
+            }
+        }
+        var untouched = [Float](repeating: 7, count: 25 * 3 * lanes), alsoUntouched = untouched
+        let a = [Float](repeating: 1, count: 25 * 3 * 3)
+        let phi = [Float](repeating: 1, count: 3 * lanes), rows = [Float](repeating: 1, count: 25 * lanes)
+        #expect(tnb_lane_absorb_f32(a, 25, 3, 3, phi, rows, lanes, &untouched, &alsoUntouched) == -1)
+        #expect(tnb_lane_absorb_f32(a, 0, 3, 3, phi, rows, lanes, &untouched, &alsoUntouched) == -1)
+        #expect(tnb_lane_transfer_f32(a, 3, 3, 3, phi, rows, 24, &untouched) == -1)
+        #expect(untouched.allSatisfy { $0 == 7 } && alsoUntouched.allSatisfy { $0 == 7 })
+    }
+}
