@@ -9,7 +9,7 @@
 //   Harness → TensorCore, CHDF5, swift-crypto, Ink (knows no tensor networks)
 //   Suites/<Name> → the libraries and Harness (no suite imports another; none knows HDF5 or gnuplot)
 //   Suites/<Paper>Protocol → the libraries and Harness: what two suites of one paper share (not a suite)
-//   tnbench → Harness, the suites, Datasets, TensorCore, Optimization, TensorNetworks, NeuralLayers, CBLAS, ArgumentParser
+//   tnbench → Harness, the suites, Datasets, TensorCore, Optimization, TensorNetworks, NeuralLayers, CBLAS, CKernels, ArgumentParser
 import Foundation
 import PackageDescription
 
@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "tnbench",
             dependencies: [
-                "Harness", "Datasets", "TensorCore", "Optimization", "TensorNetworks", "NeuralLayers", "CBLAS",
+                "Harness", "Datasets", "TensorCore", "Optimization", "TensorNetworks", "NeuralLayers", "CBLAS", "CKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + suiteNames.map { .target(name: $0) }),
 

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 import TensorNetworks
 
@@ -132,6 +133,45 @@ extension KernelBenchmarks {
 
 /// The gradient-descent MPS engine (`MPSGradientEngine`), one training batch end to end.
 extension KernelBenchmarks {
+    /// One site's two chain products on a batch of 32, float32, D = 10 and 20 (d = 2): the lane
+    /// kernels (`LaneKernels.c`: bond-major blocks, a sample per vector lane) against the
+    /// row-major sequence they replace on the engine's lane path (the row kernel and an OpenBLAS
+    /// GEMM, with the core transposed first where the engine does). Rate = 2·B·D·d·D each.
+    func laneKernelSteps(batch: Int = 32) -> [KernelResult] {
+        guard Scalar.self == Float.self else { return [] }
+        var results: [KernelResult] = []
+        for bond in [10, 20] {
+            var random = rng("lane kernels \(bond)")
+            let d = 2, w = d * bond, lanes = (batch + 15) / 16 * 16
+            func buffer(_ count: Int) -> [Float] { Tensor<Float>.randomUniform(shape: [count], in: -1..<1, using: &random).scalars }
+            let core = buffer(bond * w), phi = buffer(d * lanes), rows = buffer(bond * lanes)
+            var z = [Float](repeating: 0, count: w * lanes), out = [Float](repeating: 0, count: bond * lanes)
+            var scratch = [Float](repeating: 0, count: w * bond)
+            let flops = 2 * Double(batch * bond * w)
+            let shape = "[D, d, D] = [\(bond), \(d), \(bond)], B=\(batch)"
+            results.append(result("chain step, lanes (absorb)", shape, flops: flops) {
+                _ = tnb_lane_absorb_f32(core, bond, d, bond, phi, rows, lanes, &z, &out)
+            })
+            results.append(result("chain step, rows (outer + GEMM)", shape, flops: flops) {
+                tnb_rows_outer_f32(&z, phi, rows, batch, d, bond)
+                core.withUnsafeBufferPointer { a in
+                    transpose(rows: bond, columns: w, a: a.baseAddress!, lda: w, into: &scratch, ldb: bond)
+                }
+                gemm(transposeA: false, transposeB: false, m: batch, n: bond, k: w, alpha: Float(1), a: z, lda: w,
+                     b: scratch, ldb: bond, beta: 0, c: &out, ldc: bond)
+            })
+            results.append(result("adjoint step, lanes (transfer)", shape, flops: flops) {
+                _ = tnb_lane_transfer_f32(core, bond, d, bond, phi, rows, lanes, &out)
+            })
+            results.append(result("adjoint step, rows (GEMM + sum)", shape, flops: flops) {
+                gemm(transposeA: false, transposeB: false, m: batch, n: w, k: bond, alpha: Float(1), a: rows, lda: bond,
+                     b: core, ldb: w, beta: 0, c: &z, ldc: w)
+                tnb_contract_physical_f32(z, phi, &out, batch, d, bond)
+            })
+        }
+        return results
+    }
+
     /// One `lossAndGradient` call on a batch of 32, the batches running through a permutation of
     /// 12,000 random images (the ci tier's training set: a batch's features are not in cache, as in
     /// an epoch): Barratt et

@@ -70,7 +70,7 @@ struct KernelBenchmarks<Scalar: DirectBLAS> {
             results += fc2TrainingSteps()
         }
         if wanted(.canonicalization) { results += try canonicalizations() }
-        if wanted(.gradientDescent) { results += gradientDescentBatches() }
+        if wanted(.gradientDescent) { results += laneKernelSteps() + gradientDescentBatches() }
         if sweeps && wanted(.sweeps) {
             results += try sweeperBondUpdates()
             results += try bondGradientSweeps()
