@@ -308,3 +308,65 @@ void tnb_scale_rows_f32(const float *src, float *dst, ptrdiff_t n, ptrdiff_t wid
 void tnb_scale_rows_f64(const double *src, double *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts) {
     SCALE_ROWS(double, f64, power2, 1023)
 }
+
+// MARK: the same rescalings in lane layout (MPSGradientEngine's lane path): a block [width][lanes]
+// holds sample b in column b. Plain loops over the lanes, which the compiler vectorizes; the
+// operations per element are those of the row versions above, so the numbers are the same.
+
+#define LANE_CHUNK 64
+
+void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, int64_t *exponents) {
+    for (ptrdiff_t b0 = 0; b0 < n; b0 += LANE_CHUNK) {
+        const ptrdiff_t count = n - b0 < LANE_CHUNK ? n - b0 : LANE_CHUNK;
+        uint32_t largest[LANE_CHUNK] = {0};
+        for (ptrdiff_t i = 0; i < width; i++) {
+            const float *row = rows + i * lanes + b0;
+            for (ptrdiff_t b = 0; b < count; b++) {
+                uint32_t bits;
+                memcpy(&bits, row + b, 4);
+                bits &= 0x7FFFFFFFu;
+                largest[b] = bits > largest[b] ? bits : largest[b];
+            }
+        }
+        float f1[LANE_CHUNK], f2[LANE_CHUNK];
+        int any = 0;
+        for (ptrdiff_t b = 0; b < count; b++) {
+            f1[b] = 1;
+            f2[b] = 1;
+            const uint32_t bits = largest[b];
+            if (bits == 0 || bits >= 0x7F800000u) continue; /* zero, or a non-finite entry */
+            const int e = exponent_f32(bits);
+            if (e > -16 && e < 16) continue;
+            const int64_t k = -(int64_t)e, k1 = k / 2, k2 = k - k1;
+            f1[b] = power2f(k1);
+            f2[b] = power2f(k2);
+            exponents[b0 + b] += e;
+            any = 1;
+        }
+        if (!any) continue;
+        for (ptrdiff_t i = 0; i < width; i++) {
+            float *row = rows + i * lanes + b0;
+            for (ptrdiff_t b = 0; b < count; b++) row[b] = row[b] * f1[b] * f2[b];
+        }
+    }
+}
+
+void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, const int64_t *shifts) {
+    for (ptrdiff_t b0 = 0; b0 < n; b0 += LANE_CHUNK) {
+        const ptrdiff_t count = n - b0 < LANE_CHUNK ? n - b0 : LANE_CHUNK;
+        float f1[LANE_CHUNK], f2[LANE_CHUNK];
+        unsigned char zero[LANE_CHUNK];
+        for (ptrdiff_t b = 0; b < count; b++) {
+            const int64_t k = shifts[b0 + b];
+            zero[b] = k < -2 * 127 - 64;
+            const int64_t k1 = zero[b] ? 0 : k / 2, k2 = zero[b] ? 0 : k - k1;
+            f1[b] = power2f(k1);
+            f2[b] = power2f(k2);
+        }
+        for (ptrdiff_t i = 0; i < width; i++) {
+            const float *from = src + i * lanes + b0;
+            float *to = dst + i * lanes + b0;
+            for (ptrdiff_t b = 0; b < count; b++) to[b] = zero[b] ? 0.0f : from[b] * f1[b] * f2[b];
+        }
+    }
+}

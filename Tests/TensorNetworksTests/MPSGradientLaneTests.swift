@@ -16,12 +16,12 @@ import _TestSupport
         var floatFeatures: Tensor<Float> { features.converted(to: Float.self) }
     }
 
-    static func problem(sites: Int, bond: Int, labels: Int = 10, samples: Int = 40, seed: UInt64 = 3) -> Problem {
+    static func problem(sites: Int, bond: Int, labels: Int = 10, samples: Int = 40, seed: UInt64 = 3, scale: Double = 1) -> Problem {
         var rng = Philox(seed: seed, stream: UInt64(bond))
         let shapes = MatchedInitializer.uniformShapes(siteCount: sites, bondDimension: bond, physical: 2, labelCount: labels)
-        // Scaled so that the outputs stay of order one along the chain.
+        // Scaled so that the outputs stay of order one along the chain (times `scale` per core).
         let cores = shapes.map { shape in
-            Tensor<Double>.randomNormal(shape: shape, mean: 0, standardDeviation: 1 / Double(shape[0] * 2).squareRoot(), using: &rng)
+            Tensor<Double>.randomNormal(shape: shape, mean: 0, standardDeviation: scale / Double(shape[0] * 2).squareRoot(), using: &rng)
         }
         let pixels = Tensor<Double>.randomUniform(shape: [samples, sites], using: &rng)
         let features: Tensor<Double> = FeatureMap.trigonometric.siteFeatures(pixels, as: Double.self)
@@ -35,8 +35,8 @@ import _TestSupport
                                  batchCapacity: 32, numerics: numerics).laneBuffers != nil
         }
         #expect(lanes(Float.self, bonds))
+        #expect(lanes(Float.self, bonds, .logscaled))
         #expect(!lanes(Double.self, bonds))
-        #expect(!lanes(Float.self, bonds, .logscaled))
         #expect(!lanes(Float.self, bonds, label: 3))
         #expect(!lanes(Float.self, [1, 2, 4, 25, 4, 2, 1]))
     }
@@ -45,16 +45,17 @@ import _TestSupport
     /// the same (Float-representable) cores and features, at bonds that fill one and two vector
     /// widths and batches that fill part of a vector, one and several: within float32 rounding
     /// (relative 2e-4 of each core's largest gradient entry; the sums run over at most 48 terms).
-    @Test(arguments: [3, 10, 24], [1, 5, 16, 17, 40])
-    func lanePathMatchesTheDoubleEngine(bond: Int, batchSize: Int) {
+    @Test(arguments: ContractionNumerics.allCases, [(3, 1), (3, 17), (10, 5), (10, 16), (10, 40), (24, 17), (24, 40)])
+    func lanePathMatchesTheDoubleEngine(numerics: ContractionNumerics, shape: (bond: Int, batchSize: Int)) {
+        let (bond, batchSize) = shape
         let p = Self.problem(sites: 9, bond: bond)
         let reference = Problem(cores: p.floatCores.map { $0.converted(to: Double.self) },
                                 features: p.floatFeatures.converted(to: Double.self), labels: p.labels)
         let batch = Array((0..<batchSize).map { ($0 * 7) % p.labels.count })
         let lane = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                            batchCapacity: 40, numerics: .plain)
+                                            batchCapacity: 40, numerics: numerics)
         let exact = MPSGradientEngine<Double>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                              batchCapacity: 40, numerics: .plain)
+                                              batchCapacity: 40, numerics: numerics)
         #expect(lane.laneBuffers != nil)
         var g32 = p.floatCores.map { Tensor<Float>(zeros: $0.shape) }
         var g64 = reference.cores.map { Tensor<Double>(zeros: $0.shape) }
@@ -75,6 +76,83 @@ import _TestSupport
         let l64 = exact.logits(cores: reference.cores, features: reference.features, samples: samples)
         let largest = l64.map { abs($0) }.max()!
         for i in l64.indices { #expect(abs(l32[i] - l64[i]) <= 2e-5 * largest, "logit \(i): \(l32[i]) vs \(l64[i])") }
+    }
+
+    /// Log-scaled, a chain of 300 cores, each scaled by 0.4, whose outputs (below 2^−200) and gradients lie far below
+    /// float32's range: the lane path keeps them, and its logits and gradients (as exact
+    /// Doubles: mantissa·2^exponent) match the log-scaled Double engine's within float32 rounding.
+    @Test func logScaledLanesSurviveUnderflow() {
+        let p = Self.problem(sites: 300, bond: 6, samples: 8, seed: 5, scale: 0.4)
+        let reference = Problem(cores: p.floatCores.map { $0.converted(to: Double.self) },
+                                features: p.floatFeatures.converted(to: Double.self), labels: p.labels)
+        let lane = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
+                                            batchCapacity: 8, numerics: .logscaled)
+        let exact = MPSGradientEngine<Double>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
+                                              batchCapacity: 8, numerics: .logscaled)
+        let samples = Array(0..<8)
+        let l32 = lane.logits(cores: p.floatCores, features: p.floatFeatures, samples: samples)
+        let l64 = exact.logits(cores: reference.cores, features: reference.features, samples: samples)
+        let largest = l64.map { abs($0) }.max()!
+        #expect(largest > 0 && largest < 0x1p-200, "the chain should underflow float32: largest logit \(largest)")
+        for i in l64.indices { #expect(abs(l32[i] - l64[i]) <= 1e-4 * largest, "logit \(i): \(l32[i]) vs \(l64[i])") }
+        // Logits this small give a uniform softmax, and every gradient is of the logits' order
+        // (∂f/∂A_j = f/A_j in scale), below float32's range: finite, and equal to the Double
+        // engine's gradients rounded to float32 (zero or subnormal) within float32 rounding.
+        var g32 = p.floatCores.map { Tensor<Float>(zeros: $0.shape) }
+        var g64 = reference.cores.map { Tensor<Double>(zeros: $0.shape) }
+        let e32 = lane.lossAndGradient(cores: p.floatCores, features: p.floatFeatures, labels: p.labels, batch: samples, gradients: &g32)
+        let e64 = exact.lossAndGradient(cores: reference.cores, features: reference.features, labels: p.labels, batch: samples, gradients: &g64)
+        #expect(e32.isFinite && e64.isFinite)
+        #expect(abs(e32.loss - e64.loss) <= 1e-6 * e64.loss)
+        for j in g64.indices {
+            let rounded = g64[j].scalars.map { Float($0) }, laneScalars = g32[j].scalars
+            let scale = rounded.map { abs($0) }.max()!
+            for i in rounded.indices {
+                #expect(laneScalars[i].isFinite && abs(laneScalars[i] - rounded[i]) <= 1e-3 * scale + Float.leastNonzeroMagnitude,
+                        "core \(j) entry \(i): \(laneScalars[i]) vs \(rounded[i])")
+            }
+        }
+    }
+
+    /// The lane rescalings give, column by column, the bits and exponents the row kernels give
+    /// row by row: zero, non-finite, tiny, huge and in-range samples, widths 1, 10, 24.
+    @Test func laneRescalingsMatchTheRowKernels() {
+        var rng = Philox(seed: 41)
+        let lanes = 80, n = 70
+        for width in [1, 10, 24] {
+            var columns = [[Float]]()
+            for b in 0..<n {
+                var column = Tensor<Float>.randomNormal(shape: [width], using: &rng).scalars
+                let scale: Float = [1, 0x1p-40, 0x1p-140, 0x1p30, 0x1p100, 0x1p-16, 0x1p15][b % 7]
+                column = column.map { $0 * scale }
+                if b == 3 { column = [Float](repeating: 0, count: width) }
+                if b == 5 { column[width - 1] = .nan }
+                if b == 9 { column[0] = .infinity }
+                columns.append(column)
+            }
+            var rows = columns.flatMap { $0 }                       // [n][width]
+            var laneBlock = [Float](repeating: -3, count: width * lanes)  // [width][lanes]
+            for b in 0..<n { for i in 0..<width { laneBlock[i * lanes + b] = columns[b][i] } }
+            var rowExponents = (0..<n).map { Int64($0) }, laneExponents = rowExponents + [Int64](repeating: 0, count: lanes - n)
+            tnb_normalize_rows_f32(&rows, n, width, &rowExponents)
+            tnb_lane_normalize_f32(&laneBlock, width, lanes, n, &laneExponents)
+            #expect(Array(laneExponents[0..<n]) == rowExponents)
+            for b in 0..<n {
+                for i in 0..<width {
+                    #expect(laneBlock[i * lanes + b].bitPattern == rows[b * width + i].bitPattern, "normalize [\(b), \(i)]")
+                }
+            }
+            for i in 0..<width { #expect(laneBlock[(i * lanes + n)..<((i + 1) * lanes)].allSatisfy { $0 == -3 }) }
+            let shifts = (0..<n).map { Int64([0, -3, -40, -150, -400, 7, -1][$0 % 7]) }
+            var scaledRows = [Float](repeating: 0, count: n * width), scaledLanes = [Float](repeating: -3, count: width * lanes)
+            tnb_scale_rows_f32(rows, &scaledRows, n, width, shifts)
+            tnb_lane_scale_f32(laneBlock, &scaledLanes, width, lanes, n, shifts)
+            for b in 0..<n {
+                for i in 0..<width {
+                    #expect(scaledLanes[i * lanes + b].bitPattern == scaledRows[b * width + i].bitPattern, "scale [\(b), \(i)]")
+                }
+            }
+        }
     }
 
     /// A sample's logits are the same bits whichever lane it takes and whatever shares its batch.

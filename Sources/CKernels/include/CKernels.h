@@ -42,6 +42,12 @@ void tnb_normalize_rows_f64(double *rows, ptrdiff_t n, ptrdiff_t width, int64_t 
 void tnb_scale_rows_f32(const float *src, float *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts);
 void tnb_scale_rows_f64(const double *src, double *dst, ptrdiff_t n, ptrdiff_t width, const int64_t *shifts);
 
+/// tnb_normalize_rows_f32 in lane layout: rows is [width][lanes] and each of the first n columns
+/// (a sample) is normalized as a row is there, its exponent added to exponents[b].
+void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, int64_t *exponents);
+/// tnb_scale_rows_f32 in lane layout: dst[i, b] = src[i, b]·2^shifts[b] for the first n columns.
+void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, const int64_t *shifts);
+
 /// Chooses the AVX-512 bodies (when the processor has AVX-512F and `enabled` is non-zero) or the
 /// generic ones, for every later call; returns whether the AVX-512 ones were in use. For tests.
 int tnb_row_kernels_use_vector(int enabled);

@@ -29,9 +29,9 @@ extension MPSGradientEngine {
         targets.reserveCapacity(l)
         for j in 0..<l { gradients[j].withUnsafeMutableBufferPointer { targets.append($0.baseAddress!) } }
         if let lanes = laneBuffers {
-            backwardLanes(lanes, cores: cores, count: n, gradients: targets)
-            for g in gradients where !g.isFinite { return false }
-            return true
+            let finite = backwardLanes(lanes, cores: cores, count: n, gradients: targets)
+            if numerics == .plain { for g in gradients where !g.isFinite { return false } }
+            return finite
         }
         let inv = 1 / Double(n)
         var finite = true

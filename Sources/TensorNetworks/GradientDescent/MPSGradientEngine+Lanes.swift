@@ -2,8 +2,8 @@ import CKernels
 import TensorCore
 
 /// The lane path of ``MPSGradientEngine``: the chain in lane layout, for a label on the first
-/// core, plain numerics, float32 and bonds of at most 24 (CopyNodeInit's and
-/// RankRegularization's engines).
+/// core, float32 and bonds of at most 24 (CopyNodeInit's and RankRegularization's engines), in
+/// both numerics.
 ///
 /// Every block is bond-major — row i holds the batch's samples, `laneCount` floats (the capacity
 /// rounded up to 16) from the next row — so that a sample is one lane of a 16-float vector. The
@@ -13,6 +13,10 @@ import TensorCore
 /// an OpenBLAS call and a row kernel on [B, D]-sized blocks whose 10 or 20 columns fill vectors
 /// poorly. The core gradients stay GEMMs: ∂A_j = X_j·Z_jᵀ, with Z_j transposed first
 /// (``transpose(rows:columns:a:lda:into:ldb:)``).
+///
+/// Log-scaled, each sample keeps its exponents as on the row path: R_j and X_j are renormalized
+/// per lane after every step (`tnb_lane_normalize_f32`, the row kernel's rule), and before a
+/// gradient GEMM X_j's lanes are brought to the batch's common exponent (`tnb_lane_scale_f32`).
 ///
 /// Lanes past the batch hold zero features, so every block is zero there; the GEMMs that sum
 /// over the batch stop at its last sample. Each output is summed in one fixed order whatever the
@@ -30,6 +34,11 @@ extension MPSGradientEngine {
         let adjointNext: UnsafeMutablePointer<Float>
         let zTranspose: UnsafeMutablePointer<Float> // [lanes, d·Dmax]
         let logits: UnsafeMutablePointer<Float>     // [C, lanes]
+        // Log-scaled numerics.
+        let rightExponents: UnsafeMutablePointer<Int> // per bond j = 0…L: [lanes], R_j = R̂_j·2^ρ
+        let adjointExponents: UnsafeMutablePointer<Int> // [lanes]: X_j = X̂_j·2^ξ
+        let shifts: UnsafeMutablePointer<Int>       // [lanes]
+        let scaled: UnsafeMutablePointer<Float>     // [Dmax, lanes]
 
         init(bondDimensions: [Int], physicalDimension d: Int, labelCount: Int, batchCapacity: Int) {
             let l = bondDimensions.count - 1, dmax = bondDimensions.max()!
@@ -49,22 +58,26 @@ extension MPSGradientEngine {
             adjointNext = .allocate(capacity: dmax * lanes)
             zTranspose = .allocate(capacity: lanes * d * dmax)
             logits = .allocate(capacity: labelCount * lanes)
+            rightExponents = .allocate(capacity: (l + 1) * lanes)
+            adjointExponents = .allocate(capacity: lanes)
+            shifts = .allocate(capacity: lanes)
+            scaled = .allocate(capacity: dmax * lanes)
         }
 
         deinit {
-            for p in [phi, z, right, adjoint, adjointNext, zTranspose, logits] { p.deallocate() }
+            for p in [phi, z, right, adjoint, adjointNext, zTranspose, logits, scaled] { p.deallocate() }
+            for p in [rightExponents, adjointExponents, shifts] { p.deallocate() }
         }
     }
 
-    /// Whether an engine of this shape takes the lane path: float32, plain numerics, the label
-    /// on the first core and every bond within the lane kernels' 24.
-    static func usesLanes(bondDimensions: [Int], labelSite: Int, numerics: ContractionNumerics) -> Bool {
-        Scalar.self == Float.self && labelSite == 0 && numerics == .plain
-            && bondDimensions.max()! <= Int(tnb_lane_kernels_max_bond())
+    /// Whether an engine of this shape takes the lane path: float32, the label on the first core
+    /// and every bond within the lane kernels' 24.
+    static func usesLanes(bondDimensions: [Int], labelSite: Int) -> Bool {
+        Scalar.self == Float.self && labelSite == 0 && bondDimensions.max()! <= Int(tnb_lane_kernels_max_bond())
     }
 
     /// The batch's features into `phi` (lanes past the batch zero), the chain from the right end
-    /// and the logits (exponents 0).
+    /// and the logits with their exponents.
     func forwardLanes(
         _ lanes: LaneBuffers, cores: [Tensor<Scalar>], features: Tensor<Scalar>, batch: [Int], wantGradient: Bool
     ) {
@@ -92,8 +105,9 @@ extension MPSGradientEngine {
         }
         if n < lc { for i in 0..<(l * d) { (phi + i * lc + n).initialize(repeating: 0, count: lc - n) } }
 
-        let right = lanes.right
+        let right = lanes.right, logScaled = numerics == .logscaled
         (right + lanes.rightOffsets[l]).initialize(repeating: 1, count: lc)
+        (lanes.rightExponents + l * lc).initialize(repeating: 0, count: lc)
         for j in stride(from: l - 1, through: 1, by: -1) {
             let status = cores[j].withUnsafeBufferPointer { a in
                 tnb_lane_absorb_f32(Self.floats(a.baseAddress!), bondDimensions[j], d, bondDimensions[j + 1],
@@ -101,6 +115,11 @@ extension MPSGradientEngine {
                                     lanes.z + lanes.zOffsets[j], right + lanes.rightOffsets[j])
             }
             precondition(status == 0, "lane absorb refused bond \(bondDimensions[j]) (at most \(tnb_lane_kernels_max_bond()))")
+            let exponents = lanes.rightExponents + j * lc
+            exponents.update(from: lanes.rightExponents + (j + 1) * lc, count: lc)
+            if logScaled {
+                tnb_lane_normalize_f32(right + lanes.rightOffsets[j], bondDimensions[j], lc, n, Self.int64s(exponents))
+            }
         }
         // Z₀ = φ₀ ⊙ R₁, then F[ℓ, ·] = Σ_s A₀[s, ℓ, :]·Z₀[s] (d GEMMs [C, D₁]·[D₁, n]).
         let d1 = bondDimensions[1], z0 = lanes.z + lanes.zOffsets[0], r1 = right + lanes.rightOffsets[1]
@@ -121,15 +140,29 @@ extension MPSGradientEngine {
         let out = Self.floats(logits)
         for b in 0..<n {
             for ell in 0..<c { out[b * c + ell] = lanes.logits[ell * lc + b] }
-            logitExponents[b] = 0
+            logitExponents[b] = lanes.rightExponents[lc + b]
         }
     }
 
     /// The backward pass on the lane path (after ``forwardLanes(_:cores:features:batch:wantGradient:)``
     /// with `wantGradient`): U = φ₀ ⊗ (∂loss/∂f)/n, ∂A₀ = Uᵀ·R₁ᵀ, X₁ = A₀ᵀ·Uᵀ, then for j = 1…L−1
-    /// ∂A_j = X_j·Z_jᵀ and X_{j+1} by the transfer kernel, into `gradients` (the caller checks them).
-    func backwardLanes(_ lanes: LaneBuffers, cores: [Tensor<Scalar>], count n: Int, gradients: [UnsafeMutablePointer<Scalar>]) {
+    /// ∂A_j = X_j·Z_jᵀ and X_{j+1} by the transfer kernel, into `gradients`. Log-scaled, each
+    /// gradient is formed at the batch's common exponent and multiplied by 2 to it; returns
+    /// false when one is then not finite (plain numerics: true, the caller checks).
+    func backwardLanes(_ lanes: LaneBuffers, cores: [Tensor<Scalar>], count n: Int, gradients: [UnsafeMutablePointer<Scalar>]) -> Bool {
         let l = siteCount, d = physicalDimension, c = labelCount, lc = lanes.laneCount
+        let logScaled = numerics == .logscaled
+        var finite = true
+        /// `rows` [D, lanes] with exponents e₁ + e₂ brought to their common exponent M (into
+        /// `scaled`); returns the rows to multiply and M (plain: `rows`, 0).
+        func commonScale(_ rows: UnsafeMutablePointer<Float>, width: Int, _ e1: UnsafeMutablePointer<Int>,
+                         _ e2: UnsafeMutablePointer<Int>?) -> (UnsafeMutablePointer<Float>, Int) {
+            guard logScaled else { return (rows, 0) }
+            let common = Self.commonExponent(e1, e2, n)
+            for b in 0..<n { lanes.shifts[b] = e1[b] + (e2?[b] ?? 0) - common }
+            tnb_lane_scale_f32(rows, lanes.scaled, width, lc, n, Self.int64s(lanes.shifts))
+            return (lanes.scaled, common)
+        }
         let inv = 1 / Double(n)
         let u = Self.floats(outputGradient), phi = lanes.phi
         for b in 0..<n {
@@ -140,20 +173,27 @@ extension MPSGradientEngine {
         }
         let d1 = bondDimensions[1]
         var x = lanes.adjoint, xNext = lanes.adjointNext
-        // ∂A₀ as [d·C, D₁] = Uᵀ·(R₁ as [n, D₁]); X₁ [D₁, n] = (A₀ as [d·C, D₁])ᵀ·Uᵀ.
+        // ∂A₀ as [d·C, D₁] = Uᵀ·(R₁ as [n, D₁]) (exponents ρ₁); X₁ [D₁, n] = (A₀ as [d·C, D₁])ᵀ·Uᵀ.
+        let (r1, common0) = commonScale(lanes.right + lanes.rightOffsets[1], width: d1, lanes.rightExponents + lc, nil)
         gemm(transposeA: true, transposeB: true, m: d * c, n: d1, k: n, alpha: Float(1),
-             a: u, lda: d * c, b: lanes.right + lanes.rightOffsets[1], ldb: lc,
-             beta: 0, c: Self.floats(gradients[0]), ldc: d1)
+             a: u, lda: d * c, b: r1, ldb: lc, beta: 0, c: Self.floats(gradients[0]), ldc: d1)
+        if logScaled { finite = Self.scaleInPlace(gradients[0], cores[0].count, common0) && finite }
         cores[0].withUnsafeBufferPointer { a in
             gemm(transposeA: true, transposeB: true, m: d1, n: n, k: d * c, alpha: Float(1),
                  a: Self.floats(a.baseAddress!), lda: d1, b: u, ldb: d * c, beta: 0, c: x, ldc: lc)
         }
         if n < lc { for r in 0..<d1 { (x + r * lc + n).initialize(repeating: 0, count: lc - n) } }
+        let xi = lanes.adjointExponents
+        xi.initialize(repeating: 0, count: lc)
+        if logScaled { tnb_lane_normalize_f32(x, d1, lc, n, Self.int64s(xi)) }
         for j in 1..<l {
             let dl = bondDimensions[j], w = d * bondDimensions[j + 1]
+            // ∂A_j = X_j·Z_jᵀ, exponents ξ_j + ρ_{j+1}.
             transpose(rows: w, columns: n, a: lanes.z + lanes.zOffsets[j], lda: lc, into: lanes.zTranspose, ldb: w)
+            let (xs, common) = commonScale(x, width: dl, xi, lanes.rightExponents + (j + 1) * lc)
             gemm(transposeA: false, transposeB: false, m: dl, n: w, k: n, alpha: Float(1),
-                 a: x, lda: lc, b: lanes.zTranspose, ldb: w, beta: 0, c: Self.floats(gradients[j]), ldc: w)
+                 a: xs, lda: lc, b: lanes.zTranspose, ldb: w, beta: 0, c: Self.floats(gradients[j]), ldc: w)
+            if logScaled { finite = Self.scaleInPlace(gradients[j], cores[j].count, common) && finite }
             guard j < l - 1 else { break }
             let status = cores[j].withUnsafeBufferPointer { a in
                 tnb_lane_transfer_f32(Self.floats(a.baseAddress!), dl, d, bondDimensions[j + 1],
@@ -161,7 +201,9 @@ extension MPSGradientEngine {
             }
             precondition(status == 0, "lane transfer refused bond \(dl) (at most \(tnb_lane_kernels_max_bond()))")
             swap(&x, &xNext)
+            if logScaled { tnb_lane_normalize_f32(x, bondDimensions[j + 1], lc, n, Self.int64s(xi)) }
         }
+        return finite
     }
 
     // The lane path runs for Float only (``usesLanes(bondDimensions:labelSite:numerics:)``).
@@ -170,5 +212,8 @@ extension MPSGradientEngine {
     }
     @inline(__always) static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
         UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @inline(__always) static func int64s(_ p: UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<Int64> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Int64.self)  // Int is 64 bits wherever TNBench builds
     }
 }

@@ -182,7 +182,7 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             largestCore = Swift.max(largestCore, bondDimensions[j] * d * bondDimensions[j + 1] * (j == k ? labelCount : 1))
         }
         coreTranspose = alloc(largestCore, Scalar.self)
-        laneBuffers = Self.usesLanes(bondDimensions: bondDimensions, labelSite: labelSite, numerics: numerics)
+        laneBuffers = Self.usesLanes(bondDimensions: bondDimensions, labelSite: labelSite)
             ? LaneBuffers(bondDimensions: bondDimensions, physicalDimension: d, labelCount: labelCount, batchCapacity: cap)
             : nil
         allocations = raw
