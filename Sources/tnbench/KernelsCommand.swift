@@ -31,7 +31,8 @@ struct KernelsCommand: ParsableCommand {
             and normalization of a 30-site, d = 3 MPS at D = 50 and 200). --no-sweeps leaves out \
             the two sweepers' rows and the SVD beside them. Also the gradient-descent MPS \
             engine's training batch (B = 32) on Barratt et al.'s, the distillation's and tn4ml's \
-            shapes. --only GROUP (repeatable) times those groups alone, beside the ceiling: \
+            shapes, beside one site's chain and adjoint steps (D = 10, 20; float32) in the lane \
+            kernels and in the row-major sequences they replace. --only GROUP (repeatable) times those groups alone, beside the ceiling: \
             \(KernelGroup.allCases.map(\.rawValue).joined(separator: ", ")).
 
             Times come from CLOCK_MONOTONIC: after warm-up calls, each of K repetitions runs the \
