@@ -6,41 +6,59 @@ set xlabel "bond"
 set ylabel "dimension"
 set grid
 set key outside right top vertical box width 1
-set label 99 "commit 053fc9c460, 6aee4689e1" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 053fc9c460, 6aee4689e1" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "bond_dimensions.png"
-plot \
-    "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "m=20 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
+set xrange [-9.8:205.8]
+set yrange [-5.206217782649107:125.96220084679281]
+set multiplot layout 2,3 title "Bond dimensions along the chain after training" . "\n" . "line and band: mean ±σ over seeds"
+unset key
+set title "m=10 (n=3)"
+plot "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
+set title "m=20 (n=3)"
+plot "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
+set title "m=40 (n=3)"
+plot "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
+set title "m=80 (n=3)"
+plot "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
+set title "m=120 (n=3)"
+plot "bond_dimensions.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "bond_dimensions.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "bond_dimensions.svg"
-plot \
-    "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "m=20 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
+set xrange [-9.8:205.8]
+set yrange [-5.206217782649107:125.96220084679281]
+set multiplot layout 2,3 title "Bond dimensions along the chain after training" . "\n" . "line and band: mean ±σ over seeds"
+unset key
+set title "m=10 (n=3)"
+plot "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
+set title "m=20 (n=3)"
+plot "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
+set title "m=40 (n=3)"
+plot "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
+set title "m=80 (n=3)"
+plot "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
+set title "m=120 (n=3)"
+plot "bond_dimensions.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "bond_dimensions.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "bond_dimensions.pdf"
-plot \
-    "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "m=20 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
-    "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
+set xrange [-9.8:205.8]
+set yrange [-5.206217782649107:125.96220084679281]
+set multiplot layout 2,3 title "Bond dimensions along the chain after training" . "\n" . "line and band: mean ±σ over seeds"
+unset key
+set title "m=10 (n=3)"
+plot "bond_dimensions.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "bond_dimensions.dat" index 0 using 1:2 with lines lw 2 lc rgb "#1f77b4" title "mean ±σ"
+set title "m=20 (n=3)"
+plot "bond_dimensions.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "bond_dimensions.dat" index 1 using 1:2 with lines lw 2 lc rgb "#d62728" title "mean ±σ"
+set title "m=40 (n=3)"
+plot "bond_dimensions.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "bond_dimensions.dat" index 2 using 1:2 with lines lw 2 lc rgb "#2ca02c" title "mean ±σ"
+set title "m=80 (n=3)"
+plot "bond_dimensions.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "bond_dimensions.dat" index 3 using 1:2 with lines lw 2 lc rgb "#9467bd" title "mean ±σ"
+set title "m=120 (n=3)"
+plot "bond_dimensions.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "bond_dimensions.dat" index 4 using 1:2 with lines lw 2 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 unset output

@@ -6,43 +6,61 @@ set xlabel "sweep"
 set ylabel "test error (fraction)"
 set grid
 set key outside right top vertical box width 1
-set label 99 "commit 053fc9c460, 6aee4689e1" at screen 0.99, screen 0.015 right font ",9" textcolor rgb "#555555"
+set label 99 "commit 053fc9c460, 6aee4689e1" at screen 0.99, screen 0.975 right font ",9" textcolor rgb "#555555"
 set logscale y
 set format y "%g"
 
 set terminal pngcairo size 1000,640 enhanced font ",11"
 set output "test_error_vs_sweep.png"
-plot \
-    "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_error_vs_sweep.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "test_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "test_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
+set xrange [0.375:3.125]
+set yrange [0.00892860141656646:0.12904144021070232]
+set multiplot layout 2,3 title "Test error vs sweeps" . "\n" . "line and band: mean ±σ over seeds"
+unset key
+set title "m=10 (n=3)"
+plot "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_error_vs_sweep.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "m=20 (n=3)"
+plot "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "m=40 (n=3)"
+plot "test_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "m=80 (n=3)"
+plot "test_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "m=120 (n=3)"
+plot "test_error_vs_sweep.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_error_vs_sweep.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal svg size 1000,640 dynamic enhanced mouse standalone
 set output "test_error_vs_sweep.svg"
-plot \
-    "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_error_vs_sweep.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "test_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "test_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
+set xrange [0.375:3.125]
+set yrange [0.00892860141656646:0.12904144021070232]
+set multiplot layout 2,3 title "Test error vs sweeps" . "\n" . "line and band: mean ±σ over seeds"
+unset key
+set title "m=10 (n=3)"
+plot "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_error_vs_sweep.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "m=20 (n=3)"
+plot "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "m=40 (n=3)"
+plot "test_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "m=80 (n=3)"
+plot "test_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "m=120 (n=3)"
+plot "test_error_vs_sweep.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_error_vs_sweep.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 
 set terminal pdfcairo size 10in,6.4in enhanced
 set output "test_error_vs_sweep.pdf"
-plot \
-    "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, \
-    "test_error_vs_sweep.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "m=10 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, \
-    "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "m=20 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, \
-    "test_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "m=40 (n=3) mean ±σ", \
-    "test_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, \
-    "test_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "m=120 (n=3) mean ±σ"
+set xrange [0.375:3.125]
+set yrange [0.00892860141656646:0.12904144021070232]
+set multiplot layout 2,3 title "Test error vs sweeps" . "\n" . "line and band: mean ±σ over seeds"
+unset key
+set title "m=10 (n=3)"
+plot "test_error_vs_sweep.dat" index 0 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#1f77b4" notitle, "test_error_vs_sweep.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title "mean ±σ"
+set title "m=20 (n=3)"
+plot "test_error_vs_sweep.dat" index 1 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#d62728" notitle, "test_error_vs_sweep.dat" index 1 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#d62728" title "mean ±σ"
+set title "m=40 (n=3)"
+plot "test_error_vs_sweep.dat" index 2 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#2ca02c" notitle, "test_error_vs_sweep.dat" index 2 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#2ca02c" title "mean ±σ"
+set title "m=80 (n=3)"
+plot "test_error_vs_sweep.dat" index 3 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#9467bd" notitle, "test_error_vs_sweep.dat" index 3 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#9467bd" title "mean ±σ"
+set title "m=120 (n=3)"
+plot "test_error_vs_sweep.dat" index 4 using 1:($2-$3):($2+$3) with filledcurves fs transparent solid 0.2 noborder lc rgb "#ff7f0e" notitle, "test_error_vs_sweep.dat" index 4 using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#ff7f0e" title "mean ±σ"
+unset multiplot
 unset output
