@@ -18,14 +18,7 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define TNB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#endif
-#endif
-#ifndef TNB_CLONES
-#define TNB_CLONES
-#endif
+#include "TargetClones.h"
 
 #define LANES 16
 #define BLOCK 8

@@ -91,13 +91,13 @@ extension MPSGradientEngine {
             // sample's 392 values one lane apart cost a fifth of the batch).
             let width = l * d
             sampleMajor(features).withUnsafeBufferPointer { f in
-                let source = Self.floats(f.baseAddress!)
+                let source = RowKernels.floats(f.baseAddress!)
                 for b in 0..<n { (lanes.staging + b * width).update(from: source + batch[b] * width, count: width) }
             }
             transpose(rows: n, columns: width, a: lanes.staging, lda: width, into: phi, ldb: lc)
         } else {
             features.withUnsafeBufferPointer { f in
-                let source = Self.floats(f.baseAddress!), total = features.shape[1]
+                let source = RowKernels.floats(f.baseAddress!), total = features.shape[1]
                 for j in 0..<l {
                     for b in 0..<n {
                         let row = source + (j * total + batch[b]) * d
@@ -113,7 +113,7 @@ extension MPSGradientEngine {
         (lanes.rightExponents + l * lc).initialize(repeating: 0, count: lc)
         for j in stride(from: l - 1, through: 1, by: -1) {
             let status = cores[j].withUnsafeBufferPointer { a in
-                tnb_lane_absorb_f32(Self.floats(a.baseAddress!), bondDimensions[j], d, bondDimensions[j + 1],
+                tnb_lane_absorb_f32(RowKernels.floats(a.baseAddress!), bondDimensions[j], d, bondDimensions[j + 1],
                                     phi + j * d * lc, right + lanes.rightOffsets[j + 1], lc,
                                     lanes.z + lanes.zOffsets[j], right + lanes.rightOffsets[j])
             }
@@ -121,7 +121,7 @@ extension MPSGradientEngine {
             let exponents = lanes.rightExponents + j * lc
             exponents.update(from: lanes.rightExponents + (j + 1) * lc, count: lc)
             if logScaled {
-                tnb_lane_normalize_f32(right + lanes.rightOffsets[j], bondDimensions[j], lc, n, Self.int64s(exponents))
+                tnb_lane_normalize_f32(right + lanes.rightOffsets[j], bondDimensions[j], lc, n, RowKernels.int64s(exponents))
             }
         }
         // Z₀ = φ₀ ⊙ R₁, then F[ℓ, ·] = Σ_s A₀[s, ℓ, :]·Z₀[s] (d GEMMs [C, D₁]·[D₁, n]).
@@ -133,14 +133,14 @@ extension MPSGradientEngine {
             }
         }
         cores[0].withUnsafeBufferPointer { a in
-            let a0 = Self.floats(a.baseAddress!)
+            let a0 = RowKernels.floats(a.baseAddress!)
             for s in 0..<d {
                 gemm(transposeA: false, transposeB: false, m: c, n: n, k: d1, alpha: Float(1),
                      a: a0 + s * c * d1, lda: d1, b: z0 + s * d1 * lc, ldb: lc,
                      beta: s == 0 ? 0 : 1, c: lanes.logits, ldc: lc)
             }
         }
-        let out = Self.floats(logits)
+        let out = RowKernels.floats(logits)
         for b in 0..<n {
             for ell in 0..<c { out[b * c + ell] = lanes.logits[ell * lc + b] }
             logitExponents[b] = lanes.rightExponents[lc + b]
@@ -163,11 +163,11 @@ extension MPSGradientEngine {
             guard logScaled else { return (rows, 0) }
             let common = Self.commonExponent(e1, e2, n)
             for b in 0..<n { lanes.shifts[b] = e1[b] + (e2?[b] ?? 0) - common }
-            tnb_lane_scale_f32(rows, lanes.scaled, width, lc, n, Self.int64s(lanes.shifts))
+            tnb_lane_scale_f32(rows, lanes.scaled, width, lc, n, RowKernels.int64s(lanes.shifts))
             return (lanes.scaled, common)
         }
         let inv = 1 / Double(n)
-        let u = Self.floats(outputGradient), phi = lanes.phi
+        let u = RowKernels.floats(outputGradient), phi = lanes.phi
         for b in 0..<n {
             for s in 0..<d {
                 let f = Double(phi[s * lc + b])
@@ -179,44 +179,34 @@ extension MPSGradientEngine {
         // ∂A₀ as [d·C, D₁] = Uᵀ·(R₁ as [n, D₁]) (exponents ρ₁); X₁ [D₁, n] = (A₀ as [d·C, D₁])ᵀ·Uᵀ.
         let (r1, common0) = commonScale(lanes.right + lanes.rightOffsets[1], width: d1, lanes.rightExponents + lc, nil)
         gemm(transposeA: true, transposeB: true, m: d * c, n: d1, k: n, alpha: Float(1),
-             a: u, lda: d * c, b: r1, ldb: lc, beta: 0, c: Self.floats(gradients[0]), ldc: d1)
+             a: u, lda: d * c, b: r1, ldb: lc, beta: 0, c: RowKernels.floats(gradients[0]), ldc: d1)
         if logScaled { finite = Self.scaleInPlace(gradients[0], cores[0].count, common0) && finite }
         cores[0].withUnsafeBufferPointer { a in
             gemm(transposeA: true, transposeB: true, m: d1, n: n, k: d * c, alpha: Float(1),
-                 a: Self.floats(a.baseAddress!), lda: d1, b: u, ldb: d * c, beta: 0, c: x, ldc: lc)
+                 a: RowKernels.floats(a.baseAddress!), lda: d1, b: u, ldb: d * c, beta: 0, c: x, ldc: lc)
         }
         if n < lc { for r in 0..<d1 { (x + r * lc + n).initialize(repeating: 0, count: lc - n) } }
         let xi = lanes.adjointExponents
         xi.initialize(repeating: 0, count: lc)
-        if logScaled { tnb_lane_normalize_f32(x, d1, lc, n, Self.int64s(xi)) }
+        if logScaled { tnb_lane_normalize_f32(x, d1, lc, n, RowKernels.int64s(xi)) }
         for j in 1..<l {
             let dl = bondDimensions[j], w = d * bondDimensions[j + 1]
             // ∂A_j = X_j·Z_jᵀ, exponents ξ_j + ρ_{j+1}.
             transpose(rows: w, columns: n, a: lanes.z + lanes.zOffsets[j], lda: lc, into: lanes.zTranspose, ldb: w)
             let (xs, common) = commonScale(x, width: dl, xi, lanes.rightExponents + (j + 1) * lc)
             gemm(transposeA: false, transposeB: false, m: dl, n: w, k: n, alpha: Float(1),
-                 a: xs, lda: lc, b: lanes.zTranspose, ldb: w, beta: 0, c: Self.floats(gradients[j]), ldc: w)
+                 a: xs, lda: lc, b: lanes.zTranspose, ldb: w, beta: 0, c: RowKernels.floats(gradients[j]), ldc: w)
             if logScaled { finite = Self.scaleInPlace(gradients[j], cores[j].count, common) && finite }
             guard j < l - 1 else { break }
             let status = cores[j].withUnsafeBufferPointer { a in
-                tnb_lane_transfer_f32(Self.floats(a.baseAddress!), dl, d, bondDimensions[j + 1],
+                tnb_lane_transfer_f32(RowKernels.floats(a.baseAddress!), dl, d, bondDimensions[j + 1],
                                       phi + j * d * lc, x, lc, xNext)
             }
             precondition(status == 0, "lane transfer refused bond \(dl) (at most \(tnb_lane_kernels_max_bond()))")
             swap(&x, &xNext)
-            if logScaled { tnb_lane_normalize_f32(x, bondDimensions[j + 1], lc, n, Self.int64s(xi)) }
+            if logScaled { tnb_lane_normalize_f32(x, bondDimensions[j + 1], lc, n, RowKernels.int64s(xi)) }
         }
         return finite
     }
 
-    // The lane path runs for Float only (``usesLanes(bondDimensions:labelSite:numerics:)``).
-    @inline(__always) static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-    @inline(__always) static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-    @inline(__always) static func int64s(_ p: UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<Int64> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Int64.self)  // Int is 64 bits wherever TNBench builds
-    }
 }

@@ -61,11 +61,12 @@ enum RowKernels {
         }
     }
 
-    // The engine is instantiated for Float and Double only (BLASScalar's two conformances).
-    @inline(__always) private static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    // The engine is instantiated for Float and Double only (BLASScalar's two conformances); the
+    // lane path (MPSGradientEngine+Lanes.swift) uses the same casts.
+    @inline(__always) static func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
-    @inline(__always) private static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+    @inline(__always) static func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
         UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
     }
     @inline(__always) private static func doubles<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Double> {
@@ -76,10 +77,10 @@ enum RowKernels {
         precondition(T.self == Double.self, "the engine's row kernels take Float or Double, not \(T.self)")
         return UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
     }
-    @inline(__always) private static func int64s(_ p: UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<Int64> {
+    @inline(__always) static func int64s(_ p: UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<Int64> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Int64.self)  // Int is 64 bits on every platform TNBench builds for
     }
-    @inline(__always) private static func int64s(_ p: UnsafePointer<Int>) -> UnsafePointer<Int64> {
+    @inline(__always) static func int64s(_ p: UnsafePointer<Int>) -> UnsafePointer<Int64> {
         UnsafeRawPointer(p).assumingMemoryBound(to: Int64.self)
     }
 }
