@@ -146,6 +146,18 @@ extension KernelBenchmarks {
                     consume(layer.backward(g, cache: cache, needsInputGradient: false))
                 })
             }
+            // The dense order's own work, beside the batch's products: the matrix from the two
+            // halves, and the projection of a matrix gradient onto the cores.
+            let mpo = base.mpo
+            let contraction = mpo.denseContraction()
+            let matrixGradient = Tensor<Scalar>.randomUniform(shape: [mpo.inputSize, mpo.outputSize], in: -1..<1, using: &random)
+            let shape = "D=\(spec.bond), cut \(contraction.cut)"
+            results.append(result("\(spec.name) MPO.denseContraction", shape, flops: mpo.contractionFlops) {
+                consume(mpo.denseContraction())
+            })
+            results.append(result("\(spec.name) MPO.coreGradients", shape, flops: mpo.coreGradientFlops) {
+                consume(mpo.coreGradients(matrixGradient: matrixGradient, contraction: contraction))
+            })
         }
         return results
     }

@@ -16,9 +16,12 @@ import _TestSupport
         var floatFeatures: Tensor<Float> { features.converted(to: Float.self) }
     }
 
-    static func problem(sites: Int, bond: Int, labels: Int = 10, samples: Int = 40, seed: UInt64 = 3, scale: Double = 1) -> Problem {
+    static func problem(
+        sites: Int, bond: Int, labels: Int = 10, labelSite: Int = 0, samples: Int = 40, seed: UInt64 = 3, scale: Double = 1
+    ) -> Problem {
         var rng = Philox(seed: seed, stream: UInt64(bond))
-        let shapes = MatchedInitializer.uniformShapes(siteCount: sites, bondDimension: bond, physical: 2, labelCount: labels)
+        let shapes = NearIdentityInitialization.shapes(siteCount: sites, bondDimension: bond, physical: 2, labelCount: labels,
+                                                       labelSite: labelSite)
         // Scaled so that the outputs stay of order one along the chain (times `scale` per core).
         let cores = shapes.map { shape in
             Tensor<Double>.randomNormal(shape: shape, mean: 0, standardDeviation: scale / Double(shape[0] * 2).squareRoot(), using: &rng)
@@ -37,25 +40,33 @@ import _TestSupport
         #expect(lanes(Float.self, bonds))
         #expect(lanes(Float.self, bonds, .logscaled))
         #expect(!lanes(Double.self, bonds))
-        #expect(!lanes(Float.self, bonds, label: 3))
+        #expect(lanes(Float.self, bonds, label: 3))
+        #expect(lanes(Float.self, bonds, label: 5, .logscaled))
+        #expect(!lanes(Double.self, bonds, label: 3))
         #expect(!lanes(Float.self, [1, 2, 4, 25, 4, 2, 1]))
+        #expect(!lanes(Float.self, [1, 2, 4, 25, 4, 2, 1], label: 3))
     }
 
     /// Loss, logits and every core gradient of the Float lane path against the Double engine on
     /// the same (Float-representable) cores and features, at bonds that fill one and two vector
     /// widths and batches that fill part of a vector, one and several: within float32 rounding
     /// (relative 2e-4 of each core's largest gradient entry; the sums run over at most 48 terms).
-    @Test(arguments: ContractionNumerics.allCases, [(3, 1), (3, 17), (10, 5), (10, 16), (10, 40), (24, 17), (24, 40)])
-    func lanePathMatchesTheDoubleEngine(numerics: ContractionNumerics, shape: (bond: Int, batchSize: Int)) {
-        let (bond, batchSize) = shape
-        let p = Self.problem(sites: 9, bond: bond)
+    ///
+    /// The label on the first core, inside the chain (site 4 of 9) and on the last core.
+    @Test(arguments: ContractionNumerics.allCases, [
+        (3, 1, 0), (3, 17, 0), (10, 5, 0), (10, 16, 0), (10, 40, 0), (24, 17, 0), (24, 40, 0),
+        (3, 1, 4), (3, 17, 4), (10, 5, 4), (10, 40, 4), (24, 17, 4), (10, 16, 8), (10, 16, 1),
+    ])
+    func lanePathMatchesTheDoubleEngine(numerics: ContractionNumerics, shape: (bond: Int, batchSize: Int, labelSite: Int)) {
+        let (bond, batchSize, labelSite) = shape
+        let p = Self.problem(sites: 9, bond: bond, labelSite: labelSite)
         let reference = Problem(cores: p.floatCores.map { $0.converted(to: Double.self) },
                                 features: p.floatFeatures.converted(to: Double.self), labels: p.labels)
         let batch = Array((0..<batchSize).map { ($0 * 7) % p.labels.count })
         let lane = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                            batchCapacity: 40, numerics: numerics)
+                                            labelSite: labelSite, batchCapacity: 40, numerics: numerics)
         let exact = MPSGradientEngine<Double>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                              batchCapacity: 40, numerics: numerics)
+                                              labelSite: labelSite, batchCapacity: 40, numerics: numerics)
         #expect(lane.laneBuffers != nil)
         var g32 = p.floatCores.map { Tensor<Float>(zeros: $0.shape) }
         var g64 = reference.cores.map { Tensor<Double>(zeros: $0.shape) }
@@ -81,14 +92,17 @@ import _TestSupport
     /// Log-scaled, a chain of 300 cores, each scaled by 0.4, whose outputs (below 2^−200) and gradients lie far below
     /// float32's range: the lane path keeps them, and its logits and gradients (as exact
     /// Doubles: mantissa·2^exponent) match the log-scaled Double engine's within float32 rounding.
-    @Test func logScaledLanesSurviveUnderflow() {
-        let p = Self.problem(sites: 300, bond: 6, samples: 8, seed: 5, scale: 0.4)
+    /// The label on the first core and in the middle (site 150).
+    @Test(arguments: [0, 150])
+    func logScaledLanesSurviveUnderflow(labelSite: Int) {
+        let p = Self.problem(sites: 300, bond: 6, labelSite: labelSite, samples: 8, seed: 5, scale: 0.4)
         let reference = Problem(cores: p.floatCores.map { $0.converted(to: Double.self) },
                                 features: p.floatFeatures.converted(to: Double.self), labels: p.labels)
         let lane = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                            batchCapacity: 8, numerics: .logscaled)
+                                            labelSite: labelSite, batchCapacity: 8, numerics: .logscaled)
         let exact = MPSGradientEngine<Double>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                              batchCapacity: 8, numerics: .logscaled)
+                                              labelSite: labelSite, batchCapacity: 8, numerics: .logscaled)
+        #expect(lane.laneBuffers != nil)
         let samples = Array(0..<8)
         let l32 = lane.logits(cores: p.floatCores, features: p.floatFeatures, samples: samples)
         let l64 = exact.logits(cores: reference.cores, features: reference.features, samples: samples)
@@ -155,11 +169,14 @@ import _TestSupport
         }
     }
 
-    /// A sample's logits are the same bits whichever lane it takes and whatever shares its batch.
-    @Test func aSamplesLogitsDoNotDependOnItsLane() {
-        let p = Self.problem(sites: 12, bond: 10)
+    /// A sample's logits are the same bits whichever lane it takes and whatever shares its batch,
+    /// the label on the first core or inside the chain.
+    @Test(arguments: [0, 6])
+    func aSamplesLogitsDoNotDependOnItsLane(labelSite: Int) {
+        let p = Self.problem(sites: 12, bond: 10, labelSite: labelSite)
         let engine = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 10,
-                                              batchCapacity: 40, numerics: .plain)
+                                              labelSite: labelSite, batchCapacity: 40, numerics: .plain)
+        #expect(engine.laneBuffers != nil)
         let all = engine.logits(cores: p.floatCores, features: p.floatFeatures, samples: Array(0..<40))
         for sample in [0, 13, 39] {
             let alone = engine.logits(cores: p.floatCores, features: p.floatFeatures, samples: [sample])
@@ -168,6 +185,34 @@ import _TestSupport
             #expect(alone == Array(all[(sample * 10)..<(sample * 10 + 10)]))
             #expect(elsewhere[30..<40] == all[(sample * 10)..<(sample * 10 + 10)])
         }
+    }
+
+    /// The label inside a long chain, with BLAS on two threads: the lane path's two chains and two
+    /// sweeps run concurrently (``MPSGradientEngine/workers(batch:)``), on one thread in turn.
+    /// Loss, gradients and logits: the same bits.
+    @Test(arguments: ContractionNumerics.allCases)
+    func concurrentLaneChainsGiveTheSequentialBits(numerics: ContractionNumerics) {
+        let p = Self.problem(sites: 70, bond: 24, labels: 4, labelSite: 34, samples: 40, seed: 9, scale: 0.6)
+        let e = MPSGradientEngine<Float>(bondDimensions: p.bonds, physicalDimension: 2, labelCount: 4, labelSite: 34,
+                                         batchCapacity: 32, numerics: numerics)
+        #expect(e.laneBuffers != nil)
+        let batch = Array(4..<36)
+        #expect(e.flopsPerTrainingBatch(batch.count) >= MPSGradientEngine<Float>.concurrentLaneChainsMinimumFlops)
+        func run(_ threads: Int) -> [Double] {
+            withBLASThreads(threads) {
+                #expect(e.workers(batch: batch.count) == threads)
+                var gradients: [Tensor<Float>] = []
+                let result = e.lossAndGradient(cores: p.floatCores, features: p.floatFeatures, labels: p.labels, batch: batch,
+                                               gradients: &gradients)
+                #expect(result.isFinite)
+                let logits = e.logits(cores: p.floatCores, features: p.floatFeatures, samples: Array(0..<40))
+                return [result.loss] + gradients.flatMap(\.scalars).map { Double($0) } + logits
+            }
+        }
+        let (one, two) = (run(1), run(2))
+        #expect(one.count == two.count && one.count > 70_000)
+        #expect(one.contains { $0 != 0 })
+        #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
     }
 
     /// The two kernels against naïve Double loops at every left bond they take (1…24), with

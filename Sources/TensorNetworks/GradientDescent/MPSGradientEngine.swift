@@ -58,14 +58,23 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     /// the forward chains from both ends, and the backward sweeps to both ends. Two when BLAS
     /// has more than one thread, each chain has at least ``concurrentChainsMinimumSites`` cores
     /// and the batch's work, ``flopsPerTrainingBatch(_:)``, is at least
-    /// ``concurrentChainsMinimumFlops``; each chain then runs BLAS on one thread. Each product is
-    /// the call of the sequential order either way, so the numbers do not depend on it.
+    /// ``concurrentChainsMinimumFlops`` (on the lane path ``concurrentLaneChainsMinimumFlops``);
+    /// each chain then runs BLAS on one thread. Each product is the call of the sequential order
+    /// either way, so the numbers do not depend on it.
     func workers(batch n: Int) -> Int {
         let shorterChain = Swift.min(labelSite, siteCount - 1 - labelSite)
+        let minimumFlops = laneBuffers == nil ? Self.concurrentChainsMinimumFlops : Self.concurrentLaneChainsMinimumFlops
         let concurrent = BLASRuntime.threadCount > 1 && shorterChain >= Self.concurrentChainsMinimumSites
-            && flopsPerTrainingBatch(n) >= Self.concurrentChainsMinimumFlops
+            && flopsPerTrainingBatch(n) >= minimumFlops
         return concurrent ? 2 : 1
     }
+
+    /// The lane path's ``concurrentChainsMinimumFlops``: its chains take about half the row
+    /// path's time, so the hand-off weighs twice as much. `tnbench kernels --only
+    /// gradient-descent` (the distillation's L = 196, label on site 98, log-scaled), concurrent on
+    /// 2 threads against in turn on 1: 14% *slower* at D = 10 (7.6 MFLOP a batch), 29% faster at
+    /// D = 20 (30 MFLOP).
+    static var concurrentLaneChainsMinimumFlops: Double { 12e6 }
 
     /// The work of a batch from which its two chains run concurrently. `tnbench kernels --only
     /// gradient-descent` on 2 threads against 1 (the label in the middle): 15–25% faster at
@@ -188,8 +197,9 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
             largestCore = Swift.max(largestCore, bondDimensions[j] * d * bondDimensions[j + 1] * (j == k ? labelCount : 1))
         }
         coreTranspose = alloc(largestCore, Scalar.self)
-        laneBuffers = Self.usesLanes(bondDimensions: bondDimensions, labelSite: labelSite)
-            ? LaneBuffers(bondDimensions: bondDimensions, physicalDimension: d, labelCount: labelCount, batchCapacity: cap)
+        laneBuffers = Self.usesLanes(bondDimensions: bondDimensions)
+            ? LaneBuffers(bondDimensions: bondDimensions, physicalDimension: d, labelCount: labelCount, labelSite: k,
+                          batchCapacity: cap)
             : nil
         allocations = raw
     }
