@@ -370,3 +370,22 @@ void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t
         }
     }
 }
+
+int tnb_lane_common_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n,
+                              const int64_t *e1, const int64_t *e2, int64_t *shifts, int64_t *common) {
+    int64_t m = INT64_MIN;
+    for (ptrdiff_t b = 0; b < n; b++) {
+        const int64_t e = e1[b] + (e2 ? e2[b] : 0);
+        shifts[b] = e;
+        m = e > m ? e : m;
+    }
+    *common = n > 0 ? m : 0;
+    int any = 0;
+    for (ptrdiff_t b = 0; b < n; b++) {
+        shifts[b] -= m;
+        any |= shifts[b] != 0;
+    }
+    if (!any) return 0;
+    tnb_lane_scale_f32(src, dst, width, lanes, n, shifts);
+    return 1;
+}

@@ -169,6 +169,31 @@ import _TestSupport
         }
     }
 
+    /// The fused step before a gradient GEMM (`tnb_lane_common_scale_f32`) gives the common
+    /// exponent and the bits of the largest exponent sum followed by `tnb_lane_scale_f32`; with
+    /// every lane already at the common exponent it writes nothing and says so.
+    @Test func laneCommonScaleIsTheLargestExponentThenTheLaneScale() {
+        var rng = Philox(seed: 43)
+        let lanes = 48, n = 37, width = 10
+        let rows = Tensor<Float>.randomNormal(shape: [width * lanes], using: &rng).scalars
+        let e1 = (0..<lanes).map { Int64(($0 * 37) % 300) - 150 }, e2 = (0..<lanes).map { Int64(($0 * 11) % 40) - 20 }
+        let largest = (0..<n).map { e1[$0] + e2[$0] }.max()!
+        let shifts = (0..<n).map { e1[$0] + e2[$0] - largest }
+        var expected = [Float](repeating: -7, count: width * lanes)
+        tnb_lane_scale_f32(rows, &expected, width, lanes, n, shifts)
+        var fused = [Float](repeating: -7, count: width * lanes), scratch = [Int64](repeating: 0, count: lanes)
+        var common: Int64 = 0
+        #expect(tnb_lane_common_scale_f32(rows, &fused, width, lanes, n, e1, e2, &scratch, &common) == 1)
+        #expect(common == largest)
+        #expect(fused.map(\.bitPattern) == expected.map(\.bitPattern))
+        // Without e2, and every lane at one exponent: nothing written, the common exponent returned.
+        let same = [Int64](repeating: -42, count: lanes)
+        var untouched = [Float](repeating: -7, count: width * lanes)
+        #expect(tnb_lane_common_scale_f32(rows, &untouched, width, lanes, n, same, nil, &scratch, &common) == 0)
+        #expect(common == -42)
+        #expect(untouched.allSatisfy { $0 == -7 })
+    }
+
     /// A sample's logits are the same bits whichever lane it takes and whatever shares its batch,
     /// the label on the first core or inside the chain.
     @Test(arguments: [0, 6])

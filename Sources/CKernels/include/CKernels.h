@@ -47,6 +47,13 @@ void tnb_scale_rows_f64(const double *src, double *dst, ptrdiff_t n, ptrdiff_t w
 void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, int64_t *exponents);
 /// tnb_scale_rows_f32 in lane layout: dst[i, b] = src[i, b]·2^shifts[b] for the first n columns.
 void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, const int64_t *shifts);
+/// The lane path's step before a gradient GEMM: rows [width][lanes] whose first n lanes carry
+/// exponents e1[b] + e2[b] (e2 may be NULL) brought to their common exponent M, the largest:
+/// shifts[b] = e1[b] + e2[b] − M, then tnb_lane_scale_f32(src, dst, …, shifts) — the same bits.
+/// Writes M to *common. Returns 0 and writes nothing to dst when every shift is zero (src is
+/// then already at M), else 1.
+int tnb_lane_common_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n,
+                              const int64_t *e1, const int64_t *e2, int64_t *shifts, int64_t *common);
 
 /// Chooses the AVX-512 bodies (when the processor has AVX-512F and `enabled` is non-zero) or the
 /// generic ones, for every later call; returns whether the AVX-512 ones were in use. For tests.

@@ -278,18 +278,19 @@ extension MPSGradientEngine {
     }
 
     /// `rows` [width, lanes] with per-lane exponents e₁ + e₂ brought to their common exponent M
-    /// (into `scaled`, with `shifts`: the caller's scratch); returns the rows to multiply and M
-    /// (plain numerics: `rows` and 0).
+    /// (into `scaled`, with `shifts`: the caller's scratch; one C call,
+    /// `tnb_lane_common_scale_f32`); returns the rows to multiply and M — `rows` itself when every
+    /// lane is already at M (plain numerics: `rows` and 0).
     private func laneCommonScale(
         _ rows: UnsafeMutablePointer<Float>, width: Int, lanes lc: Int, count n: Int,
         _ e1: UnsafeMutablePointer<Int>, _ e2: UnsafeMutablePointer<Int>?,
         shifts: UnsafeMutablePointer<Int>, scaled: UnsafeMutablePointer<Float>
     ) -> (UnsafeMutablePointer<Float>, Int) {
         guard numerics == .logscaled else { return (rows, 0) }
-        let common = Self.commonExponent(e1, e2, n)
-        for b in 0..<n { shifts[b] = e1[b] + (e2?[b] ?? 0) - common }
-        tnb_lane_scale_f32(rows, scaled, width, lc, n, RowKernels.int64s(shifts))
-        return (scaled, common)
+        var common: Int64 = 0
+        let wrote = tnb_lane_common_scale_f32(rows, scaled, width, lc, n, RowKernels.int64s(e1), e2.map { RowKernels.int64s($0) },
+                                              RowKernels.int64s(shifts), &common)
+        return (wrote != 0 ? scaled : rows, Int(common))
     }
 
     /// The label on the first core: U = φ₀ ⊗ (∂loss/∂f)/n, ∂A₀ = Uᵀ·R₁ᵀ and X₁ = A₀ᵀ·Uᵀ (into
@@ -359,17 +360,16 @@ extension MPSGradientEngine {
         }
         if n < lc { for i in 0..<dk { (lanes.leftAdjoint + i * lc + n).initialize(repeating: 0, count: lc - n) } }
         // ∂A_k = Λ̂_k·(W·2^{λ + ρ − M})ᵀ·2^M, W transposed to [n, d·C·D_{k+1}] first.
-        var common = 0
+        var common: Int64 = 0
         if logScaled {
-            common = Self.commonExponent(eLeft, eRight, n)
-            for b in 0..<n { lanes.shifts[b] = eLeft[b] + eRight[b] - common }
-            tnb_lane_scale_f32(w, w, width, lc, n, RowKernels.int64s(lanes.shifts))
+            tnb_lane_common_scale_f32(w, w, width, lc, n, RowKernels.int64s(eLeft), RowKernels.int64s(eRight),
+                                      RowKernels.int64s(lanes.shifts), &common)
         }
         transpose(rows: width, columns: n, a: w, lda: lc, into: lanes.zTranspose, ldb: width)
         gemm(transposeA: false, transposeB: false, m: dk, n: width, k: n, alpha: Float(1),
              a: lanes.left + lanes.leftOffsets[k], lda: lc, b: lanes.zTranspose, ldb: width, beta: 0,
              c: RowKernels.floats(gradients[k]), ldc: width)
-        if logScaled { finite = Self.scaleInPlace(gradients[k], cores[k].count, common) && finite }
+        if logScaled { finite = Self.scaleInPlace(gradients[k], cores[k].count, Int(common)) && finite }
         // X_{k+1}, exponents λ_k.
         let x = lanes.adjoint
         x.initialize(repeating: 0, count: dr * lc)

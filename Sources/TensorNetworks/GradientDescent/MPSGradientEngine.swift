@@ -34,11 +34,13 @@ import Darwin
 /// a random batch then reads one contiguous row per sample instead of one cache line per sample
 /// and site (the gather was the engine's largest cost on MNIST-sized sets).
 ///
-/// Two ways through the chain. With the label on the first core, in float32 and with bonds of at
-/// most 24 (CopyNodeInit, RankRegularization), the lane path (MPSGradientEngine+Lanes.swift):
-/// bond-major blocks with a sample per vector lane, each site's R_j and X_{j+1} one C kernel.
-/// Otherwise the row path described above, on sample-major blocks, where a product with a
-/// transposed core is an explicit transpose and a plain GEMM (``product(_:count:timesTransposeOf:into:)``).
+/// Two ways through the chain. In float32 with bonds of at most 24 (CopyNodeInit and
+/// RankRegularization, the label on the first core; KnowledgeDistillation's students, the label
+/// in the middle), the lane path (MPSGradientEngine+Lanes.swift): bond-major blocks with a sample
+/// per vector lane, each site's step of a chain or a sweep one C kernel. Otherwise (Double, as
+/// TN4ML's engine; larger bonds) the row path described above, on sample-major blocks, where a
+/// product with a transposed core is an explicit transpose and a plain GEMM
+/// (``product(_:count:timesTransposeOf:into:)``).
 ///
 /// The engine is a reference type holding scratch memory; use one per thread.
 public final class MPSGradientEngine<Scalar: BLASScalar> {
