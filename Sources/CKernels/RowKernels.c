@@ -12,6 +12,8 @@
 
 #pragma STDC FP_CONTRACT OFF
 
+#include "TargetClones.h"
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define TNB_X86 1
@@ -310,12 +312,16 @@ void tnb_scale_rows_f64(const double *src, double *dst, ptrdiff_t n, ptrdiff_t w
 }
 
 // MARK: the same rescalings in lane layout (MPSGradientEngine's lane path): a block [width][lanes]
-// holds sample b in column b. Plain loops over the lanes, which the compiler vectorizes; the
-// operations per element are those of the row versions above, so the numbers are the same.
+// holds sample b in column b. Plain loops over the lanes, which the compiler vectorizes (AVX-512,
+// Haswell and generic bodies, TNB_CLONES: integer work and separate multiplications, so every body
+// gives the same bits); the operations per element are those of the row versions above, so the
+// numbers are the same. Each first tests, in one vector pass, for the common case — no lane to
+// renormalize, or every shift within [−252, 254], where both halves of 2^shift are normal floats
+// built from their exponent bits — and takes the per-lane scalar path only outside it.
 
 #define LANE_CHUNK 64
 
-void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, int64_t *exponents) {
+TNB_CLONES void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, int64_t *exponents) {
     for (ptrdiff_t b0 = 0; b0 < n; b0 += LANE_CHUNK) {
         const ptrdiff_t count = n - b0 < LANE_CHUNK ? n - b0 : LANE_CHUNK;
         uint32_t largest[LANE_CHUNK] = {0};
@@ -328,6 +334,14 @@ void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdi
                 largest[b] = bits > largest[b] ? bits : largest[b];
             }
         }
+        // A lane is left alone when its largest magnitude is zero, not finite, or of exponent
+        // −15…15 (bits 0x38000000 ≤ x < 0x47800000): when every lane is, nothing changes.
+        int needed = 0;
+        for (ptrdiff_t b = 0; b < count; b++) {
+            const uint32_t x = largest[b];
+            needed |= (x != 0) & (x < 0x7F800000u) & ((x < 0x38000000u) | (x >= 0x47800000u));
+        }
+        if (!needed) continue;
         float f1[LANE_CHUNK], f2[LANE_CHUNK];
         int any = 0;
         for (ptrdiff_t b = 0; b < count; b++) {
@@ -351,11 +365,33 @@ void tnb_lane_normalize_f32(float *rows, ptrdiff_t width, ptrdiff_t lanes, ptrdi
     }
 }
 
-void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n, const int64_t *shifts) {
+TNB_CLONES void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n,
+                                   const int64_t *shifts) {
     for (ptrdiff_t b0 = 0; b0 < n; b0 += LANE_CHUNK) {
         const ptrdiff_t count = n - b0 < LANE_CHUNK ? n - b0 : LANE_CHUNK;
         float f1[LANE_CHUNK], f2[LANE_CHUNK];
         unsigned char zero[LANE_CHUNK];
+        // Every shift k in [−252, 254]: k/2 and k − k/2 lie in [−126, 127], so power2f of each is
+        // the normal float with exponent bits k + 127, and no lane is zeroed.
+        int normal = 1;
+        for (ptrdiff_t b = 0; b < count; b++) {
+            const int64_t k = shifts[b0 + b];
+            normal &= (k >= -252) & (k <= 254);
+        }
+        if (normal) {
+            for (ptrdiff_t b = 0; b < count; b++) {
+                const int64_t k = shifts[b0 + b], k1 = k / 2, k2 = k - k1;
+                const uint32_t bits1 = (uint32_t)(k1 + 127) << 23, bits2 = (uint32_t)(k2 + 127) << 23;
+                memcpy(f1 + b, &bits1, 4);
+                memcpy(f2 + b, &bits2, 4);
+            }
+            for (ptrdiff_t i = 0; i < width; i++) {
+                const float *from = src + i * lanes + b0;
+                float *to = dst + i * lanes + b0;
+                for (ptrdiff_t b = 0; b < count; b++) to[b] = from[b] * f1[b] * f2[b];
+            }
+            continue;
+        }
         for (ptrdiff_t b = 0; b < count; b++) {
             const int64_t k = shifts[b0 + b];
             zero[b] = k < -2 * 127 - 64;
@@ -371,7 +407,7 @@ void tnb_lane_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t
     }
 }
 
-int tnb_lane_common_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n,
+TNB_CLONES int tnb_lane_common_scale_f32(const float *src, float *dst, ptrdiff_t width, ptrdiff_t lanes, ptrdiff_t n,
                               const int64_t *e1, const int64_t *e2, int64_t *shifts, int64_t *common) {
     int64_t m = INT64_MIN;
     for (ptrdiff_t b = 0; b < n; b++) {

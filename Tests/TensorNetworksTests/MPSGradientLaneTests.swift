@@ -157,16 +157,37 @@ import _TestSupport
                 }
             }
             for i in 0..<width { #expect(laneBlock[(i * lanes + n)..<((i + 1) * lanes)].allSatisfy { $0 == -3 }) }
-            let shifts = (0..<n).map { Int64([0, -3, -40, -150, -400, 7, -1][$0 % 7]) }
-            var scaledRows = [Float](repeating: 0, count: n * width), scaledLanes = [Float](repeating: -3, count: width * lanes)
-            tnb_scale_rows_f32(rows, &scaledRows, n, width, shifts)
-            tnb_lane_scale_f32(laneBlock, &scaledLanes, width, lanes, n, shifts)
-            for b in 0..<n {
-                for i in 0..<width {
-                    #expect(scaledLanes[i * lanes + b].bitPattern == scaledRows[b * width + i].bitPattern, "scale [\(b), \(i)]")
+            // Shifts beyond the normal halves (−400: the lane zeroed) in every block of 64 lanes,
+            // and shifts all within [−252, 254] (the vector path), down to subnormal results.
+            for pattern in [[0, -3, -40, -150, -400, 7, -1], [0, -3, -40, -150, -252, 7, -1, 254, -251, -127]] {
+                let shifts = (0..<n).map { Int64(pattern[$0 % pattern.count]) }
+                var scaledRows = [Float](repeating: 0, count: n * width), scaledLanes = [Float](repeating: -3, count: width * lanes)
+                tnb_scale_rows_f32(rows, &scaledRows, n, width, shifts)
+                tnb_lane_scale_f32(laneBlock, &scaledLanes, width, lanes, n, shifts)
+                for b in 0..<n {
+                    for i in 0..<width {
+                        #expect(scaledLanes[i * lanes + b].bitPattern == scaledRows[b * width + i].bitPattern,
+                                "scale \(pattern[b % pattern.count]) [\(b), \(i)]")
+                    }
                 }
             }
         }
+        // Every lane's largest magnitude of exponent −15…15 (the vector test's early exit): the
+        // rows and exponents stay as they are, as the row kernel leaves them.
+        let width = 10
+        var block = [Float](repeating: 0, count: width * lanes)
+        for i in block.indices {
+            let magnitude: Float = i % 2 == 0 ? 0x1p-10 : -0x1p9
+            block[i] = Float(1 + i % 13) * magnitude
+        }
+        let before = block
+        var rowsInRange = [Float]()
+        for b in 0..<n { for i in 0..<width { rowsInRange.append(block[i * lanes + b]) } }
+        var exponents = (0..<lanes).map { Int64($0) }, rowExponents = (0..<n).map { Int64($0) }
+        tnb_lane_normalize_f32(&block, width, lanes, n, &exponents)
+        tnb_normalize_rows_f32(&rowsInRange, n, width, &rowExponents)
+        #expect(block.map { $0.bitPattern } == before.map { $0.bitPattern })
+        #expect(Array(exponents[0..<n]) == rowExponents && rowExponents == (0..<n).map { Int64($0) })
     }
 
     /// The fused step before a gradient GEMM (`tnb_lane_common_scale_f32`) gives the common
