@@ -116,15 +116,18 @@ extension KernelBenchmarks {
     }
 
     /// Gao et al.'s MPO layers on a batch of 100 — MPO-FC2's first layer M_{4,7,7,4}^{4,4,4,4}(D)
-    /// at D = 2, 4, 16 and MPO-LeNet-5's 400→120 layer — in both contraction orders: the forward
-    /// pass and the backward pass to the core gradients (the first layer needs no input
-    /// gradient), rated by ``MPOLinear``'s own flop counts. The order the layer picks by itself
-    /// is the one with fewer flops; these rows show whether it is also the faster one.
+    /// at D = 2, 4, 16, its second M_{4,4,4,4}^{1,1,10,1}(4) and MPO-LeNet-5's 400→120 layer — in
+    /// both contraction orders: the forward pass and the backward pass to the core gradients and,
+    /// for every layer but a first, to the input gradient (as in training), rated by
+    /// ``MPOLinear``'s own flop counts. The order the layer picks by itself is the one with fewer
+    /// flops; these rows show whether it is also the faster one. Beside them, the dense order's
+    /// own work: ``MPO/denseContraction(cut:)`` and ``MPO/coreGradients(matrixGradient:contraction:)``.
     func mpoLayers() -> [KernelResult] {
         var results: [KernelResult] = []
         let layers: [(name: String, input: [Int], output: [Int], bond: Int)] = [
             ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 2), ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 4),
-            ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 16), ("mpo_lenet5 conv3", [2, 10, 10, 2], [2, 5, 6, 2], 4),
+            ("mpo_fc2 layer 1", [4, 7, 7, 4], [4, 4, 4, 4], 16), ("mpo_fc2 layer 2", [4, 4, 4, 4], [1, 1, 10, 1], 4),
+            ("mpo_lenet5 conv3", [2, 10, 10, 2], [2, 5, 6, 2], 4),
         ]
         for spec in layers {
             var random = rng("mpo layer \(spec.name) \(spec.bond)")
@@ -142,8 +145,11 @@ extension KernelBenchmarks {
                 results.append(result("\(spec.name) MPOLinear.forward", shape, flops: flops.forward) {
                     consume(layer.forward(x))
                 })
-                results.append(result("\(spec.name) MPOLinear.backward", shape, flops: flops.parameterGradient) {
-                    consume(layer.backward(g, cache: cache, needsInputGradient: false))
+                // A first layer needs no input gradient; the others do (as in training).
+                let needsInput = spec.name.hasSuffix("layer 1") == false
+                results.append(result("\(spec.name) MPOLinear.backward", shape,
+                                      flops: flops.parameterGradient + (needsInput ? flops.inputGradient : 0)) {
+                    consume(layer.backward(g, cache: cache, needsInputGradient: needsInput))
                 })
             }
             // The dense order's own work, beside the batch's products: the matrix from the two

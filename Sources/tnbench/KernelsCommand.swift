@@ -25,8 +25,9 @@ struct KernelsCommand: ParsableCommand {
             with one per thread, and one BondGradientSweeper mini-batch (tn4ml's Sweeps on the \
             breast-cancer shape: 30 sites, d = 3, C = 2, batch 32, D = 10 and 50) beside the \
             thin SVD of one [3D, 3D] merged matrix. Also Gao et al.'s MPO layers (MPO-FC2's first \
-            layer at D = 2, 4, 16 and MPO-LeNet-5's 400→120 layer, batch 100) forward and \
-            backward in both contraction orders, the dense order's own work (the matrix from \
+            layer at D = 2, 4, 16, its second layer and MPO-LeNet-5's 400→120 layer, batch 100) \
+            forward and backward (with the input gradient, but for a first layer) in both \
+            contraction orders, the dense order's own work (the matrix from \
             the MPO's two halves, MPO.denseContraction; the projection of a matrix gradient onto \
             the cores, MPO.coreGradients), one FC2 and one MPO-FC2 training step (D = 1, 2, 4, 16; \
             batch 100) with the MPO-FC2/FC2 ratio of their best times, and tn4ml's gauge fixing (mixed canonical form \
