@@ -177,7 +177,8 @@ extension KernelBenchmarks {
     /// an epoch): Barratt et
     /// al.'s shape (L = 196, d = 2, C = 10, label on site 0, copy-node start with 20 dense cores;
     /// CopyNodeInit, RankRegularization) in both numerics at D = 10 and 20; the label in the
-    /// middle (site 98, log-scaled; KnowledgeDistillation's layout); and tn4ml's breast-cancer
+    /// middle (site 98, log-scaled; KnowledgeDistillation's layout at D = 10 and 20, and its
+    /// students' own length, L = 784 with the label on site 392, at D = 10); and tn4ml's breast-cancer
     /// shape (L = 30, d = 3, C = 2, label on site 15, plain; TN4ML's engine) at D = 10 and 50.
     /// Rate = the engine's own count, 6·B·(parameters) (``MPSGradientEngine/flopsPerTrainingBatch(_:)``).
     struct GradientDescentShape {
@@ -194,6 +195,8 @@ extension KernelBenchmarks {
         for bond in [10, 20] {
             shapes.append(GradientDescentShape(sites: 196, map: .trigonometric, classes: 10, labelSite: 98, bond: bond, numerics: .logscaled))
         }
+        shapes.append(GradientDescentShape(sites: 784, map: .polynomial(degree: 1), classes: 10, labelSite: 392, bond: 10,
+                                           numerics: .logscaled))
         for bond in [10, 50] {
             shapes.append(GradientDescentShape(sites: 30, map: .polynomial(degree: 2), classes: 2, labelSite: 15, bond: bond, numerics: .plain))
         }
