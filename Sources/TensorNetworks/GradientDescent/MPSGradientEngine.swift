@@ -73,9 +73,10 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
 
     /// The lane path's ``concurrentChainsMinimumFlops``: its chains take about half the row
     /// path's time, so the hand-off weighs twice as much. `tnbench kernels --only
-    /// gradient-descent` (the distillation's L = 196, label on site 98, log-scaled), concurrent on
-    /// 2 threads against in turn on 1: 14% *slower* at D = 10 (7.6 MFLOP a batch), 29% faster at
-    /// D = 20 (30 MFLOP).
+    /// gradient-descent` (the distillation's layout at L = 196, label on site 98, log-scaled),
+    /// concurrent on 2 threads against in turn on 1: 14% *slower* at D = 10 (7.6 MFLOP a batch),
+    /// 29% faster at D = 20 (30 MFLOP). The students themselves (L = 784) do 30 MFLOP a batch at
+    /// D = 10.
     static var concurrentLaneChainsMinimumFlops: Double { 12e6 }
 
     /// The work of a batch from which its two chains run concurrently. `tnbench kernels --only
@@ -88,7 +89,7 @@ public final class MPSGradientEngine<Scalar: BLASScalar> {
     /// The shortest chain worth a thread of its own. The per-site products of a chain are small
     /// and cost mostly their calls, so a long chain amortizes the hand-off: `tnbench ab` of ci
     /// jobs (2 threads), concurrent against in turn, gave KnowledgeDistillation's students
-    /// (L = 196, label on site 98, D = 10) epochs ×0.69 [0.60, 0.80] (99% interval), while
+    /// (L = 784, label on site 392, D = 10) epochs ×0.69 [0.60, 0.80] (99% interval), while
     /// TN4ML's (L = 30, label on site 15) came out ×1.07 [1.04, 1.09] slower at D = 20 without
     /// gauge fixing, although `tnbench kernels` rated the same shape faster in a tight loop.
     static var concurrentChainsMinimumSites: Int { 32 }
