@@ -86,22 +86,24 @@ extension MPSGradientEngine {
             adjointExponents = .allocate(capacity: lanes)
             shifts = .allocate(capacity: lanes)
             scaled = .allocate(capacity: dmax * lanes)
+            // With the label on the first core these are unused: one element each.
+            let middle = k > 0 ? lanes : 0
+            func scratch<T>(_ count: Int) -> UnsafeMutablePointer<T> { .allocate(capacity: Swift.max(count, 1)) }
             var lo = [Int](repeating: 0, count: k + 1)
             total = 0
-            for j in 0...k { lo[j] = total; total += bondDimensions[j] * lanes }
+            for j in 0...k { lo[j] = total; total += bondDimensions[j] * middle }
             leftOffsets = lo
-            let leftSize = k > 0 ? total : 1, leftLanes = k > 0 ? lanes : 1
-            left = .allocate(capacity: leftSize)
-            leftExponents = .allocate(capacity: (k + 1) * leftLanes)
-            labelProduct = .allocate(capacity: Swift.max(labelWidth * lanes, 1))
-            labelAdjoint = .allocate(capacity: Swift.max(labelWidth * lanes, 1))
-            labelGradient = .allocate(capacity: k > 0 ? labelCount * lanes : 1)
-            leftAdjoint = .allocate(capacity: k > 0 ? dmax * lanes : 1)
-            leftAdjointNext = .allocate(capacity: k > 0 ? dmax * lanes : 1)
-            leftAdjointExponents = .allocate(capacity: leftLanes)
-            leftShifts = .allocate(capacity: leftLanes)
-            leftScaled = .allocate(capacity: k > 0 ? dmax * lanes : 1)
-            leftTranspose = .allocate(capacity: k > 0 ? lanes * d * dmax : 1)
+            left = scratch(total)
+            leftExponents = scratch((k + 1) * middle)
+            labelProduct = scratch(labelWidth * middle)
+            labelAdjoint = scratch(labelWidth * middle)
+            labelGradient = scratch(labelCount * middle)
+            leftAdjoint = scratch(dmax * middle)
+            leftAdjointNext = scratch(dmax * middle)
+            leftAdjointExponents = scratch(middle)
+            leftShifts = scratch(middle)
+            leftScaled = scratch(dmax * middle)
+            leftTranspose = scratch(d * dmax * middle)
         }
 
         deinit {
@@ -360,16 +362,13 @@ extension MPSGradientEngine {
         }
         if n < lc { for i in 0..<dk { (lanes.leftAdjoint + i * lc + n).initialize(repeating: 0, count: lc - n) } }
         // ∂A_k = Λ̂_k·(W·2^{λ + ρ − M})ᵀ·2^M, W transposed to [n, d·C·D_{k+1}] first.
-        var common: Int64 = 0
-        if logScaled {
-            tnb_lane_common_scale_f32(w, w, width, lc, n, RowKernels.int64s(eLeft), RowKernels.int64s(eRight),
-                                      RowKernels.int64s(lanes.shifts), &common)
-        }
+        let (_, common) = laneCommonScale(w, width: width, lanes: lc, count: n, eLeft, eRight,
+                                          shifts: lanes.shifts, scaled: w)
         transpose(rows: width, columns: n, a: w, lda: lc, into: lanes.zTranspose, ldb: width)
         gemm(transposeA: false, transposeB: false, m: dk, n: width, k: n, alpha: Float(1),
              a: lanes.left + lanes.leftOffsets[k], lda: lc, b: lanes.zTranspose, ldb: width, beta: 0,
              c: RowKernels.floats(gradients[k]), ldc: width)
-        if logScaled { finite = Self.scaleInPlace(gradients[k], cores[k].count, Int(common)) && finite }
+        if logScaled { finite = Self.scaleInPlace(gradients[k], cores[k].count, common) && finite }
         // X_{k+1}, exponents λ_k.
         let x = lanes.adjoint
         x.initialize(repeating: 0, count: dr * lc)
