@@ -13,8 +13,9 @@ struct ABCommand: ParsableCommand {
             BASE (and HEAD when given) is built in release in its own git worktree under \
             <repository>/.build/revisions/<commit> (kept, so a second A/B of the same commit does not \
             build again); without HEAD the head is this tnbench. Both builds plan the chosen suites \
-            and tier into <out>/base and <out>/head, then every job runs once per build in the \
-            order A B B A A B … (the same seeds), so that the machine's load falls on both alike. \
+            and tier into <out>/base and <out>/head, then every job runs once per build, back to back, \
+            in blocks of two jobs ordered A B B A or B A A B (a fixed draw per block; the same seeds), \
+            so that the machine's load falls on both alike. \
             An interrupted A/B resumes when run again with the same --out.
 
             Speed: the ratio head/base of the per-step samples pooled over seeds (Hodges–Lehmann \

@@ -71,3 +71,15 @@ func costAB(root: String, headSlowdown: Double, work: Int? = nil) throws -> Revi
     }
     return RevisionComparison(base: try sides.base.loadResults(), head: try sides.head.loadResults(), suites: [suite])
 }
+
+/// Each job's median epoch in milliseconds, base and head, in the order the A/B ran them: what a
+/// failed timing test shows, so that a verdict can be traced to the jobs behind it.
+func jobMedians(_ comparison: RevisionComparison) -> String {
+    let metric = CostSuite().metrics[0]
+    let jobs = Array(Set(comparison.base.records.map(\.job))).sorted { $0.seed < $1.seed }
+    return "job medians in run order (ms): " + InterleavedRun.schedule(jobs).map { side, job in
+        let record = (side == .base ? comparison.base : comparison.head).records.first { $0.job == job }
+        let median = record?.samples(of: metric).map { Statistics.median($0) * 1000 } ?? .nan
+        return "\(side.rawValue)\(job.seed) \(String(format: "%.1f", median))"
+    }.joined(separator: ", ")
+}

@@ -5,10 +5,26 @@ import _TestSupport
 
 /// Same-machine A/B of two builds: the interleaved order and the judgement of quality metrics.
 @Suite struct RevisionComparisonTests {
-    @Test func interleavingAlternatesWhichSideGoesFirst() {
-        let jobs = (0..<3).map { Job(suite: "Cost", configuration: ["size": 1], seed: $0) }
-        let order = InterleavedRun.schedule(jobs).map { "\($0.side.rawValue)\($0.job.seed)" }
-        #expect(order == ["base0", "head0", "head1", "base1", "base2", "head2"])
+    /// Each job on both sides back to back; in every block of two jobs each side goes first once;
+    /// the blocks' orders are drawn (both kinds occur, not in a period of one block); the same
+    /// jobs give the same order.
+    @Test func interleavingDrawsEachBlocksOrder() throws {
+        let jobs = (0..<41).map { Job(suite: "Cost", configuration: ["size": 1], seed: $0) }
+        let steps = InterleavedRun.schedule(jobs)
+        #expect(steps.count == 82)
+        #expect(steps.map(\.job.seed) == jobs.flatMap { [$0.seed, $0.seed] })
+        var blockFirsts: [RevisionSide] = []
+        for block in stride(from: 0, to: 80, by: 4) {
+            let sides = steps[block..<block + 4].map(\.side)
+            #expect(sides[0] != sides[1] && sides[2] == sides[1] && sides[3] == sides[0], "block at step \(block): \(sides)")
+            blockFirsts.append(sides[0])
+        }
+        #expect(Set(steps[80...].map(\.side)) == [.base, .head])
+        #expect(blockFirsts.contains(.base) && blockFirsts.contains(.head))
+        #expect(zip(blockFirsts, blockFirsts.dropFirst()).contains { $0 == $1 }, "blocks merely alternate: \(blockFirsts)")
+        #expect(InterleavedRun.schedule(jobs).map { "\($0.side)\($0.job)" } == steps.map { "\($0.side)\($0.job)" })
+        // A prefix of the jobs keeps the prefix's order (a resumed A/B of the same plan agrees).
+        #expect(InterleavedRun.schedule(Array(jobs.prefix(6))).map { "\($0.side)\($0.job)" } == steps.prefix(12).map { "\($0.side)\($0.job)" })
     }
 
     @Test func sameSeedQualityChangesNameTheirConfigurations() throws {
@@ -53,7 +69,7 @@ struct SameMachineTimingTests {
     @Test func aThirtyPercentSlowerHeadIsFlaggedRegressed() throws {
         let comparison = try costAB(root: temporaryDirectory(), headSlowdown: 1.3)
         let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
-        #expect(speed.verdict == .regressed, "\(speed.reason)")
+        #expect(speed.verdict == .regressed, "\(speed.reason); \(jobMedians(comparison))")
         #expect(speed.reason.contains("48 vs 48 per-step samples"))
         // The work does not change the seed-determined quality metric: bit-identical.
         let score = try #require(comparison.rows.first { $0.metric.name == "score" })
@@ -68,7 +84,7 @@ struct SameMachineTimingTests {
         for trial in 0..<10 {
             let comparison = try costAB(root: temporaryDirectory("aa\(trial)"), headSlowdown: 1.0)
             let speed = try #require(comparison.rows.first { $0.metric.name == "epoch_seconds" })
-            #expect(speed.verdict == .ok, "trial \(trial): \(speed.reason)")
+            #expect(speed.verdict == .ok, "trial \(trial): \(speed.reason); \(jobMedians(comparison))")
             #expect(comparison.exitStatus == .ok)
             ratios.append(speed.speed?.ratio ?? .nan)
         }

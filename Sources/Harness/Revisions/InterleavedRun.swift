@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Which build of an A/B run a job belongs to.
 public enum RevisionSide: String, Sendable, CaseIterable {
@@ -8,10 +9,14 @@ public enum RevisionSide: String, Sendable, CaseIterable {
 /// The same jobs run by two builds in one alternating sequence (asv's `continuous`), so that
 /// whatever else the machine does falls on both alike.
 ///
-/// The order is A B B A A B …: job i runs on the base build first when i is even and on the head
-/// build first when i is odd, which also cancels a steady drift (a machine warming up or a
-/// neighbour finishing) between the two sides. Jobs already recorded in a side's directory are
-/// skipped, so an interrupted A/B resumes.
+/// Each job runs on both builds back to back, and consecutive jobs form blocks of two whose order
+/// is A B B A or B A A B, a fixed pseudorandom choice per block (``schedule(_:)``). Within a block
+/// each side goes first once, which cancels a steady drift (a machine warming up or a neighbour
+/// finishing) between the two sides. Drawing the block's order, rather than repeating A B B A,
+/// keeps a disturbance that recurs about every four jobs (a host's periodic task) from falling on
+/// one side every time: it becomes noise the speed interval sees, not a shift it mistakes for one
+/// build being faster. Jobs already recorded in a side's directory are skipped, so an interrupted
+/// A/B resumes.
 public struct InterleavedRun: Sendable {
     public var base: ResultDirectory
     public var head: ResultDirectory
@@ -21,12 +26,23 @@ public struct InterleavedRun: Sendable {
         self.head = head
     }
 
-    /// The order in which `jobs` run: for each job, both sides, alternating which goes first.
+    /// The order in which `jobs` run: for each job, both sides back to back. Jobs 2k and 2k + 1
+    /// form block k, run A B B A or B A A B (A the side that goes first in the block), with A
+    /// drawn from a Philox stream of fixed seed, one draw per block: the same jobs always give the
+    /// same order, which resuming relies on. A last job without a partner draws its first side too.
     public static func schedule(_ jobs: [Job]) -> [(side: RevisionSide, job: Job)] {
-        jobs.enumerated().flatMap { index, job in
-            index % 2 == 0 ? [(RevisionSide.base, job), (.head, job)] : [(.head, job), (.base, job)]
+        var draws = Philox(seed: scheduleSeed)
+        return stride(from: 0, to: jobs.count, by: 2).flatMap { start -> [(side: RevisionSide, job: Job)] in
+            let first: RevisionSide = draws.next() & 1 == 0 ? .base : .head
+            let second: RevisionSide = first == .base ? .head : .base
+            var block = [(first, jobs[start]), (second, jobs[start])]
+            if start + 1 < jobs.count { block += [(second, jobs[start + 1]), (first, jobs[start + 1])] }
+            return block
         }
     }
+
+    /// The seed of the blocks' draws (any fixed value: it only has to be the same every time).
+    static let scheduleSeed: UInt64 = 0x5EED_AB0B
 
     public func directory(_ side: RevisionSide) -> ResultDirectory { side == .base ? base : head }
 
